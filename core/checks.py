@@ -1,0 +1,179 @@
+"""Step-by-step connection tests for both sides, as the CLI's ``test-connection`` and the wizard show them.
+
+OpenMetadata's own test has one opaque step with a fixed 3-minute timeout. Here each side is a short
+chain of steps that each say what was checked, how long it took, and on failure what to do. A failed
+step skips the ones after it on the same side (they could only fail the same way).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+from databricks.sdk.service.jobs import JobsAPI
+
+from core.config.models import WorkflowConfig
+from core.databricks.client import build_workspace_client
+from core.databricks.errors import source_errors
+from core.databricks.lineage import LineageReader
+from core.databricks.source import DatabricksSource
+from core.errors import IngestionError
+from core.secrets import redact
+from core.sinks.openmetadata import OpenMetadataSink
+
+__all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp"]
+
+
+@dataclass
+class CheckStep:
+    """The outcome of one step; ``ok`` is None when the step was skipped."""
+
+    side: str
+    name: str
+    ok: bool | None = None
+    detail: str = ""
+    error: str | None = None
+    hint: str | None = None
+    field: str | None = None
+    duration_ms: float = 0.0
+
+    def as_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckStep]:
+    results: list[CheckStep] = []
+    failed = False
+    for name, action in steps:
+        step = CheckStep(side, name)
+        results.append(step)
+        if failed:
+            step.detail = "skipped: an earlier step failed"
+            continue
+        started = time.perf_counter()
+        try:
+            step.detail = action()
+            step.ok = True
+        except IngestionError as err:
+            step.ok, failed = False, True
+            step.error, step.hint, step.field = redact(err.message), err.hint, err.field
+        except Exception as err:  # an unexpected failure is still a failed step, never a traceback
+            step.ok, failed = False, True
+            step.error = redact(f"{type(err).__name__}: {err}")
+        step.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    return results
+
+
+def check_tcp(url: str, timeout_s: float, field: str) -> str:
+    """Resolve and connect to the host of ``url``; the cheapest proof the address is right."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise IngestionError(
+            f"cannot resolve host {host}",
+            field=field,
+            hint="Check the spelling of the host name and your DNS",
+        ) from None
+    last: OSError | None = None
+    for family, kind, proto, _name, address in infos:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(timeout_s)
+                sock.connect(address)
+            return f"{host}:{port} accepts connections"
+        except OSError as err:
+            last = err
+    reason = "timed out" if isinstance(last, TimeoutError) else (last.strerror if last else "unknown")
+    raise IngestionError(
+        f"cannot connect to {host}:{port} ({reason})",
+        field=field,
+        hint="Check the host and port, and that this machine may reach it (VPN, firewall, proxy)",
+    )
+
+
+def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
+    """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set."""
+    connection = config.source.connection
+    field = "source.serviceConnection.config.hostPort"
+    state: dict[str, DatabricksSource] = {}
+
+    def reachable() -> str:
+        return check_tcp(connection.base_url, min(timeout_s, 10.0), field)
+
+    def credentials() -> str:
+        client = build_workspace_client(
+            connection, retry_timeout_seconds=timeout_s, http_timeout_seconds=timeout_s
+        )
+        state["source"] = DatabricksSource(client)
+        return f"signed in as {state['source'].current_user()} ({connection.auth_kind})"
+
+    def jobs() -> str:
+        source = state["source"]
+        with source_errors("listing jobs"):
+            first = next(iter(JobsAPI.list(source.client.jobs, limit=1)), None)
+        return "jobs can be listed" + (
+            f" (e.g. {first.settings.name!r})" if first and first.settings else " (none yet)"
+        )
+
+    steps = [("Host reachable", reachable), ("Credentials accepted", credentials), ("Jobs listable", jobs)]
+    if connection.warehouse_id:
+
+        def warehouse() -> str:
+            reader = LineageReader(
+                state["source"].client, connection.warehouse_id or "", wait_budget_s=timeout_s
+            )
+            reader.check()
+            return f"SQL warehouse {connection.warehouse_id} runs queries"
+
+        steps.append(("SQL warehouse reachable", warehouse))
+    return _run("Databricks", steps)
+
+
+def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
+    """Server reachable, its version, JWT accepted, and the bot may write (the service is ensured)."""
+    server = config.server
+    if server is None:
+        return [
+            CheckStep("OpenMetadata", "Sink", ok=True, detail=f"{config.sink.type} sink: no server needed")
+        ]
+    sink = OpenMetadataSink(server, timeout_s=timeout_s, retries=1)
+    state: dict[str, str] = {}
+
+    def reachable() -> str:
+        return check_tcp(
+            server.host_port, min(timeout_s, 10.0), "workflowConfig.openMetadataServerConfig.hostPort"
+        )
+
+    def version() -> str:
+        state["version"] = sink.server_version()
+        dialect = "1.x (token:)" if state["version"].startswith(("0.", "1.")) else "2.x (authType:)"
+        return f"OpenMetadata {state['version']}; YAML dialect {dialect}"
+
+    def jwt() -> str:
+        return f"JWT accepted for {sink.whoami()}"
+
+    def write() -> str:
+        from core.engine import service_request
+
+        ref = sink.ensure_service(service_request(config))
+        return f"pipeline service {ref.fqn} is ready"
+
+    try:
+        return _run(
+            "OpenMetadata",
+            [
+                ("Server reachable", reachable),
+                ("Version", version),
+                ("JWT accepted", jwt),
+                ("Bot may write", write),
+            ],
+        )
+    finally:
+        sink.close()

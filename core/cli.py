@@ -1,0 +1,207 @@
+"""``dbx-pipeline``: ingest, test-connection, preview and emulate from a shell.
+
+Exit codes: 0 success; 1 the run had failures; 2 bad config or connection (one line on stderr naming the
+field and what to do, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from core.config import WorkflowConfig, load_workflow_config
+from core.errors import ConfigError, IngestionError
+from core.secrets import redact
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"dbx-pipeline: {message} (see dbx-pipeline {self.prog.split()[-1]} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dbx-pipeline", description="Databricks Jobs and Lakeflow pipelines into OpenMetadata."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    ingest = commands.add_parser("ingest", help="run the ingestion described by a workflow YAML")
+    ingest.add_argument("-c", "--config", required=True, help="workflow YAML (OpenMetadata's format)")
+    ingest.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
+    ingest.add_argument("--workers", type=int, default=None, help="parallel pipelines (default 8)")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    test = commands.add_parser("test-connection", help="check both connections step by step")
+    test.add_argument("-c", "--config", required=True)
+    test.add_argument("--timeout", type=float, default=20.0, help="seconds per step (default 20)")
+    test.add_argument("--json", action="store_true")
+
+    preview = commands.add_parser("preview", help="list every pipeline and whether the filters keep it")
+    preview.add_argument("-c", "--config", required=True)
+    preview.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    emulate = commands.add_parser("emulate", help="start a local Databricks or OpenMetadata emulator")
+    emulate.add_argument("target", choices=["databricks", "openmetadata"])
+    emulate.add_argument("--port", type=int, default=0)
+    emulate.add_argument("--jobs", type=int, default=50)
+    emulate.add_argument("--tasks", type=int, default=3)
+    emulate.add_argument("--runs", type=int, default=5)
+    emulate.add_argument("--pipelines", type=int, default=5)
+    emulate.add_argument("--latency-ms", type=float, default=0.0)
+    emulate.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _load(path: str) -> WorkflowConfig:
+    return load_workflow_config(path)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from core.workflow import Workflow
+
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError("--workers must be at least 1")
+    workflow = Workflow(_load(args.config), workers=args.workers, dry_run=args.dry_run)
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda *_: workflow.stop())  # Airflow stops tasks with SIGTERM
+    try:
+        report = workflow.execute()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        workflow.print_status()
+    if _is_connection_problem(report.fatal, started=bool(report.written)):
+        return EXIT_USAGE
+    return workflow.result_status()
+
+
+def _is_connection_problem(error: Exception | None, *, started: bool) -> bool:
+    """Credentials refused, or a server unreachable before anything was written: the user's input."""
+    from core.errors import (
+        ConnectionCheckError,
+        SinkAuthError,
+        SinkUnavailableError,
+        SourceAuthError,
+        SourceUnavailableError,
+    )
+
+    if isinstance(error, (SourceAuthError, SinkAuthError, ConnectionCheckError)):
+        return True
+    return not started and isinstance(error, (SourceUnavailableError, SinkUnavailableError))
+
+
+def _test_connection(args: argparse.Namespace) -> int:
+    from core.checks import check_databricks, check_openmetadata
+
+    config = _load(args.config)
+    steps = check_databricks(config, args.timeout) + check_openmetadata(config, args.timeout)
+    if args.json:
+        print(json.dumps([step.as_dict() for step in steps], indent=2))
+    else:
+        for step in steps:
+            mark = {True: "PASS", False: "FAIL", None: "SKIP"}[step.ok]
+            line = f"[{mark}] {step.side}: {step.name} ({step.duration_ms:.0f} ms) {step.detail}".rstrip()
+            if step.error:
+                line += f" - {step.error}"
+                if step.hint:
+                    line += f". {step.hint}"
+            print(line)
+    return EXIT_OK if all(step.ok is not False for step in steps) else EXIT_USAGE
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from core.databricks.client import build_workspace_client
+    from core.databricks.source import DatabricksSource
+    from core.preview import iter_preview
+
+    config = _load(args.config)
+    source = DatabricksSource(build_workspace_client(config.source.connection))
+    kept = total = 0
+    for row in iter_preview(config, source):
+        total += 1
+        kept += row.kept
+        if args.json:
+            print(json.dumps(row.as_dict()), flush=False)
+        else:
+            tasks = f"{row.tasks}+" if row.tasks_truncated else str(row.tasks)
+            mark = "KEEP" if row.kept else "skip"
+            print(f"{mark}  {row.id:<20} {row.name[:48]:<48} {tasks:>4} tasks  {row.reason}")
+    if not args.json:
+        print(f"{kept} of {total} will be ingested")
+    return EXIT_OK
+
+
+def _emulate(args: argparse.Namespace) -> int:
+    if args.target == "databricks":
+        from core.emulators.databricks import build_databricks_emulator
+
+        server: Any = build_databricks_emulator(
+            jobs=args.jobs,
+            tasks=args.tasks,
+            runs=args.runs,
+            pipelines=args.pipelines,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            port=args.port,
+        )
+        extra = f"token: {server.token}"
+    else:
+        from core.emulators.openmetadata import build_openmetadata_emulator
+
+        server = build_openmetadata_emulator(port=args.port, latency_ms=args.latency_ms, seed=args.seed)
+        if args.jobs:
+            from core.emulators.workspace import Workspace, WorkspaceSpec
+
+            workspace = Workspace(
+                WorkspaceSpec(jobs=args.jobs, tasks=args.tasks, runs=args.runs, seed=args.seed)
+            )
+            server.seed_from_workspace(workspace)
+        extra = "JWT: see core.emulators.openmetadata.DEFAULT_JWT"
+    server.start()
+    print(f"{args.target} emulator on {server.url} ({extra}); Ctrl-C to stop", flush=True)
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
+
+
+_COMMANDS = {"ingest": _ingest, "test-connection": _test_connection, "preview": _preview, "emulate": _emulate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except ConfigError as err:
+        print(f"dbx-pipeline: {err.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    except IngestionError as err:
+        print(f"dbx-pipeline: {err.one_line()}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dbx-pipeline: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: still one line for the user; the type helps a bug report
+        print(f"dbx-pipeline: internal error: {type(err).__name__}: {redact(err)}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Building a ``databricks-sdk`` ``WorkspaceClient`` from our config, and nothing else.
+
+Why so careful: the SDK's ``Config`` silently fills anything not passed explicitly from ``DATABRICKS_*``
+environment variables and ``~/.databrickscfg`` (a host-only config picks up an ambient token; a
+``DATABRICKS_CONFIG_PROFILE`` can make construction fail). An ingestion must use exactly the credentials
+in its YAML, so the client is built with an explicit ``auth_type`` and with the environment hidden from
+the SDK while ``Config`` resolves. Retry and time budgets are bounded: the SDK's defaults (300 s retry
+budget, 60 s per request) block for five minutes on an unreachable host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
+
+from core.config.models import AzureAdSetup, DatabricksConnection, DatabricksOAuth
+
+__all__ = ["PRODUCT", "PRODUCT_VERSION", "build_workspace_client"]
+
+PRODUCT = "dbx-pipeline"
+PRODUCT_VERSION = "0.1.0"
+
+_ENV_LOCK = threading.Lock()
+_AMBIENT_PREFIXES = ("DATABRICKS_", "ARM_", "AZURE_")
+
+
+@contextlib.contextmanager
+def _isolated_environment() -> Iterator[None]:
+    """Hide ambient Databricks/Azure variables and config files from the SDK while a Config resolves."""
+    with _ENV_LOCK:
+        saved = {key: value for key, value in os.environ.items() if key.startswith(_AMBIENT_PREFIXES)}
+        for key in saved:
+            del os.environ[key]
+        os.environ["DATABRICKS_CONFIG_FILE"] = os.devnull
+        try:
+            yield
+        finally:
+            os.environ.pop("DATABRICKS_CONFIG_FILE", None)
+            os.environ.update(saved)
+
+
+def build_workspace_client(
+    connection: DatabricksConnection,
+    *,
+    retry_timeout_seconds: float | None = None,
+    http_timeout_seconds: float | None = None,
+    pool_size: int = 16,
+) -> WorkspaceClient:
+    """A ``WorkspaceClient`` for exactly the credentials in ``connection``.
+
+    Args:
+        connection: the validated ``serviceConnection.config``.
+        retry_timeout_seconds: total budget for the SDK's retries of one call (429/503/connection
+            errors); defaults to ``connectionTimeout``.
+        http_timeout_seconds: per-request socket timeout; defaults to ``min(connectionTimeout, 60)``.
+        pool_size: connections kept open to the workspace (the engine overlaps requests).
+    """
+    timeout = float(connection.connection_timeout)
+    kwargs: dict[str, object] = {
+        "host": connection.base_url,
+        "auth_type": connection.auth_kind,
+        "retry_timeout_seconds": int(retry_timeout_seconds if retry_timeout_seconds is not None else timeout),
+        "http_timeout_seconds": int(
+            http_timeout_seconds if http_timeout_seconds is not None else min(timeout, 60)
+        ),
+        "max_connection_pools": pool_size,
+        "max_connections_per_pool": pool_size,
+        "product": PRODUCT,
+        "product_version": PRODUCT_VERSION,
+    }
+    auth = connection.auth
+    if isinstance(auth, DatabricksOAuth):
+        kwargs.update(client_id=auth.client_id, client_secret=auth.client_secret.get_secret_value())
+    elif isinstance(auth, AzureAdSetup):
+        kwargs.update(
+            azure_client_id=auth.azure_client_id,
+            azure_client_secret=auth.azure_client_secret.get_secret_value(),
+            azure_tenant_id=auth.azure_tenant_id,
+        )
+    else:
+        kwargs.update(token=auth.token.get_secret_value())
+    with _isolated_environment():
+        config = Config(**kwargs)
+    return WorkspaceClient(config=config)

@@ -1,0 +1,63 @@
+"""Turning databricks-sdk and network exceptions into our errors, with a sentence a user can act on.
+
+Only the Databricks adapter catches SDK exceptions; everything above it sees :mod:`core.errors` types.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import requests
+from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
+
+from core.errors import SourceAuthError, SourceError, SourceUnavailableError
+from core.secrets import redact
+
+__all__ = ["AUTH_FIELD", "source_errors", "translate"]
+
+AUTH_FIELD = "source.serviceConnection.config.authType"
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).split(". Config:", 1)[0]  # the SDK appends its config (masked) to auth errors
+    return redact(" ".join(text.split()))[:300]
+
+
+def translate(err: BaseException, what: str) -> SourceError:
+    """Our error for an exception raised while doing ``what`` (e.g. "listing jobs")."""
+    if isinstance(err, SourceError):
+        return err
+    if isinstance(err, (Unauthenticated, PermissionDenied)):
+        return SourceAuthError(
+            f"Databricks refused the credentials while {what}: {_short(err)}",
+            field=AUTH_FIELD,
+            hint="Check the token (or client id/secret) and that it may list jobs in this workspace",
+        )
+    cause = err.__cause__ if isinstance(err, TimeoutError) and err.__cause__ else err
+    if isinstance(cause, (Unauthenticated, PermissionDenied)):
+        return translate(cause, what)
+    if isinstance(err, TimeoutError) or isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+        return SourceUnavailableError(
+            f"Databricks did not answer while {what}: {_short(cause)}",
+            field="source.serviceConnection.config.hostPort",
+            hint="Check the host and the network, or raise connectionTimeout",
+        )
+    if isinstance(err, (requests.RequestException, ValueError)):
+        return SourceUnavailableError(f"Databricks sent an unusable answer while {what}: {_short(err)}")
+    if isinstance(err, NotFound):
+        return SourceError(f"Databricks has no such object ({what}): {_short(err)}")
+    if isinstance(err, DatabricksError):
+        return SourceUnavailableError(f"Databricks failed while {what}: {_short(err)}")
+    return SourceError(f"unexpected error while {what}: {type(err).__name__}: {_short(err)}")
+
+
+@contextlib.contextmanager
+def source_errors(what: str) -> Iterator[None]:
+    """Re-raise any SDK, HTTP or parsing exception in the block as a :class:`SourceError`."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except (DatabricksError, requests.RequestException, TimeoutError, ValueError, KeyError, TypeError) as err:
+        raise translate(err, what) from err

@@ -1,0 +1,399 @@
+"""The ingestion run: list -> filter -> (per pipeline, overlapped) write pipeline + statuses -> lineage -> deletes.
+
+Shape, and why:
+- The job listing streams page by page on the calling thread; nothing holds the workspace in memory.
+- Per-pipeline work (completing a >100-task job, owners, the pipeline PUT, the runs listing, the status
+  PUT) is network-bound, so it runs in a bounded thread pool. At most ``2 x workers`` pipelines are in
+  flight, and results are consumed in listing order, so the report is the same as a sequential run's.
+- One pipeline failing (a rejected PUT, a runs listing that errors) is recorded and the run goes on.
+  Credentials refused, a server gone, or a listing that breaks part-way stop the run.
+- ``markDeletedPipelines`` runs only after a complete, uninterrupted listing: a truncated listing must
+  never look like a smaller workspace.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from core.config.models import WorkflowConfig
+from core.databricks.lineage import LineageReader
+from core.databricks.records import JobRecord
+from core.databricks.source import DatabricksSource, JobSummary
+from core.errors import IngestionError, ItemError, RunInterrupted, SourceAuthError, SourceError
+from core.filters import NameFilter
+from core.mapping.pipeline import TAG_CLASSIFICATION, pipeline_request, tag_name
+from core.mapping.status import run_to_status
+from core.report import ProgressEvent, RunReport
+from core.sinks.base import EntityRef, Sink
+
+__all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 8
+DAY_MS = 86_400_000
+
+
+def service_request(config: WorkflowConfig) -> dict:
+    """``CreatePipelineServiceRequest`` for the configured service (connection stored only if asked)."""
+    request: dict = {
+        "name": config.source.service_name,
+        "serviceType": "DatabricksPipeline",
+        "description": "Databricks Jobs and Lakeflow pipelines, ingested by dbx-pipeline.",
+    }
+    server = config.server
+    if server is None or server.store_service_connection:
+        connection = config.source.connection.model_dump(by_alias=True, exclude_none=True, mode="json")
+        for secret in ("token", "authType"):  # never store credentials in the catalogue
+            connection.pop(secret, None)
+        connection.pop("pipelineFilterPattern", None)
+        request["connection"] = {"config": connection}
+    return request
+
+
+@dataclass
+class _Outcome:
+    """What one pipeline's worker produced."""
+
+    job: JobRecord
+    ref: EntityRef | None = None
+    error: IngestionError | None = None
+
+
+class IngestionEngine:
+    """One run of the ingestion. Create, then :meth:`run` once."""
+
+    def __init__(
+        self,
+        config: WorkflowConfig,
+        source: DatabricksSource,
+        sink: Sink,
+        *,
+        lineage: LineageReader | None = None,
+        workers: int = DEFAULT_WORKERS,
+        on_event: Callable[[ProgressEvent], None] | None = None,
+        now_ms: int | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.config = config
+        self.options = config.source.options
+        self.source = source
+        self.sink = sink
+        self.lineage = lineage
+        self.workers = max(1, workers)
+        self.on_event = on_event
+        self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+        self.name_filter = NameFilter.from_pattern(
+            self.options.pipeline_filter_pattern or config.source.connection.pipeline_filter_pattern
+        )
+        self.report = RunReport(service=config.source.service_name, dry_run=dry_run)
+        self._stop = threading.Event()
+        self._tags_lock = threading.Lock()
+        self._known_tags: set[str] = set()
+        self._service: EntityRef | None = None
+        self._phase = "starting"
+        self._processed = 0
+
+    # -- control ------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the run to stop at the next pipeline boundary (thread-safe; from a signal handler too)."""
+        self._stop.set()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise RunInterrupted("the run was stopped")
+
+    def _emit(self, phase: str, message: str | None = None) -> None:
+        self._phase = phase
+        if self.on_event is None:
+            return
+        report = self.report
+        self.on_event(
+            ProgressEvent(
+                phase=phase,
+                listed=report.listed,
+                processed=self._processed,
+                kept=report.kept,
+                failures=len(report.failures),
+                elapsed_s=report.duration_s,
+                message=message,
+            )
+        )
+
+    # -- the run ------------------------------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        """Do the whole ingestion and return the report (failures are in it, not raised).
+
+        Raises:
+            IngestionError: only for fatal problems before any pipeline was processed is the report
+                still returned; fatal errors are recorded as a failure with phase ``run``.
+        """
+        report = self.report
+        seen: set[str] = set()
+        kept_ids: dict[str, EntityRef] = {}
+        try:
+            self._emit("connecting")
+            report.server_version = self.sink.server_version()
+            self._service = self.sink.ensure_service(service_request(self.config))
+            self._emit("listing")
+            for outcome in self._ordered(self._process, self._kept_pipelines(seen)):
+                self._record(outcome, kept_ids)
+            report.listing_complete = True
+            if self.options.include_lineage:
+                self._emit("lineage")
+                self._lineage(kept_ids)
+            self._emit("cleanup")
+            self._mark_deleted(seen)
+        except RunInterrupted:
+            report.interrupted = True
+            report.delete_skipped = report.delete_skipped or "the run was interrupted"
+        except KeyboardInterrupt:
+            self._stop.set()
+            report.interrupted = True
+            report.delete_skipped = report.delete_skipped or "the run was interrupted"
+        except IngestionError as err:
+            report.fatal = err
+            report.fail(None, None, err.one_line(), phase=self._phase)
+            if not report.listing_complete:
+                report.delete_skipped = "the listing did not complete"
+        finally:
+            report.finished_at = time.time()
+            self._emit("done")
+        return report
+
+    # -- listing and filtering ---------------------------------------------------------------------------
+
+    def _kept_pipelines(self, seen: set[str]) -> Iterator[JobSummary]:
+        """Jobs then DLT pipelines, filtered; every listed id goes into ``seen``."""
+        for summary in self._listing():
+            self._check_stop()
+            job = summary.record
+            self.report.count("listed")
+            seen.add(job.id)
+            decision = self.name_filter.decide(job.name)
+            if not decision.kept:
+                self.report.filtered_out(job.name, decision.reason)
+                continue
+            self.report.count("kept")
+            yield summary
+
+    def _listing(self) -> Iterator[JobSummary]:
+        yield from self.source.iter_job_summaries(with_tasks=True)
+        for pipeline in self.source.iter_dlt_pipelines():
+            yield JobSummary(pipeline, complete=True)
+
+    def _ordered(
+        self, work: Callable[[JobSummary], _Outcome], items: Iterator[JobSummary]
+    ) -> Iterator[_Outcome]:
+        """``map(work, items)`` on the pool, at most 2 x workers in flight, results in input order."""
+        if self.workers == 1:
+            for item in items:
+                yield work(item)
+            return
+        window: collections.deque[Future[_Outcome]] = collections.deque()
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ingest") as pool:
+            try:
+                for item in items:
+                    window.append(pool.submit(work, item))
+                    while len(window) >= 2 * self.workers:
+                        yield window.popleft().result()
+                while window:
+                    yield window.popleft().result()
+            finally:
+                for future in window:
+                    future.cancel()
+
+    # -- per pipeline (runs on a worker) -------------------------------------------------------------------
+
+    def _process(self, summary: JobSummary) -> _Outcome:
+        job = summary.record
+        outcome = _Outcome(job)
+        if self._stop.is_set():
+            return outcome
+        try:
+            if not summary.complete:
+                full = self.source.get_job(job.id)
+                if full is None:
+                    self.report.warn(
+                        f"job {job.id} ({job.name}) was deleted while it was being read; skipped"
+                    )
+                    return outcome
+                job = outcome.job = full
+            request = self._request(job)
+            ref, change = self.sink.put_pipeline(request)
+            outcome.ref = ref
+            self.report.change(change)
+            if self.options.status_lookback_days > 0:
+                self._statuses(job, ref)
+        except (ItemError, SourceError) as err:
+            if isinstance(err, SourceAuthError):
+                raise  # the credentials stopped working: every other pipeline would fail the same way
+            outcome.error = err
+        except IngestionError:
+            raise
+        except Exception as err:  # a bug must cost one pipeline, not the run; the report names it
+            logger.exception("unexpected error on %s %s", job.kind, job.id)
+            outcome.error = ItemError(f"internal error: {type(err).__name__}: {err}")
+        return outcome
+
+    def _request(self, job: JobRecord) -> dict:
+        urls = (
+            (self.source.dlt_url, None) if job.kind == "dlt" else (self.source.job_url, self.source.task_url)
+        )
+        owners = self._owners(job)
+        if self.options.include_tags and job.tags:
+            self._ensure_tags(job.tags)
+        return pipeline_request(
+            job,
+            self.config.source.service_name,
+            job_url=urls[0],
+            task_url=urls[1] or (lambda _job, _task: ""),
+            include_tags=self.options.include_tags,
+            owners=owners,
+        )
+
+    def _owners(self, job: JobRecord) -> list[dict] | None:
+        if not self.options.include_owners or not job.creator or "@" not in job.creator:
+            return None
+        user = self.sink.find_user(job.creator)
+        if user is None:
+            return None
+        self.report.count("owners")
+        return [{"id": user.id, "type": "user"}]
+
+    def _ensure_tags(self, tags: dict[str, str]) -> None:
+        names = {tag_name(key, value) for key, value in tags.items()}
+        with self._tags_lock:
+            missing = {name: f"Databricks job tag {name}" for name in names if name not in self._known_tags}
+            if missing:
+                self.sink.ensure_tags(TAG_CLASSIFICATION, "Tags of Databricks jobs (key:value).", missing)
+                self._known_tags.update(missing)
+                self.report.count("tags", len(missing))
+
+    def _statuses(self, job: JobRecord, ref: EntityRef) -> None:
+        since = self.now_ms - self.options.status_lookback_days * DAY_MS
+        if job.kind == "dlt":
+            runs = self.source.iter_dlt_updates(job.id, since)
+        else:
+            runs = self.source.iter_runs(job.id, since)
+        task_names = {task.key for task in job.tasks}
+        bodies: list[dict] = []
+        timestamps: set[int] = set()
+        trimmed: set[str] = set()
+        for run in runs:
+            if run.start_ms in timestamps:  # OpenMetadata keys statuses by timestamp (#30459)
+                self.report.warn(
+                    f"job {job.id}: run {run.run_id} starts at the same millisecond as another; kept one"
+                )
+                continue
+            timestamps.add(run.start_ms)
+            mapped = run_to_status(run, task_names, dlt=job.kind == "dlt")
+            trimmed.update(mapped.trimmed_tasks)
+            for state in mapped.unknown_states:
+                self.report.warn(f"job {job.id}: unknown state {state}, recorded as Pending")
+            bodies.append(mapped.body)
+        if trimmed:
+            self.report.warn(
+                f"job {job.id} ({job.name}): runs mention tasks the job no longer has "
+                f"({', '.join(sorted(trimmed))}); those task statuses were left out"
+            )
+        self.report.count("statuses", self.sink.put_statuses(ref.fqn, bodies))
+
+    def _record(self, outcome: _Outcome, kept_ids: dict[str, EntityRef]) -> None:
+        self._processed += 1
+        job = outcome.job
+        if outcome.error is not None:
+            self.report.fail(job.id, job.name, outcome.error.one_line())
+        if outcome.ref is not None:
+            kept_ids[job.id] = outcome.ref
+        if self._processed % 50 == 0:
+            self._emit("ingesting")
+
+    # -- lineage ------------------------------------------------------------------------------------
+
+    def _lineage(self, kept: dict[str, EntityRef]) -> None:
+        if not kept:
+            return
+        if self.lineage is None:
+            if self.config.source.connection.http_path is None:
+                self.report.warn(
+                    "lineage skipped: set httpPath to a SQL warehouse to read Unity Catalog lineage"
+                )
+            return
+        services = self._lineage_services()
+        if self.sink.resolves_entities and not services:
+            self.report.warn(
+                "lineage skipped: no database service to find tables in; set "
+                "sourceConfig.config.lineageInformation.dbServiceNames"
+            )
+            return
+        try:
+            for edge in self.lineage.edges(list(kept)):
+                self._check_stop()
+                pipeline = kept.get(edge.entity_id)
+                if pipeline is None:
+                    continue
+                source = self._table(services, edge.source_table)
+                target = self._table(services, edge.target_table)
+                if source is None or target is None:
+                    self.report.count("lineage_skipped")
+                    continue
+                try:
+                    self.sink.put_lineage(source, target, pipeline)
+                    self.report.count("lineage_edges")
+                except ItemError as err:
+                    self.report.fail(edge.entity_id, None, err.one_line(), phase="lineage")
+        except SourceError as err:
+            self.report.fail(None, None, f"lineage: {err.one_line()}", phase="lineage")
+        if self.report.lineage_skipped:
+            self.report.warn(
+                f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "
+                f"(looked in {', '.join(services) or 'no service'})"
+            )
+
+    def _lineage_services(self) -> list[str]:
+        info = self.options.lineage_information
+        if info and info.db_service_names:
+            return list(info.db_service_names)
+        finder = getattr(self.sink, "databricks_database_services", None)
+        return list(finder()) if callable(finder) else []
+
+    def _table(self, services: list[str], name: str) -> EntityRef | None:
+        if not self.sink.resolves_entities:
+            return self.sink.find_table(f"{services[0]}.{name}" if services else name)
+        for service in services:
+            ref = self.sink.find_table(f"{service}.{name}")
+            if ref is not None:
+                return ref
+        return None
+
+    # -- deletes ------------------------------------------------------------------------------------
+
+    def _mark_deleted(self, seen: set[str]) -> None:
+        report = self.report
+        if not self.options.mark_deleted_pipelines:
+            return
+        if report.dry_run:
+            report.delete_skipped = "dry run"
+            return
+        if not report.listing_complete or self._stop.is_set():
+            report.delete_skipped = "the listing did not complete"
+            return
+        stale = [
+            ref for ref in self.sink.iter_service_pipelines(report.service) if (ref.name or "") not in seen
+        ]
+        for ref in stale:
+            self._check_stop()
+            try:
+                self.sink.soft_delete_pipeline(ref)
+                report.count("deleted")
+            except ItemError as err:
+                report.fail(ref.name, None, err.one_line(), phase="cleanup")

@@ -1,0 +1,1 @@
+"""Pure functions from our Databricks records to OpenMetadata request bodies."""

@@ -1,0 +1,78 @@
+"""Quartz cron (Databricks) to the five-field cron OpenMetadata shows, keeping timezone and pause state.
+
+Databricks schedules are Quartz: ``sec min hour day-of-month month day-of-week [year]``, ``?`` for "no
+specific value", day-of-week 1-7 = SUN-SAT. Standard cron has no seconds, uses ``*`` and 0-6 = SUN-SAT.
+OpenMetadata's connector copies the raw Quartz string and drops the timezone and the pause state; the
+same "0 0 3 * * ?" then means 03:00 in an unknown zone on a possibly paused job. We convert when the
+expression has a standard-cron equivalent, keep the Quartz text otherwise, and always append the zone
+and the pause state: ``0 3 * * * (Europe/Berlin)`` or ``0 3 * * * (UTC, paused)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.databricks.records import ScheduleRecord
+
+__all__ = ["quartz_to_cron", "schedule_interval"]
+
+_QUARTZ_ONLY = re.compile(r"[LW#]")
+_DOW_NUMBER = re.compile(r"\d+")
+
+
+def _shift_dow(field: str) -> str | None:
+    """Quartz day-of-week (1=SUN..7=SAT) to cron (0=SUN..6=SAT); names pass unchanged."""
+
+    def shift(match: re.Match[str]) -> str:
+        value = int(match.group())
+        return str(value - 1) if 1 <= value <= 7 else "?"
+
+    if "/" in field:  # "1/2" style steps have no faithful translation once shifted
+        return None
+    shifted = _DOW_NUMBER.sub(shift, field)
+    return None if "?" in shifted else shifted
+
+
+_STEP = re.compile(r"^(\d+)/(\d+)$")
+
+
+def _steps(field: str, lowest: int, highest: int) -> str:
+    """Quartz ``start/step`` to cron ``*/step`` or ``start-highest/step`` (cron needs a range)."""
+    match = _STEP.match(field)
+    if not match:
+        return field
+    start, step = int(match.group(1)), match.group(2)
+    return f"*/{step}" if start == lowest else f"{start}-{highest}/{step}"
+
+
+def quartz_to_cron(expression: str) -> str | None:
+    """The equivalent five-field cron, or None when standard cron cannot express it."""
+    fields = expression.split()
+    if len(fields) not in (6, 7):
+        return None
+    seconds, minutes, hours, day_of_month, month, day_of_week = fields[:6]
+    if len(fields) == 7 and fields[6] not in ("*", "?"):
+        return None  # a year restriction
+    if seconds not in ("0", "00"):
+        return None
+    if any(_QUARTZ_ONLY.search(part) for part in (day_of_month, day_of_week)):
+        return None
+    day_of_month = "*" if day_of_month == "?" else _steps(day_of_month, 1, 31)
+    minutes, hours, month = _steps(minutes, 0, 59), _steps(hours, 0, 23), _steps(month, 1, 12)
+    if day_of_week in ("?", "*"):
+        day_of_week = "*"
+    else:
+        converted = _shift_dow(day_of_week)
+        if converted is None:
+            return None
+        day_of_week = converted
+    return " ".join((minutes, hours, day_of_month, month, day_of_week))
+
+
+def schedule_interval(schedule: ScheduleRecord | None) -> str | None:
+    """``scheduleInterval`` text for OpenMetadata, or None for unscheduled jobs."""
+    if schedule is None:
+        return None
+    cron = quartz_to_cron(schedule.quartz_cron) or schedule.quartz_cron
+    suffix = f"{schedule.timezone}, paused" if schedule.paused else schedule.timezone
+    return f"{cron} ({suffix})"

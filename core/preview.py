@@ -1,0 +1,71 @@
+"""Which pipelines the filters keep, with the reason, before anything is written.
+
+One listing pass with tasks expanded (so task counts and schedules come free in the same pages); jobs
+with more than 100 tasks are not completed (shown as "100+"): a preview must stay fast on 10,000 jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+from core.config.models import WorkflowConfig
+from core.databricks.source import DatabricksSource
+from core.filters import NameFilter
+from core.mapping.schedule import schedule_interval
+
+__all__ = ["PreviewRow", "iter_preview"]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One listed pipeline and the filter's decision on it."""
+
+    id: str
+    name: str
+    kind: str
+    kept: bool
+    reason: str
+    tasks: int
+    tasks_truncated: bool
+    schedule: str | None
+    url: str
+
+    def as_dict(self) -> dict:
+        """JSON-able form (``preview --json``)."""
+        return asdict(self)
+
+
+def iter_preview(config: WorkflowConfig, source: DatabricksSource) -> Iterator[PreviewRow]:
+    """Stream a :class:`PreviewRow` per job, then per DLT pipeline."""
+    options = config.source.options
+    name_filter = NameFilter.from_pattern(
+        options.pipeline_filter_pattern or config.source.connection.pipeline_filter_pattern
+    )
+    for summary in source.iter_job_summaries(with_tasks=True):
+        job = summary.record
+        decision = name_filter.decide(job.name)
+        yield PreviewRow(
+            id=job.id,
+            name=job.name,
+            kind=job.kind,
+            kept=decision.kept,
+            reason=decision.reason,
+            tasks=len(job.tasks),
+            tasks_truncated=not summary.complete,
+            schedule=schedule_interval(job.schedule),
+            url=source.job_url(job.id),
+        )
+    for pipeline in source.iter_dlt_pipelines():
+        decision = name_filter.decide(pipeline.name)
+        yield PreviewRow(
+            id=pipeline.id,
+            name=pipeline.name,
+            kind="dlt",
+            kept=decision.kept,
+            reason=decision.reason,
+            tasks=0,
+            tasks_truncated=False,
+            schedule=None,
+            url=source.dlt_url(pipeline.id),
+        )

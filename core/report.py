@@ -1,0 +1,198 @@
+"""What a run did, in numbers and reasons: what the CLI prints, the wizard renders and tests assert on."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.secrets import redact
+
+__all__ = ["Failure", "ProgressEvent", "RunReport"]
+
+_MAX_LISTED_NAMES = 2000
+_MAX_WARNINGS = 500
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One pipeline (or a whole phase, with ``pipeline`` None) that failed, and why."""
+
+    pipeline: str | None
+    name: str | None
+    reason: str
+    phase: str = "pipeline"
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Sent to ``on_event`` while a run goes: which phase, how far, how fast."""
+
+    phase: str
+    listed: int
+    processed: int
+    kept: int
+    failures: int
+    elapsed_s: float
+    message: str | None = None
+
+    @property
+    def rate(self) -> float:
+        """Pipelines processed per second so far."""
+        return self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class RunReport:
+    """Counters and reasons for one run. Thread-safe increments through :meth:`count`."""
+
+    service: str = ""
+    server_version: str | None = None
+    dry_run: bool = False
+    started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
+    listed: int = 0
+    kept: int = 0
+    filtered: int = 0
+    filter_reasons: Counter[str] = field(default_factory=Counter)
+    filtered_names: list[tuple[str, str]] = field(default_factory=list)
+    changes: Counter[str] = field(default_factory=Counter)
+    statuses: int = 0
+    lineage_edges: int = 0
+    lineage_skipped: int = 0
+    owners: int = 0
+    tags: int = 0
+    deleted: int = 0
+    delete_skipped: str | None = None
+    listing_complete: bool = False
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+    warning_count: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    #: the error that stopped the run early, if one did (not serialised; the CLI maps it to an exit code)
+    fatal: Exception | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    # -- updates ------------------------------------------------------------------------------------
+
+    def count(self, name: str, amount: int = 1) -> None:
+        """Add to one of the integer counters (thread-safe)."""
+        with self._lock:
+            setattr(self, name, getattr(self, name) + amount)
+
+    def change(self, kind: str) -> None:
+        """Record a pipeline write outcome: created, updated, unchanged, dry-run, written."""
+        with self._lock:
+            self.changes[kind] += 1
+
+    def filtered_out(self, name: str, reason: str) -> None:
+        """Record a pipeline the filter dropped."""
+        with self._lock:
+            self.filtered += 1
+            self.filter_reasons[reason] += 1
+            if len(self.filtered_names) < _MAX_LISTED_NAMES:
+                self.filtered_names.append((name, reason))
+
+    def warn(self, message: str) -> None:
+        """Record a warning (the first 500 are kept verbatim, all are counted)."""
+        with self._lock:
+            self.warning_count += 1
+            if len(self.warnings) < _MAX_WARNINGS:
+                self.warnings.append(redact(message))
+
+    def fail(self, pipeline: str | None, name: str | None, reason: str, phase: str = "pipeline") -> None:
+        """Record a failure; the run goes on unless the caller decides otherwise."""
+        with self._lock:
+            self.failures.append(Failure(pipeline, name, redact(reason), phase))
+
+    # -- reading ------------------------------------------------------------------------------------
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds from start to finish (or to now while running)."""
+        return (self.finished_at or time.time()) - self.started_at
+
+    @property
+    def written(self) -> int:
+        """Pipelines written (any outcome)."""
+        return sum(self.changes.values())
+
+    @property
+    def ok(self) -> bool:
+        """True when the run finished with no failure."""
+        return not self.failures and not self.interrupted
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able summary (for ``--json``, the wizard and tests)."""
+        return {
+            "service": self.service,
+            "serverVersion": self.server_version,
+            "dryRun": self.dry_run,
+            "durationSeconds": round(self.duration_s, 3),
+            "listed": self.listed,
+            "kept": self.kept,
+            "filtered": self.filtered,
+            "filterReasons": dict(self.filter_reasons),
+            "created": self.changes["created"],
+            "updated": self.changes["updated"],
+            "unchanged": self.changes["unchanged"],
+            "written": self.written,
+            "statuses": self.statuses,
+            "lineageEdges": self.lineage_edges,
+            "lineageSkipped": self.lineage_skipped,
+            "owners": self.owners,
+            "tags": self.tags,
+            "deleted": self.deleted,
+            "deleteSkipped": self.delete_skipped,
+            "listingComplete": self.listing_complete,
+            "interrupted": self.interrupted,
+            "warningCount": self.warning_count,
+            "warnings": list(self.warnings),
+            "failures": [
+                {"pipeline": f.pipeline, "name": f.name, "reason": f.reason, "phase": f.phase}
+                for f in self.failures
+            ],
+            "ok": self.ok,
+        }
+
+    def render(self) -> str:
+        """A human-readable summary, as printed by ``print_status()``."""
+        rows = [
+            ("Service", self.service),
+            ("OpenMetadata version", self.server_version or "-"),
+            ("Listed", self.listed),
+            ("Kept by filter", self.kept),
+            ("Filtered out", self.filtered),
+            ("Created", self.changes["created"]),
+            ("Updated", self.changes["updated"]),
+            ("Unchanged", self.changes["unchanged"]),
+            ("Statuses", self.statuses),
+            ("Lineage edges", self.lineage_edges),
+            ("Owners set", self.owners),
+            ("Soft-deleted", self.deleted),
+            ("Warnings", self.warning_count),
+            ("Failures", len(self.failures)),
+            ("Time", f"{self.duration_s:.2f} s"),
+        ]
+        if self.dry_run:
+            rows.insert(1, ("Mode", "dry run: nothing written"))
+        width = max(len(label) for label, _ in rows)
+        lines = [f"{label:<{width}}  {value}" for label, value in rows]
+        for reason, count in self.filter_reasons.most_common(5):
+            lines.append(f"  filtered: {count} x {reason}")
+        if self.delete_skipped:
+            lines.append(f"markDeletedPipelines skipped: {self.delete_skipped}")
+        if self.interrupted:
+            lines.append("The run was interrupted before it finished.")
+        for warning in self.warnings[:10]:
+            lines.append(f"warning: {warning}")
+        if self.warning_count > 10:
+            lines.append(f"... and {self.warning_count - 10} more warnings")
+        for failure in self.failures[:20]:
+            who = f"{failure.pipeline} ({failure.name})" if failure.pipeline else failure.phase
+            lines.append(f"FAILED {who}: {failure.reason}")
+        if len(self.failures) > 20:
+            lines.append(f"... and {len(self.failures) - 20} more failures")
+        return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Sinks that need no server: ``file`` (JSON lines, one record per line) and ``console``.
+
+They receive exactly the request bodies ``metadata-rest`` would send, which makes them useful for
+dry runs, diffs between runs, and feeding other tools.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+from core.errors import ConfigError
+from core.sinks.base import Change, EntityRef, Sink
+
+__all__ = ["ConsoleSink", "FileSink", "JsonLinesSink"]
+
+
+class JsonLinesSink(Sink):
+    """Writes each record as one JSON line to a text stream."""
+
+    kind = "jsonl"
+    resolves_entities = False
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def _emit(self, record: dict) -> None:
+        line = json.dumps(record, sort_keys=True, separators=(",", ":"))
+        with self._lock:
+            self.stream.write(line + "\n")
+
+    def ensure_service(self, request: dict) -> EntityRef:
+        self._emit({"kind": "pipelineService", "request": request})
+        return EntityRef(id=request["name"], fqn=request["name"], type="pipelineService")
+
+    def put_pipeline(self, request: dict) -> tuple[EntityRef, Change]:
+        self._emit({"kind": "pipeline", "request": request})
+        fqn = f"{request['service']}.{request['name']}"
+        return EntityRef(id=fqn, fqn=fqn, type="pipeline"), "written"
+
+    def put_statuses(self, fqn: str, statuses: list[dict]) -> int:
+        if statuses:
+            self._emit({"kind": "pipelineStatus", "pipeline": fqn, "statuses": statuses})
+        return len(statuses)
+
+    def ensure_tags(self, classification: str, description: str, tags: dict[str, str]) -> None:
+        if tags:
+            self._emit({"kind": "tags", "classification": classification, "tags": sorted(tags)})
+
+    def put_lineage(self, source: EntityRef, target: EntityRef, pipeline: EntityRef) -> None:
+        self._emit({"kind": "lineage", "from": source.fqn, "to": target.fqn, "pipeline": pipeline.fqn})
+
+
+class FileSink(JsonLinesSink):
+    """JSON lines into ``sink.config.filename`` (replaced on each run)."""
+
+    kind = "file"
+
+    def __init__(self, filename: str) -> None:
+        path = Path(filename).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            stream = path.open("w", encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(
+                f"cannot write {path}: {err.strerror}",
+                field="sink.config.filename",
+                hint="Choose a writable path",
+            ) from None
+        super().__init__(stream)
+        self.path = path
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class ConsoleSink(JsonLinesSink):
+    """JSON lines on standard output."""
+
+    kind = "console"
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        super().__init__(stream or sys.stdout)
+
+    def close(self) -> None:
+        self.stream.flush()
