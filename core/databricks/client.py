@@ -19,6 +19,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 
 from core.config.models import AzureAdSetup, DatabricksConnection, DatabricksOAuth
+from core.databricks.errors import source_errors
 
 __all__ = ["PRODUCT", "PRODUCT_VERSION", "build_workspace_client"]
 
@@ -84,6 +85,6 @@ def build_workspace_client(
         )
     else:
         kwargs.update(token=auth.token.get_secret_value())
-    with _isolated_environment():
+    with _isolated_environment(), source_errors("connecting to the workspace"):
         config = Config(**kwargs)
     return WorkspaceClient(config=config)

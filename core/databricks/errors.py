@@ -43,6 +43,14 @@ def translate(err: BaseException, what: str) -> SourceError:
             field="source.serviceConnection.config.hostPort",
             hint="Check the host and the network, or raise connectionTimeout",
         )
+    if isinstance(err, ValueError) and any(
+        word in str(err) for word in ("invalid_client", "unauthorized_client", "invalid_grant")
+    ):
+        return SourceAuthError(  # the SDK's OAuth token exchange raises plain ValueErrors
+            f"Databricks refused the OAuth client credentials while {what}: {_short(err)}",
+            field=AUTH_FIELD,
+            hint="Check clientId and clientSecret of the service principal",
+        )
     if isinstance(err, (requests.RequestException, ValueError)):
         return SourceUnavailableError(f"Databricks sent an unusable answer while {what}: {_short(err)}")
     if isinstance(err, NotFound):

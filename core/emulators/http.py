@@ -230,7 +230,10 @@ class EmulatorServer:
         self._httpd = _QuietThreadingServer(("127.0.0.1", self.port), handler_cls)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"{self.server_name}-emulator", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.server_name}-emulator",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -301,6 +304,8 @@ class EmulatorServer:
             result = route.handler(request)
         except HttpError as err:
             return Response(err.status, err.body, dict(err.headers))
+        except Exception as err:  # a handler bug must still answer, or clients retry a "reset" forever
+            return Response(500, {"error_code": "INTERNAL_ERROR", "message": f"{type(err).__name__}: {err}"})
         if isinstance(result, Response):
             return result
         return Response(200, result)

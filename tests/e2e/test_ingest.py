@@ -1,0 +1,203 @@
+"""End to end: the real Workflow, real databricks-sdk and the real sink against both emulators over HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from core.emulators.databricks import DatabricksEmulator
+from core.emulators.openmetadata import OpenMetadataEmulator
+from core.emulators.workspace import Workspace
+from core.mapping.status import execution_status
+from core.workflow import Workflow
+
+SERVICE = "dbx_emulated"
+
+
+def run(config: dict[str, Any], **kwargs: Any) -> Workflow:
+    workflow = Workflow.create(config, **kwargs)
+    workflow.execute()
+    return workflow
+
+
+def live_pipelines(om: OpenMetadataEmulator) -> dict[str, dict]:
+    return {fqn: p for fqn, p in om.pipelines.items() if not p.get("deleted")}
+
+
+def test_full_ingest_maps_jobs_tasks_dag_statuses_tags_owners_lineage(
+    workspace: Workspace, openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    workflow = run(config)
+    report = workflow.report
+    assert report is not None and report.ok, report.render()
+    workflow.raise_from_status()
+
+    pipelines = live_pipelines(openmetadata)
+    assert len(pipelines) == workspace.job_count + len(workspace.pipeline_ids())
+    assert report.listed == report.kept == len(pipelines)
+
+    for job_id in workspace.job_ids():
+        job = workspace.job_by_id(job_id)
+        assert job is not None
+        entity = pipelines[f"{SERVICE}.{job_id}"]
+        assert entity["displayName"] == job["settings"]["name"]
+        tasks = {task["name"]: task for task in entity["tasks"]}
+        definition = job["settings"]["tasks"]
+        assert set(tasks) == {task["task_key"] for task in definition}  # >100-task jobs complete too
+        for task in definition:
+            kind = next(key for key in task if key.endswith("_task"))
+            assert tasks[task["task_key"]]["taskType"] == kind
+            for upstream in task.get("depends_on", []):  # DAG direction: upstream lists this task downstream
+                assert task["task_key"] in tasks[upstream["task_key"]]["downstreamTasks"]
+        downstream_edges = sum(len(t["downstreamTasks"]) for t in entity["tasks"])
+        assert downstream_edges == sum(len(t.get("depends_on", [])) for t in definition)
+        if job["settings"].get("tags"):
+            assert {t["tagFQN"].split(".", 1)[0] for t in entity["tags"]} == {"DatabricksTags"}
+
+    assert any(len(p["tasks"]) > 100 for p in pipelines.values())
+    assert report.owners > 0 and any(p.get("owners") for p in pipelines.values())
+    assert len(openmetadata.lineage_edges) == report.lineage_edges > 0
+    assert report.statuses == sum(len(s) for s in openmetadata.statuses.values()) > 0
+
+
+def test_statuses_follow_each_run_and_each_task_own_state(
+    workspace: Workspace, openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    run(config)
+    cutoff = int((datetime.now(timezone.utc) - timedelta(days=7)).timestamp() * 1000)
+    checked_tasks = 0
+    for job_id in workspace.job_ids():
+        stored = openmetadata.statuses.get(f"{SERVICE}.{job_id}", {})
+        runs = [r for r in workspace.runs(job_id) if r["start_time"] >= cutoff]
+        assert sorted(stored) == sorted(r["start_time"] for r in runs)
+        task_keys = {t["task_key"] for t in workspace.job_by_id(job_id)["settings"]["tasks"]}
+        for source_run in runs:
+            status = stored[source_run["start_time"]]
+            state = source_run["state"]
+            expected, _ = execution_status(state.get("life_cycle_state"), state.get("result_state"))
+            assert status["executionStatus"] == expected
+            by_name = {t["name"]: t for t in status.get("taskStatus", [])}
+            for task in source_run.get("tasks", []):
+                if task["task_key"] not in task_keys:
+                    assert task["task_key"] not in by_name  # removed task trimmed, not a failure
+                    continue
+                mine = by_name[task["task_key"]]
+                task_state = task["state"]
+                assert (
+                    mine["executionStatus"]
+                    == execution_status(task_state.get("life_cycle_state"), task_state.get("result_state"))[0]
+                )
+                if task.get("start_time"):
+                    assert mine["startTime"] == task["start_time"]
+                checked_tasks += 1
+    assert checked_tasks > 50
+
+
+def test_rerun_changes_nothing(openmetadata: OpenMetadataEmulator, config: dict) -> None:
+    first = run(config).report
+    before = openmetadata.snapshot()
+    openmetadata.reset_counters()
+    second = run(config).report
+    assert openmetadata.snapshot() == before
+    counters = openmetadata.counters
+    assert counters["pipeline.created"] == counters["pipeline.updated"] == 0
+    assert counters["lineage.created"] == 0
+    assert second.changes["unchanged"] == first.changes["created"]
+    assert second.statuses == first.statuses and second.lineage_edges == first.lineage_edges
+
+
+def test_filters_keep_only_matching_pipelines_with_reasons(
+    workspace: Workspace, openmetadata: OpenMetadataEmulator, config_for: Any, databricks: DatabricksEmulator
+) -> None:
+    config = config_for(
+        databricks,
+        openmetadata,
+        source={"pipelineFilterPattern": {"includes": ["etl", "ml-"], "excludes": [".*hr"]}},
+    )
+    report = run(config).report
+    names = {p["displayName"] for p in live_pipelines(openmetadata).values()}
+    assert names
+    assert all(n.lower().startswith(("etl", "ml-")) and "hr" not in n.lower() for n in names)
+    assert report.kept == len(names) and report.filtered == report.listed - report.kept
+    assert set(report.filter_reasons) <= {"no include matched", "excluded by #1 (.*hr)"}
+
+
+def test_deleted_job_is_soft_deleted_on_the_next_complete_run(
+    workspace: Workspace, openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    run(config)
+    workspace.delete_job(1003)
+    report = run(config).report
+    assert report.deleted == 1
+    assert openmetadata.pipelines[f"{SERVICE}.1003"]["deleted"] is True
+
+
+def test_listing_failure_fails_the_run_and_deletes_nothing(
+    workspace: Workspace, databricks: DatabricksEmulator, openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    run(config)
+    workspace.delete_job(1001)
+    databricks.inject(
+        kind="status",
+        status=500,
+        path="/api/2.2/jobs/list",
+        times=None,
+        body={"error_code": "INTERNAL_ERROR", "message": "boom"},
+    )
+    workflow = run(config)
+    report = workflow.report
+    assert not report.ok and not report.listing_complete
+    assert report.deleted == 0 and report.delete_skipped == "the listing did not complete"
+    assert not any(p.get("deleted") for p in openmetadata.pipelines.values())
+    assert workflow.result_status() == 1
+
+
+def test_one_rejected_pipeline_fails_alone(
+    openmetadata: OpenMetadataEmulator, config: dict, workspace: Workspace
+) -> None:
+    openmetadata.inject(
+        kind="status",
+        status=400,
+        method="PUT",
+        path=r"^/api/v1/pipelines$",
+        times=1,
+        body={"code": 400, "message": "rejected for the test"},
+    )
+    report = run(config, workers=1).report
+    assert len(report.failures) == 1 and "rejected for the test" in report.failures[0].reason
+    assert len(live_pipelines(openmetadata)) == report.kept - 1
+
+
+def test_rate_limited_databricks_is_retried(databricks: DatabricksEmulator, config: dict) -> None:
+    databricks.inject(
+        kind="status",
+        status=429,
+        retry_after=1,
+        path="/jobs/runs/list",
+        times=3,
+        body={"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"},
+    )
+    report = run(config).report
+    assert report.ok, report.render()
+    assert databricks.calls["fault:status"] == 3
+
+
+def test_dry_run_writes_nothing(openmetadata: OpenMetadataEmulator, config: dict) -> None:
+    report = run(config, dry_run=True).report
+    assert report.ok and report.changes["dry-run"] == report.kept
+    assert not openmetadata.pipelines and not openmetadata.statuses
+
+
+def test_file_sink_writes_the_same_requests(
+    tmp_path: Any, databricks: DatabricksEmulator, config_for: Any
+) -> None:
+    import json
+
+    target = tmp_path / "out" / "pipelines.jsonl"
+    config = config_for(databricks, None, sink={"type": "file", "config": {"filename": str(target)}})
+    report = run(config).report
+    assert report.ok, report.render()
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    kinds = [r["kind"] for r in records]
+    assert kinds.count("pipeline") == report.kept and "lineage" in kinds and "pipelineStatus" in kinds
+    assert records[0]["kind"] == "pipelineService"

@@ -1,0 +1,1 @@
+"""The Streamlit wizard (a thin face over core)."""
