@@ -20,13 +20,14 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from core.config.models import WorkflowConfig
-from core.databricks.lineage import LineageReader
+from core.databricks.lineage import LineageEdge, LineageReader
 from core.databricks.records import JobRecord
 from core.databricks.source import DatabricksSource, JobSummary
 from core.errors import IngestionError, ItemError, RunInterrupted, SourceAuthError, SourceError
-from core.filters import NameFilter
+from core.filters import filter_for
 from core.mapping.pipeline import TAG_CLASSIFICATION, pipeline_request, tag_name
 from core.mapping.status import run_to_status
 from core.report import ProgressEvent, RunReport
@@ -36,7 +37,10 @@ __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WORKERS = 8
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_WORKERS = 16
 DAY_MS = 86_400_000
 
 
@@ -89,9 +93,7 @@ class IngestionEngine:
         self.workers = max(1, workers)
         self.on_event = on_event
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
-        self.name_filter = NameFilter.from_pattern(
-            self.options.pipeline_filter_pattern or config.source.connection.pipeline_filter_pattern
-        )
+        self.name_filter = filter_for(config)
         self.report = RunReport(service=config.source.service_name, dry_run=dry_run)
         self._stop = threading.Event()
         self._tags_lock = threading.Lock()
@@ -335,24 +337,33 @@ class IngestionEngine:
                 "sourceConfig.config.lineageInformation.dbServiceNames"
             )
             return
+
+        def write(edge: LineageEdge) -> str | None:
+            """One edge on a worker: resolve both tables (cached) and write; returns a failure or None."""
+            if self._stop.is_set():
+                return None
+            source = self._table(services, edge.source_table)
+            target = self._table(services, edge.target_table)
+            if source is None or target is None:
+                self.report.count("lineage_skipped")
+                return None
+            try:
+                self.sink.put_lineage(source, target, kept[edge.entity_id])
+            except ItemError as err:
+                return f"{edge.entity_id}: {err.one_line()}"
+            self.report.count("lineage_edges")
+            return None
+
+        edges = (edge for edge in self.lineage.edges(list(kept)) if edge.entity_id in kept)
         try:
-            for edge in self.lineage.edges(list(kept)):
+            for failure in self._ordered(write, edges):
                 self._check_stop()
-                pipeline = kept.get(edge.entity_id)
-                if pipeline is None:
-                    continue
-                source = self._table(services, edge.source_table)
-                target = self._table(services, edge.target_table)
-                if source is None or target is None:
-                    self.report.count("lineage_skipped")
-                    continue
-                try:
-                    self.sink.put_lineage(source, target, pipeline)
-                    self.report.count("lineage_edges")
-                except ItemError as err:
-                    self.report.fail(edge.entity_id, None, err.one_line(), phase="lineage")
+                if failure:
+                    entity_id, _, reason = failure.partition(": ")
+                    self.report.fail(entity_id, None, reason, phase="lineage")
         except SourceError as err:
             self.report.fail(None, None, f"lineage: {err.one_line()}", phase="lineage")
+        self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
         if self.report.lineage_skipped:
             self.report.warn(
                 f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "

@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from core.config.models import FilterPattern
+from core.config.models import FilterPattern, WorkflowConfig
 from core.errors import InvalidPatternError
 
-__all__ = ["FilterDecision", "NameFilter"]
+__all__ = ["FilterDecision", "NameFilter", "filter_for"]
 
 FILTER_FIELD = "source.sourceConfig.config.pipelineFilterPattern"
+CONNECTION_FILTER_FIELD = "source.serviceConnection.config.pipelineFilterPattern"
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,15 @@ def _first_match(patterns: list[re.Pattern[str]], name: str) -> int | None:
         if pattern.match(name):
             return index
     return None
+
+
+def filter_for(config: WorkflowConfig) -> NameFilter:
+    """The filter in force: ``sourceConfig``'s pattern, else the connection's "default" pattern.
+
+    OpenMetadata applies the sourceConfig pattern; the connection-level one is the default its UI copies
+    into new ingestions, so it applies here only when sourceConfig has none. Errors name the right field.
+    """
+    options = config.source.options
+    if options.pipeline_filter_pattern is not None:
+        return NameFilter.from_pattern(options.pipeline_filter_pattern, FILTER_FIELD)
+    return NameFilter.from_pattern(config.source.connection.pipeline_filter_pattern, CONNECTION_FILTER_FIELD)

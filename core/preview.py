@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from core.config.models import WorkflowConfig
 from core.databricks.source import DatabricksSource
-from core.filters import NameFilter
+from core.filters import filter_for
 from core.mapping.schedule import schedule_interval
 
 __all__ = ["PreviewRow", "iter_preview"]
@@ -38,10 +38,7 @@ class PreviewRow:
 
 def iter_preview(config: WorkflowConfig, source: DatabricksSource) -> Iterator[PreviewRow]:
     """Stream a :class:`PreviewRow` per job, then per DLT pipeline."""
-    options = config.source.options
-    name_filter = NameFilter.from_pattern(
-        options.pipeline_filter_pattern or config.source.connection.pipeline_filter_pattern
-    )
+    name_filter = filter_for(config)
     for summary in source.iter_job_summaries(with_tasks=True):
         job = summary.record
         decision = name_filter.decide(job.name)

@@ -62,6 +62,7 @@ class RunReport:
     statuses: int = 0
     lineage_edges: int = 0
     lineage_skipped: int = 0
+    table_lookups: int = 0
     owners: int = 0
     tags: int = 0
     deleted: int = 0
@@ -142,6 +143,7 @@ class RunReport:
             "statuses": self.statuses,
             "lineageEdges": self.lineage_edges,
             "lineageSkipped": self.lineage_skipped,
+            "tableLookups": self.table_lookups,
             "owners": self.owners,
             "tags": self.tags,
             "deleted": self.deleted,

@@ -22,7 +22,7 @@ from core.databricks.lineage import LineageReader
 from core.databricks.source import DatabricksSource
 from core.engine import DEFAULT_WORKERS, IngestionEngine
 from core.errors import ConnectionCheckError, IngestionError
-from core.filters import NameFilter
+from core.filters import filter_for
 from core.report import ProgressEvent, RunReport
 from core.secrets import install_log_redaction
 from core.sinks import Sink, create_sink
@@ -55,9 +55,7 @@ class Workflow:
         self._engine: IngestionEngine | None = None
         self._sink: Sink | None = None
         # Compile the filter now so an invalid regex fails at create(), not half-way through a run.
-        NameFilter.from_pattern(
-            config.source.options.pipeline_filter_pattern or config.source.connection.pipeline_filter_pattern
-        )
+        filter_for(config)
         _configure_logging(config.workflow_config.logger_level)
 
     @classmethod

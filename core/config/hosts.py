@@ -34,6 +34,9 @@ def _split(value: str, default_scheme: str) -> tuple[str, str, int | None, str, 
     else:
         text = f"{default_scheme}://{text}"
     parts = urlsplit(text)
+    # Before anything that quotes the address back: the user info may be a password.
+    if "@" in parts.netloc:
+        raise ValueError("must not contain a user name or password; put credentials in their own fields")
     host = parts.hostname or ""
     try:
         port = parts.port
@@ -53,8 +56,6 @@ def _split(value: str, default_scheme: str) -> tuple[str, str, int | None, str, 
         raise ValueError(
             f"has an invalid host name {host or parts.netloc!r}; use a name like my-workspace.cloud.databricks.com"
         )
-    if parts.username or parts.password:
-        raise ValueError("must not contain a user name or password; put credentials in their own fields")
     return parts.scheme.lower(), host.lower(), port, parts.path, parts.query
 
 

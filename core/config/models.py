@@ -24,9 +24,11 @@ from pydantic import (
     Field,
     SecretStr,
     Tag,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from core.config.hosts import (
     normalize_databricks_host,
@@ -118,7 +120,14 @@ DatabricksAuth = Annotated[
     Annotated[PersonalAccessToken, Tag("pat")]
     | Annotated[DatabricksOAuth, Tag("oauth")]
     | Annotated[AzureAdSetup, Tag("azure")],
-    Discriminator(_auth_kind),
+    Discriminator(
+        _auth_kind,
+        custom_error_type="auth_type",
+        custom_error_message=(
+            "must be a mapping: {token: ...}, {clientId: ..., clientSecret: ...} or "
+            "{azureClientId: ..., azureClientSecret: ..., azureTenantId: ...}"
+        ),
+    ),
 ]
 
 #: discriminator tags that pydantic puts into error locations; the loader drops them from dotted paths
@@ -441,9 +450,18 @@ class WorkflowConfig(_Model):
     @model_validator(mode="after")
     def _server_needed(self) -> WorkflowConfig:
         if self.sink.type == "metadata-rest" and self.workflow_config.open_metadata_server_config is None:
-            raise ValueError(
-                "workflowConfig.openMetadataServerConfig is required for the metadata-rest sink "
-                "(hostPort and securityConfig.jwtToken)"
+            # A ValidationError raised here keeps its own location, so the error names the missing field
+            # (a plain ValueError from a root validator would have no field at all).
+            message = "is required for the metadata-rest sink (hostPort and securityConfig.jwtToken)"
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", message),
+                        loc=("workflowConfig", "openMetadataServerConfig"),
+                        input=None,
+                    )
+                ],
             )
         return self
 

@@ -15,13 +15,16 @@ import os
 import threading
 from collections.abc import Iterator
 
+import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
+from requests.adapters import HTTPAdapter
 
 from core.config.models import AzureAdSetup, DatabricksConnection, DatabricksOAuth
 from core.databricks.errors import source_errors
+from core.ratelimit import RateGate
 
-__all__ = ["PRODUCT", "PRODUCT_VERSION", "build_workspace_client"]
+__all__ = ["PRODUCT", "PRODUCT_VERSION", "attach_transport", "build_workspace_client"]
 
 PRODUCT = "dbx-pipeline"
 PRODUCT_VERSION = "0.1.0"
@@ -51,6 +54,7 @@ def build_workspace_client(
     retry_timeout_seconds: float | None = None,
     http_timeout_seconds: float | None = None,
     pool_size: int = 16,
+    gate: RateGate | None = None,
 ) -> WorkspaceClient:
     """A ``WorkspaceClient`` for exactly the credentials in ``connection``.
 
@@ -60,6 +64,7 @@ def build_workspace_client(
             errors); defaults to ``connectionTimeout``.
         http_timeout_seconds: per-request socket timeout; defaults to ``min(connectionTimeout, 60)``.
         pool_size: connections kept open to the workspace (the engine overlaps requests).
+        gate: the rate gate every request waits at (one per run, shared by all workers).
     """
     timeout = float(connection.connection_timeout)
     kwargs: dict[str, object] = {
@@ -87,4 +92,32 @@ def build_workspace_client(
         kwargs.update(token=auth.token.get_secret_value())
     with _isolated_environment(), source_errors("connecting to the workspace"):
         config = Config(**kwargs)
-    return WorkspaceClient(config=config)
+    client = WorkspaceClient(config=config)
+    attach_transport(client, gate or RateGate(), pool_size)
+    return client
+
+
+def attach_transport(client: WorkspaceClient, gate: RateGate, pool_size: int) -> None:
+    """Share ``gate`` across every request of ``client`` and size its pool for http:// as well.
+
+    databricks-sdk retries a 429 inside each call by sleeping in that thread only, and mounts its sized
+    connection pool for https:// only (plain-http hosts get requests' default pool of 10). It offers no
+    public hook for either, so this reaches its private session: the per-request ``auth`` callable (run
+    before every attempt, retries included) waits at the gate, and a response hook reports 429s to it.
+    ``tests/unit/test_transport.py`` pins this seam so an SDK upgrade that moves it fails loudly.
+    """
+    session = client.api_client._api_client._session  # private seam; see docstring
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    authenticate = session.auth
+
+    def gated_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+        gate.wait()
+        return authenticate(request) if authenticate is not None else request
+
+    def observe(response: requests.Response, *args: object, **kwargs: object) -> None:
+        gate.observe(response.status_code, response.headers)
+
+    session.auth = gated_auth
+    session.hooks["response"].append(observe)

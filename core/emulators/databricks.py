@@ -255,18 +255,6 @@ class DatabricksEmulator(EmulatorServer):
         for method, pattern, handler, name in routes:
             self.add_route(method, pattern, handler, name)
 
-    def dispatch(self, request: Request) -> Response:
-        """Like the base class, but a bug in a handler answers 500 instead of dropping the connection.
-
-        Why: a dropped connection looks like a network fault to the SDK, which retries it for the whole
-        retry budget and hides the real error; a 500 ``INTERNAL_ERROR`` fails fast and shows the message.
-        """
-        try:
-            return super().dispatch(request)
-        except Exception as err:  # deliberately broad: the last line of defence
-            message = f"Emulator error: {type(err).__name__}: {err}"
-            return Response(500, {"error_code": "INTERNAL_ERROR", "message": message})
-
     def not_found(self, request: Request) -> Response:
         """Unknown route: the real gateway's ``ENDPOINT_NOT_FOUND`` (SDK raises ``NotFound``)."""
         message = f"No API found for '{request.method} {request.path}'"

@@ -100,6 +100,9 @@ class HttpError(Exception):
         self.headers = headers or {}
 
 
+#: Unauthenticated counters endpoint (not part of either real API; used by ``dbx-pipeline bench``).
+STATS_PATH = "/_emulator"
+
 Handler = Callable[[Request], Response | dict | list | None]
 
 
@@ -286,12 +289,23 @@ class EmulatorServer:
                 return route, match
         return None, None
 
+    def _stats(self, request: Request) -> Response:
+        """``GET /_emulator/calls`` (counters) and ``POST /_emulator/reset``: for benchmarks in another process."""
+        if request.method == "POST" and request.path == f"{STATS_PATH}/reset":
+            self.reset_counters()
+            return Response(200, {"reset": True})
+        with self._lock:
+            calls = dict(self.calls)
+        return Response(200, {"calls": calls, "total": sum(calls.values())})
+
     def not_found(self, request: Request) -> Response:
         """Answer for a path no route serves (subclasses mimic their real API's shape)."""
         return Response(404, {"message": f"No API found for '{request.method} {request.path}'"})
 
     def dispatch(self, request: Request) -> Response:
         """Run auth and the matching handler; turn :class:`HttpError` into a response."""
+        if request.path.startswith(STATS_PATH):
+            return self._stats(request)
         route, match = self._route(request.method, request.path)
         name = route.name if route else "unrouted"
         with self._lock:

@@ -16,7 +16,9 @@ from core.databricks.records import ScheduleRecord
 
 __all__ = ["quartz_to_cron", "schedule_interval"]
 
-_QUARTZ_ONLY = re.compile(r"[LW#]")
+_QUARTZ_ONLY = re.compile(r"[LW#]", re.IGNORECASE)  # Quartz upper-cases the expression
+#: day names are removed before looking for L/W/# ("WED" is not the nearest-weekday W)
+_DAY_NAMES = re.compile(r"\b(?:SUN|MON|TUE|WED|THU|FRI|SAT)\b", re.IGNORECASE)
 _DOW_NUMBER = re.compile(r"\d+")
 
 
@@ -55,7 +57,7 @@ def quartz_to_cron(expression: str) -> str | None:
         return None  # a year restriction
     if seconds not in ("0", "00"):
         return None
-    if any(_QUARTZ_ONLY.search(part) for part in (day_of_month, day_of_week)):
+    if any(_QUARTZ_ONLY.search(_DAY_NAMES.sub("", part)) for part in (day_of_month, day_of_week)):
         return None
     day_of_month = "*" if day_of_month == "?" else _steps(day_of_month, 1, 31)
     minutes, hours, month = _steps(minutes, 0, 59), _steps(hours, 0, 23), _steps(month, 1, 12)

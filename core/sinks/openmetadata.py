@@ -2,8 +2,9 @@
 
 OpenMetadata's own client opens a connection per call, retries only 429/504 with 30-90 s sleeps, and
 sends statuses in one unchunked bulk call the server rejects above 1000 items. Here: one session with a
-connection pool sized for the engine's workers, urllib3 retries with backoff on 429 (honouring
-Retry-After), 5xx, connection resets and read timeouts; bulk statuses chunked to 1000; every error
+connection pool sized for the engine's workers; 429/503 pause every worker through a shared
+:class:`~core.ratelimit.RateGate` (honouring Retry-After); urllib3 retries 500/502/504, connection resets
+and read timeouts with backoff; bulk statuses chunked to 1000; every error
 classified by what the run should do (abort on auth, fail one pipeline on 400/404/409/422).
 """
 
@@ -21,6 +22,7 @@ from urllib3.util.retry import Retry
 
 from core.config.models import OpenMetadataServerConfig
 from core.errors import SinkAuthError, SinkError, SinkRejectedError, SinkUnavailableError
+from core.ratelimit import RateGate
 from core.secrets import redact
 from core.sinks.base import Change, EntityRef, Sink
 
@@ -45,9 +47,9 @@ def _retry_policy(total: int) -> Retry:
         status=total,
         backoff_factor=0.5,
         backoff_max=30,
-        status_forcelist=(429, 500, 502, 503, 504),
+        status_forcelist=(500, 502, 504),  # 429 and 503 go through the shared RateGate instead
         allowed_methods=None,  # every call we make is idempotent (PUT upserts, GET, DELETE soft)
-        respect_retry_after_header=True,
+        respect_retry_after_header=False,  # else urllib3 sleeps on 429 in one thread, bypassing the gate
         raise_on_status=False,
     )
 
@@ -65,6 +67,7 @@ class OpenMetadataSink(Sink):
         timeout_s: float = 30.0,
         retries: int = 5,
         dry_run: bool = False,
+        gate: RateGate | None = None,
     ) -> None:
         self.server = server
         self.base = server.host_port.rstrip("/") + "/v1"
@@ -81,6 +84,9 @@ class OpenMetadataSink(Sink):
         for name, value in (server.extra_headers or {}).items():
             self.session.headers[name] = value
         self.calls = 0
+        self.table_lookups = 0
+        self.retries = retries
+        self.gate = gate or RateGate()
         self._lock = threading.Lock()
         self._user_cache: dict[str, EntityRef | None] = {}
         self._table_cache: dict[str, EntityRef | None] = {}
@@ -91,17 +97,20 @@ class OpenMetadataSink(Sink):
         self, method: str, path: str, *, body: Any = None, params: dict | None = None
     ) -> requests.Response:
         url = f"{self.base}{path}"
-        with self._lock:
-            self.calls += 1
+        data = None if body is None else json.dumps(body, separators=(",", ":"))
         try:
-            response = self.session.request(
-                method,
-                url,
-                data=None if body is None else json.dumps(body, separators=(",", ":")),
-                params=params,
-                timeout=self.timeout_s,
-                allow_redirects=False,
-            )
+            for attempt in range(self.retries + 1):
+                self.gate.wait()  # a 429 seen by any worker pauses every worker
+                with self._lock:
+                    self.calls += 1
+                response = self.session.request(
+                    method, url, data=data, params=params, timeout=self.timeout_s, allow_redirects=False
+                )
+                self.gate.observe(response.status_code, response.headers)
+                if response.status_code not in (429, 503) or attempt == self.retries:
+                    return response
+                if response.status_code == 503 and not response.headers.get("Retry-After"):
+                    self.gate.observe(429, {})  # back off the default pause before trying again
         except requests.exceptions.SSLError as err:
             raise SinkUnavailableError(
                 f"TLS to OpenMetadata failed: {redact(err)}",
@@ -116,7 +125,7 @@ class OpenMetadataSink(Sink):
             ) from None
         except requests.RequestException as err:
             raise SinkUnavailableError(f"request to OpenMetadata failed: {redact(err)}") from None
-        return response
+        raise AssertionError("unreachable: the last attempt always returns")
 
     def _check(self, response: requests.Response, what: str) -> requests.Response:
         status = response.status_code
@@ -295,6 +304,8 @@ class OpenMetadataSink(Sink):
         with self._lock:
             if fqn in self._table_cache:
                 return self._table_cache[fqn]
+        with self._lock:
+            self.table_lookups += 1
         found = self._get_optional(f"/tables/name/{quote(fqn, safe='')}", f"looking up table {fqn}")
         ref = (
             EntityRef(id=found["id"], fqn=found.get("fullyQualifiedName", fqn), type="table")
