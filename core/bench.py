@@ -21,7 +21,7 @@ import requests
 
 from core.emulators.openmetadata import DEFAULT_JWT
 
-__all__ = ["BenchResult", "BenchSpec", "format_table", "run_bench"]
+__all__ = ["BenchResult", "BenchSpec", "format_preview", "format_table", "run_bench", "run_preview_bench"]
 
 PAGE = 100
 
@@ -198,4 +198,60 @@ def format_table(results: list[BenchResult]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def run_preview_bench(spec: BenchSpec) -> dict[str, Any]:
+    """Time the filter preview of a workspace, with and without task details, against its floor.
+
+    The floor is the sequential listing pages (100 jobs each) times the latency: a listing cannot be
+    parallelised because each page token comes from the previous page.
+    """
+    from core.config import parse_workflow_config
+    from core.databricks.client import build_workspace_client
+    from core.databricks.source import DatabricksSource
+    from core.preview import iter_preview
+
+    databricks = _Emulator(
+        "databricks", BenchSpec(jobs=spec.jobs, tasks=spec.tasks, runs=0, latency_ms=spec.latency_ms)
+    )
+    try:
+        config = parse_workflow_config(_config(spec, databricks.url, "http://127.0.0.1:9/api"))
+        source = DatabricksSource(build_workspace_client(config.source.connection))
+        floor = (math.ceil(spec.jobs / PAGE) + 1) * spec.latency_ms / 1000.0  # + the DLT listing page
+        result: dict[str, Any] = {
+            "jobs": spec.jobs,
+            "latency_ms": spec.latency_ms,
+            "floor_s": round(floor, 2),
+        }
+        for label, with_tasks in (("names_only", False), ("with_tasks", True)):
+            started = time.perf_counter()
+            first = None
+            rows = 0
+            for _row in iter_preview(config, source, with_tasks=with_tasks):
+                rows += 1
+                if first is None:
+                    first = time.perf_counter() - started
+            wall = time.perf_counter() - started
+            result[label] = {
+                "rows": rows,
+                "first_row_s": round(first or 0.0, 3),
+                "wall_s": round(wall, 2),
+                "x_floor": round(wall / floor, 2) if floor else None,
+            }
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+        return result
+    finally:
+        databricks.close()
+
+
+def format_preview(result: dict[str, Any]) -> str:
+    """The preview benchmark as a small table."""
+    lines = [f"preview of {result['jobs']} jobs at {result['latency_ms']:g} ms: floor {result['floor_s']} s"]
+    lines.append(f"{'mode':<12} {'rows':>7} {'first row s':>12} {'wall s':>8} {'x floor':>8}")
+    for mode in ("names_only", "with_tasks"):
+        row = result[mode]
+        lines.append(
+            f"{mode:<12} {row['rows']:>7} {row['first_row_s']:>12} {row['wall_s']:>8} {row['x_floor']:>8}"
+        )
     return "\n".join(lines)

@@ -28,7 +28,7 @@ from core.databricks.records import JobRecord
 from core.databricks.source import DatabricksSource, JobSummary
 from core.errors import IngestionError, ItemError, RunInterrupted, SourceAuthError, SourceError
 from core.filters import filter_for
-from core.mapping.pipeline import TAG_CLASSIFICATION, pipeline_request, tag_name
+from core.mapping.pipeline import TAG_CLASSIFICATION, pipeline_request, source_hash, tag_name
 from core.mapping.status import run_to_status
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
@@ -99,6 +99,8 @@ class IngestionEngine:
         self._tags_lock = threading.Lock()
         self._known_tags: set[str] = set()
         self._service: EntityRef | None = None
+        #: the service's pipelines in the catalogue before this run (name -> ref with sourceHash)
+        self._existing: dict[str, EntityRef] = {}
         self._phase = "starting"
         self._processed = 0
 
@@ -145,6 +147,7 @@ class IngestionEngine:
             self._emit("connecting")
             report.server_version = self.sink.server_version()
             self._service = self.sink.ensure_service(service_request(self.config))
+            self._load_existing()
             self._emit("listing")
             for outcome in self._ordered(self._process, self._kept_pipelines(seen)):
                 self._record(outcome, kept_ids)
@@ -170,6 +173,13 @@ class IngestionEngine:
             report.finished_at = time.time()
             self._emit("done")
         return report
+
+    def _load_existing(self) -> None:
+        """One paged listing of the service's pipelines (1 call per 1,000): the hashes let unchanged
+        pipelines skip their PUT, and the names are what markDeletedPipelines compares against."""
+        self._existing = {
+            ref.name or "": ref for ref in self.sink.iter_service_pipelines(self.report.service)
+        }
 
     # -- listing and filtering ---------------------------------------------------------------------------
 
@@ -230,7 +240,16 @@ class IngestionEngine:
                     return outcome
                 job = outcome.job = full
             request = self._request(job)
-            ref, change = self.sink.put_pipeline(request)
+            request["sourceHash"] = source_hash(request)
+            known = self._existing.get(job.id)
+            if (
+                known is not None
+                and known.source_hash == request["sourceHash"]
+                and not self.options.override_metadata
+            ):
+                ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
+            else:
+                ref, change = self.sink.put_pipeline(request)
             outcome.ref = ref
             self.report.change(change)
             if self.options.status_lookback_days > 0:

@@ -36,10 +36,16 @@ class PreviewRow:
         return asdict(self)
 
 
-def iter_preview(config: WorkflowConfig, source: DatabricksSource) -> Iterator[PreviewRow]:
-    """Stream a :class:`PreviewRow` per job, then per DLT pipeline."""
+def iter_preview(
+    config: WorkflowConfig, source: DatabricksSource, *, with_tasks: bool = True
+) -> Iterator[PreviewRow]:
+    """Stream a :class:`PreviewRow` per job, then per DLT pipeline.
+
+    ``with_tasks=False`` lists names only (no task arrays in the pages): the same number of calls but
+    much smaller pages to transfer and parse, for when only the filter decision matters.
+    """
     name_filter = filter_for(config)
-    for summary in source.iter_job_summaries(with_tasks=True):
+    for summary in source.iter_job_summaries(with_tasks=with_tasks):
         job = summary.record
         decision = name_filter.decide(job.name)
         yield PreviewRow(

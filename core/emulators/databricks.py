@@ -421,7 +421,7 @@ class DatabricksEmulator(EmulatorServer):
 
     def _listed_job(self, job_id: int, expand: bool, v22: bool) -> dict[str, Any] | None:
         """A ``BaseJob``: no ``run_as_user_name``; tasks only with ``expand_tasks`` (capped in 2.2)."""
-        job = self.workspace.job_by_id(job_id)
+        job = self.workspace.job_by_id(job_id, with_tasks=expand)
         if job is None:  # deleted between listing ids and building the page
             return None
         job.pop("run_as_user_name", None)

@@ -431,7 +431,7 @@ class Workspace:
         index = self._live_index(job_id)
         return None if index is None else _draw_name(self._job_rng(index), index)
 
-    def job(self, index: int) -> dict[str, Any]:
+    def job(self, index: int, with_tasks: bool = True) -> dict[str, Any]:
         """The full Jobs 2.2 ``Job`` JSON (all tasks, no paging) of the job at ``index``.
 
         Raises:
@@ -445,15 +445,15 @@ class Workspace:
             if job_id in self._deleted:
                 raise KeyError(f"Job {job_id} was deleted")
             removed = frozenset(self._removed_tasks.get(job_id, ()))
-        job = self._build_job(index)
-        if removed:
+        job = self._build_job(index, with_tasks)
+        if removed and with_tasks:
             _drop_tasks(job["settings"], removed)
         return job
 
-    def job_by_id(self, job_id: int) -> dict[str, Any] | None:
+    def job_by_id(self, job_id: int, with_tasks: bool = True) -> dict[str, Any] | None:
         """The job with this id, or ``None`` when it never existed or was deleted."""
         index = self._live_index(job_id)
-        return None if index is None else self.job(index)
+        return None if index is None else self.job(index, with_tasks)
 
     def delete_job(self, job_id: int) -> None:
         """Delete a job: the API then answers "Job <id> does not exist." (lineage history stays)."""
@@ -558,8 +558,12 @@ class Workspace:
             return rng.randint(120, 150)
         return max(1, self.spec.tasks + rng.choice((-1, 0, 0, 1)))
 
-    def _build_job(self, index: int) -> dict[str, Any]:
-        """The job with all tasks and without overrides, purely from ``(seed, index)``."""
+    def _build_job(self, index: int, with_tasks: bool = True) -> dict[str, Any]:
+        """The job with all tasks (or none) and without overrides, purely from ``(seed, index)``.
+
+        Everything but the tasks is drawn first, so a listing without ``expand_tasks`` can skip the
+        task generation (most of the cost) and still agree with the full job on every other field.
+        """
         rng = self._job_rng(index)
         name = _draw_name(rng, index)
         creator = rng.choice(USER_POOL)
@@ -584,6 +588,16 @@ class Workspace:
         settings["run_as"] = {"service_principal_name": run_as_sp} if run_as_sp else {"user_name": creator}
         if rng.random() < 0.4:
             settings["parameters"] = [{"name": "env", "default": "prod"}, {"name": "run_date", "default": ""}]
+        created = self.now_ms - rng.randint(30, 900) * _DAY_MS - rng.randrange(_DAY_MS)
+        job = {
+            "job_id": job_id,
+            "creator_user_name": creator,
+            "run_as_user_name": run_as_sp or creator,
+            "created_time": created,
+            "settings": settings,
+        }
+        if not with_tasks:
+            return job
         tasks = self._build_tasks(rng, index, name, creator)
         if any(
             t.get("job_cluster_key") == "main"
@@ -592,14 +606,7 @@ class Workspace:
         ):
             settings["job_clusters"] = [_job_cluster(rng)]
         settings["tasks"] = tasks
-        created = self.now_ms - rng.randint(30, 900) * _DAY_MS - rng.randrange(_DAY_MS)
-        return {
-            "job_id": job_id,
-            "creator_user_name": creator,
-            "run_as_user_name": run_as_sp or creator,
-            "created_time": created,
-            "settings": settings,
-        }
+        return job
 
     def _build_tasks(
         self, rng: random.Random, index: int, job_name: str, creator: str

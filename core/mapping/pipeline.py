@@ -10,13 +10,15 @@ Choices, each correcting OpenMetadata's own connector:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
 from core.databricks.records import JobRecord, TaskRecord
 from core.errors import MappingError
 from core.mapping.schedule import schedule_interval
 
-__all__ = ["TAG_CLASSIFICATION", "downstream_map", "pipeline_request", "tag_name"]
+__all__ = ["TAG_CLASSIFICATION", "downstream_map", "pipeline_request", "source_hash", "tag_name"]
 
 #: The OpenMetadata classification that Databricks job tags are written under.
 TAG_CLASSIFICATION = "DatabricksTags"
@@ -104,3 +106,13 @@ def pipeline_request(
     if owners:
         request["owners"] = owners
     return request
+
+
+def source_hash(request: dict) -> str:
+    """A 32-character fingerprint of a request (OpenMetadata's ``sourceHash``: at most 32 characters).
+
+    Stored with the pipeline, it lets the next run see that nothing changed and skip the PUT.
+    """
+    body = {key: value for key, value in request.items() if key != "sourceHash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.md5(canonical.encode(), usedforsecurity=False).hexdigest()

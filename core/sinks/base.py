@@ -19,6 +19,7 @@ class EntityRef:
     fqn: str
     type: str
     name: str | None = None
+    source_hash: str | None = None
 
 
 class Sink:

@@ -242,7 +242,11 @@ class OpenMetadataSink(Sink):
             page = self._json("GET", "/pipelines", f"listing pipelines of {service}", params=params) or {}
             for entity in page.get("data", []):
                 yield EntityRef(
-                    id=entity["id"], fqn=entity["fullyQualifiedName"], type="pipeline", name=entity["name"]
+                    id=entity["id"],
+                    fqn=entity["fullyQualifiedName"],
+                    type="pipeline",
+                    name=entity["name"],
+                    source_hash=entity.get("sourceHash"),
                 )
             after = (page.get("paging") or {}).get("after")
             if not after:

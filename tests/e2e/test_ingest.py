@@ -104,6 +104,23 @@ def test_rerun_changes_nothing(openmetadata: OpenMetadataEmulator, config: dict)
     assert counters["lineage.created"] == 0
     assert second.changes["unchanged"] == first.changes["created"]
     assert second.statuses == first.statuses and second.lineage_edges == first.lineage_edges
+    assert counters["pipeline.unchanged"] == 0  # no PUT at all: the stored sourceHash matched
+
+
+def test_changed_job_is_rewritten_and_override_metadata_always_writes(
+    workspace: Workspace, openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    run(config)
+    job = workspace.job_by_id(1004)
+    workspace.remove_task(1004, job["settings"]["tasks"][-1]["task_key"])
+    openmetadata.reset_counters()
+    report = run(config).report
+    assert report.changes["updated"] == 1 and openmetadata.counters["pipeline.updated"] == 1
+    assert len(openmetadata.pipelines[f"{SERVICE}.1004"]["tasks"]) == len(job["settings"]["tasks"]) - 1
+    config["source"]["sourceConfig"]["config"]["overrideMetadata"] = True
+    openmetadata.reset_counters()
+    report = run(config).report
+    assert openmetadata.counters["pipeline.unchanged"] == report.kept  # every pipeline was PUT
 
 
 def test_filters_keep_only_matching_pipelines_with_reasons(
