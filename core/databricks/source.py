@@ -16,9 +16,12 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
 from databricks.sdk.service.jobs import BaseJob, BaseRun, Job, RunTask, Task
+from databricks.sdk.service.pipelines import UpdateInfo
 
 from core.databricks.errors import source_errors
 from core.databricks.records import JobRecord, RunRecord, ScheduleRecord, TaskRecord, TaskRunRecord
+from core.databricks.retry import call, pages
+from core.errors import SourceError
 from core.prefetch import prefetch
 
 __all__ = ["TASK_KINDS", "DatabricksSource", "JobSummary"]
@@ -65,8 +68,9 @@ class DatabricksSource:
     Methods raise :class:`core.errors.SourceError` subclasses, never SDK exceptions.
     """
 
-    def __init__(self, client: WorkspaceClient) -> None:
+    def __init__(self, client: WorkspaceClient, *, budget_s: float = 60.0) -> None:
         self.client = client
+        self.budget_s = budget_s  # upper bound on our own retries of one call (transient 5xx, bad bodies)
 
     # -- identity -------------------------------------------------------------------------------------
 
@@ -91,93 +95,90 @@ class DatabricksSource:
     def iter_job_summaries(self, *, with_tasks: bool = True) -> Iterator[JobSummary]:
         """Every job, page by page (100 per page). Without tasks when ``with_tasks`` is False (preview).
 
+        Pages are fetched on a prefetch thread, so converting one page overlaps the next round trip.
+
         Raises:
             SourceError: when any page fails; the listing is then incomplete and the caller must not
                 treat missing jobs as deleted.
         """
-        pages = prefetch(self._job_pages(with_tasks), depth=2, name="jobs-list")
-        while True:
-            with source_errors("listing jobs"):
-                page = next(pages, None)
-            if page is None:
-                return
+        query = {"limit": JOBS_PAGE_SIZE, "expand_tasks": with_tasks}
+        job_pages = pages(
+            self.client, "/api/2.2/jobs/list", query, "jobs", "listing jobs", budget_s=self.budget_s
+        )
+        for page in prefetch(job_pages, depth=2, name="jobs-list"):
             for raw in page:
-                base = BaseJob.from_dict(raw)
-                yield JobSummary(job_from_sdk(base), complete=not (with_tasks and bool(base.has_more)))
-
-    def _job_pages(self, with_tasks: bool) -> Iterator[list[dict]]:
-        """Raw ``jobs/list`` pages through the SDK's ApiClient (its auth, retries and error mapping).
-
-        The loop is the generated ``JobsAPI.list``'s, at page grain: fetching and decoding stay on the
-        prefetch thread and the per-job parsing runs on the consumer while the next page is in flight.
-        (Yielding the SDK's per-job iterator through the thread was slower: one queue hop per job.)
-        """
-        query: dict[str, Any] = {"limit": JOBS_PAGE_SIZE, "expand_tasks": with_tasks}
-        headers = {"Accept": "application/json"}
-        if self.client.config.workspace_id:
-            headers["X-Databricks-Workspace-Id"] = self.client.config.workspace_id
-        while True:
-            body = self.client.api_client.do("GET", "/api/2.2/jobs/list", query=query, headers=headers)
-            yield list(body.get("jobs", []))
-            token = body.get("next_page_token")
-            if not token:
-                return
-            query["page_token"] = token
+                with source_errors("reading the job listing"):
+                    base = BaseJob.from_dict(raw)
+                    record = job_from_sdk(base)
+                yield JobSummary(record, complete=not (with_tasks and bool(base.has_more)))
 
     def get_job(self, job_id: str) -> JobRecord | None:
         """The full job with all its tasks (the SDK merges 2.2's 100-task pages); None if it was deleted."""
         try:
-            with source_errors(f"reading job {job_id}"):
-                job = self.client.jobs.get(int(job_id))
-        except Exception as err:
+            job = call(f"reading job {job_id}", self.client.jobs.get, int(job_id), budget_s=self.budget_s)
+        except SourceError as err:
             if isinstance(err.__cause__, (ResourceDoesNotExist, InvalidParameterValue, NotFound)):
                 return None
             raise
         return job_from_sdk(job)
 
     def iter_runs(self, job_id: str, since_ms: int) -> Iterator[RunRecord]:
-        """Runs of one job that started at or after ``since_ms``, newest first, active ones included."""
-        runs = self.client.jobs.list_runs(
-            job_id=int(job_id), expand_tasks=True, limit=RUNS_PAGE_SIZE, start_time_from=since_ms
-        )
-        while True:
-            with source_errors(f"listing runs of job {job_id}"):
-                run = next(runs, None)
-            if run is None:
-                return
-            record = run_from_sdk(run)
-            if record.start_ms < since_ms:  # a server ignoring start_time_from must not flood us
-                return
-            yield record
+        """Runs of one job that started at or after ``since_ms``, newest first, active ones included.
+
+        A run with more than 100 tasks is completed with ``runs/get`` (the SDK merges its pages).
+        """
+        what = f"listing runs of job {job_id}"
+        query = {
+            "job_id": int(job_id),
+            "expand_tasks": True,
+            "limit": RUNS_PAGE_SIZE,
+            "start_time_from": since_ms,
+        }
+        for page in pages(
+            self.client, "/api/2.2/jobs/runs/list", query, "runs", what, budget_s=self.budget_s
+        ):
+            for raw in page:
+                with source_errors(what):
+                    run = BaseRun.from_dict(raw)
+                if run.has_more and run.run_id is not None:
+                    run = call(
+                        f"reading run {run.run_id}",
+                        self.client.jobs.get_run,
+                        run.run_id,
+                        budget_s=self.budget_s,
+                    )
+                record = run_from_sdk(run)
+                if record.start_ms < since_ms:  # a server ignoring start_time_from must not flood us
+                    return
+                yield record
 
     # -- Lakeflow / DLT pipelines ---------------------------------------------------------------------
 
     def iter_dlt_pipelines(self) -> Iterator[JobRecord]:
         """Every Lakeflow Declarative Pipeline, as a pipeline record with no tasks."""
-        pipelines = self.client.pipelines.list_pipelines(max_results=PIPELINES_PAGE_SIZE)
-        while True:
-            with source_errors("listing DLT pipelines"):
-                info = next(pipelines, None)
-            if info is None:
-                return
-            if not info.pipeline_id:
-                continue
-            yield JobRecord(
-                id=info.pipeline_id,
-                name=info.name or info.pipeline_id,
-                kind="dlt",
-                creator=info.creator_user_name,
-            )
+        query = {"max_results": PIPELINES_PAGE_SIZE}
+        what = "listing DLT pipelines"
+        for page in pages(self.client, "/api/2.0/pipelines", query, "statuses", what, budget_s=self.budget_s):
+            for raw in page:
+                if not raw.get("pipeline_id"):
+                    continue
+                yield JobRecord(
+                    id=str(raw["pipeline_id"]),
+                    name=str(raw.get("name") or raw["pipeline_id"]),
+                    kind="dlt",
+                    creator=raw.get("creator_user_name"),
+                )
 
     def iter_dlt_updates(self, pipeline_id: str, since_ms: int) -> Iterator[RunRecord]:
         """Updates of one DLT pipeline created at or after ``since_ms``, newest first."""
-        page_token: str | None = None
-        while True:
-            with source_errors(f"listing updates of DLT pipeline {pipeline_id}"):
-                response = self.client.pipelines.list_updates(
-                    pipeline_id, max_results=UPDATES_PAGE_SIZE, page_token=page_token
-                )
-            for update in response.updates or []:
+        what = f"listing updates of DLT pipeline {pipeline_id}"
+        path = f"/api/2.0/pipelines/{pipeline_id}/updates"
+        for page in pages(
+            self.client, path, {"max_results": UPDATES_PAGE_SIZE}, "updates", what, budget_s=self.budget_s
+        ):
+            for raw in page:
+                with source_errors(what):
+                    update = UpdateInfo.from_dict(raw)
                 created = int(update.creation_time or 0)
                 if created < since_ms:
                     return
@@ -189,9 +190,6 @@ class DatabricksSource:
                     result_state=None,
                     url=self._dlt_update_url(pipeline_id, update.update_id),
                 )
-            page_token = response.next_page_token
-            if not page_token:
-                return
 
     # -- links ----------------------------------------------------------------------------------------
 

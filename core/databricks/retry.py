@@ -1,0 +1,99 @@
+"""Retrying the Databricks failures databricks-sdk does not, and paging with a loop guard.
+
+databricks-sdk retries 429, 503 and connection errors within its time budget, but a 500, 502 or 504, a
+body that is not JSON, or a response cut short fails the call at once (measured against the emulator).
+On a 20,000-job listing one such blip would fail the whole run, so idempotent reads get a few more
+attempts with jittered exponential backoff (tenacity). Errors the SDK already retried until its budget
+ran out (``TimeoutError``) and every 4xx are not retried again.
+
+Token paging is done here, at page grain, so a server that hands back a page token it already gave
+cannot loop a listing forever: that is an error, and the listing counts as incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import requests
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import DatabricksError, DeadlineExceeded, InternalError, TemporarilyUnavailable
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_random,
+)
+
+from core.databricks.errors import translate
+from core.errors import SourceError, SourceUnavailableError
+
+__all__ = ["MAX_PAGES", "call", "is_transient", "pages"]
+
+T = TypeVar("T")
+
+ATTEMPTS = 4
+MAX_PAGES = 100_000  # 10 million jobs at 100 per page: beyond that something is wrong
+
+
+def is_transient(err: BaseException) -> bool:
+    """True for failures worth another attempt that the SDK did not already retry."""
+    if isinstance(err, (InternalError, DeadlineExceeded, TemporarilyUnavailable)):
+        return True
+    if type(err) is DatabricksError:  # 502 and other statuses the SDK has no class for
+        return True
+    return isinstance(err, (requests.exceptions.JSONDecodeError, requests.exceptions.ChunkedEncodingError))
+
+
+def call(what: str, fn: Callable[..., T], *args: Any, budget_s: float = 60.0, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` with transient failures retried; any failure raised as a SourceError."""
+    retrying = Retrying(
+        stop=stop_after_attempt(ATTEMPTS) | stop_after_delay(budget_s),
+        wait=wait_exponential(multiplier=0.5, max=8.0) + wait_random(0, 0.5),
+        retry=retry_if_exception(is_transient),
+        reraise=True,
+    )
+    try:
+        return retrying(fn, *args, **kwargs)
+    except SourceError:
+        raise
+    except (DatabricksError, requests.RequestException, TimeoutError, ValueError, KeyError, TypeError) as err:
+        raise translate(err, what) from err
+
+
+def pages(
+    client: WorkspaceClient,
+    path: str,
+    query: dict[str, Any],
+    items_key: str,
+    what: str,
+    *,
+    budget_s: float = 60.0,
+) -> Iterator[list[dict[str, Any]]]:
+    """Raw pages of a token-paged GET, through the SDK's ApiClient (auth, SDK retries, error mapping).
+
+    Raises:
+        SourceUnavailableError: when the server repeats a page token (a loop) or never stops.
+    """
+    query = dict(query)
+    headers = {"Accept": "application/json"}
+    if client.config.workspace_id:
+        headers["X-Databricks-Workspace-Id"] = client.config.workspace_id
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        body = call(what, client.api_client.do, "GET", path, query=query, headers=headers, budget_s=budget_s)
+        yield list((body or {}).get(items_key) or [])
+        token = (body or {}).get("next_page_token")
+        if not token:
+            return
+        if token in seen:
+            raise SourceUnavailableError(
+                f"Databricks returned the same page token twice while {what}; stopped to avoid an endless "
+                "loop, and the listing counts as incomplete",
+                hint="Retry later; if it persists, report it to Databricks support",
+            )
+        seen.add(token)
+        query["page_token"] = token
+    raise SourceUnavailableError(f"more than {MAX_PAGES:,} pages while {what}; the listing was stopped")
