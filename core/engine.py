@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from core.config.models import WorkflowConfig
@@ -68,6 +68,7 @@ class _Outcome:
     job: JobRecord
     ref: EntityRef | None = None
     error: IngestionError | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 class IngestionEngine:
@@ -234,7 +235,7 @@ class IngestionEngine:
             if not summary.complete:
                 full = self.source.get_job(job.id)
                 if full is None:
-                    self.report.warn(
+                    outcome.warnings.append(
                         f"job {job.id} ({job.name}) was deleted while it was being read; skipped"
                     )
                     return outcome
@@ -253,7 +254,7 @@ class IngestionEngine:
             outcome.ref = ref
             self.report.change(change)
             if self.options.status_lookback_days > 0:
-                self._statuses(job, ref)
+                self._statuses(job, ref, outcome.warnings)
         except (ItemError, SourceError) as err:
             if isinstance(err, SourceAuthError):
                 raise  # the credentials stopped working: every other pipeline would fail the same way
@@ -299,7 +300,7 @@ class IngestionEngine:
                 self._known_tags.update(missing)
                 self.report.count("tags", len(missing))
 
-    def _statuses(self, job: JobRecord, ref: EntityRef) -> None:
+    def _statuses(self, job: JobRecord, ref: EntityRef, warnings: list[str]) -> None:
         since = self.now_ms - self.options.status_lookback_days * DAY_MS
         if job.kind == "dlt":
             runs = self.source.iter_dlt_updates(job.id, since)
@@ -311,7 +312,7 @@ class IngestionEngine:
         trimmed: set[str] = set()
         for run in runs:
             if run.start_ms in timestamps:  # OpenMetadata keys statuses by timestamp (#30459)
-                self.report.warn(
+                warnings.append(
                     f"job {job.id}: run {run.run_id} starts at the same millisecond as another; kept one"
                 )
                 continue
@@ -319,10 +320,10 @@ class IngestionEngine:
             mapped = run_to_status(run, task_names, dlt=job.kind == "dlt")
             trimmed.update(mapped.trimmed_tasks)
             for state in mapped.unknown_states:
-                self.report.warn(f"job {job.id}: unknown state {state}, recorded as Pending")
+                warnings.append(f"job {job.id}: unknown state {state}, recorded as Pending")
             bodies.append(mapped.body)
         if trimmed:
-            self.report.warn(
+            warnings.append(
                 f"job {job.id} ({job.name}): runs mention tasks the job no longer has "
                 f"({', '.join(sorted(trimmed))}); those task statuses were left out"
             )
@@ -331,6 +332,8 @@ class IngestionEngine:
     def _record(self, outcome: _Outcome, kept_ids: dict[str, EntityRef]) -> None:
         self._processed += 1
         job = outcome.job
+        for warning in outcome.warnings:  # recorded here, in listing order, not from the workers
+            self.report.warn(warning)
         if outcome.error is not None:
             self.report.fail(job.id, job.name, outcome.error.one_line())
         if outcome.ref is not None:
