@@ -1,4 +1,4 @@
-"""``dbx-pipeline``: ingest, test-connection, preview and emulate from a shell.
+"""``dbx-pipeline``: ingest, test-connection, preview, emulate and generate from a shell.
 
 Exit codes: 0 success; 1 the run had failures; 2 bad config or connection (one line on stderr naming the
 field and what to do, never a traceback).
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        print(f"dbx-pipeline: {message} (see dbx-pipeline {self.prog.split()[-1]} --help)", file=sys.stderr)
+        print(f"dbx-pipeline: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="run the ingestion described by a workflow YAML")
     ingest.add_argument("-c", "--config", required=True, help="workflow YAML (OpenMetadata's format)")
     ingest.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
-    ingest.add_argument("--workers", type=int, default=None, help="parallel pipelines (default 8)")
+    ingest.add_argument("--workers", type=int, default=None, help="parallel pipelines (default 16)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
 
     test = commands.add_parser("test-connection", help="check both connections step by step")
@@ -50,6 +50,22 @@ def _parser() -> argparse.ArgumentParser:
     preview = commands.add_parser("preview", help="list every pipeline and whether the filters keep it")
     preview.add_argument("-c", "--config", required=True)
     preview.add_argument("--json", action="store_true", help="one JSON object per line")
+    preview.add_argument(
+        "--names-only", action="store_true", help="skip task details (faster on big workspaces)"
+    )
+
+    bench = commands.add_parser("bench", help="measure a full ingestion against emulators (a table)")
+    bench.add_argument("--jobs", type=int, default=2000)
+    bench.add_argument("--tasks", type=int, default=3)
+    bench.add_argument("--runs", type=int, default=5)
+    bench.add_argument("--pipelines", type=int, default=0, help="DLT pipelines (default 0)")
+    bench.add_argument("--latency-ms", type=float, default=50.0)
+    bench.add_argument("--workers", type=int, nargs="+", default=[16], help="one run per value")
+    bench.add_argument("--no-lineage", action="store_true")
+    bench.add_argument(
+        "--preview", action="store_true", help="measure the filter preview instead of ingestion"
+    )
+    bench.add_argument("--json", action="store_true")
 
     emulate = commands.add_parser("emulate", help="start a local Databricks or OpenMetadata emulator")
     emulate.add_argument("target", choices=["databricks", "openmetadata"])
@@ -60,6 +76,30 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--pipelines", type=int, default=5)
     emulate.add_argument("--latency-ms", type=float, default=0.0)
     emulate.add_argument("--seed", type=int, default=0)
+
+    generate = commands.add_parser(
+        "generate", help="write the workflow YAML and an Airflow DAG (Airflow 2.7+ and 3.x) for it"
+    )
+    generate.add_argument("-c", "--config", required=True, help="workflow YAML to deploy")
+    generate.add_argument("--out", required=True, help="folder to write <dag_id>.yaml and <dag_id>.py into")
+    generate.add_argument("--engine", choices=["core", "openmetadata"], default="core")
+    generate.add_argument(
+        "--schedule",
+        default="daily",
+        help="cron expression, or hourly|daily|weekly|monthly|none (default daily)",
+    )
+    generate.add_argument("--timezone", default="UTC", help="IANA timezone of the schedule (default UTC)")
+    generate.add_argument("--dag-id", default="databricks_pipelines_to_openmetadata")
+    generate.add_argument(
+        "--secrets",
+        choices=["env", "variable", "connection", "inline"],
+        default="env",
+        help="where secrets come from",
+    )
+    generate.add_argument("--dialect", choices=["1.x", "2.x"], default="2.x", help="OpenMetadata server line")
+    generate.add_argument(
+        "--openmetadata-version", default="2.0.7", help="openmetadata-ingestion release (engine openmetadata)"
+    )
     return parser
 
 
@@ -84,6 +124,8 @@ def _ingest(args: argparse.Namespace) -> int:
     else:
         workflow.print_status()
     if _is_connection_problem(report.fatal, started=bool(report.written)):
+        assert isinstance(report.fatal, IngestionError)
+        print(f"dbx-pipeline: {report.fatal.one_line()}", file=sys.stderr)  # the one line to act on
         return EXIT_USAGE
     return workflow.result_status()
 
@@ -130,7 +172,7 @@ def _preview(args: argparse.Namespace) -> int:
     config = _load(args.config)
     source = DatabricksSource(build_workspace_client(config.source.connection))
     kept = total = 0
-    for row in iter_preview(config, source):
+    for row in iter_preview(config, source, with_tasks=not args.names_only):
         total += 1
         kept += row.kept
         if args.json:
@@ -144,31 +186,54 @@ def _preview(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _emulate(args: argparse.Namespace) -> int:
-    if args.target == "databricks":
-        from core.emulators.databricks import build_databricks_emulator
+def _bench(args: argparse.Namespace) -> int:
+    from core.bench import BenchSpec, format_preview, format_table, run_bench
 
-        server: Any = build_databricks_emulator(
-            jobs=args.jobs,
-            tasks=args.tasks,
-            runs=args.runs,
-            pipelines=args.pipelines,
-            latency_ms=args.latency_ms,
-            seed=args.seed,
-            port=args.port,
+    if args.jobs < 1 or args.latency_ms < 0 or min(args.workers) < 1:
+        raise ConfigError("--jobs and --workers must be at least 1 and --latency-ms not negative")
+    if args.preview:
+        from core.bench import run_preview_bench
+
+        result = run_preview_bench(
+            BenchSpec(jobs=args.jobs, tasks=args.tasks, runs=args.runs, latency_ms=args.latency_ms)
+        )
+        print(json.dumps(result, indent=2) if args.json else format_preview(result))
+        return EXIT_OK
+    results = []
+    for workers in args.workers:
+        spec = BenchSpec(
+            jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines,
+            latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage,
+        )  # fmt: skip
+        results.append(run_bench(spec))
+        print(f"ran {args.jobs} jobs with {workers} workers in {results[-1].wall_s:.1f} s", file=sys.stderr)
+    if args.json:
+        print(json.dumps([result.as_dict() for result in results], indent=2))
+    else:
+        print(format_table(results))
+    return EXIT_OK if all(not r.report.get("failures") for r in results) else EXIT_FAILED
+
+
+def _emulate(args: argparse.Namespace) -> int:
+    from core.emulators.workspace import Workspace, WorkspaceSpec
+
+    workspace = Workspace(
+        WorkspaceSpec(
+            jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines, seed=args.seed
+        )
+    )
+    if args.target == "databricks":
+        from core.emulators.databricks import DatabricksEmulator
+
+        server: Any = DatabricksEmulator(
+            workspace, port=args.port, latency_ms=args.latency_ms, seed=args.seed
         )
         extra = f"token: {server.token}"
     else:
         from core.emulators.openmetadata import build_openmetadata_emulator
 
         server = build_openmetadata_emulator(port=args.port, latency_ms=args.latency_ms, seed=args.seed)
-        if args.jobs:
-            from core.emulators.workspace import Workspace, WorkspaceSpec
-
-            workspace = Workspace(
-                WorkspaceSpec(jobs=args.jobs, tasks=args.tasks, runs=args.runs, seed=args.seed)
-            )
-            server.seed_from_workspace(workspace)
+        server.seed_from_workspace(workspace)
         extra = "JWT: see core.emulators.openmetadata.DEFAULT_JWT"
     server.start()
     print(f"{args.target} emulator on {server.url} ({extra}); Ctrl-C to stop", flush=True)
@@ -181,7 +246,50 @@ def _emulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"ingest": _ingest, "test-connection": _test_connection, "preview": _preview, "emulate": _emulate}
+def _generate(args: argparse.Namespace) -> int:
+    """Write <dag_id>.yaml and <dag_id>.py (core.generate) and say how to deploy them."""
+    from pathlib import Path
+
+    from core.generate.bundle import load_config_for_generate, write_bundle
+    from core.generate.dag import DagOptions
+
+    options = DagOptions(
+        dag_id=args.dag_id,
+        schedule=args.schedule,
+        timezone=args.timezone,
+        engine=args.engine,
+        secrets=args.secrets,
+        openmetadata_version=args.openmetadata_version,
+    )
+    config = load_config_for_generate(args.config, secrets=args.secrets)
+    paths = write_bundle(config, options, Path(args.out), dialect=args.dialect)
+    for path in paths:
+        print(f"wrote {path}")
+    secrets = {
+        "env": "environment variables of the workers",
+        "variable": "Airflow Variables",
+        "connection": "Airflow Connections",
+        "inline": "the YAML itself (inline: keep it private)",
+    }[args.secrets]
+    engine = (
+        "pip install dbx-pipeline in the Airflow environment"
+        if args.engine == "core"
+        else "the task installs openmetadata-ingestion in its own virtualenv"
+    )
+    print(f"Deploy: cp {' '.join(str(path) for path in paths)} $AIRFLOW_HOME/dags/")
+    print(f"Then: {engine}; secrets come from {secrets} (names in the DAG's doc).")
+    print(f"Check: airflow dags list-import-errors && airflow dags test {options.dag_id}")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "ingest": _ingest,
+    "test-connection": _test_connection,
+    "preview": _preview,
+    "bench": _bench,
+    "emulate": _emulate,
+    "generate": _generate,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

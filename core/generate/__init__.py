@@ -1,0 +1,11 @@
+"""Generators for deploying an ingestion to the user's own Apache Airflow.
+
+The wizard and the ``dbx-pipeline generate`` command both call these, so what a user downloads from the
+wizard and what the CLI writes are byte-for-byte the same files:
+
+- :mod:`core.generate.schedule`: cron validation, plain-English descriptions and next run times;
+- :mod:`core.generate.yaml_render`: the workflow YAML in the 1.x (``token:``) or 2.x (``authType:``)
+  dialect, secrets as ``${ENV_VAR}`` references;
+- :mod:`core.generate.dag`: an Airflow DAG file that parses on Airflow 2.7+ and 3.x;
+- :mod:`core.generate.bundle`: the YAML, the DAG and a deploy README together.
+"""

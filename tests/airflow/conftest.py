@@ -1,0 +1,277 @@
+"""Real Apache Airflow (3.x and 2.10) and openmetadata-ingestion, each in its own cached virtualenv.
+
+The generated DAG has to prove itself on the Airflow lines users run, and neither can share this test
+environment: Airflow 2.10 needs SQLAlchemy < 2, openmetadata-ingestion 2.0.7 needs SQLAlchemy 2.0 and Airflow
+3.3 brings SQLAlchemy 2.1. So each gets a virtualenv under ``${DBX_PIPELINE_CACHE:-~/.cache/dbx-pipeline}/venvs``:
+
+- built once, then reused: a marker file is written only after a successful install and holds a digest of
+  what was asked for (Python version, requirements, constraints), so a changed pin rebuilds it;
+- a file lock per virtualenv, so parallel test runs wait for each other instead of installing twice;
+- a failed install fails the test with the tail of pip's output (a broken Airflow install is a broken
+  proof, never a skip); only openmetadata-ingestion may skip, since the issue asks for that proof "where
+  it can be installed".
+
+The Airflow virtualenvs get this project's dependencies (read from pyproject.toml, resolved together with
+Airflow: the proof that ``pip install dbx-pipeline`` fits in each Airflow) but not the project itself: the
+tests put this checkout on ``PYTHONPATH``, so a cached virtualenv always runs the code under test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+#: read now, before the suite's autouse fixture points HOME at a temp dir
+REAL_HOME = Path.home()
+CACHE = Path(os.environ.get("DBX_PIPELINE_CACHE") or REAL_HOME / ".cache" / "dbx-pipeline") / "venvs"
+MARKER = ".dbx-pipeline-ready"
+INSTALL_TIMEOUT_S = 780
+
+AIRFLOW3 = "apache-airflow-core==3.3.2"
+AIRFLOW2 = "apache-airflow[virtualenv]==2.10.5"  # PythonVirtualenvOperator needs virtualenv on 2.x
+OPENMETADATA = "openmetadata-ingestion[databricks]==2.0.7.0"
+
+
+def project_dependencies() -> list[str]:
+    """``[project] dependencies`` of this checkout (what ``pip install dbx-pipeline`` would bring)."""
+    with open(REPO / "pyproject.toml", "rb") as file:
+        return list(tomllib.load(file)["project"]["dependencies"])
+
+
+@dataclass(frozen=True)
+class VenvSpec:
+    """What a cached virtualenv holds."""
+
+    name: str
+    requirements: tuple[str, ...]
+    constraints: tuple[str, ...] = ()
+    #: True: an install failure skips (the proof applies "where it can be installed"); False: fails
+    optional: bool = False
+
+    def digest(self) -> str:
+        text = json.dumps([sys.version_info[:2], self.requirements, self.constraints])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Venv:
+    """A ready virtualenv; ``install_seconds`` is None when it was reused from the cache."""
+
+    spec: VenvSpec
+    root: Path
+    install_seconds: float | None
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    def bin(self, name: str) -> Path:
+        return self.root / "bin" / name
+
+    def size_mb(self) -> int:
+        total = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file() and not p.is_symlink())
+        return total // 2**20
+
+
+def specs() -> dict[str, VenvSpec]:
+    dependencies = tuple(project_dependencies())
+    return {
+        "airflow3": VenvSpec("airflow3", (AIRFLOW3, "pendulum", *dependencies)),
+        "airflow2": VenvSpec("airflow2", (AIRFLOW2, *dependencies)),
+        "omingestion": VenvSpec(
+            "omingestion", (OPENMETADATA,), constraints=("dbt-core<1.12",), optional=True
+        ),
+    }
+
+
+class VenvInstallError(RuntimeError):
+    """pip failed; the message ends with the tail of its output."""
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def pip_environment() -> dict[str, str]:
+    """The caller's environment with the real HOME, so pip's download cache is shared between runs."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["HOME"] = str(REAL_HOME)
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def ensure_venv(spec: VenvSpec) -> Venv:
+    """The virtualenv for ``spec``, built on first use (under a lock) and reused while its marker matches."""
+    root = CACHE / spec.name
+    marker = root / MARKER
+    with _locked(CACHE / f"{spec.name}.lock"):
+        if marker.is_file() and marker.read_text() == spec.digest() and _runs(root / "bin" / "python"):
+            return Venv(spec, root, None)
+        shutil.rmtree(root, ignore_errors=True)
+        started = time.perf_counter()
+        _run_install([sys.executable, "-m", "venv", str(root)], spec)
+        command = [str(root / "bin" / "python"), "-m", "pip", "install", "--progress-bar", "off"]
+        if spec.constraints:
+            constraints = root / "constraints.txt"
+            constraints.write_text("\n".join(spec.constraints) + "\n")
+            command += ["-c", str(constraints)]
+        _run_install([*command, *spec.requirements], spec)
+        marker.write_text(spec.digest())  # only now: an interrupted install is never reused
+        return Venv(spec, root, time.perf_counter() - started)
+
+
+def _runs(python: Path) -> bool:
+    """A cached virtualenv whose interpreter vanished (a Python upgrade) is rebuilt, not reused."""
+    try:
+        result = subprocess.run([str(python), "-c", "pass"], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _run_install(command: list[str], spec: VenvSpec) -> None:
+    try:
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=pip_environment(),
+            timeout=INSTALL_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as err:
+        tail = (err.stdout or b"")[-3000:] if isinstance(err.stdout, bytes) else (err.stdout or "")[-3000:]
+        raise VenvInstallError(f"{spec.name}: install timed out after {INSTALL_TIMEOUT_S}s\n{tail}") from None
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).splitlines()
+        tail = "\n".join(line for line in output if "is ignored: it is neither a file" not in line)[-4000:]
+        raise VenvInstallError(f"{spec.name}: `{' '.join(command[-3:])}` exited {result.returncode}\n{tail}")
+
+
+# -- timings, reported at the end of the run ----------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    """What the airflow tests measured; printed in the terminal summary."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, text: str) -> None:
+        self.lines.append(text)
+
+
+TIMINGS = Timings()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TIMINGS.lines:
+        terminalreporter.section("dbx-pipeline: Airflow and openmetadata-ingestion measurements")
+        for line in TIMINGS.lines:
+            terminalreporter.line(line)
+
+
+_VENVS: dict[str, Venv | BaseException] = {}
+
+
+def get_venv(name: str) -> Venv:
+    """The named virtualenv, built once per test session; install errors fail (or skip, if optional)."""
+    spec = specs()[name]
+    if name not in _VENVS:
+        try:
+            venv = ensure_venv(spec)
+        except VenvInstallError as err:
+            _VENVS[name] = err
+        else:
+            _VENVS[name] = venv
+            if venv.install_seconds is None:
+                TIMINGS.add(f"venv {name}: reused from {venv.root}")
+            else:
+                TIMINGS.add(f"venv {name}: installed in {venv.install_seconds:.0f} s, {venv.size_mb()} MB")
+    result = _VENVS[name]
+    if isinstance(result, BaseException):
+        if spec.optional:
+            pytest.skip(f"{name} could not be installed here: {str(result)[-1500:]}")
+        pytest.fail(str(result), pytrace=False)
+    return result
+
+
+@pytest.fixture(scope="session")
+def venv_for() -> Any:
+    """``venv_for("airflow3" | "airflow2" | "omingestion")`` -> the ready :class:`Venv`."""
+    return get_venv
+
+
+@pytest.fixture(scope="session")
+def timings() -> Timings:
+    """Where tests record what they measured (printed at the end of the run)."""
+    return TIMINGS
+
+
+@pytest.fixture(scope="session")
+def airflow_env() -> Any:
+    """``airflow_env(home, dags, **extra)`` -> environment for the ``airflow`` CLI (see below)."""
+    return airflow_environment
+
+
+@pytest.fixture(scope="session")
+def task_tmp() -> Path:
+    """TMPDIR for Airflow tasks that build virtualenvs: the generated DAG keeps openmetadata-ingestion's
+    virtualenv under the temp dir (Airflow's venv_cache_path), so a persistent one is built once per machine."""
+    path = CACHE.parent / "task-tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def probes() -> Path:
+    """The folder of the scripts run by the virtualenvs' pythons."""
+    return HERE
+
+
+def airflow_environment(home: Path, dags: Path, **extra: str) -> dict[str, str]:
+    """A clean environment for the ``airflow`` CLI: its own home and SQLite database, no examples, this
+    checkout importable (the ``core`` engine), and nothing of the caller's Databricks settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AIRFLOW", "DATABRICKS_", "OPENMETADATA_", "AZURE_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        HOME=str(home),
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(dags),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra)
+    return env

@@ -1,0 +1,65 @@
+"""Run by an Airflow virtualenv's python: parse each DAG folder with DagBag and report as JSON.
+
+``python probe_dagbag.py OUT.json FOLDER...``. No database is needed. Works on Airflow 2.x
+(``airflow.models.dagbag``) and 3.x (``airflow.dag_processing.dagbag``, which no longer takes
+``include_examples``: examples are switched off with AIRFLOW__CORE__LOAD_EXAMPLES=False).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def describe(dag) -> dict:
+    timetable = dag.timetable
+    expression = getattr(timetable, "expression", None) or getattr(timetable, "_expression", None)
+    task = dag.tasks[0]
+    return {
+        "tasks": [t.task_id for t in dag.tasks],
+        "task_type": type(task).__name__,
+        "timetable": type(timetable).__name__,
+        "expression": expression,
+        "timezone": str(getattr(dag.timezone, "name", dag.timezone)),
+        "catchup": dag.catchup,
+        "start_date": dag.start_date.isoformat() if dag.start_date else None,
+        "max_active_runs": dag.max_active_runs,
+        "tags": sorted(dag.tags),
+        "owner": task.owner,
+        "retries": task.retries,
+        "retry_delay_s": task.retry_delay.total_seconds(),
+        "execution_timeout_s": task.execution_timeout.total_seconds() if task.execution_timeout else None,
+        "email": list(task.email or []) if isinstance(task.email, list) else task.email,
+        "email_on_failure": task.email_on_failure,
+        "doc_md": dag.doc_md,
+        "requirements": list(getattr(task, "requirements", []) or []),
+        "system_site_packages": getattr(task, "system_site_packages", None),
+    }
+
+
+def main() -> None:
+    out, folders = Path(sys.argv[1]), sys.argv[2:]
+    started = time.perf_counter()
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:
+        from airflow.models.dagbag import DagBag
+    import airflow
+
+    report = {"airflow": airflow.__version__, "import_s": time.perf_counter() - started, "folders": {}}
+    for folder in folders:
+        begin = time.perf_counter()
+        bag = DagBag(dag_folder=folder)
+        seconds = time.perf_counter() - begin
+        report["folders"][folder] = {
+            "parse_s": seconds,
+            "import_errors": {str(k): v for k, v in bag.import_errors.items()},
+            "dags": {dag_id: describe(dag) for dag_id, dag in bag.dags.items()},
+        }
+    out.write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Every generated DAG variant loads through DagBag on real Airflow 3.x and 2.10, with the right shape."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.config import parse_workflow_config
+from core.generate.bundle import write_bundle
+from core.generate.dag import TASK_ID, DagOptions, openmetadata_requirements
+
+LINES = ("airflow3", "airflow2")
+START = date(2026, 1, 15)
+PARSE_BUDGET_S = 3.0  # generous: measured well under a second per DAG file
+
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
+
+#: A workflow both engines accept (OpenMetadata's connector only reaches https on port 443).
+WORKFLOW: dict[str, Any] = {
+    "source": {
+        "type": "databrickspipeline",
+        "serviceName": "prod_databricks",
+        "serviceConnection": {
+            "config": {
+                "type": "DatabricksPipeline",
+                "hostPort": "adb-1234567890123456.7.azuredatabricks.net:443",
+                "authType": {"token": "dapi0f1e2d3c4b5a69788796a5b4c3d2e1f0"},
+                "httpPath": "/sql/1.0/warehouses/a1b2c3d4e5f6",
+            }
+        },
+        "sourceConfig": {"config": {"type": "PipelineMetadata", "statusLookbackDays": 3}},
+    },
+    "sink": {"type": "metadata-rest", "config": {}},
+    "workflowConfig": {
+        "openMetadataServerConfig": {
+            "hostPort": "https://openmetadata.example.com/api",
+            "authProvider": "openmetadata",
+            "securityConfig": {"jwtToken": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJib3QifQ.c2lnbmF0dXJl"},
+        }
+    },
+}
+
+
+def _variants() -> dict[str, dict[str, Any]]:
+    """id -> DagOptions arguments: 2 engines x 4 secret modes x (a schedule | on demand), plus one with
+    every option changed. Dots and hyphens in the DAG ids prove such file names load too."""
+    variants: dict[str, dict[str, Any]] = {}
+    for engine in ("core", "openmetadata"):
+        for secrets in ("env", "variable", "connection", "inline"):
+            for scheduled in (True, False):
+                variant = f"{engine}-{secrets}-{'cron' if scheduled else 'manual'}"
+                variants[variant] = {
+                    "dag_id": f"dbx.{variant}",
+                    "engine": engine,
+                    "secrets": secrets,
+                    "schedule": "30 2 * * *" if scheduled else None,
+                    "timezone": "Europe/Berlin" if scheduled else "America/New_York",
+                    "email": ["data-oncall@example.com"] if scheduled else [],
+                    "email_on_failure": scheduled,
+                }
+    variants["core-every-option"] = {
+        "dag_id": "every_option",
+        "schedule": "weekly",
+        "timezone": "Asia/Kolkata",
+        "owner": "catalog-team",
+        "retries": 0,
+        "retry_delay_minutes": 1,
+        "execution_timeout_minutes": 30,
+        "tags": ["prod", "lineage"],
+        "yaml_filename": "databricks_workflow.yaml",
+    }
+    return variants
+
+
+VARIANTS = _variants()
+
+
+def options_for(variant: str) -> DagOptions:
+    return DagOptions(start_date=START, **VARIANTS[variant])
+
+
+@pytest.fixture(scope="session")
+def parsed(
+    tmp_path_factory: pytest.TempPathFactory,
+    venv_for: Callable[[str], Any],
+    airflow_env: Callable[..., dict[str, str]],
+    probes: Path,
+    timings: Any,
+) -> Callable[[str], dict[str, Any]]:
+    """``parsed(line)``: all variants, each in its own folder, parsed by one process of that Airflow."""
+    root = tmp_path_factory.mktemp("dagbag")
+    cache: dict[str, dict[str, Any]] = {}
+
+    def parse(line: str) -> dict[str, Any]:
+        if line in cache:
+            return cache[line]
+        venv = venv_for(line)
+        base = root / line
+        config = parse_workflow_config(WORKFLOW)
+        for variant in VARIANTS:
+            write_bundle(config, options_for(variant), base / variant)
+        out = base / "dagbag.json"
+        home = base / "home"
+        home.mkdir()
+        result = subprocess.run(
+            [str(venv.python), str(probes / "probe_dagbag.py"), str(out), *(str(base / v) for v in VARIANTS)],
+            capture_output=True,
+            text=True,
+            env=airflow_env(home, base, PYTHONPATH=""),  # parsing must not need this project
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        report = json.loads(out.read_text())
+        report["folders"] = {Path(folder).name: entry for folder, entry in report["folders"].items()}
+        times = sorted(entry["parse_s"] for entry in report["folders"].values())
+        timings.add(
+            f"DagBag on Airflow {report['airflow']}: import {report['import_s']:.2f} s, {len(times)} DAG files "
+            f"in {sum(times):.2f} s (median {times[len(times) // 2]:.3f} s, max {times[-1]:.3f} s per file)"
+        )
+        cache[line] = report
+        return report
+
+    return parse
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("line", LINES)
+def test_variant_loads_with_the_expected_shape(
+    line: str, variant: str, parsed: Callable[[str], dict[str, Any]]
+) -> None:
+    report = parsed(line)
+    assert report["airflow"].startswith("3." if line == "airflow3" else "2.10.")
+    folder = report["folders"][variant]
+    assert folder["import_errors"] == {}
+    options = options_for(variant)
+    assert list(folder["dags"]) == [options.dag_id]
+    assert folder["parse_s"] < PARSE_BUDGET_S
+    dag = folder["dags"][options.dag_id]
+
+    assert dag["tasks"] == [TASK_ID]
+    assert dag["task_type"] == ("PythonOperator" if options.engine == "core" else "VirtualenvWithSecrets")
+    assert dag["catchup"] is False
+    if options.schedule is None:
+        assert (dag["timetable"], dag["expression"]) == ("NullTimetable", None)
+    else:
+        assert dag["expression"] == options.schedule
+        # 3.x fires at the cron time (CronTriggerTimetable); 2.x runs at the end of each interval.
+        assert dag["timetable"] == (
+            "CronTriggerTimetable" if line == "airflow3" else "CronDataIntervalTimetable"
+        )
+    assert dag["timezone"] == options.timezone
+    start = datetime(START.year, START.month, START.day, tzinfo=ZoneInfo(options.timezone))
+    assert datetime.fromisoformat(dag["start_date"]) == start
+    assert dag["max_active_runs"] == 1
+    assert dag["tags"] == sorted(options.tags)
+    assert dag["owner"] == options.owner
+    assert dag["retries"] == options.retries
+    assert dag["retry_delay_s"] == options.retry_delay_minutes * 60
+    assert dag["execution_timeout_s"] == options.execution_timeout_minutes * 60
+    if options.email:
+        assert dag["email"] == options.email
+        assert dag["email_on_failure"] is True
+    assert "### Databricks pipelines into OpenMetadata" in dag["doc_md"]
+    if options.engine == "openmetadata":
+        assert dag["requirements"] == openmetadata_requirements(options.openmetadata_version)
+        assert dag["system_site_packages"] is False

@@ -1,0 +1,228 @@
+"""The core-engine DAG runs end to end (``airflow dags test``) on real Airflow 3.x and 2.10.
+
+Each run copies the two generated files into a dags folder, exactly as a user deploys them, points the
+workflow at the emulators started by this test process, provides the secrets the way the chosen mode
+expects (environment variables, Airflow Variables or Airflow Connections, both given to Airflow through
+its own ``AIRFLOW_VAR_*`` / ``AIRFLOW_CONN_*`` variables) and checks that the pipelines arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.config import parse_workflow_config
+from core.emulators.databricks import DatabricksEmulator
+from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
+from core.emulators.workspace import Workspace
+from core.generate.bundle import write_bundle
+from core.generate.dag import DagOptions
+
+pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
+
+MODES = ("env", "variable", "connection", "inline")
+RUN_TIMEOUT_S = 720  # the openmetadata engine's first run installs ~800 MB into its virtualenv
+
+
+def secret_environment(mode: str, token: str, jwt: str) -> dict[str, str]:
+    """How an operator would hand the secrets to Airflow in each mode."""
+    if mode == "env":
+        return {"DATABRICKS_TOKEN": token, "OPENMETADATA_JWT_TOKEN": jwt}
+    if mode == "variable":
+        return {"AIRFLOW_VAR_DATABRICKS_TOKEN": token, "AIRFLOW_VAR_OPENMETADATA_JWT_TOKEN": jwt}
+    if mode == "connection":
+        return {
+            "AIRFLOW_CONN_DATABRICKS_DEFAULT": json.dumps({"conn_type": "generic", "password": token}),
+            "AIRFLOW_CONN_OPENMETADATA_DEFAULT": json.dumps({"conn_type": "generic", "password": jwt}),
+        }
+    return {}  # inline: the YAML holds them
+
+
+class AirflowHome:
+    """An AIRFLOW_HOME with a migrated SQLite database, shared by the runs of one Airflow line."""
+
+    def __init__(self, venv: Any, home: Path, make_env: Callable[..., dict[str, str]], timings: Any) -> None:
+        self.venv, self.home, self.make_env, self.timings = venv, home, make_env, timings
+        started = time.perf_counter()
+        result = self.airflow(["db", "migrate"], dags=home / "dags")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        timings.add(f"{self.name}: airflow db migrate {time.perf_counter() - started:.1f} s")
+
+    @property
+    def name(self) -> str:
+        return self.venv.spec.name
+
+    def airflow(self, args: list[str], *, dags: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.venv.bin("airflow")), *args],
+            capture_output=True,
+            text=True,
+            env=self.make_env(self.home, dags, **extra),
+            timeout=RUN_TIMEOUT_S,
+            check=False,
+        )
+
+    def dags_test(
+        self, dag_id: str, dags: Path, **extra: str
+    ) -> tuple[subprocess.CompletedProcess[str], float]:
+        """``airflow dags test`` as a user runs it; 3.x first needs the DAG serialized into the database."""
+        started = time.perf_counter()
+        if self.name == "airflow3":
+            reserialized = self.airflow(["dags", "reserialize"], dags=dags, **extra)
+            assert reserialized.returncode == 0, reserialized.stdout[-3000:] + reserialized.stderr[-3000:]
+        result = self.airflow(["dags", "test", dag_id], dags=dags, **extra)
+        return result, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def airflow_home(
+    tmp_path_factory: pytest.TempPathFactory,
+    venv_for: Callable[[str], Any],
+    airflow_env: Callable[..., dict[str, str]],
+    timings: Any,
+) -> Callable[[str], AirflowHome]:
+    homes: dict[str, AirflowHome] = {}
+
+    def get(line: str) -> AirflowHome:
+        if line not in homes:
+            venv = venv_for(line)
+            homes[line] = AirflowHome(venv, tmp_path_factory.mktemp(f"{line}-home"), airflow_env, timings)
+        return homes[line]
+
+    return get
+
+
+def deploy(config: dict[str, Any], options: DagOptions, dags: Path) -> None:
+    """What the README says: put the two generated files into the dags folder."""
+    written = write_bundle(parse_workflow_config(config), options, dags)
+    assert sorted(path.name for path in dags.iterdir()) == sorted(path.name for path in written)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("line", ["airflow3", "airflow2"])
+def test_core_dag_ingests_into_openmetadata(
+    line: str,
+    mode: str,
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    workspace: Workspace,
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    config: dict[str, Any],
+    timings: Any,
+) -> None:
+    home = airflow_home(line)
+    dag_id = f"e2e_{line}_{mode}"
+    dags = tmp_path / "dags"
+    deploy(config, DagOptions(dag_id=dag_id, secrets=mode, retries=0, timezone="Europe/Berlin"), dags)
+
+    result, seconds = home.dags_test(dag_id, dags, **secret_environment(mode, databricks.token, DEFAULT_JWT))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state=success", output), output[-4000:]
+    serialize = " (with dags reserialize)" if line == "airflow3" else ""
+    timings.add(f"{line}: airflow dags test, {mode} secrets: {seconds:.1f} s{serialize}")
+
+    live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
+    assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
+    assert sum(len(s) for s in openmetadata.statuses.values()) > 0
+    if mode != "inline":
+        for secret in (databricks.token, DEFAULT_JWT):
+            assert secret not in output, f"a secret reached the task output in {mode} mode"
+
+
+def test_a_missing_secret_fails_the_task_with_what_to_create(
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    config: dict[str, Any],
+) -> None:
+    home = airflow_home("airflow3")
+    dags = tmp_path / "dags"
+    deploy(config, DagOptions(dag_id="e2e_missing_connection", secrets="connection", retries=0), dags)
+    only_databricks = secret_environment("connection", databricks.token, DEFAULT_JWT)
+    del only_databricks["AIRFLOW_CONN_OPENMETADATA_DEFAULT"]
+
+    result, _ = home.dags_test("e2e_missing_connection", dags, **only_databricks)
+    output = result.stdout + result.stderr
+    assert (
+        "create the Airflow Connection openmetadata_default: its password holds OPENMETADATA_JWT_TOKEN"
+        in output
+    )
+    assert re.search(r"DagRun Finished: dag_id=e2e_missing_connection,.*state=failed", output), output[-3000:]
+    assert openmetadata.pipelines == {} or all(p.get("deleted") for p in openmetadata.pipelines.values())
+
+
+@pytest.mark.parametrize(("line", "mode"), [("airflow3", "variable"), ("airflow2", "connection")])
+def test_openmetadata_engine_dag_runs_metadataworkflow_in_its_virtualenv(
+    line: str,
+    mode: str,
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    openmetadata: OpenMetadataEmulator,
+    task_tmp: Path,
+    timings: Any,
+) -> None:
+    """The openmetadata engine for real: PythonVirtualenvOperator installs openmetadata-ingestion 2.0.7 (once;
+    Airflow caches the virtualenv), the worker resolves the secrets from Airflow and hands them over through
+    the environment, and OpenMetadata's own MetadataWorkflow starts and talks to the server with the bot JWT.
+
+    It cannot finish: OpenMetadata's connector only reaches Databricks on https port 443, and the emulated
+    OpenMetadata has no test-connection definitions; the run stops at that test connection, after the
+    config, the secrets and the server connection have all been accepted.
+    """
+    home = airflow_home(line)
+    config = {
+        "source": {
+            "type": "databrickspipeline",
+            "serviceName": "dbx_openmetadata_engine",
+            "serviceConnection": {
+                "config": {
+                    "type": "DatabricksPipeline",
+                    "hostPort": "127.0.0.1:443",  # OpenMetadata's connector forces https://<host>:443
+                    "authType": {"token": "dapi-not-used-by-the-render"},
+                    "connectionTimeout": 5,
+                }
+            },
+            "sourceConfig": {"config": {"type": "PipelineMetadata"}},
+        },
+        "sink": {"type": "metadata-rest", "config": {}},
+        "workflowConfig": {
+            "openMetadataServerConfig": {
+                "hostPort": f"{openmetadata.url}/api",
+                "authProvider": "openmetadata",
+                "securityConfig": {"jwtToken": "not-used-by-the-render"},
+            }
+        },
+    }
+    dag_id = f"om_engine_{line}"
+    dags = tmp_path / "dags"
+    deploy(config, DagOptions(dag_id=dag_id, engine="openmetadata", secrets=mode, retries=0), dags)
+    token = "dapi-databricks-token-for-the-venv"
+    extra = {**secret_environment(mode, token, DEFAULT_JWT), "TMPDIR": str(task_tmp)}
+
+    result, seconds = home.dags_test(dag_id, dags, **extra)
+    output = result.stdout + result.stderr
+    if "CalledProcessError" in output and "pip" in output and "OpenMetadata client running" not in output:
+        pytest.skip(
+            f"openmetadata-ingestion could not be installed in the task's virtualenv: {output[-1500:]}"
+        )
+    timings.add(
+        f"{line}: openmetadata engine dags test {seconds:.1f} s "
+        "(first run on a machine includes installing openmetadata-ingestion in the task's virtualenv)"
+    )
+    assert "OpenMetadata client running with Server version [2.0.7]" in output, output[-5000:]
+    assert "Test connection" in output, output[-5000:]  # where it stops, as explained above
+    assert "validation error" not in output.lower() and "is not set" not in output, output[-5000:]
+    authenticated = [entry for entry in openmetadata.received if not entry[1].endswith("/system/version")]
+    assert authenticated and all(status not in (401, 403) for _, _, status in authenticated), authenticated
+    for secret in (token, DEFAULT_JWT):
+        assert secret not in output
