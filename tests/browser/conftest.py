@@ -1,0 +1,138 @@
+"""A real browser against a real ``streamlit run``: Debian's Chromium driven by Playwright's Python client.
+
+Playwright's own browser download (``playwright install``) cannot work on this network, so the system's
+``/usr/bin/chromium`` is used; when it is missing and we are root it is installed with apt (about a
+minute). Chromium is started without its background services, which would otherwise keep trying to
+reach the internet from this closed network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The system Chromium, installed with apt when missing (never ``playwright install``)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium package (sudo apt-get install -y chromium) "
+            "to run the browser tests"
+        )
+    print("\n[browser tests] installing Debian's chromium with apt-get (about a minute)...", flush=True)
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium"],
+    ):
+        print(f"[browser tests] $ {' '.join(command)}", flush=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=900)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    if not CHROMIUM.exists():
+        pytest.fail(f"apt-get installed chromium but {CHROMIUM} does not exist")
+    print("[browser tests] chromium installed", flush=True)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class StreamlitServer:
+    """``streamlit run ui/streamlit_app.py`` from the repo root (so .streamlit/config.toml applies)."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = ARTIFACTS / "streamlit.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.healthy_at = 0.0
+
+    def start(self) -> StreamlitServer:
+        ARTIFACTS.mkdir(exist_ok=True)
+        command = [
+            sys.executable, "-m", "streamlit", "run", "ui/streamlit_app.py",
+            "--server.port", str(self.port), "--server.headless", "true",
+        ]  # fmt: skip
+        env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
+        self.started_at = time.monotonic()
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read().strip() == b"ok":
+                        self.healthy_at = time.monotonic()
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("streamlit did not become healthy within 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def server(browser: Any) -> Iterator[StreamlitServer]:
+    """A fresh server per test, started after the browser so timings measure the app, not Chromium."""
+    instance = StreamlitServer().start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+    instance = context.new_page()
+    yield instance
+    context.close()

@@ -1,0 +1,310 @@
+"""Display helpers shared by the pages: bound inputs, secret inputs, step results, tables, navigation.
+
+Why bound inputs: a widget's own state is deleted when its page is not shown, so each input here is
+seeded from the :class:`~ui.state.WizardState` when its key is absent and its value is copied back by the
+page. Why a dedicated secret input: a stored secret must never be sent back to the browser, so the
+password field is emptied as soon as its value is saved server-side and shows "saved" instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+from pydantic import SecretStr
+
+from ui.fields import FIELD_LABELS, STEPS, WIDGET_PREFIXES, Step, field_for_yaml_path, step_of_field
+from ui.state import get_state
+
+__all__ = [
+    "bind",
+    "bound",
+    "field_error",
+    "nav_buttons",
+    "page_header",
+    "render_checks",
+    "render_missing",
+    "render_preview",
+    "render_report",
+    "reseed_widgets",
+    "secret_input",
+    "step_by_key",
+    "step_of_field_key",
+]
+
+
+def step_by_key(key: str) -> Step:
+    """The :class:`Step` with this key."""
+    return next(step for step in STEPS if step.key == key)
+
+
+def step_of_field_key(field_id: str) -> str:
+    """The key of the step showing ``field_id``; problems no field holds belong to the review step."""
+    try:
+        return step_of_field(field_id).key
+    except KeyError:
+        return "review"
+
+
+def page_header(key: str, intro: str) -> Step:
+    """Title and one-line purpose of a step page."""
+    step = step_by_key(key)
+    st.title(step.title)
+    st.caption(f"Step {step.number} of {len(STEPS)} · {intro}")
+    return step
+
+
+def bind(key: str, value: Any) -> None:
+    """Seed a widget's key from the wizard state when the widget has no state of its own yet."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _target(path: str) -> tuple[Any, str]:
+    """The object and attribute a dotted state path (``"databricks.host"``) names, in this session."""
+    obj: Any = get_state()
+    *parents, attr = path.split(".")
+    for name in parents:
+        obj = getattr(obj, name)
+    return obj, attr
+
+
+def bound(
+    widget: Callable[..., Any],
+    label: str,
+    key: str,
+    path: str,
+    *,
+    to_widget: Callable[[Any], Any] | None = None,
+    from_widget: Callable[[Any], Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Render ``widget`` (st.text_input, st.toggle, ...) as a view of the state value at ``path``.
+
+    The widget is seeded from the state and its ``on_change`` copies the value back, so the state is
+    current before the page script runs (errors computed at the top of a page see the latest input) and
+    survives page switches. The target is looked up when the callback runs, so replacing parts of the
+    state (demo mode, import) never leaves a callback writing into an orphaned object.
+    """
+    obj, attr = _target(path)
+    value = getattr(obj, attr)
+    bind(key, to_widget(value) if to_widget else value)
+
+    def copy() -> None:
+        target, name = _target(path)
+        raw = st.session_state.get(key)
+        setattr(target, name, from_widget(raw) if from_widget else raw)
+
+    return widget(label, key=key, on_change=copy, **kwargs)
+
+
+def reseed_widgets() -> None:
+    """Forget every wizard widget's own state so all of them show the wizard state again.
+
+    Called from callbacks that change the state wholesale (demo mode, import, start over).
+    """
+    for key in list(st.session_state):
+        if isinstance(key, str) and key.startswith(tuple(WIDGET_PREFIXES)):
+            del st.session_state[key]
+
+
+def field_error(message: str | None) -> None:
+    """The one message at a field, right under it."""
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def secret_input(label: str, key: str, path: str, *, help: str, error: str | None = None) -> None:
+    """A password field whose value moves to server-side state on submit and is never shown again.
+
+    The field's own callback stores the typed value as a ``SecretStr`` at ``path`` and empties the field,
+    so the browser holds the value only while the user types it; a stored secret is never rendered into
+    the page. With a value stored, the placeholder says so and leaving the field empty keeps it.
+    """
+
+    def commit() -> None:
+        typed = str(st.session_state.get(key) or "").strip()
+        if typed:
+            target, name = _target(path)
+            setattr(target, name, SecretStr(typed))
+        st.session_state[key] = ""
+
+    def forget() -> None:
+        target, name = _target(path)
+        setattr(target, name, None)
+
+    obj, attr = _target(path)
+    stored = getattr(obj, attr) is not None
+    bind(key, "")
+    st.text_input(
+        label,
+        key=key,
+        type="password",
+        on_change=commit,
+        help=help,
+        placeholder="saved — leave empty to keep" if stored else "paste it here, then press Enter",
+        autocomplete="off",
+    )
+    if stored:
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.caption(
+            ":material/lock: Saved on the server only, never shown again. Leave the field empty to keep it."
+        )
+        right.button("Forget", key=f"{key}_forget", on_click=forget, type="tertiary")
+    field_error(error)
+
+
+def render_missing(missing: Sequence[str]) -> None:
+    """A calm list of the required fields still empty on this step."""
+    if missing:
+        names = ", ".join(FIELD_LABELS.get(field_id, field_id) for field_id in missing)
+        st.info(f"Still needed on this step: {names}.", icon=":material/edit_note:")
+
+
+def _fix_link(field: str | None) -> None:
+    field_id = field_for_yaml_path(field)
+    if not field_id:
+        return
+    try:
+        step = step_of_field(field_id)
+    except KeyError:
+        return
+    label = FIELD_LABELS.get(field_id, field_id)
+    st.page_link(step.path, label=f"Fix it in step {step.number}: {label}", icon=":material/arrow_forward:")
+
+
+def render_checks(title: str, result: Any, *, stale: bool, extra: str | None = None) -> None:
+    """One side's connection test as OpenMetadata-style rows: pass/fail/skip, duration, error, hint."""
+    if result is None:
+        st.caption(f"{title}: not tested yet.")
+        return
+    failed = [step for step in result.steps if step.ok is False]
+    state = "error" if failed else "complete"
+    passed = sum(1 for step in result.steps if step.ok)
+    label = f"{title}: {passed} of {len(result.steps)} checks passed"
+    if stale:
+        label += " (settings changed since — test again)"
+    with st.status(label, state=state, expanded=bool(failed) or not stale):
+        for step in result.steps:
+            icon = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]"}.get(
+                step.ok, ":gray[:material/skip_next:]"
+            )
+            took = f"{step.duration_ms:,.0f} ms" if step.ok is not None else "didn't run"
+            st.markdown(f"{icon} **{step.name}** · {took}  \n{step.detail or ''}")
+            if step.ok is False:
+                st.error(step.error or "failed", icon=":material/error:")
+                if step.hint:
+                    st.caption(f":material/lightbulb: {step.hint}")
+                _fix_link(step.field)
+        if extra:
+            st.markdown(extra)
+
+
+def render_preview(view: Any, height: int = 420) -> None:
+    """The preview table: will ingest, name, id, why, kind, tasks, schedule, link."""
+    if not view.rows:
+        st.caption("No pipelines match the search." if view.total else "Nothing listed yet.")
+        return
+    st.dataframe(
+        view.rows,
+        hide_index=True,
+        height=height,
+        width="stretch",
+        column_order=("ingest", "name", "id", "why", "kind", "tasks", "schedule", "link"),
+        column_config={
+            "ingest": st.column_config.CheckboxColumn("Will ingest", width="small"),
+            "name": st.column_config.TextColumn("Name (what filters test)", width="medium"),
+            "id": st.column_config.TextColumn("ID", width="small"),
+            "why": st.column_config.TextColumn("Why", width="medium"),
+            "kind": st.column_config.TextColumn("Kind", width="small"),
+            "tasks": st.column_config.TextColumn("Tasks", width="small"),
+            "schedule": st.column_config.TextColumn("Schedule", width="medium"),
+            "link": st.column_config.LinkColumn("Link", display_text="open", width="small"),
+        },
+    )
+
+
+def render_report(report: dict[str, Any]) -> None:
+    """A run's results: headline numbers, the full table, failures with reasons, warnings."""
+    cols = st.columns(6)
+    headline = (
+        ("Created", report["created"]),
+        ("Updated", report["updated"]),
+        ("Unchanged", report["unchanged"]),
+        ("Statuses", report["statuses"]),
+        ("Lineage edges", report["lineageEdges"]),
+        ("Failures", len(report["failures"])),
+    )
+    for col, (label, value) in zip(cols, headline, strict=True):
+        col.metric(label, f"{value:,}")
+    rows = [
+        ("Mode", "dry run: nothing written" if report["dryRun"] else "written"),
+        ("Listed", report["listed"]),
+        ("Kept by the filters", report["kept"]),
+        ("Filtered out", report["filtered"]),
+        ("Created", report["created"]),
+        ("Updated", report["updated"]),
+        ("Unchanged", report["unchanged"]),
+        ("Pipeline statuses", report["statuses"]),
+        ("Lineage edges", report["lineageEdges"]),
+        ("Owners set", report["owners"]),
+        ("Tags", report["tags"]),
+        ("Soft-deleted", report["deleted"]),
+        ("Warnings", report["warningCount"]),
+        ("Failures", len(report["failures"])),
+        ("Time", f"{report['durationSeconds']:.1f} s"),
+    ]
+    if report.get("deleteSkipped"):
+        rows.append(("Deletion skipped", report["deleteSkipped"]))
+    st.dataframe(
+        [{"what": label, "value": str(value)} for label, value in rows],
+        hide_index=True,
+        width="stretch",
+        height="content",
+        key="run_results_table",
+        column_config={"what": "Result", "value": "Value"},
+    )
+    if report["failures"]:
+        st.subheader("Failures")
+        st.dataframe(
+            [
+                {
+                    "pipeline": f["pipeline"] or "(whole run)",
+                    "name": f["name"] or "",
+                    "phase": f["phase"],
+                    "reason": f["reason"],
+                }
+                for f in report["failures"]
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    if report["warnings"]:
+        with st.expander(f"Warnings ({report['warningCount']:,})"):
+            for warning in report["warnings"][:200]:
+                st.markdown(f"- {warning}")
+
+
+def nav_buttons(key: str, *, next_label: str | None = None) -> None:
+    """Back / Next at the bottom of a step (the sidebar reaches any step too)."""
+    index = next(i for i, step in enumerate(STEPS) if step.key == key)
+    st.divider()
+    left, _, right = st.columns([1, 3, 1])
+    if index > 0:
+        previous = STEPS[index - 1]
+        if left.button(f"← {previous.title}", key=f"{WIDGET_PREFIXES_BY_STEP[key]}nav_back", width="stretch"):
+            st.switch_page(previous.path)
+    if index < len(STEPS) - 1:
+        following = STEPS[index + 1]
+        if right.button(
+            next_label or f"{following.title} →",
+            key=f"{WIDGET_PREFIXES_BY_STEP[key]}nav_next",
+            type="primary",
+            width="stretch",
+        ):
+            st.switch_page(following.path)
+
+
+#: The first widget prefix of each step, for keys of widgets every page has (the nav buttons).
+WIDGET_PREFIXES_BY_STEP = {step: prefix for prefix, step in reversed(list(WIDGET_PREFIXES.items()))}
