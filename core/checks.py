@@ -20,9 +20,9 @@ from core.databricks.client import build_workspace_client
 from core.databricks.errors import source_errors
 from core.databricks.lineage import LineageReader
 from core.databricks.source import DatabricksSource
-from core.errors import IngestionError
+from core.errors import ConfigError, IngestionError, SinkAuthError
 from core.secrets import redact
-from core.sinks.openmetadata import OpenMetadataSink
+from core.sinks.openmetadata import OpenMetadataSink, version_warning
 
 __all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp"]
 
@@ -61,6 +61,8 @@ def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckSte
         except IngestionError as err:
             step.ok, failed = False, True
             step.error, step.hint, step.field = redact(err.message), err.hint, err.field
+            if err.field:  # printed before the error by `test-connection`: the setting to fix
+                step.detail = f"check {err.field}"
         except Exception as err:  # an unexpected failure is still a failed step, never a traceback
             step.ok, failed = False, True
             step.error = redact(f"{type(err).__name__}: {err}")
@@ -98,8 +100,19 @@ def check_tcp(url: str, timeout_s: float, field: str) -> str:
     )
 
 
+def _check_timeout(timeout_s: float) -> None:
+    """A per-step timeout must be a positive number of seconds (``--timeout``, the wizard's field)."""
+    if not 0 < timeout_s <= 3600:  # also False for NaN
+        raise ConfigError(
+            f"the per-step timeout must be more than 0 and at most 3600 seconds, got {timeout_s}",
+            field="--timeout",
+            hint="Give the seconds each step may take, e.g. --timeout 20",
+        )
+
+
 def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
     """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set."""
+    _check_timeout(timeout_s)
     connection = config.source.connection
     field = "source.serviceConnection.config.hostPort"
     state: dict[str, DatabricksSource] = {}
@@ -138,6 +151,7 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
 
 def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
     """Server reachable, its version, JWT accepted, and the bot may write (the service is ensured)."""
+    _check_timeout(timeout_s)
     server = config.server
     if server is None:
         return [
@@ -154,7 +168,9 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[
     def version() -> str:
         state["version"] = sink.server_version()
         dialect = "1.x (token:)" if state["version"].startswith(("0.", "1.")) else "2.x (authType:)"
-        return f"OpenMetadata {state['version']}; YAML dialect {dialect}"
+        unsupported = version_warning(state["version"])
+        warning = f"; warning: {unsupported}" if unsupported else ""
+        return f"OpenMetadata {state['version']}; YAML dialect {dialect}{warning}"
 
     def jwt() -> str:
         return f"JWT accepted for {sink.whoami()}"
@@ -163,6 +179,15 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[
         from core.engine import service_request
 
         ref = sink.ensure_service(service_request(config))
+        # An existing service is only read above, so a read-only bot would pass: ask the server.
+        refused = sink.refused_operations("pipeline", ("Create", "EditAll"))
+        if refused:
+            raise SinkAuthError(
+                f"the bot may not write pipelines to OpenMetadata (refused: {', '.join(refused)})",
+                status_code=403,
+                field="workflowConfig.openMetadataServerConfig.securityConfig.jwtToken",
+                hint="Use the ingestion-bot's JWT, or give this bot the Ingestion Bot role",
+            )
         return f"pipeline service {ref.fqn} is ready"
 
     try:

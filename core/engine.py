@@ -32,6 +32,7 @@ from core.mapping.pipeline import TAG_CLASSIFICATION, pipeline_request, source_h
 from core.mapping.status import run_to_status
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
+from core.sinks.openmetadata import version_warning
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -145,8 +146,14 @@ class IngestionEngine:
         seen: set[str] = set()
         kept_ids: dict[str, EntityRef] = {}
         try:
+            self._check_stop()  # stopped before it started (SIGTERM while connecting): write nothing
             self._emit("connecting")
             report.server_version = self.sink.server_version()
+            if report.server_version is not None:
+                unsupported = version_warning(report.server_version)
+                if unsupported:
+                    logger.warning("%s", unsupported)
+                    report.warn(unsupported)
             self._service = self.sink.ensure_service(service_request(self.config))
             self._load_existing()
             self._emit("listing")

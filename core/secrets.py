@@ -26,7 +26,9 @@ _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT
     re.compile(r"\bdapi[0-9a-f]{16,}(-\d+)?\b"),  # Databricks PAT
-    re.compile(r"(?i)((?:token|secret|password|jwtToken|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"),
+    # ``token=...``, ``"jwtToken": "..."``, ``client_secret: ...``: a whole key word, so the dotted field
+    # names in our own messages (``...securityConfig.jwtToken: OpenMetadata refused ...``) stay readable.
+    re.compile(r"(?i)(?<![\w.-])([\w-]*(?:token|secret|password)[\w-]*[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]{4,}"),
 ]
 
 

@@ -21,7 +21,7 @@ from core.databricks.client import build_workspace_client
 from core.databricks.lineage import LineageReader
 from core.databricks.source import DatabricksSource
 from core.engine import DEFAULT_WORKERS, IngestionEngine
-from core.errors import ConnectionCheckError, IngestionError
+from core.errors import ConfigError, ConnectionCheckError, IngestionError
 from core.filters import filter_for
 from core.report import ProgressEvent, RunReport
 from core.secrets import install_log_redaction
@@ -48,12 +48,13 @@ class Workflow:
         on_event: Callable[[ProgressEvent], None] | None = None,
     ) -> None:
         self.config = config
-        self.workers = workers or int(config.workflow_config.config.get("workers", DEFAULT_WORKERS))
+        self.workers = workers or _configured_workers(config)
         self.dry_run = dry_run
         self.on_event = on_event
         self.report: RunReport | None = None
         self._engine: IngestionEngine | None = None
         self._sink: Sink | None = None
+        self._stop_requested = False  # stop() may come before execute() has built the engine
         # Compile the filter now so an invalid regex fails at create(), not half-way through a run.
         filter_for(config)
         _configure_logging(config.workflow_config.logger_level)
@@ -92,6 +93,8 @@ class Workflow:
             on_event=self.on_event,
             dry_run=self.dry_run,
         )
+        if self._stop_requested:  # SIGTERM arrived while the clients were being built
+            self._engine.stop()
         try:
             self.report = self._engine.run()
         finally:
@@ -100,7 +103,12 @@ class Workflow:
         return self.report
 
     def stop(self) -> None:
-        """Stop a running ingestion at the next pipeline boundary and release connections."""
+        """Stop a running ingestion at the next pipeline boundary and release connections.
+
+        Called before the run has started its engine (a SIGTERM while connecting), the run stops at
+        its first boundary instead of going ahead.
+        """
+        self._stop_requested = True
         if self._engine is not None:
             self._engine.stop()
         if self._sink is not None:
@@ -128,6 +136,23 @@ class Workflow:
             print("The workflow has not been executed.", file=out)
             return
         print(self.report.render(), file=out)
+
+
+def _configured_workers(config: WorkflowConfig) -> int:
+    """``workflowConfig.config.workers``: a whole number of at least 1 (digits in quotes are fine).
+
+    Raises:
+        ConfigError: naming the field, for anything else (``0``, ``-2``, ``"many"``, ``1.5``).
+    """
+    raw = config.workflow_config.config.get("workers", DEFAULT_WORKERS)
+    value = int(raw) if isinstance(raw, str) and raw.strip().isdigit() else raw
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(
+            f"must be a whole number of at least 1, got {raw!r}",
+            field="workflowConfig.config.workers",
+            hint=f"Set the number of pipelines processed in parallel, e.g. workers: {DEFAULT_WORKERS}",
+        )
+    return value
 
 
 def _preflight(config: WorkflowConfig) -> None:

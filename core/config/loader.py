@@ -45,6 +45,9 @@ def parse_yaml_text(text: str, source: str = "the YAML") -> Any:
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = err.problem or err.context or "invalid YAML"
+        start = err.context_mark
+        if err.problem and err.context and start is not None and mark is not None and start.line != mark.line:
+            problem += f" ({err.context} at line {start.line + 1})"  # e.g. where an unclosed quote opens
         raise ConfigError(
             f"{source} is not valid YAML{where}: {problem}", hint="Fix the YAML syntax there"
         ) from None
@@ -75,7 +78,14 @@ def load_workflow_config(
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{file} is not UTF-8 text", hint="Give the workflow .yaml file") from None
-    return parse_workflow_config(parse_yaml_text(text, str(file)), environ)
+    data = parse_yaml_text(text, str(file))
+    if not isinstance(data, Mapping):  # the same check as parse_workflow_config's, naming the file
+        kind = "empty" if data is None else type(data).__name__
+        raise ConfigError(
+            f"{file} must be a mapping with source, sink and workflowConfig (got {kind})",
+            hint="Give the path of the workflow YAML file to -c",
+        )
+    return parse_workflow_config(data, environ)
 
 
 def parse_workflow_config(data: Any, environ: Mapping[str, str] | None = None) -> WorkflowConfig:
@@ -143,6 +153,10 @@ def _message(item: Mapping[str, Any], loc: list[Any], data: Any) -> str:
         return f"unknown key {key!r}{hint}"
     if kind == "missing":
         return "is required"
+    ctx = item.get("ctx") or {}
+    if kind == "too_short" and ctx.get("field_type") == "Value":  # a secret: pydantic says "item"
+        least = ctx.get("min_length", 1)
+        return f"should have at least {least} character{'s' if least != 1 else ''}, not {ctx.get('actual_length', 0)}"
     message = str(item["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):

@@ -11,6 +11,7 @@ budget, 60 s per request) block for five minutes on an unreachable host.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -61,19 +62,24 @@ def build_workspace_client(
     Args:
         connection: the validated ``serviceConnection.config``.
         retry_timeout_seconds: total budget for the SDK's retries of one call (429/503/connection
-            errors); defaults to ``connectionTimeout``.
+            errors, read timeouts); defaults to ``connectionTimeout``, but at least two request
+            timeouts plus the SDK's pause between them (at most 2 s), so one slow answer is retried
+            instead of using up the budget.
         http_timeout_seconds: per-request socket timeout; defaults to ``min(connectionTimeout, 60)``.
         pool_size: connections kept open to the workspace (the engine overlaps requests).
         gate: the rate gate every request waits at (one per run, shared by all workers).
     """
     timeout = float(connection.connection_timeout)
+    http_timeout = http_timeout_seconds if http_timeout_seconds is not None else min(timeout, 60)
+    retry_timeout = (
+        retry_timeout_seconds if retry_timeout_seconds is not None else max(timeout, 2 * http_timeout + 2)
+    )
     kwargs: dict[str, object] = {
         "host": connection.base_url,
         "auth_type": connection.auth_kind,
-        "retry_timeout_seconds": int(retry_timeout_seconds if retry_timeout_seconds is not None else timeout),
-        "http_timeout_seconds": int(
-            http_timeout_seconds if http_timeout_seconds is not None else min(timeout, 60)
-        ),
+        # whole seconds, never 0 (the SDK reads 0 as "use the default": 300 s and 60 s)
+        "retry_timeout_seconds": max(1, math.ceil(retry_timeout)),
+        "http_timeout_seconds": max(1, math.ceil(http_timeout)),
         "max_connection_pools": pool_size,
         "max_connections_per_pool": pool_size,
         "product": PRODUCT,

@@ -53,6 +53,14 @@ def translate(err: BaseException, what: str) -> SourceError:
         )
     if isinstance(err, (requests.RequestException, ValueError)):
         return SourceUnavailableError(f"Databricks sent an unusable answer while {what}: {_short(err)}")
+    if isinstance(err, NotFound) and (err.error_code or "") in ("", "ENDPOINT_NOT_FOUND"):
+        # Not a missing job or pipeline (RESOURCE_DOES_NOT_EXIST): the API itself is not there, so
+        # hostPort points at something that is not a Databricks workspace (or has a path in it).
+        return SourceUnavailableError(
+            f"the server does not answer like a Databricks workspace while {what}: {_short(err)}",
+            field="source.serviceConnection.config.hostPort",
+            hint="Use the workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net",
+        )
     if isinstance(err, NotFound):
         return SourceError(f"Databricks has no such object ({what}): {_short(err)}")
     if isinstance(err, DatabricksError):

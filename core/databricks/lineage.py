@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import BadRequest, NotFound
 from databricks.sdk.service.sql import (
     Disposition,
     Format,
@@ -27,6 +28,7 @@ from databricks.sdk.service.sql import (
 
 from core.databricks.errors import source_errors
 from core.errors import SourceError
+from core.secrets import redact
 
 __all__ = ["LINEAGE_SQL", "LineageEdge", "LineageReader"]
 
@@ -36,6 +38,7 @@ WHERE event_date >= :since_date AND entity_type IN ('JOB', 'PIPELINE') AND entit
   AND source_table_full_name IS NOT NULL AND target_table_full_name IS NOT NULL
 GROUP BY entity_type, entity_id, source_table_full_name, target_table_full_name"""
 
+HTTP_PATH_FIELD = "source.serviceConnection.config.httpPath"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _DONE = {StatementState.SUCCEEDED, StatementState.FAILED, StatementState.CANCELED, StatementState.CLOSED}
 
@@ -71,7 +74,8 @@ class LineageReader:
 
     def check(self) -> None:
         """Run ``SELECT 1`` on the warehouse (connection test); raises SourceError on failure."""
-        self._run("SELECT 1", [])
+        for _row in self._run("SELECT 1", []):  # _run is a generator: nothing is sent until it is iterated
+            pass
 
     def edges(self, entity_ids: Iterable[str], today: date | None = None) -> Iterator[LineageEdge]:
         """Distinct edges for ``entity_ids`` seen within the lookback window, batch by batch."""
@@ -96,15 +100,24 @@ class LineageReader:
 
     def _run(self, statement: str, params: list[StatementParameterListItem]) -> Iterator[list[str]]:
         api = self.client.statement_execution
-        with source_errors("querying lineage on the SQL warehouse"):
-            response = api.execute_statement(
-                statement=statement,
-                warehouse_id=self.warehouse_id,
-                parameters=params,
-                wait_timeout="30s",
-                format=Format.JSON_ARRAY,
-                disposition=Disposition.INLINE,
-            )
+        try:
+            with source_errors("querying lineage on the SQL warehouse"):
+                response = api.execute_statement(
+                    statement=statement,
+                    warehouse_id=self.warehouse_id,
+                    parameters=params,
+                    wait_timeout="30s",
+                    format=Format.JSON_ARRAY,
+                    disposition=Disposition.INLINE,
+                )
+        except SourceError as err:
+            if err.field is None and isinstance(err.__cause__, (BadRequest, NotFound)):
+                raise SourceError(  # the request was fine but the warehouse is not: httpPath is wrong
+                    f"SQL warehouse {self.warehouse_id} refused the query: {redact(err.__cause__).rstrip('.')}",
+                    field=HTTP_PATH_FIELD,
+                    hint="Copy httpPath from the warehouse's Connection details (/sql/1.0/warehouses/<id>)",
+                ) from err.__cause__
+            raise
         response = self._wait(response)
         yield from self._rows(response)
 

@@ -118,6 +118,11 @@ MSG_DUPLICATE_STATUS = (
 )
 
 _WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
+#: the operations ``GET /v1/permissions/{resource}`` reports (a subset of OpenMetadata's MetadataOperation)
+_PERMISSION_OPERATIONS = (
+    "All", "Create", "Delete", "ViewAll", "ViewBasic", "EditAll", "EditDescription", "EditDisplayName",
+    "EditLineage", "EditOwners", "EditStatus", "EditTags",
+)  # fmt: skip
 _INCLUDE_VALUES = ("non-deleted", "deleted", "all")
 
 # Enumerations, copied from the OpenMetadata JSON schemas.
@@ -749,6 +754,7 @@ class OpenMetadataEmulator(EmulatorServer):
             ),
             ("PUT", r"/tags", self._put_tag, "PUT tags"),
             ("GET", r"/tags/name/(?P<fqn>.+)", self._get_tag, "GET tags/name"),
+            ("GET", r"/permissions/(?P<resource>[^/]+)", self._get_permissions, "GET permissions"),
         ]
         for method, pattern, handler, name in routes:
             self._add_api_route(method, pattern, handler, name)
@@ -1141,6 +1147,21 @@ class OpenMetadataEmulator(EmulatorServer):
     def _get_version(self, request: Request) -> dict[str, Any]:
         revision = hashlib.sha1(f"openmetadata-{self.version}".encode()).hexdigest()
         return {"version": self.version, "revision": revision, "timestamp": _BUILD_TIMESTAMP_MS}
+
+    def _get_permissions(self, request: Request) -> dict[str, Any]:
+        """``GET /v1/permissions/{resource}``: the caller's ``ResourcePermission`` on a resource type.
+
+        The ingestion bot may do everything; the read-only bot may only view (``notAllow`` otherwise).
+        """
+        read_only = self._current_principal() == READ_ONLY_BOT_NAME
+        permissions = [
+            {
+                "operation": operation,
+                "access": "allow" if not read_only or operation.startswith("View") else "notAllow",
+            }
+            for operation in _PERMISSION_OPERATIONS
+        ]
+        return {"resource": self._path_param(request, "resource"), "permissions": permissions}
 
     def _get_logged_in_user(self, request: Request) -> dict[str, Any]:
         return self._users[self._current_principal()]

@@ -4,14 +4,17 @@ OpenMetadata's own client opens a connection per call, retries only 429/504 with
 sends statuses in one unchunked bulk call the server rejects above 1000 items. Here: one session with a
 connection pool sized for the engine's workers; 429/503 pause every worker through a shared
 :class:`~core.ratelimit.RateGate` (honouring Retry-After); urllib3 retries 500/502/504, connection resets
-and read timeouts with backoff; bulk statuses chunked to 1000; every error
+and read timeouts with backoff; an answer cut off mid-body or a 2xx that is not JSON (a proxy's page) is
+asked for again (every call is idempotent); bulk statuses chunked to 1000; every error
 classified by what the run should do (abort on auth, fail one pipeline on 400/404/409/422).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -21,14 +24,15 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from core.config.models import OpenMetadataServerConfig
-from core.errors import SinkAuthError, SinkError, SinkRejectedError, SinkUnavailableError
+from core.errors import SinkAuthError, SinkRejectedError, SinkUnavailableError
 from core.ratelimit import RateGate
 from core.secrets import redact
 from core.sinks.base import Change, EntityRef, Sink
 
-__all__ = ["STATUS_CHUNK", "OpenMetadataSink"]
+__all__ = ["STATUS_CHUNK", "SUPPORTED_MAJORS", "OpenMetadataSink", "version_warning"]
 
 STATUS_CHUNK = 1000  # the server validates at most this many statuses per bulk request
+SUPPORTED_MAJORS = (1, 2)  # the OpenMetadata server lines whose API this connector speaks
 SERVER_FIELD = "workflowConfig.openMetadataServerConfig"
 _CHANGE_HEADER = "X-OpenMetadata-Change"
 _CHANGES: dict[str, Change] = {
@@ -103,10 +107,21 @@ class OpenMetadataSink(Sink):
                 self.gate.wait()  # a 429 seen by any worker pauses every worker
                 with self._lock:
                     self.calls += 1
-                response = self.session.request(
-                    method, url, data=data, params=params, timeout=self.timeout_s, allow_redirects=False
-                )
+                try:
+                    response = self.session.request(
+                        method, url, data=data, params=params, timeout=self.timeout_s, allow_redirects=False
+                    )
+                except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+                    # The answer was cut off after its headers (urllib3's retries stop at the headers).
+                    # Every call is idempotent, so ask again, with backoff.
+                    if attempt == self.retries:
+                        raise
+                    time.sleep(_backoff_s(attempt))
+                    continue
                 self.gate.observe(response.status_code, response.headers)
+                if response.status_code < 300 and not _is_json(response) and attempt < self.retries:
+                    time.sleep(_backoff_s(attempt))  # a proxy's page or a garbled body: ask again
+                    continue
                 if response.status_code not in (429, 503) or attempt == self.retries:
                     return response
                 if response.status_code == 503 and not response.headers.get("Retry-After"):
@@ -153,11 +168,7 @@ class OpenMetadataSink(Sink):
         )
 
     def _json(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
-        response = self._check(self._request(method, path, **kwargs), what)
-        try:
-            return response.json() if response.content else None
-        except ValueError:
-            raise SinkUnavailableError(f"OpenMetadata sent a non-JSON answer while {what}") from None
+        return self._json_from(self._request(method, path, **kwargs), what)
 
     def _get_optional(self, path: str, what: str, params: dict | None = None) -> Any:
         response = self._request("GET", path, params=params)
@@ -167,8 +178,12 @@ class OpenMetadataSink(Sink):
 
     def _json_from(self, response: requests.Response, what: str) -> Any:
         self._check(response, what)
+        if not response.content:
+            return None
+        if hasattr(response, "_parsed_json"):
+            return response._parsed_json
         try:
-            return response.json() if response.content else None
+            return response.json()
         except ValueError:
             raise SinkUnavailableError(f"OpenMetadata sent a non-JSON answer while {what}") from None
 
@@ -177,17 +192,43 @@ class OpenMetadataSink(Sink):
     def server_version(self) -> str:
         """The server's version string (``GET /v1/system/version``, no auth needed)."""
         response = self._request("GET", "/system/version")
-        if response.status_code == 404:
-            raise SinkError(
-                f"{self.server.host_port} does not look like OpenMetadata's API (404 on /v1/system/version)",
-                field=f"{SERVER_FIELD}.hostPort",
-                hint="Use the API root, e.g. http://host:8585/api",
-            )
-        body = self._json_from(response, "reading the server version")
-        version = (body or {}).get("version")
+        not_openmetadata = SinkUnavailableError(  # a connection problem: the address is not OpenMetadata's
+            f"{self.server.host_port} does not look like OpenMetadata's API "
+            f"({response.status_code} on /v1/system/version)",
+            field=f"{SERVER_FIELD}.hostPort",
+            hint="Use the API root of the OpenMetadata server, e.g. http://host:8585/api",
+        )
+        if response.status_code in (404, 405):
+            raise not_openmetadata
+        try:
+            body = self._json_from(response, "reading the server version")
+        except SinkUnavailableError:
+            if response.status_code < 300:  # 200 but not JSON: a web page, not the API
+                raise not_openmetadata from None
+            raise
+        version = body.get("version") if isinstance(body, dict) else None
         if not isinstance(version, str):
-            raise SinkError("OpenMetadata's version answer has no version", field=f"{SERVER_FIELD}.hostPort")
+            raise not_openmetadata
         return version
+
+    def refused_operations(self, resource: str, operations: tuple[str, ...]) -> list[str] | None:
+        """Which of ``operations`` on ``resource`` the bot is refused (``GET /v1/permissions/{resource}``).
+
+        None when the server cannot say (an older server without the endpoint): the caller must then
+        assume the writes are allowed and find out when it writes.
+        """
+        response = self._request("GET", f"/permissions/{quote(resource, safe='')}")
+        if response.status_code in (404, 405):
+            return None
+        body = self._json_from(response, f"reading the bot's permissions on {resource}") or {}
+        access = {
+            item.get("operation"): item.get("access")
+            for item in body.get("permissions") or []
+            if isinstance(item, dict)
+        }
+        if access.get("All") == "allow":
+            return []
+        return [op for op in operations if access.get(op) in ("deny", "notAllow", "conditionalDeny")]
 
     def whoami(self) -> str:
         """The bot's user name: proves the JWT is accepted."""
@@ -339,6 +380,40 @@ class OpenMetadataSink(Sink):
     def close(self) -> None:
         """Release pooled connections."""
         self.session.close()
+
+
+def version_warning(version: str) -> str | None:
+    """A sentence saying the server's version is not one this connector supports (1.x, 2.x), or None."""
+    match = re.match(r"\s*v?(\d+)\.(\d+)", version)
+    if match is None:
+        return (
+            f"OpenMetadata reports version {version!r}, which is not a release number; this connector "
+            "supports OpenMetadata 1.x and 2.x"
+        )
+    major = int(match.group(1))
+    if major in SUPPORTED_MAJORS:
+        return None
+    todo = "upgrade the server" if major < SUPPORTED_MAJORS[0] else "check for a newer dbx-pipeline"
+    return (
+        f"OpenMetadata {version} is not a supported version (this connector supports 1.x and 2.x); "
+        f"{todo}: writes may be rejected or mapped wrongly"
+    )
+
+
+def _backoff_s(attempt: int) -> float:
+    """Seconds before retry number ``attempt + 1`` of a garbled answer (0.25, 0.5, 1, ... up to 8)."""
+    return min(8.0, 0.25 * 2**attempt)
+
+
+def _is_json(response: requests.Response) -> bool:
+    """Whether a body is empty or parses as JSON (the parsed value is kept for the caller)."""
+    if not response.content:
+        return True
+    try:
+        response._parsed_json = response.json()  # type: ignore[attr-defined]
+    except ValueError:
+        return False
+    return True
 
 
 def _quote_name(name: str) -> str:
