@@ -8,7 +8,7 @@ Why secrets are :class:`pydantic.SecretStr`: ``repr(st.session_state)`` (a debug
 shows ``SecretStr('**********')``, never the value. A stored secret is only ever read on the server, to
 build the clients; it is never rendered back into a widget, so it never travels to the browser again.
 
-Nothing here imports ``core``: ``ui/services.py`` is the one bridge, so this module stays instant to
+Nothing here imports ``core``: ``ui/services/`` is the one bridge, so this module stays instant to
 import and easy to test.
 """
 

@@ -1,0 +1,169 @@
+"""Wizard state to a validated workflow config, and fingerprints that tell when a listing is stale."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import SecretStr
+
+from core.config import WorkflowConfig, parse_workflow_config
+from core.errors import ConfigError
+from core.filter_rules import rule_to_regex
+from ui.fields import field_for_yaml_path
+from ui.services._shared import _FINGERPRINT_SALT, _PLACEHOLDER_SECRET
+from ui.services.forms import (
+    _connection_args,
+    filter_rule_errors,
+)
+from ui.state import DatabricksStep, WizardState, secret_value
+
+
+def _auth_block(dbx: DatabricksStep, placeholder: str | None) -> dict[str, Any]:
+    def secret(value: SecretStr | None) -> str:
+        return secret_value(value) or (placeholder or "")
+
+    if dbx.auth == "oauth":
+        return {"clientId": dbx.client_id.strip(), "clientSecret": secret(dbx.client_secret)}
+    if dbx.auth == "azure":
+        return {
+            "azureClientId": dbx.azure_client_id.strip(),
+            "azureClientSecret": secret(dbx.azure_client_secret),
+            "azureTenantId": dbx.azure_tenant_id.strip(),
+        }
+    return {"token": secret(dbx.token)}
+
+
+def _filter_pattern(state: WizardState, *, valid_only: bool = False) -> dict[str, list[str]] | None:
+    """``pipelineFilterPattern`` from the rules; empty rules are skipped, and with ``valid_only`` so are
+    rules whose regex does not compile (the live preview keeps working while one rule is being fixed)."""
+    broken = filter_rule_errors(state) if valid_only else {}
+    pattern: dict[str, list[str]] = {"includes": [], "excludes": []}
+    for rule in state.filters.rules:
+        if rule.value.strip() and rule.id not in broken:
+            pattern[f"{rule.kind}s"].append(rule_to_regex(rule.operator, rule.value))  # type: ignore[arg-type]
+    return pattern if pattern["includes"] or pattern["excludes"] else None
+
+
+def workflow_dict(
+    state: WizardState, *, purpose: str = "run", placeholder: str | None = None
+) -> dict[str, Any]:
+    """The workflow YAML as a dict, with the secret values from the state (never shown, never exported).
+
+    Args:
+        purpose: ``"run"`` (the chosen sink), or ``"databricks"`` (a console sink, so the Databricks side
+            can be tested and previewed before the sink is set up).
+        placeholder: value for secrets not entered yet (exports), or None to leave them empty.
+    """
+    dbx, options, sink = state.databricks, state.options, state.sink
+    args, _ = _connection_args(dbx.connection_args)
+    connection: dict[str, Any] = {
+        "type": "DatabricksPipeline",
+        "hostPort": dbx.host.strip(),
+        "authType": _auth_block(dbx, placeholder),
+        "connectionTimeout": dbx.timeout_s,
+    }
+    if dbx.http_path.strip():
+        connection["httpPath"] = dbx.http_path.strip()
+    if args:
+        connection["connectionArguments"] = args
+    source_options: dict[str, Any] = {
+        "type": "PipelineMetadata",
+        "includeLineage": options.include_lineage,
+        "includeTags": options.include_tags,
+        "includeOwners": options.include_owners,
+        "markDeletedPipelines": options.mark_deleted,
+        "statusLookbackDays": options.lookback_days,
+        "overrideMetadata": options.override_metadata,
+    }
+    if options.db_service_names:
+        source_options["lineageInformation"] = {"dbServiceNames": list(options.db_service_names)}
+    pattern = _filter_pattern(state)
+    if pattern:
+        source_options["pipelineFilterPattern"] = pattern
+    workflow: dict[str, Any] = {
+        "source": {
+            "type": "databrickspipeline",
+            "serviceName": dbx.service_name.strip(),
+            "serviceConnection": {"config": connection},
+            "sourceConfig": {"config": source_options},
+        },
+        "sink": {"type": "console", "config": {}},
+        "workflowConfig": {"loggerLevel": "INFO"},
+    }
+    if purpose == "databricks":
+        return workflow
+    if sink.kind == "file":
+        workflow["sink"] = {"type": "file", "config": {"filename": sink.filename.strip()}}
+        return workflow
+    workflow["sink"] = {"type": "metadata-rest", "config": {}}
+    server: dict[str, Any] = {
+        "hostPort": sink.om_host.strip(),
+        "authProvider": "openmetadata",
+        "securityConfig": {"jwtToken": secret_value(sink.jwt) or (placeholder or "")},
+        "verifySSL": sink.verify_ssl,
+    }
+    if sink.verify_ssl == "validate" and sink.ca_certificate.strip():
+        server["sslConfig"] = {"caCertificate": sink.ca_certificate.strip()}
+    workflow["workflowConfig"]["openMetadataServerConfig"] = server
+    return workflow
+
+
+def build_config(state: WizardState, *, purpose: str = "run", for_export: bool = False) -> WorkflowConfig:
+    """The validated config for a test, a preview, a run (real secrets) or an export (placeholders).
+
+    Raises:
+        ConfigError: with ``problems`` naming the YAML paths (see :func:`config_problems`).
+    """
+    data = workflow_dict(state, purpose=purpose, placeholder=_PLACEHOLDER_SECRET if for_export else None)
+    return parse_workflow_config(data, environ={})
+
+
+def config_problems(state: WizardState) -> dict[str, str]:
+    """Field id -> message for what the full config model rejects in filled-in values.
+
+    Secrets not entered yet are filled with placeholders, so only wrong values show up, not missing ones.
+    """
+    if not state.databricks.host.strip() or not state.databricks.service_name.strip():
+        return {}
+    try:
+        build_config(state, for_export=True)
+    except ConfigError as err:
+        return _problems_by_field(err)
+    return {}
+
+
+def _problems_by_field(err: ConfigError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path, message in err.problems:
+        field_id = field_for_yaml_path(path) or "general"
+        text = message[:1].upper() + message[1:]
+        found.setdefault(field_id, text if text.endswith(".") else text + ".")
+    return found
+
+
+def _fingerprint(*values: object) -> str:
+    digest = hashlib.sha256(_FINGERPRINT_SALT)
+    for value in values:
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        digest.update(repr(value).encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
+
+
+def databricks_fingerprint(state: WizardState) -> str:
+    """Changes whenever a Databricks connection setting changes (a preview or test is then stale)."""
+    dbx = state.databricks
+    return _fingerprint(
+        dbx.host, dbx.auth, dbx.token, dbx.client_id, dbx.client_secret, dbx.azure_client_id,
+        dbx.azure_client_secret, dbx.azure_tenant_id, dbx.http_path, dbx.timeout_s, dbx.connection_args,
+    )  # fmt: skip
+
+
+def sink_fingerprint(state: WizardState) -> str:
+    """Changes whenever a sink setting changes."""
+    sink = state.sink
+    return _fingerprint(
+        sink.kind, sink.om_host, sink.jwt, sink.verify_ssl, sink.ca_certificate, sink.filename
+    )

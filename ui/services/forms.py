@@ -1,0 +1,105 @@
+"""Field-level checks of the wizard's inputs: one message per field, never a traceback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.config import parse_yaml_text
+from core.config.hosts import (
+    normalize_databricks_host,
+    normalize_openmetadata_url,
+    warehouse_id_from_http_path,
+)
+from core.errors import ConfigError
+from core.filter_rules import regex_error, rule_to_regex
+from ui.state import WizardState
+
+
+def normalized_host(text: str) -> tuple[str | None, str | None]:
+    """(canonical workspace URL, None) or (None, what is wrong) for what the user typed."""
+    if not text.strip():
+        return None, None
+    try:
+        return normalize_databricks_host(text), None
+    except ValueError as err:
+        return None, f"The host {err}"
+
+
+def normalized_om_url(text: str) -> tuple[str | None, str | None]:
+    """(canonical OpenMetadata API URL, None) or (None, what is wrong)."""
+    if not text.strip():
+        return None, None
+    try:
+        return normalize_openmetadata_url(text), None
+    except ValueError as err:
+        return None, f"The URL {err}"
+
+
+def warehouse_id(http_path: str) -> tuple[str | None, str | None]:
+    """(warehouse id, None) or (None, what is wrong) for an HTTP path; empty is allowed (no lineage)."""
+    if not http_path.strip():
+        return None, None
+    try:
+        return warehouse_id_from_http_path(http_path), None
+    except ValueError as err:
+        return None, f"The HTTP path {err}"
+
+
+def _connection_args(text: str) -> tuple[dict[str, Any], str | None]:
+    """The connection arguments mapping typed as YAML or JSON (``{}`` when empty)."""
+    if not text.strip():
+        return {}, None
+    try:
+        value = parse_yaml_text(text, "Connection arguments")
+    except ConfigError as err:
+        return {}, err.message
+    if not isinstance(value, dict):
+        return {}, "Connection arguments must be a mapping, e.g. `http_path: /sql/1.0/warehouses/abc`"
+    return value, None
+
+
+def filter_rule_errors(state: WizardState) -> dict[int, str]:
+    """Rule id -> what is wrong with that rule (an empty value, a regex that does not compile)."""
+    errors: dict[int, str] = {}
+    for rule in state.filters.rules:
+        if not rule.value.strip():
+            errors[rule.id] = "Enter a value, or remove this rule (an empty rule is ignored)."
+            continue
+        message = regex_error(rule_to_regex(rule.operator, rule.value))  # type: ignore[arg-type]
+        if message:
+            errors[rule.id] = message[:1].upper() + message[1:] + "."
+    return errors
+
+
+def missing_fields(state: WizardState) -> dict[str, list[str]]:
+    """Step key -> field ids that are required and still empty."""
+    dbx = state.databricks
+    missing: dict[str, list[str]] = {"databricks": [], "sink": []}
+    if not dbx.host.strip():
+        missing["databricks"].append("dbx_host")
+    if not dbx.service_name.strip():
+        missing["databricks"].append("dbx_service_name")
+    if dbx.auth == "pat" and dbx.token is None:
+        missing["databricks"].append("dbx_token")
+    if dbx.auth == "oauth":
+        missing["databricks"] += [f for f, v in (("dbx_client_id", dbx.client_id),) if not v.strip()]
+        if dbx.client_secret is None:
+            missing["databricks"].append("dbx_client_secret")
+    if dbx.auth == "azure":
+        for field_id, value in (
+            ("dbx_azure_client_id", dbx.azure_client_id),
+            ("dbx_azure_tenant_id", dbx.azure_tenant_id),
+        ):
+            if not value.strip():
+                missing["databricks"].append(field_id)
+        if dbx.azure_client_secret is None:
+            missing["databricks"].append("dbx_azure_client_secret")
+    sink = state.sink
+    if sink.kind == "openmetadata":
+        if not sink.om_host.strip():
+            missing["sink"].append("om_host")
+        if sink.jwt is None:
+            missing["sink"].append("om_jwt")
+    elif not sink.filename.strip():
+        missing["sink"].append("sink_filename")
+    return {step: fields for step, fields in missing.items() if fields}

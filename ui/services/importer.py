@@ -1,0 +1,164 @@
+"""Importing an existing workflow YAML into every step of the wizard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import SecretStr
+
+from core.config import MAX_CONFIG_BYTES, parse_workflow_config, parse_yaml_text
+from core.errors import ConfigError
+from core.filter_rules import regex_to_rule
+from ui.services._shared import _IMPORT_PLACEHOLDER
+from ui.state import WizardState
+
+
+@dataclass
+class ImportResult:
+    """What an import did: an error (with its line when YAML syntax) or the notes about what was filled."""
+
+    ok: bool
+    message: str
+    notes: list[str] = field(default_factory=list)
+
+
+class _ReferenceEnv(Mapping[str, str]):
+    """Resolves every ``${VAR}`` to a placeholder: validation must not read the server's environment."""
+
+    def __getitem__(self, key: str) -> str:
+        return _IMPORT_PLACEHOLDER
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def import_workflow(state: WizardState, data: bytes, filename: str) -> ImportResult:
+    """Prefill every step from an existing workflow YAML (OpenMetadata 1.x or 2.x dialect).
+
+    The file is size-limited, must be UTF-8 text, is parsed with the safe loader, and is validated with
+    ``${VAR}`` references resolved to placeholders. Secrets written in the file are kept server-side; a
+    secret given as ``${VAR}`` must be entered in the form (its value is not in the file).
+    """
+    if len(data) > MAX_CONFIG_BYTES:
+        return ImportResult(
+            False, f"{filename} is {len(data):,} bytes; a workflow file is at most {MAX_CONFIG_BYTES:,}."
+        )
+    if b"\x00" in data:
+        return ImportResult(False, f"{filename} is a binary file, not YAML. Upload the workflow .yaml file.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ImportResult(False, f"{filename} is not UTF-8 text. Upload the workflow .yaml file.")
+    try:
+        raw = parse_yaml_text(text, filename)
+    except ConfigError as err:
+        return ImportResult(False, err.one_line())
+    if not isinstance(raw, dict) or not isinstance(raw.get("source"), dict):
+        return ImportResult(False, f"{filename} has no 'source' section; is it a workflow YAML?")
+    notes: list[str] = []
+    try:
+        parse_workflow_config(raw, environ=_ReferenceEnv())
+    except ConfigError as err:
+        for path, message in err.problems[:10]:
+            notes.append(f"{path or 'the file'}: {message}")
+    _apply_import(state, raw, notes)
+    state.imported_from = filename
+    state.import_notes = notes
+    return ImportResult(True, f"Imported {filename}: every step is prefilled.", notes)
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _secret_from(value: Any, label: str, notes: list[str]) -> SecretStr | None:
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if "${" in text:
+        notes.append(f"{label} comes from {text} in the file: enter its value to test or run.")
+        return None
+    return SecretStr(text)
+
+
+def _apply_import(state: WizardState, raw: dict[str, Any], notes: list[str]) -> None:
+    connection = _dig(raw, "source", "serviceConnection", "config") or {}
+    options = _dig(raw, "source", "sourceConfig", "config") or {}
+    dbx = state.databricks
+    dbx.service_name = _text(_dig(raw, "source", "serviceName")) or dbx.service_name
+    dbx.host = _text(connection.get("hostPort"))
+    auth = connection.get("authType") if isinstance(connection.get("authType"), dict) else {}
+    if {"azureClientId", "azureClientSecret", "azureTenantId"} & set(auth):
+        dbx.auth = "azure"
+        dbx.azure_client_id = _text(auth.get("azureClientId"))
+        dbx.azure_tenant_id = _text(auth.get("azureTenantId"))
+        dbx.azure_client_secret = _secret_from(
+            auth.get("azureClientSecret"), "The Azure client secret", notes
+        )
+    elif {"clientId", "clientSecret"} & set(auth):
+        dbx.auth = "oauth"
+        dbx.client_id = _text(auth.get("clientId"))
+        dbx.client_secret = _secret_from(auth.get("clientSecret"), "The client secret", notes)
+    else:
+        dbx.auth = "pat"
+        dbx.token = _secret_from(auth.get("token", connection.get("token")), "The token", notes)
+    args = dict(connection.get("connectionArguments") or {})
+    legacy_path = args.pop("http_path", None) or args.pop("httpPath", None)
+    dbx.http_path = _text(connection.get("httpPath") or legacy_path)
+    dbx.connection_args = yaml.safe_dump(args, sort_keys=False).strip() if args else ""
+    if isinstance(connection.get("connectionTimeout"), (int, float)):
+        dbx.timeout_s = int(connection["connectionTimeout"])
+
+    pattern = options.get("pipelineFilterPattern") or connection.get("pipelineFilterPattern") or {}
+    state.filters.rules.clear()
+    for kind in ("include", "exclude"):
+        for regex in pattern.get(f"{kind}s") or []:
+            rule = regex_to_rule(str(regex))
+            state.filters.add(kind, rule.operator, rule.value)
+
+    opts = state.options
+    for attr, key in (
+        ("include_lineage", "includeLineage"),
+        ("include_tags", "includeTags"),
+        ("include_owners", "includeOwners"),
+        ("mark_deleted", "markDeletedPipelines"),
+        ("override_metadata", "overrideMetadata"),
+    ):
+        if isinstance(options.get(key), bool):
+            setattr(opts, attr, options[key])
+    if isinstance(options.get("statusLookbackDays"), int):
+        opts.lookback_days = options["statusLookbackDays"]
+    names = _dig(options, "lineageInformation", "dbServiceNames")
+    opts.db_service_names = [str(n) for n in names] if isinstance(names, list) else []
+
+    sink_type = _text(_dig(raw, "sink", "type")) or "metadata-rest"
+    server = _dig(raw, "workflowConfig", "openMetadataServerConfig") or {}
+    if sink_type == "file":
+        state.sink.kind = "file"
+        state.sink.filename = _text(_dig(raw, "sink", "config", "filename")) or state.sink.filename
+    else:
+        state.sink.kind = "openmetadata"
+    if server:
+        state.sink.om_host = _text(server.get("hostPort")) or state.sink.om_host
+        state.sink.jwt = _secret_from(_dig(server, "securityConfig", "jwtToken"), "The JWT", notes)
+        if server.get("verifySSL") in ("no-ssl", "ignore", "validate"):
+            state.sink.verify_ssl = server["verifySSL"]
+        state.sink.ca_certificate = _text(_dig(server, "sslConfig", "caCertificate"))
+    state.checks.clear()

@@ -1,0 +1,148 @@
+"""The live filter preview: a background listing and the decisions applied to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from core.config import WorkflowConfig
+from core.errors import ConfigError, IngestionError
+from core.filters import FilterDecision, NameFilter
+from ui.jobs import PreviewJob
+from ui.services.config import _filter_pattern, build_config, databricks_fingerprint
+from ui.state import WizardState
+
+
+def start_preview(state: WizardState) -> PreviewJob[Any, Any] | None:
+    """Start listing the workspace in the background (unless a listing of these settings exists).
+
+    Returns the job, or None when the Databricks settings are not complete yet.
+    """
+    fingerprint = databricks_fingerprint(state)
+    current = state.preview
+    if isinstance(current, PreviewJob) and current.fingerprint == fingerprint:
+        return current
+    if current is not None:
+        current.stop()
+    try:
+        config = build_config(state, purpose="databricks")
+    except ConfigError:
+        return None
+    # The listing ignores the filters (they are applied at render time), so rules can change freely.
+    unfiltered = config.model_copy(deep=True)
+    unfiltered.source.source_config.config.pipeline_filter_pattern = None
+    unfiltered.source.service_connection.config.pipeline_filter_pattern = None
+    job: PreviewJob[Any, Any] = PreviewJob(fingerprint)
+    job.start(lambda j: _list_workspace(unfiltered, j))
+    state.preview = job
+    return job
+
+
+def stop_preview(state: WizardState) -> None:
+    """Stop the listing; the rows listed so far stay (and say they are incomplete)."""
+    if isinstance(state.preview, PreviewJob):
+        state.preview.stop()
+
+
+def preview_stopped(state: WizardState) -> bool:
+    """True when the current listing was stopped before it finished."""
+    return isinstance(state.preview, PreviewJob) and state.preview.stop_requested
+
+
+def restart_preview(state: WizardState) -> PreviewJob[Any, Any] | None:
+    """List the workspace again (jobs may have changed since)."""
+    stop_preview(state)
+    state.preview = None
+    return start_preview(state)
+
+
+def _list_workspace(config: WorkflowConfig, job: PreviewJob[Any, Any]) -> None:
+    from core.checks import check_tcp
+    from core.databricks.client import build_workspace_client
+    from core.databricks.source import DatabricksSource
+    from core.preview import iter_preview
+    from core.secrets import redact
+
+    connection = config.source.connection
+    budget = min(float(connection.connection_timeout), 30.0)
+    try:
+        check_tcp(connection.base_url, min(budget, 10.0), "source.serviceConnection.config.hostPort")
+        client = build_workspace_client(connection, retry_timeout_seconds=budget, http_timeout_seconds=budget)
+        for row in iter_preview(config, DatabricksSource(client)):
+            if job.stop_requested:
+                return
+            job.add(row)
+    except IngestionError as err:
+        job.error = err.one_line()
+    except Exception as err:  # an unexpected failure is still a message, never a traceback
+        job.error = redact(f"listing failed: {type(err).__name__}: {err}")
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    """What the preview table shows at one moment."""
+
+    rows: list[dict[str, Any]]
+    kept: int
+    total: int
+    listing: bool
+    error: str | None
+    elapsed_s: float
+    first_row_s: float | None
+
+
+def _name_filter(state: WizardState) -> NameFilter:
+    from core.config.models import FilterPattern
+
+    pattern = _filter_pattern(state, valid_only=True)
+    return NameFilter.from_pattern(FilterPattern(**pattern)) if pattern else NameFilter()
+
+
+def decide_preview(state: WizardState, search: str = "", show: str = "all", limit: int = 5000) -> PreviewView:
+    """Apply the current rules to the rows listed so far, and select what the table shows.
+
+    ``show`` is ``all``, ``kept`` or ``filtered``; ``search`` matches name or id, case-insensitively.
+    At most ``limit`` rows are returned (counts are always over all rows).
+    """
+    job = state.preview
+    if not isinstance(job, PreviewJob):
+        return PreviewView([], 0, 0, False, None, 0.0, None)
+    name_filter = _name_filter(state)
+    key = repr(_filter_pattern(state, valid_only=True))
+
+    def decide(row: Any) -> tuple[Any, FilterDecision]:
+        return row, name_filter.decide(row.name)
+
+    decided = job.decided(key, decide)
+    kept = sum(1 for _, decision in decided if decision.kept)
+    needle = search.strip().lower()
+    rows: list[dict[str, Any]] = []
+    for row, decision in decided:
+        if show == "kept" and not decision.kept:
+            continue
+        if show == "filtered" and decision.kept:
+            continue
+        if needle and needle not in row.name.lower() and needle not in row.id.lower():
+            continue
+        if len(rows) < limit:
+            rows.append(
+                {
+                    "ingest": decision.kept,
+                    "name": row.name,
+                    "id": row.id,
+                    "why": decision.reason,
+                    "kind": row.kind,
+                    "tasks": f"{row.tasks}+" if row.tasks_truncated else str(row.tasks),
+                    "schedule": row.schedule or "none",
+                    "link": row.url,
+                }
+            )
+    return PreviewView(
+        rows=rows,
+        kept=kept,
+        total=len(decided),
+        listing=not job.done,
+        error=job.error,
+        elapsed_s=job.elapsed_s,
+        first_row_s=job.first_row_s,
+    )

@@ -1,0 +1,117 @@
+"""Schedule presets, cron validation, plain-English descriptions and next runs."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from core.errors import ConfigError, IngestionError
+from ui.fields import FIELD_LABELS, field_for_yaml_path
+from ui.state import WizardState
+
+
+def schedule_cron(state: WizardState) -> str | None:
+    """The DAG's cron expression, or None for on demand.
+
+    Raises:
+        ConfigError: ``field="schedule"`` for an invalid custom expression.
+    """
+    from core.generate.schedule import PRESETS, validate_cron
+
+    preset = state.schedule.preset
+    if preset == "custom":
+        return validate_cron(state.schedule.custom_cron)
+    return PRESETS.get(preset, PRESETS["daily"])
+
+
+def describe_schedule(state: WizardState) -> tuple[str | None, str | None]:
+    """(plain-English sentence, None) or (None, the error at the cron field)."""
+    from core.generate.schedule import describe_cron
+
+    try:
+        return describe_cron(schedule_cron(state)), None
+    except ConfigError as err:
+        return None, _sentence(err)
+
+
+def upcoming_runs(state: WizardState, count: int = 5) -> list[datetime]:
+    """The next run times in the chosen timezone ([] when on demand or invalid)."""
+    from core.generate.schedule import next_runs
+
+    try:
+        cron = schedule_cron(state)
+        return next_runs(cron, state.schedule.timezone, count) if cron else []
+    except ConfigError:
+        return []
+
+
+def timezones() -> list[str]:
+    """Every IANA timezone name, UTC first, for the timezone picker."""
+    from zoneinfo import available_timezones
+
+    return ["UTC", *sorted(name for name in available_timezones() if name != "UTC")]
+
+
+def _schedule_errors(state: WizardState) -> dict[str, str]:
+    """The schedule step's field errors; the generator's own ``DagOptions`` checks are the reference."""
+    errors: dict[str, str] = {}
+    if state.schedule.preset == "custom":
+        _, message = describe_schedule(state)
+        if message:
+            errors["sched_cron"] = message
+    try:
+        dag_options(state)
+    except ConfigError as err:
+        field_id = field_for_yaml_path(err.field) or "dag_id"
+        errors.setdefault(field_id, _sentence(err, f"The {FIELD_LABELS.get(field_id, 'value').lower()}"))
+    return errors
+
+
+def _sentence(err: IngestionError, subject: str = "The expression") -> str:
+    text = err.message
+    if err.message.startswith(("is ", "has ")):
+        text = f"{subject} {err.message}"
+    text = text[:1].upper() + text[1:]
+    if err.hint:
+        text = f"{text.rstrip('.')}. {err.hint.rstrip('.')}."
+    return text if text.endswith(".") else text + "."
+
+
+_RELEASE = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?$")
+
+
+def openmetadata_release(state: WizardState) -> str:
+    """The openmetadata-ingestion release the "openmetadata" engine installs: typed, else tested, else 2.0.7."""
+    typed = state.schedule.openmetadata_version.strip()
+    if typed:
+        return typed
+    return state.om_version if state.om_version and _RELEASE.match(state.om_version) else "2.0.7"
+
+
+def dag_options(state: WizardState) -> Any:
+    """The generator's ``DagOptions`` from the schedule step.
+
+    Raises:
+        ConfigError: ``field="dag.<name>"`` for the first wrong value.
+    """
+    from core.generate.dag import DagOptions
+
+    sched = state.schedule
+    return DagOptions(
+        dag_id=sched.dag_id.strip(),
+        schedule=schedule_cron(state),
+        timezone=sched.timezone,
+        start_date=sched.start_date,
+        owner=sched.owner.strip(),
+        retries=int(sched.retries),
+        retry_delay_minutes=int(sched.retry_delay_minutes),
+        execution_timeout_minutes=int(sched.execution_timeout_minutes),
+        email=[e.strip() for e in sched.email.split(",") if e.strip()],
+        email_on_failure=sched.email_on_failure,
+        email_on_retry=False,
+        tags=[t.strip() for t in sched.tags.split(",") if t.strip()],
+        engine=sched.engine,
+        secrets=sched.secrets,
+        openmetadata_version=openmetadata_release(state),
+    )
