@@ -1,6 +1,6 @@
 """The only bridge between the wizard and ``core``: pages call these functions and render what they return.
 
-Why one module: pages stay pure layout, every ``core`` call is in one place, and every error from
+Why one package: pages stay pure layout, every ``core`` call is in one place, and every error from
 ``core`` is caught here and turned into a sentence at a field (never a traceback on the page).
 
 Why lazy imports: databricks-sdk takes about a second to import, and the first page must render at once.
