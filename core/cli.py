@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from core.config import WorkflowConfig, load_workflow_config
+from core.config import load_workflow_config
 from core.errors import ConfigError, IngestionError
 from core.secrets import redact
 
@@ -103,16 +103,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: str) -> WorkflowConfig:
-    return load_workflow_config(path)
-
-
 def _ingest(args: argparse.Namespace) -> int:
     from core.workflow import Workflow
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    workflow = Workflow(_load(args.config), workers=args.workers, dry_run=args.dry_run)
+    workflow = Workflow(load_workflow_config(args.config), workers=args.workers, dry_run=args.dry_run)
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: workflow.stop())  # Airflow stops tasks with SIGTERM
     try:
@@ -148,7 +144,7 @@ def _is_connection_problem(error: Exception | None, *, started: bool) -> bool:
 def _test_connection(args: argparse.Namespace) -> int:
     from core.checks import check_databricks, check_openmetadata
 
-    config = _load(args.config)
+    config = load_workflow_config(args.config)
     steps = check_databricks(config, args.timeout) + check_openmetadata(config, args.timeout)
     if args.json:
         print(json.dumps([step.as_dict() for step in steps], indent=2))
@@ -169,7 +165,7 @@ def _preview(args: argparse.Namespace) -> int:
     from core.databricks.source import DatabricksSource
     from core.preview import iter_preview
 
-    config = _load(args.config)
+    config = load_workflow_config(args.config)
     source = DatabricksSource(build_workspace_client(config.source.connection))
     kept = total = 0
     for row in iter_preview(config, source, with_tasks=not args.names_only):

@@ -403,8 +403,7 @@ class IngestionEngine:
         info = self.options.lineage_information
         if info and info.db_service_names:
             return list(info.db_service_names)
-        finder = getattr(self.sink, "databricks_database_services", None)
-        return list(finder()) if callable(finder) else []
+        return self.sink.databricks_database_services()
 
     def _table(self, services: list[str], name: str) -> EntityRef | None:
         if not self.sink.resolves_entities:

@@ -20,7 +20,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from core.config.envvars import expand_env
-from core.config.models import AUTH_TAGS, AzureAdSetup, DatabricksOAuth, PersonalAccessToken, WorkflowConfig
+from core.config.models import (
+    AUTH_TAGS,
+    AzureAdSetup,
+    DatabricksOAuth,
+    PersonalAccessToken,
+    WorkflowConfig,
+    _auth_kind,
+)
 from core.errors import ConfigError
 
 __all__ = ["MAX_CONFIG_BYTES", "load_workflow_config", "parse_workflow_config", "parse_yaml_text"]
@@ -171,7 +178,7 @@ def _valid_keys(parent_loc: list[Any], data: Any) -> list[str]:
     for part in parent_loc:
         if isinstance(part, int):
             node = node[part] if isinstance(node, list) and part < len(node) else None
-            model = _item_model(model)
+            # list items have the list's item model; our config lists hold plain strings
             continue
         node = node.get(part) if isinstance(node, Mapping) else None
         model = _field_model(model, str(part), node)
@@ -207,10 +214,4 @@ def _unwrap(annotation: Any, node: Any) -> Any:
 
 
 def _auth_model_for(node: Any) -> type[BaseModel]:
-    from core.config.models import _auth_kind
-
     return {"oauth": DatabricksOAuth, "azure": AzureAdSetup}.get(_auth_kind(node) or "", PersonalAccessToken)
-
-
-def _item_model(model: Any) -> Any:
-    return model

@@ -21,7 +21,6 @@ class TaskRecord:
     description: str | None = None
     depends_on: tuple[str, ...] = ()
     pipeline_id: str | None = None  # for pipeline_task
-    sql: str | None = None  # inline SQL when the task carries it
 
 
 @dataclass(frozen=True)

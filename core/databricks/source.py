@@ -225,13 +225,6 @@ def _task_kind(task: Task | RunTask) -> str:
     return "unknown_task"
 
 
-def _task_sql(task: Task) -> str | None:
-    sql_task = task.sql_task
-    if sql_task is not None and sql_task.query is not None:
-        return None  # a saved query id, not text
-    return None
-
-
 def task_from_sdk(task: Task) -> TaskRecord:
     """Our record of one task definition."""
     pipeline_task: Any = task.pipeline_task

@@ -248,17 +248,6 @@ class EmulatorServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def serve_forever(self) -> None:
-        """Start and block until interrupted (for ``dbx-pipeline emulate``)."""
-        self.start()
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            self.stop()
-
     def __enter__(self) -> EmulatorServer:
         return self.start()
 

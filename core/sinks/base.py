@@ -49,6 +49,10 @@ class Sink:
     def ensure_tags(self, classification: str, description: str, tags: dict[str, str]) -> None:
         """Make sure the classification and tags exist."""
 
+    def databricks_database_services(self) -> list[str]:
+        """Database services where lineage tables are looked up when none are configured."""
+        return []
+
     def find_user(self, email: str) -> EntityRef | None:
         """The catalogue's user for an e-mail, if any."""
         return None

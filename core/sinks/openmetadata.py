@@ -87,7 +87,6 @@ class OpenMetadataSink(Sink):
             self.session.headers["Authorization"] = f"Bearer {server.jwt}"
         for name, value in (server.extra_headers or {}).items():
             self.session.headers[name] = value
-        self.calls = 0
         self.table_lookups = 0
         self.retries = retries
         self.gate = gate or RateGate()
@@ -105,8 +104,6 @@ class OpenMetadataSink(Sink):
         try:
             for attempt in range(self.retries + 1):
                 self.gate.wait()  # a 429 seen by any worker pauses every worker
-                with self._lock:
-                    self.calls += 1
                 try:
                     response = self.session.request(
                         method, url, data=data, params=params, timeout=self.timeout_s, allow_redirects=False
