@@ -13,12 +13,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from databricks.sdk.service.jobs import JobsAPI
-
 from core.config.models import WorkflowConfig
 from core.databricks.client import build_workspace_client
-from core.databricks.errors import source_errors
+from core.databricks.decode import DecodeError, decode_job
 from core.databricks.lineage import LineageReader
+from core.databricks.retry import pages
 from core.databricks.source import DatabricksSource
 from core.errors import ConfigError, IngestionError, SinkAuthError
 from core.secrets import redact
@@ -129,11 +128,14 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
 
     def jobs() -> str:
         source = state["source"]
-        with source_errors("listing jobs"):
-            first = next(iter(JobsAPI.list(source.client.jobs, limit=1)), None)
-        return "jobs can be listed" + (
-            f" (e.g. {first.settings.name!r})" if first and first.settings else " (none yet)"
-        )
+        page = next(pages(source.client, "/api/2.2/jobs/list", {"limit": 1}, "jobs", "listing jobs"), [])
+        if not page:
+            return "jobs can be listed (none yet)"
+        try:
+            example = f" (e.g. {decode_job(page[0])[0].name!r})"
+        except DecodeError:
+            example = ""
+        return f"jobs can be listed{example}"
 
     steps = [("Host reachable", reachable), ("Credentials accepted", credentials), ("Jobs listable", jobs)]
     if connection.warehouse_id:
@@ -146,6 +148,8 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
             return f"SQL warehouse {connection.warehouse_id} runs queries"
 
         steps.append(("SQL warehouse reachable", warehouse))
+    elif config.http_path_warning():
+        steps.append(("SQL warehouse", lambda: f"not checked: {config.http_path_warning()}"))
     return _run("Databricks", steps)
 
 

@@ -28,8 +28,14 @@ from core.databricks.records import JobRecord
 from core.databricks.source import DatabricksSource, JobSummary
 from core.errors import IngestionError, ItemError, RunInterrupted, SourceAuthError, SourceError
 from core.filters import filter_for
-from core.mapping.pipeline import TAG_CLASSIFICATION, pipeline_request, source_hash, tag_name
-from core.mapping.status import run_to_status
+from core.mapping.pipeline import (
+    TAG_CLASSIFICATION,
+    dangling_dependencies,
+    pipeline_request,
+    source_hash,
+    tag_name,
+)
+from core.mapping.status import run_to_status, supports_run_detail
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
 from core.sinks.openmetadata import version_warning
@@ -105,6 +111,8 @@ class IngestionEngine:
         self._existing: dict[str, EntityRef] = {}
         self._phase = "starting"
         self._processed = 0
+        #: whether statuses carry endTime, executionId, parameters and error (OpenMetadata 1.13+)
+        self._run_detail = True
 
     # -- control ------------------------------------------------------------------------------------
 
@@ -149,11 +157,15 @@ class IngestionEngine:
             self._check_stop()  # stopped before it started (SIGTERM while connecting): write nothing
             self._emit("connecting")
             report.server_version = self.sink.server_version()
+            self._run_detail = supports_run_detail(report.server_version)
             if report.server_version is not None:
                 unsupported = version_warning(report.server_version)
                 if unsupported:
                     logger.warning("%s", unsupported)
                     report.warn(unsupported)
+            unused_path = self.config.http_path_warning()
+            if unused_path:
+                report.warn(unused_path)
             self._service = self.sink.ensure_service(service_request(self.config))
             self._load_existing()
             self._emit("listing")
@@ -192,23 +204,31 @@ class IngestionEngine:
     # -- listing and filtering ---------------------------------------------------------------------------
 
     def _kept_pipelines(self, seen: set[str]) -> Iterator[JobSummary]:
-        """Jobs then DLT pipelines, filtered; every listed id goes into ``seen``."""
+        """Jobs then DLT pipelines, filtered.
+
+        ``seen`` collects what markDeletedPipelines must keep: every pipeline the filter keeps, and
+        every item that could not be decoded (it exists in the workspace, we just cannot read it). As in
+        OpenMetadata's own connector, a pipeline the filter now excludes is not seen, so an earlier copy
+        of it in the catalogue is soft-deleted.
+        """
         for summary in self._listing():
             self._check_stop()
             job = summary.record
             self.report.count("listed")
-            seen.add(job.id)
             decision = self.name_filter.decide(job.name)
             if not decision.kept:
                 self.report.filtered_out(job.name, decision.reason)
+                continue
+            seen.add(job.id)
+            if summary.problem is not None:
+                self.report.fail(job.id, job.name if job.name != job.id else None, summary.problem.one_line())
                 continue
             self.report.count("kept")
             yield summary
 
     def _listing(self) -> Iterator[JobSummary]:
         yield from self.source.iter_job_summaries(with_tasks=True)
-        for pipeline in self.source.iter_dlt_pipelines():
-            yield JobSummary(pipeline, complete=True)
+        yield from self.source.iter_dlt_pipelines()
 
     def _ordered(
         self, work: Callable[[JobSummary], _Outcome], items: Iterator[JobSummary]
@@ -247,6 +267,8 @@ class IngestionEngine:
                     )
                     return outcome
                 job = outcome.job = full
+            outcome.warnings.extend(job.warnings)
+            outcome.warnings.extend(dangling_dependencies(job))
             request = self._request(job)
             request["sourceHash"] = source_hash(request)
             known = self._existing.get(job.id)
@@ -310,24 +332,24 @@ class IngestionEngine:
     def _statuses(self, job: JobRecord, ref: EntityRef, warnings: list[str]) -> None:
         since = self.now_ms - self.options.status_lookback_days * DAY_MS
         if job.kind == "dlt":
-            runs = self.source.iter_dlt_updates(job.id, since)
+            runs = self.source.iter_dlt_updates(job.id, since, warnings)
         else:
-            runs = self.source.iter_runs(job.id, since)
+            runs = self.source.iter_runs(job.id, since, warnings)
         task_names = {task.key for task in job.tasks}
         bodies: list[dict] = []
         timestamps: set[int] = set()
         trimmed: set[str] = set()
         for run in runs:
+            warnings.extend(f"job {job.id}: {warning}" for warning in run.warnings)
             if run.start_ms in timestamps:  # OpenMetadata keys statuses by timestamp (#30459)
                 warnings.append(
                     f"job {job.id}: run {run.run_id} starts at the same millisecond as another; kept one"
                 )
                 continue
             timestamps.add(run.start_ms)
-            mapped = run_to_status(run, task_names, dlt=job.kind == "dlt")
+            mapped = run_to_status(run, task_names, dlt=job.kind == "dlt", detail=self._run_detail)
             trimmed.update(mapped.trimmed_tasks)
-            for state in mapped.unknown_states:
-                warnings.append(f"job {job.id}: unknown state {state}, recorded as Pending")
+            warnings.extend(f"job {job.id}: {state}" for state in mapped.unknown_states)
             bodies.append(mapped.body)
         if trimmed:
             warnings.append(

@@ -6,13 +6,14 @@ with more than 100 tasks are not completed (shown as "100+"): a preview must sta
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 
 from core.config.models import WorkflowConfig
 from core.databricks.source import DatabricksSource
 from core.filters import filter_for
-from core.mapping.schedule import schedule_interval
+from core.mapping.schedule import start_mode
 
 __all__ = ["PreviewRow", "iter_preview"]
 
@@ -45,30 +46,22 @@ def iter_preview(
     much smaller pages to transfer and parse, for when only the filter decision matters.
     """
     name_filter = filter_for(config)
-    for summary in source.iter_job_summaries(with_tasks=with_tasks):
+    listing = itertools.chain(source.iter_job_summaries(with_tasks=with_tasks), source.iter_dlt_pipelines())
+    for summary in listing:
         job = summary.record
         decision = name_filter.decide(job.name)
+        reason = decision.reason
+        if summary.problem is not None and decision.kept:
+            reason = f"cannot be read: {summary.problem.one_line()}"
+        mode = start_mode(job.schedule, job.trigger)
         yield PreviewRow(
             id=job.id,
             name=job.name,
             kind=job.kind,
-            kept=decision.kept,
-            reason=decision.reason,
+            kept=decision.kept and summary.problem is None,
+            reason=reason,
             tasks=len(job.tasks),
             tasks_truncated=not summary.complete,
-            schedule=schedule_interval(job.schedule),
-            url=source.job_url(job.id),
-        )
-    for pipeline in source.iter_dlt_pipelines():
-        decision = name_filter.decide(pipeline.name)
-        yield PreviewRow(
-            id=pipeline.id,
-            name=pipeline.name,
-            kind="dlt",
-            kept=decision.kept,
-            reason=decision.reason,
-            tasks=0,
-            tasks_truncated=False,
-            schedule=None,
-            url=source.dlt_url(pipeline.id),
+            schedule=mode[0] if mode else None,
+            url=source.dlt_url(job.id) if job.kind == "dlt" else source.job_url(job.id),
         )

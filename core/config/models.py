@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     SecretStr,
     Tag,
     ValidationError,
@@ -154,6 +155,7 @@ class DatabricksConnection(_Model):
     pipeline_filter_pattern: FilterPattern | None = None
     supports_metadata_extraction: bool | None = None
     lineage_look_back_days: int = Field(default=90, ge=1, le=365)
+    _http_path_field: str = PrivateAttr(default="httpPath")
 
     @field_validator("host_port")
     @classmethod
@@ -178,20 +180,33 @@ class DatabricksConnection(_Model):
         if self.http_path is None:
             legacy = self.connection_arguments.get("http_path") or self.connection_arguments.get("httpPath")
             if isinstance(legacy, str) and legacy.strip():
-                try:
-                    warehouse_id_from_http_path(legacy)
-                except ValueError as err:
-                    raise ValueError(f"connectionArguments.http_path {err}") from None
                 self.http_path = legacy.strip()
+                self._http_path_field = "connectionArguments.http_path"
         return self
 
     @field_validator("http_path")
     @classmethod
     def _check_http_path(cls, value: str | None) -> str | None:
+        # Any shape is accepted here, as OpenMetadata's connector does: httpPath is only used for lineage,
+        # so WorkflowConfig checks it only when includeLineage is on (see http_path_problem).
         if value is None or not value.strip():
             return None
-        warehouse_id_from_http_path(value)
         return value.strip()
+
+    def http_path_problem(self) -> str | None:
+        """Why ``httpPath`` cannot serve the lineage query (a cluster path, another shape), or None."""
+        if self.http_path is None:
+            return None
+        try:
+            warehouse_id_from_http_path(self.http_path)
+        except ValueError as err:
+            return str(err)
+        return None
+
+    @property
+    def http_path_field(self) -> str:
+        """Where ``http_path`` came from: ``httpPath``, or ``connectionArguments.http_path`` (1.x)."""
+        return self._http_path_field
 
     @property
     def base_url(self) -> str:
@@ -218,8 +233,12 @@ class DatabricksConnection(_Model):
 
     @property
     def warehouse_id(self) -> str | None:
-        """SQL warehouse id from ``httpPath``, used for Unity Catalog lineage queries."""
-        return warehouse_id_from_http_path(self.http_path) if self.http_path else None
+        """SQL warehouse id from ``httpPath``, used for Unity Catalog lineage queries (None if not one)."""
+        return (
+            None
+            if self.http_path is None or self.http_path_problem()
+            else warehouse_id_from_http_path(self.http_path)
+        )
 
 
 # -- sourceConfig ---------------------------------------------------------------------------------
@@ -464,6 +483,38 @@ class WorkflowConfig(_Model):
                 ],
             )
         return self
+
+    @model_validator(mode="after")
+    def _http_path_for_lineage(self) -> WorkflowConfig:
+        connection = self.source.connection
+        problem = connection.http_path_problem()
+        if problem is None or not self.source.options.include_lineage:
+            return self
+        # Lineage is asked for and httpPath cannot serve it: name the field the value came from.
+        base = ("source", "serviceConnection", "config")
+        if connection.http_path_field == "httpPath":
+            loc, message = (*base, "httpPath"), problem
+        else:
+            loc, message = base, f"{connection.http_path_field} {problem}"
+        raise ValidationError.from_exception_data(
+            type(self).__name__,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", message), loc=loc, input=connection.http_path
+                )
+            ],
+        )
+
+    def http_path_warning(self) -> str | None:
+        """A warning when ``httpPath`` is not a SQL warehouse path but lineage is off, so it is unused."""
+        connection = self.source.connection
+        problem = connection.http_path_problem()
+        if problem is None:
+            return None
+        return (
+            f"source.serviceConnection.config.{connection.http_path_field} {problem}; it is not used "
+            "because includeLineage is false"
+        )
 
     @property
     def server(self) -> OpenMetadataServerConfig | None:

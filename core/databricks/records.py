@@ -1,7 +1,8 @@
 """Our own records of what Databricks told us: frozen, typed, only the fields we use.
 
-The SDK's dataclasses have every field Optional and turn unknown enum strings into ``None``; converting
-once at the edge (``core.databricks.source``) keeps that uncertainty out of the mapping code.
+They are built from raw JSON by :mod:`core.databricks.decode`, which never trusts a shape: a field of the
+wrong type is dropped with a warning (``warnings``), an unknown enum string is kept as Databricks sent it
+(normalised: upper case, no surrounding spaces), so the mapping can report the raw value.
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["JobRecord", "RunRecord", "ScheduleRecord", "TaskRecord", "TaskRunRecord"]
+__all__ = [
+    "JobRecord",
+    "RunRecord",
+    "ScheduleRecord",
+    "TaskRecord",
+    "TaskRunRecord",
+    "TriggerRecord",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,21 @@ class ScheduleRecord:
 
 
 @dataclass(frozen=True)
+class TriggerRecord:
+    """How a job without a Quartz schedule starts: continuous mode or a trigger.
+
+    ``kind`` is ``continuous``, ``file_arrival``, ``periodic``, ``table_update``, ``job_completion``,
+    ``model``, ``sql_condition`` or ``trigger`` (a trigger kind this version does not know);
+    ``text`` is the readable form written as ``scheduleInterval`` (``every 4 hours``,
+    ``on file arrival in s3://landing/``); ``paused`` comes from the setting's ``pause_status``.
+    """
+
+    kind: str
+    text: str
+    paused: bool = False
+
+
+@dataclass(frozen=True)
 class JobRecord:
     """A Databricks job, or a Lakeflow/DLT pipeline (``kind == "dlt"``), as one OpenMetadata pipeline."""
 
@@ -46,12 +69,14 @@ class JobRecord:
     tasks: tuple[TaskRecord, ...] = ()
     max_concurrent_runs: int | None = None
     created_time_ms: int | None = None
-    trigger: str | None = None  # "continuous", "file_arrival", "periodic", "table_update"...
+    trigger: TriggerRecord | None = None
+    #: fields that had an unexpected shape and were left out, one sentence each (``settings.tags: ...``)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class TaskRunRecord:
-    """One task's own outcome inside a run."""
+    """One task's own outcome inside a run: the latest attempt of that task key."""
 
     key: str
     life_cycle_state: str | None
@@ -59,11 +84,15 @@ class TaskRunRecord:
     start_ms: int | None
     end_ms: int | None
     url: str | None
+    run_id: str | None = None  # the task run's own id (OpenMetadata's taskId)
+    attempt: int = 0
+    state_message: str | None = None
+    termination_code: str | None = None  # status.termination_details.code
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One job run (or DLT update) with each task's state."""
+    """One job run (or DLT update) with each task's state (one entry per task key)."""
 
     run_id: str
     start_ms: int
@@ -73,3 +102,8 @@ class RunRecord:
     url: str | None = None
     tasks: tuple[TaskRunRecord, ...] = ()
     state_message: str | None = None
+    termination_code: str | None = None  # status.termination_details.code (RUN_EXECUTION_ERROR, ...)
+    termination_type: str | None = None  # SUCCESS, CLIENT_ERROR, INTERNAL_ERROR, CLOUD_FAILURE
+    termination_message: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)  # job parameters the run used
+    warnings: tuple[str, ...] = ()

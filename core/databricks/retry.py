@@ -30,7 +30,7 @@ from tenacity import (
 from core.databricks.errors import translate
 from core.errors import SourceError, SourceUnavailableError
 
-__all__ = ["MAX_PAGES", "call", "is_transient", "pages"]
+__all__ = ["MAX_PAGES", "bodies", "call", "is_transient", "pages"]
 
 T = TypeVar("T")
 
@@ -63,19 +63,23 @@ def call(what: str, fn: Callable[..., T], *args: Any, budget_s: float = 60.0, **
         raise translate(err, what) from err
 
 
-def pages(
+def bodies(
     client: WorkspaceClient,
     path: str,
     query: dict[str, Any],
-    items_key: str,
     what: str,
     *,
     budget_s: float = 60.0,
-) -> Iterator[list[dict[str, Any]]]:
-    """Raw pages of a token-paged GET, through the SDK's ApiClient (auth, SDK retries, error mapping).
+) -> Iterator[dict[str, Any]]:
+    """Raw JSON bodies of a token-paged GET, through the SDK's ApiClient (auth, SDK retries, error mapping).
+
+    Follows ``next_page_token`` (sent back as ``page_token`` with the original query) until a page has
+    none. An empty body is an empty page.
 
     Raises:
-        SourceUnavailableError: when the server repeats a page token (a loop) or never stops.
+        SourceError: when a page fails (see :func:`call`).
+        SourceUnavailableError: when a page is not a JSON object, the server repeats a page token (a
+            loop) or never stops: the listing is then incomplete.
     """
     query = dict(query)
     headers = {"Accept": "application/json"}
@@ -84,8 +88,15 @@ def pages(
     seen: set[str] = set()
     for _ in range(MAX_PAGES):
         body = call(what, client.api_client.do, "GET", path, query=query, headers=headers, budget_s=budget_s)
-        yield list((body or {}).get(items_key) or [])
-        token = (body or {}).get("next_page_token")
+        if body is None or body == "":
+            body = {}
+        if not isinstance(body, dict):
+            raise SourceUnavailableError(
+                f"Databricks sent a page that is not a JSON object while {what}; the listing counts as incomplete",
+                hint="Retry later; if it persists, report it to Databricks support",
+            )
+        yield body
+        token = body.get("next_page_token")
         if not token:
             return
         if token in seen:
@@ -97,3 +108,32 @@ def pages(
         seen.add(token)
         query["page_token"] = token
     raise SourceUnavailableError(f"more than {MAX_PAGES:,} pages while {what}; the listing was stopped")
+
+
+def pages(
+    client: WorkspaceClient,
+    path: str,
+    query: dict[str, Any],
+    items_key: str,
+    what: str,
+    *,
+    budget_s: float = 60.0,
+) -> Iterator[list[Any]]:
+    """The ``items_key`` array of each page of a token-paged GET (see :func:`bodies`).
+
+    Items are raw JSON, unchecked: :mod:`core.databricks.decode` reads them one by one. A page without
+    ``items_key`` is empty (the API leaves it out when there is nothing).
+
+    Raises:
+        SourceUnavailableError: when ``items_key`` holds something other than a list: the page cannot
+            be read, so the listing is incomplete (never mistaken for a smaller workspace).
+    """
+    for body in bodies(client, path, query, what, budget_s=budget_s):
+        items = body.get(items_key)
+        if items is not None and not isinstance(items, list):
+            raise SourceUnavailableError(
+                f"Databricks sent a page whose {items_key!r} is not a list while {what}; the listing "
+                "counts as incomplete",
+                hint="Retry later; if it persists, report it to Databricks support",
+            )
+        yield items or []

@@ -1,10 +1,13 @@
 """Reading jobs, DLT pipelines and runs from a workspace through ``databricks-sdk``.
 
-Everything is a generator so a 20,000-job workspace streams page by page. Listing goes through the SDK's
-generated ``JobsAPI.list`` rather than the ``JobsExt`` mixin: the mixin fetches the remaining tasks of
-every job with more than 100 tasks *inside* the listing generator, so one job deleted between list and
-get would kill the whole listing. Here the listing yields summaries, and completing a big job is a
-separate per-job call that can fail for that job alone (and run in parallel with other work).
+Everything is a generator so a 20,000-job workspace streams page by page. The SDK does the transport,
+auth, retries and error mapping (``ApiClient.do``); pages are read as raw JSON and decoded item by item
+by :mod:`core.databricks.decode`, so one job, run or pipeline with an unexpected shape costs at most
+itself (see that module for why the SDK's typed decoding is not used on them). Listing does not go
+through the SDK's ``JobsExt`` mixin either: it fetches the remaining tasks of every job with more than
+100 tasks *inside* the listing generator, so one job deleted between list and get would kill the whole
+listing. Here the listing yields summaries, and completing a big job is a separate per-job call that can
+fail for that job alone (and run in parallel with other work).
 """
 
 from __future__ import annotations
@@ -15,51 +18,53 @@ from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
-from databricks.sdk.service.jobs import BaseJob, BaseRun, Job, RunTask, Task
-from databricks.sdk.service.pipelines import UpdateInfo
 
+from core.databricks.decode import (
+    DecodeError,
+    decode_dlt_pipeline,
+    decode_dlt_update,
+    decode_job,
+    decode_run,
+    item_id,
+    merge_pages,
+)
 from core.databricks.errors import source_errors
-from core.databricks.records import JobRecord, RunRecord, ScheduleRecord, TaskRecord, TaskRunRecord
-from core.databricks.retry import call, pages
+from core.databricks.records import JobRecord, RunRecord
+from core.databricks.retry import bodies, pages
 from core.errors import SourceError
 from core.prefetch import prefetch
 
-__all__ = ["TASK_KINDS", "DatabricksSource", "JobSummary"]
+__all__ = ["DatabricksSource", "JobSummary"]
 
 JOBS_PAGE_SIZE = 100  # the API maximum
 RUNS_PAGE_SIZE = 25  # the API maximum
 PIPELINES_PAGE_SIZE = 100  # the API maximum
 UPDATES_PAGE_SIZE = 100
 
-#: Task kinds, in the order Databricks documents them; the first one set on a task is its taskType.
-TASK_KINDS = (
-    "notebook_task",
-    "spark_python_task",
-    "pipeline_task",
-    "sql_task",
-    "dbt_task",
-    "python_wheel_task",
-    "spark_jar_task",
-    "spark_submit_task",
-    "run_job_task",
-    "condition_task",
-    "for_each_task",
-    "dashboard_task",
-    "power_bi_task",
-    "clean_rooms_notebook_task",
-    "dbt_cloud_task",
-    "dbt_platform_task",
-    "alert_task",
-    "gen_ai_compute_task",
-)
-
 
 @dataclass(frozen=True)
 class JobSummary:
-    """A job as the listing returned it; ``complete`` is False when it has more than 100 tasks."""
+    """A job (or DLT pipeline) as the listing returned it.
+
+    ``complete`` is False when the job has more than 100 tasks (complete it with ``get_job``).
+    ``problem`` is set when the item could not be decoded: ``record`` then holds only what could be
+    read (its id, and its name when there is one) and the item must be reported, not written.
+    """
 
     record: JobRecord
     complete: bool
+    problem: DecodeError | None = None
+
+
+def _undecodable(raw: object, err: DecodeError, kind: str) -> JobSummary:
+    """A summary for an item that could not be decoded: its id and name when readable."""
+    ident = err.item or item_id(raw, "job_id", "pipeline_id") or "?"
+    name = None
+    if isinstance(raw, dict):
+        settings = raw.get("settings")
+        name = (settings.get("name") if isinstance(settings, dict) else None) or raw.get("name")
+    record = JobRecord(id=ident, name=name if isinstance(name, str) and name else ident, kind=kind)  # type: ignore[arg-type]
+    return JobSummary(record, complete=True, problem=err)
 
 
 class DatabricksSource:
@@ -92,40 +97,62 @@ class DatabricksSource:
 
     # -- jobs -----------------------------------------------------------------------------------------
 
+    def _pages(self, path: str, query: dict[str, Any], key: str, what: str) -> Iterator[list[Any]]:
+        return pages(self.client, path, query, key, what, budget_s=self.budget_s)
+
+    def _object(self, path: str, query: dict[str, Any], what: str) -> dict[str, Any]:
+        """One object of Jobs API 2.2 whose arrays are paged at 100 elements, merged into one."""
+        merged: dict[str, Any] | None = None
+        for body in bodies(self.client, path, query, what, budget_s=self.budget_s):
+            if merged is None:
+                merged = body
+            else:
+                merge_pages(merged, body)
+        merged = merged or {}
+        merged.pop("next_page_token", None)
+        return merged
+
     def iter_job_summaries(self, *, with_tasks: bool = True) -> Iterator[JobSummary]:
         """Every job, page by page (100 per page). Without tasks when ``with_tasks`` is False (preview).
 
         Pages are fetched on a prefetch thread, so converting one page overlaps the next round trip.
+        A job whose JSON cannot be decoded is yielded with ``problem`` set; the listing goes on.
 
         Raises:
             SourceError: when any page fails; the listing is then incomplete and the caller must not
                 treat missing jobs as deleted.
         """
         query = {"limit": JOBS_PAGE_SIZE, "expand_tasks": with_tasks}
-        job_pages = pages(
-            self.client, "/api/2.2/jobs/list", query, "jobs", "listing jobs", budget_s=self.budget_s
-        )
+        job_pages = self._pages("/api/2.2/jobs/list", query, "jobs", "listing jobs")
         for page in prefetch(job_pages, depth=2, name="jobs-list"):
             for raw in page:
-                with source_errors("reading the job listing"):
-                    base = BaseJob.from_dict(raw)
-                    record = job_from_sdk(base)
-                yield JobSummary(record, complete=not (with_tasks and bool(base.has_more)))
+                try:
+                    record, has_more = decode_job(raw)
+                except DecodeError as err:
+                    yield _undecodable(raw, err, "job")
+                    continue
+                yield JobSummary(record, complete=not (with_tasks and has_more))
 
     def get_job(self, job_id: str) -> JobRecord | None:
-        """The full job with all its tasks (the SDK merges 2.2's 100-task pages); None if it was deleted."""
+        """The full job with all its tasks (2.2's 100-task pages merged); None if it was deleted.
+
+        Raises:
+            DecodeError: when the job's JSON cannot be mapped (costs this job only).
+            SourceError: when Databricks fails.
+        """
         try:
-            job = call(f"reading job {job_id}", self.client.jobs.get, int(job_id), budget_s=self.budget_s)
+            body = self._object("/api/2.2/jobs/get", {"job_id": int(job_id)}, f"reading job {job_id}")
         except SourceError as err:
             if isinstance(err.__cause__, (ResourceDoesNotExist, InvalidParameterValue, NotFound)):
                 return None
             raise
-        return job_from_sdk(job)
+        return decode_job(body)[0]
 
-    def iter_runs(self, job_id: str, since_ms: int) -> Iterator[RunRecord]:
+    def iter_runs(self, job_id: str, since_ms: int, problems: list[str] | None = None) -> Iterator[RunRecord]:
         """Runs of one job that started at or after ``since_ms``, newest first, active ones included.
 
-        A run with more than 100 tasks is completed with ``runs/get`` (the SDK merges its pages).
+        A run with more than 100 tasks is completed with ``runs/get`` (its pages merged). A run that
+        cannot be decoded is skipped and described in ``problems`` (with its id and the field path).
         """
         what = f"listing runs of job {job_id}"
         query = {
@@ -134,61 +161,57 @@ class DatabricksSource:
             "limit": RUNS_PAGE_SIZE,
             "start_time_from": since_ms,
         }
-        for page in pages(
-            self.client, "/api/2.2/jobs/runs/list", query, "runs", what, budget_s=self.budget_s
-        ):
+        for page in self._pages("/api/2.2/jobs/runs/list", query, "runs", what):
             for raw in page:
-                with source_errors(what):
-                    run = BaseRun.from_dict(raw)
-                if run.has_more and run.run_id is not None:
-                    run = call(
-                        f"reading run {run.run_id}",
-                        self.client.jobs.get_run,
-                        run.run_id,
-                        budget_s=self.budget_s,
-                    )
-                record = run_from_sdk(run)
+                run_id = item_id(raw, "run_id")
+                if isinstance(raw, dict) and raw.get("has_more") is True and run_id:
+                    raw = self._object("/api/2.2/jobs/runs/get", {"run_id": run_id}, f"reading run {run_id}")
+                try:
+                    record = decode_run(raw)
+                except DecodeError as err:
+                    if problems is not None:
+                        problems.append(f"job {job_id}: {err.one_line()}")
+                    continue
                 if record.start_ms < since_ms:  # a server ignoring start_time_from must not flood us
                     return
                 yield record
 
     # -- Lakeflow / DLT pipelines ---------------------------------------------------------------------
 
-    def iter_dlt_pipelines(self) -> Iterator[JobRecord]:
+    def iter_dlt_pipelines(self) -> Iterator[JobSummary]:
         """Every Lakeflow Declarative Pipeline, as a pipeline record with no tasks."""
         query = {"max_results": PIPELINES_PAGE_SIZE}
-        what = "listing DLT pipelines"
-        for page in pages(self.client, "/api/2.0/pipelines", query, "statuses", what, budget_s=self.budget_s):
+        for page in self._pages("/api/2.0/pipelines", query, "statuses", "listing DLT pipelines"):
             for raw in page:
-                if not raw.get("pipeline_id"):
-                    continue
-                yield JobRecord(
-                    id=str(raw["pipeline_id"]),
-                    name=str(raw.get("name") or raw["pipeline_id"]),
-                    kind="dlt",
-                    creator=raw.get("creator_user_name"),
-                )
+                try:
+                    yield JobSummary(decode_dlt_pipeline(raw), complete=True)
+                except DecodeError as err:
+                    yield _undecodable(raw, err, "dlt")
 
-    def iter_dlt_updates(self, pipeline_id: str, since_ms: int) -> Iterator[RunRecord]:
+    def iter_dlt_updates(
+        self, pipeline_id: str, since_ms: int, problems: list[str] | None = None
+    ) -> Iterator[RunRecord]:
         """Updates of one DLT pipeline created at or after ``since_ms``, newest first."""
         what = f"listing updates of DLT pipeline {pipeline_id}"
         path = f"/api/2.0/pipelines/{pipeline_id}/updates"
-        for page in pages(
-            self.client, path, {"max_results": UPDATES_PAGE_SIZE}, "updates", what, budget_s=self.budget_s
-        ):
+        for page in self._pages(path, {"max_results": UPDATES_PAGE_SIZE}, "updates", what):
             for raw in page:
-                with source_errors(what):
-                    update = UpdateInfo.from_dict(raw)
-                created = int(update.creation_time or 0)
-                if created < since_ms:
+                try:
+                    update = decode_dlt_update(raw)
+                except DecodeError as err:
+                    if problems is not None:
+                        problems.append(f"DLT pipeline {pipeline_id}: {err.one_line()}")
+                    continue
+                if update.start_ms < since_ms:
                     return
                 yield RunRecord(
-                    run_id=update.update_id or str(created),
-                    start_ms=created,
+                    run_id=update.run_id,
+                    start_ms=update.start_ms,
                     end_ms=None,
-                    life_cycle_state=update.state.value if update.state else None,
+                    life_cycle_state=update.life_cycle_state,
                     result_state=None,
-                    url=self._dlt_update_url(pipeline_id, update.update_id),
+                    url=self._dlt_update_url(pipeline_id, update.run_id),
+                    warnings=update.warnings,
                 )
 
     # -- links ----------------------------------------------------------------------------------------
@@ -213,96 +236,3 @@ class DatabricksSource:
     def _dlt_update_url(self, pipeline_id: str, update_id: str | None) -> str:
         base = f"{self.host}/pipelines/{pipeline_id}"
         return f"{base}/updates/{update_id}{self._query()}" if update_id else base + self._query()
-
-
-# -- conversions from SDK dataclasses -------------------------------------------------------------------
-
-
-def _task_kind(task: Task | RunTask) -> str:
-    for kind in TASK_KINDS:
-        if getattr(task, kind, None) is not None:
-            return kind
-    return "unknown_task"
-
-
-def task_from_sdk(task: Task) -> TaskRecord:
-    """Our record of one task definition."""
-    pipeline_task: Any = task.pipeline_task
-    return TaskRecord(
-        key=task.task_key,
-        kind=_task_kind(task),
-        description=task.description or None,
-        depends_on=tuple(dep.task_key for dep in task.depends_on or [] if dep.task_key),
-        pipeline_id=getattr(pipeline_task, "pipeline_id", None),
-    )
-
-
-def job_from_sdk(job: BaseJob | Job) -> JobRecord:
-    """Our record of one job (tasks included when the SDK object has them)."""
-    settings = job.settings
-    schedule = None
-    trigger = None
-    if settings is not None:
-        if settings.schedule is not None and settings.schedule.quartz_cron_expression:
-            pause = settings.schedule.pause_status
-            schedule = ScheduleRecord(
-                quartz_cron=settings.schedule.quartz_cron_expression,
-                timezone=settings.schedule.timezone_id or "UTC",
-                paused=bool(pause and pause.value == "PAUSED"),
-            )
-        if settings.continuous is not None:
-            trigger = "continuous"
-        elif settings.trigger is not None:
-            trigger = next(
-                (
-                    name
-                    for name in ("file_arrival", "periodic", "table_update", "table")
-                    if getattr(settings.trigger, name, None)
-                ),
-                "trigger",
-            )
-    tasks = tuple(task_from_sdk(task) for task in (settings.tasks or [] if settings else []))
-    return JobRecord(
-        id=str(job.job_id),
-        name=(settings.name if settings and settings.name else f"Untitled job {job.job_id}"),
-        kind="job",
-        description=(settings.description or None) if settings else None,
-        creator=job.creator_user_name,
-        tags=dict(settings.tags or {}) if settings else {},
-        schedule=schedule,
-        tasks=tasks,
-        max_concurrent_runs=settings.max_concurrent_runs if settings else None,
-        created_time_ms=job.created_time,
-        trigger=trigger,
-    )
-
-
-def _enum(value: Any) -> str | None:
-    return value.value if value is not None and hasattr(value, "value") else value
-
-
-def run_from_sdk(run: BaseRun) -> RunRecord:
-    """Our record of one run, with each task's own state, times and link."""
-    state = run.state
-    tasks = tuple(
-        TaskRunRecord(
-            key=task.task_key,
-            life_cycle_state=_enum(task.state.life_cycle_state) if task.state else None,
-            result_state=_enum(task.state.result_state) if task.state else None,
-            start_ms=task.start_time or None,
-            end_ms=task.end_time or None,
-            url=task.run_page_url,
-        )
-        for task in run.tasks or []
-        if task.task_key
-    )
-    return RunRecord(
-        run_id=str(run.run_id),
-        start_ms=int(run.start_time or 0),
-        end_ms=run.end_time or None,
-        life_cycle_state=_enum(state.life_cycle_state) if state else None,
-        result_state=_enum(state.result_state) if state else None,
-        url=run.run_page_url,
-        tasks=tasks,
-        state_message=(state.state_message or None) if state else None,
-    )

@@ -5,7 +5,10 @@ Choices, each correcting OpenMetadata's own connector:
 - ``downstreamTasks`` is the true inverse of ``depends_on`` (the official connector copies the upstream
   keys, so the DAG is drawn backwards);
 - every task gets its own ``sourceUrl``;
-- ``scheduleInterval`` keeps the timezone and pause state; a paused schedule also sets ``state: Inactive``.
+- ``scheduleInterval`` keeps the timezone and pause state; a paused schedule also sets ``state: Inactive``;
+- jobs started by a trigger or running continuously get a readable start mode as ``scheduleInterval``
+  (``every 4 hours``, ``on file arrival in s3://landing/``, ``continuous``) and ``state`` from the
+  trigger's or continuous setting's pause status.
 """
 
 from __future__ import annotations
@@ -16,9 +19,16 @@ from collections.abc import Callable
 
 from core.databricks.records import JobRecord, TaskRecord
 from core.errors import MappingError
-from core.mapping.schedule import schedule_interval
+from core.mapping.schedule import start_mode
 
-__all__ = ["TAG_CLASSIFICATION", "downstream_map", "pipeline_request", "source_hash", "tag_name"]
+__all__ = [
+    "TAG_CLASSIFICATION",
+    "dangling_dependencies",
+    "downstream_map",
+    "pipeline_request",
+    "source_hash",
+    "tag_name",
+]
 
 #: The OpenMetadata classification that Databricks job tags are written under.
 TAG_CLASSIFICATION = "DatabricksTags"
@@ -34,6 +44,21 @@ def downstream_map(tasks: tuple[TaskRecord, ...]) -> dict[str, list[str]]:
             if upstream in downstream and task.key not in downstream[upstream]:
                 downstream[upstream].append(task.key)
     return downstream
+
+
+def dangling_dependencies(job: JobRecord) -> list[str]:
+    """One warning per ``depends_on`` entry naming a task key the job does not have (that edge is left out).
+
+    Only meaningful for a complete job (all its tasks read), never for a >100-task listing page.
+    """
+    keys = {task.key for task in job.tasks}
+    return [
+        f"job {job.id} ({job.name}): task {task.key!r} depends on {upstream!r}, which the job does not "
+        "have; that edge was left out"
+        for task in job.tasks
+        for upstream in task.depends_on
+        if upstream not in keys
+    ]
 
 
 def tag_name(key: str, value: str) -> str:
@@ -87,10 +112,10 @@ def pipeline_request(
     }
     if job.description:
         request["description"] = job.description
-    interval = schedule_interval(job.schedule)
-    if interval:
-        request["scheduleInterval"] = interval
-        request["state"] = "Inactive" if job.schedule and job.schedule.paused else "Active"
+    mode = start_mode(job.schedule, job.trigger)
+    if mode is not None:
+        request["scheduleInterval"], paused = mode
+        request["state"] = "Inactive" if paused else "Active"
     if job.max_concurrent_runs:
         request["concurrency"] = job.max_concurrent_runs
     if include_tags and job.tags:

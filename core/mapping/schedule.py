@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
-from core.databricks.records import ScheduleRecord
+from core.databricks.records import ScheduleRecord, TriggerRecord
 
-__all__ = ["quartz_to_cron", "schedule_interval"]
+__all__ = ["quartz_to_cron", "schedule_interval", "start_mode", "trigger_interval"]
 
 _QUARTZ_ONLY = re.compile(r"[LW#]", re.IGNORECASE)  # Quartz upper-cases the expression
 #: day names are removed before looking for L/W/# ("WED" is not the nearest-weekday W)
@@ -78,3 +78,24 @@ def schedule_interval(schedule: ScheduleRecord | None) -> str | None:
     cron = quartz_to_cron(schedule.quartz_cron) or schedule.quartz_cron
     suffix = f"{schedule.timezone}, paused" if schedule.paused else schedule.timezone
     return f"{cron} ({suffix})"
+
+
+def trigger_interval(trigger: TriggerRecord) -> str:
+    """``scheduleInterval`` text for a job started by a trigger or running continuously.
+
+    ``every 4 hours``, ``on file arrival in s3://landing/``, ``on table update of main.raw.orders``,
+    ``continuous``; `` (paused)`` is appended when the trigger or continuous setting is paused.
+    """
+    return f"{trigger.text} (paused)" if trigger.paused else trigger.text
+
+
+def start_mode(schedule: ScheduleRecord | None, trigger: TriggerRecord | None) -> tuple[str, bool] | None:
+    """``(scheduleInterval text, paused)`` for how a job starts, or None for a job started only by hand.
+
+    A Quartz schedule wins (Databricks does not allow a schedule together with a trigger or continuous).
+    """
+    if schedule is not None:
+        return schedule_interval(schedule) or schedule.quartz_cron, schedule.paused
+    if trigger is not None:
+        return trigger_interval(trigger), trigger.paused
+    return None

@@ -1,34 +1,53 @@
-"""Databricks run and task states to OpenMetadata's ``StatusType`` (Successful, Failed, Pending, Skipped).
+"""Databricks run, task and DLT update states to OpenMetadata's ``StatusType``, and ``PipelineStatus`` bodies.
 
 OpenMetadata's connector reads ``result_state`` only, maps running states that can never appear there,
 lets every other value (SUCCESS_WITH_FAILURES, EXCLUDED, UPSTREAM_FAILED, ...) fall to Failed, never
 uses Skipped, and stamps every task with the run's outcome. Here:
 
-- ``life_cycle_state`` decides first: an unfinished run is Pending whatever else it says; SKIPPED is
-  Skipped; INTERNAL_ERROR is Failed.
-- a TERMINATED run is mapped by ``result_state`` through an explicit table with every documented value.
-- a state we do not know maps to Pending (not Failed) and the caller reports a warning.
-- tasks use their own state, times and run page link.
+- states are compared as Databricks means them, not as spelled: case, surrounding whitespace, spaces,
+  hyphens and underscores do not matter (``" success "``, ``TIMED_OUT``), and ``CANCELLED`` is ``CANCELED``;
+  every warning quotes the value exactly as it was sent;
+- the life cycle decides first: an unfinished run is Pending whatever else it says; SKIPPED is Skipped;
+  INTERNAL_ERROR is Failed. The newer ``status.state`` (``WAITING`` included) stands in when the legacy
+  ``state.life_cycle_state`` is absent;
+- a terminated run is mapped by ``result_state`` through an explicit table with every documented value,
+  else by ``status.termination_details.code`` (the newer field, with its own table);
+- a run that has terminated (TERMINATED, or it has an end time) is **never Pending**: with no known result
+  it is derived from its tasks (any Failed: Failed; all Successful or Skipped: Successful), else Failed,
+  with a warning naming the raw value;
+- a state we do not know on a run that may still be going maps to Pending (never Failed by default), with
+  a warning;
+- tasks use their own state, times, run id and link (the latest attempt of each task key: see
+  :mod:`core.databricks.decode`).
+
+Full run detail (``endTime``, ``executionId``, ``parameters``, ``error`` and task ``taskId``) exists in
+OpenMetadata 1.13 and later (``entity/data/pipeline.json``); older servers reject unknown keys, so
+:func:`run_to_status` writes it only when asked (``detail``; see :func:`supports_run_detail`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from core.databricks.records import RunRecord, TaskRunRecord
+from core.secrets import redact
 
 __all__ = [
     "DLT_UPDATE_STATES",
     "LIFE_CYCLE_STATES",
     "RESULT_STATES",
+    "TERMINATION_CODES",
     "MappedStatus",
     "execution_status",
+    "normalise_state",
     "run_to_status",
+    "supports_run_detail",
 ]
 
 SUCCESSFUL, FAILED, PENDING, SKIPPED = "Successful", "Failed", "Pending", "Skipped"
 
-#: Every ``RunLifeCycleState``; None means "look at result_state".
+#: Every ``RunLifeCycleState`` and ``RunLifecycleStateV2State``; None means "look at the result".
 LIFE_CYCLE_STATES: dict[str, str | None] = {
     "QUEUED": PENDING,
     "PENDING": PENDING,
@@ -36,6 +55,7 @@ LIFE_CYCLE_STATES: dict[str, str | None] = {
     "TERMINATING": PENDING,
     "BLOCKED": PENDING,
     "WAITING_FOR_RETRY": PENDING,
+    "WAITING": PENDING,  # status.state (lifecycle v2) only
     "SKIPPED": SKIPPED,
     "INTERNAL_ERROR": FAILED,
     "TERMINATED": None,
@@ -57,6 +77,39 @@ RESULT_STATES: dict[str, str] = {
     "UPSTREAM_CANCELED": SKIPPED,
 }
 
+#: Every ``TerminationCodeCode`` (``status.termination_details.code``), plus the documented
+#: CLUSTER_TERMINATED_BY_USER that databricks-sdk 0.162's enum lacks. The codes that say the run was never
+#: executed are Skipped, like their ``result_state`` counterparts; every error is Failed.
+TERMINATION_CODES: dict[str, str] = {
+    "SUCCESS": SUCCESSFUL,
+    "SUCCESS_WITH_FAILURES": SUCCESSFUL,
+    "SKIPPED": SKIPPED,
+    "DISABLED": SKIPPED,
+    "MAX_CONCURRENT_RUNS_EXCEEDED": SKIPPED,
+    "MAX_JOB_QUEUE_SIZE_EXCEEDED": SKIPPED,
+    "WORKSPACE_RUN_LIMIT_EXCEEDED": SKIPPED,
+    "USER_CANCELED": FAILED,
+    "CANCELED": FAILED,
+    "INTERNAL_ERROR": FAILED,
+    "DRIVER_ERROR": FAILED,
+    "CLUSTER_ERROR": FAILED,
+    "REPOSITORY_CHECKOUT_FAILED": FAILED,
+    "INVALID_CLUSTER_REQUEST": FAILED,
+    "FEATURE_DISABLED": FAILED,
+    "CLUSTER_REQUEST_LIMIT_EXCEEDED": FAILED,
+    "STORAGE_ACCESS_ERROR": FAILED,
+    "RUN_EXECUTION_ERROR": FAILED,
+    "UNAUTHORIZED_ERROR": FAILED,
+    "LIBRARY_INSTALLATION_ERROR": FAILED,
+    "MAX_SPARK_CONTEXTS_EXCEEDED": FAILED,
+    "RESOURCE_NOT_FOUND": FAILED,
+    "INVALID_RUN_CONFIGURATION": FAILED,
+    "CLOUD_FAILURE": FAILED,
+    "BREAKING_CHANGE": FAILED,
+    "BUDGET_POLICY_LIMIT_EXCEEDED": FAILED,
+    "CLUSTER_TERMINATED_BY_USER": FAILED,
+}
+
 #: Every DLT ``UpdateInfoState``.
 DLT_UPDATE_STATES: dict[str, str] = {
     "COMPLETED": SUCCESSFUL,
@@ -72,31 +125,112 @@ DLT_UPDATE_STATES: dict[str, str] = {
     "STOPPING": PENDING,
 }
 
+#: Spellings seen in the wild for the same value (British spelling of CANCELED).
+_ALIASES = {"CANCELLED": "CANCELED", "USERCANCELLED": "USERCANCELED", "UPSTREAMCANCELLED": "UPSTREAMCANCELED"}
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_MESSAGE_LIMIT = 2000  # characters of a Databricks error message kept in ``error.errorMessage``
+
+
+def _key(value: str) -> str:
+    squashed = _SEPARATORS.sub("", value).upper()
+    return _ALIASES.get(squashed, squashed)
+
+
+def _index(*tables: dict[str, object]) -> dict[str, str]:
+    return {_key(name): name for table in tables for name in table}
+
+
+_CANONICAL = _index(LIFE_CYCLE_STATES, RESULT_STATES, TERMINATION_CODES, DLT_UPDATE_STATES)
+
+
+def normalise_state(value: object) -> str | None:
+    """The documented spelling of a state as Databricks sent it (``" success "`` -> ``SUCCESS``).
+
+    Returns the input upper-cased and stripped when it is not a documented value (so the caller can
+    still tell it is unknown), and None for a missing or non-text value.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _CANONICAL.get(_key(value), value.strip().upper())
+
+
+def _shown(value: str | None) -> str:
+    return "no value" if value is None else repr(value)
+
+
+def supports_run_detail(server_version: str | None) -> bool:
+    """Whether an OpenMetadata server's ``PipelineStatus`` has ``endTime``, ``executionId``, ``error``...
+
+    True for 1.13 and later and when there is no server (file and console sinks write the newest shape);
+    False for older or unreadable versions, whose schema rejects unknown keys.
+    """
+    if server_version is None:
+        return True
+    match = re.match(r"\s*v?(\d+)\.(\d+)", server_version)
+    if match is None:
+        return False
+    return (int(match.group(1)), int(match.group(2))) >= (1, 13)
+
 
 def execution_status(life_cycle_state: str | None, result_state: str | None) -> tuple[str, bool]:
-    """``(status, known)``: the OpenMetadata status and whether both inputs were recognised."""
-    if life_cycle_state in LIFE_CYCLE_STATES:
-        decided = LIFE_CYCLE_STATES[life_cycle_state]
-        if decided is not None:
-            return decided, True
-    if result_state in RESULT_STATES:
-        return RESULT_STATES[result_state], life_cycle_state in LIFE_CYCLE_STATES or life_cycle_state is None
-    return PENDING, False
+    """``(status, known)`` for a life cycle and result as sent (normalised here).
+
+    A terminated state with no known result gives ``(Failed, False)``: it finished, so it is never
+    Pending. Runs derive that case from their tasks instead (:func:`run_to_status`).
+    """
+    verdict = _verdict(life_cycle_state, result_state, None, ended=False)
+    return (verdict.status or FAILED, verdict.known)
+
+
+@dataclass
+class _Verdict:
+    status: str | None  # None: finished, result unknown (the caller derives it)
+    known: bool
+    note: str | None = None
+
+
+def _verdict(life: str | None, result: str | None, code: str | None, *, ended: bool) -> _Verdict:
+    life_n, result_n, code_n = normalise_state(life), normalise_state(result), normalise_state(code)
+    life_known = life_n in LIFE_CYCLE_STATES
+    if life_known and LIFE_CYCLE_STATES[life_n or ""] is not None:
+        return _Verdict(LIFE_CYCLE_STATES[life_n or ""], True)
+    if result_n in RESULT_STATES:
+        return _Verdict(RESULT_STATES[result_n], life_known or life_n is None, _note(life, life_known))
+    if result_n is None and code_n in TERMINATION_CODES:
+        return _Verdict(TERMINATION_CODES[code_n], life_known or life_n is None, _note(life, life_known))
+    finished = life_n == "TERMINATED" or ended
+    if finished:
+        what = f"life_cycle_state {_shown(life)}, result_state {_shown(result)}"
+        if code is not None:
+            what += f", termination code {_shown(code)}"
+        return _Verdict(None, False, what)
+    return _Verdict(PENDING, False, f"life_cycle_state {_shown(life)}, result_state {_shown(result)}")
+
+
+def _note(life: str | None, life_known: bool) -> str | None:
+    return None if life_known or life is None else f"life_cycle_state {_shown(life)}"
 
 
 @dataclass
 class MappedStatus:
-    """One ``PipelineStatus`` body plus what the mapping had to drop or guess."""
+    """One ``PipelineStatus`` body plus what the mapping had to drop, guess or report."""
 
     body: dict
     unknown_states: list[str]
     trimmed_tasks: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
-def _task_status(task: TaskRunRecord, unknown: list[str]) -> dict:
-    status, known = execution_status(task.life_cycle_state, task.result_state)
-    if not known:
-        unknown.append(f"task {task.key}: {task.life_cycle_state}/{task.result_state}")
+def _task_status(task: TaskRunRecord, unknown: list[str], *, detail: bool) -> dict:
+    verdict = _verdict(
+        task.life_cycle_state, task.result_state, task.termination_code, ended=bool(task.end_ms)
+    )
+    status = verdict.status
+    if status is None:
+        status = FAILED
+        unknown.append(f"task {task.key}: {verdict.note}; it has finished, so it is recorded as Failed")
+    elif not verdict.known:
+        unknown.append(f"task {task.key}: {verdict.note}; recorded as {status}")
     body: dict = {"name": task.key, "executionStatus": status}
     if task.start_ms:
         body["startTime"] = task.start_ms
@@ -104,25 +238,101 @@ def _task_status(task: TaskRunRecord, unknown: list[str]) -> dict:
         body["endTime"] = task.end_ms
     if task.url:
         body["logLink"] = task.url
+    if detail and task.run_id:
+        body["taskId"] = task.run_id
     return body
 
 
-def run_to_status(run: RunRecord, task_names: set[str], *, dlt: bool = False) -> MappedStatus:
-    """The PipelineStatus of one run; tasks the job no longer has are trimmed and listed."""
+def _from_tasks(task_bodies: list[dict]) -> str:
+    statuses = [body["executionStatus"] for body in task_bodies]
+    if FAILED in statuses or not statuses:
+        return FAILED
+    if all(status in (SUCCESSFUL, SKIPPED) for status in statuses) and SUCCESSFUL in statuses:
+        return SUCCESSFUL
+    if all(status == SKIPPED for status in statuses):
+        return SKIPPED
+    return FAILED
+
+
+def _error(run: RunRecord, tasks: list[TaskRunRecord], task_bodies: list[dict]) -> dict:
+    """``executionError`` of a failed run: type from the termination code, message from the failing task."""
+    failed = [
+        (task, body)
+        for task, body in zip(tasks, task_bodies, strict=True)
+        if body["executionStatus"] == FAILED
+    ]
+    failed.sort(key=lambda pair: pair[0].end_ms or 0)
+    error: dict = {}
+    kind = (
+        normalise_state(run.termination_code)
+        or normalise_state(run.result_state)
+        or (normalise_state(failed[0][0].termination_code) if failed else None)
+        or normalise_state(run.life_cycle_state)
+    )
+    if kind:
+        error["errorType"] = kind
+    message = next((task.state_message for task, _ in failed if task.state_message), None)
+    message = message or run.termination_message or run.state_message
+    if message:
+        error["errorMessage"] = redact(message.strip())[:_MESSAGE_LIMIT]
+    if failed:
+        error["failedTask"] = failed[0][0].key
+    return error
+
+
+def run_to_status(
+    run: RunRecord, task_names: set[str], *, dlt: bool = False, detail: bool = False
+) -> MappedStatus:
+    """The ``PipelineStatus`` of one run; tasks the job no longer has are trimmed and listed.
+
+    Args:
+        run: the run (or DLT update), one task entry per task key.
+        task_names: the job's current task keys; other task statuses are left out (OpenMetadata
+            rejects statuses naming a task the pipeline does not have).
+        dlt: map ``life_cycle_state`` as a DLT update state.
+        detail: also write ``endTime``, ``executionId``, ``parameters``, ``error`` and task ``taskId``
+            (OpenMetadata 1.13+).
+
+    Returns:
+        The body and what was unknown (``unknown_states``, each naming the raw value) or trimmed.
+    """
     unknown: list[str] = []
-    if dlt:
-        state = run.life_cycle_state or ""
-        status = DLT_UPDATE_STATES.get(state, PENDING)
-        if state not in DLT_UPDATE_STATES:
-            unknown.append(f"update {run.run_id}: {state or 'no state'}")
-    else:
-        status, known = execution_status(run.life_cycle_state, run.result_state)
-        if not known:
-            unknown.append(f"run {run.run_id}: {run.life_cycle_state}/{run.result_state}")
     trimmed = [task.key for task in run.tasks if task.key not in task_names]
-    tasks = [_task_status(task, unknown) for task in run.tasks if task.key in task_names]
-    # executionId/endTime exist only in newer OpenMetadata schemas; 1.x servers reject unknown keys.
+    kept_tasks = [task for task in run.tasks if task.key in task_names]
+    task_bodies = [_task_status(task, unknown, detail=detail) for task in kept_tasks]
+    if dlt:
+        state = normalise_state(run.life_cycle_state)
+        status = DLT_UPDATE_STATES.get(state or "", PENDING)
+        if state not in DLT_UPDATE_STATES:
+            unknown.append(f"update {run.run_id}: {_shown(run.life_cycle_state)}; recorded as Pending")
+    else:
+        verdict = _verdict(
+            run.life_cycle_state, run.result_state, run.termination_code, ended=bool(run.end_ms)
+        )
+        if verdict.status is None:
+            all_bodies = [_task_status(task, [], detail=False) for task in run.tasks]
+            status = _from_tasks(all_bodies)
+            source = "from its tasks" if all_bodies else "as it has no task to go by"
+            unknown.append(
+                f"run {run.run_id}: {verdict.note}; the run has terminated, so it is recorded "
+                f"as {status} ({source})"
+            )
+        else:
+            status = verdict.status
+            if not verdict.known:
+                unknown.append(f"run {run.run_id}: {verdict.note}; recorded as {status}")
     body: dict = {"timestamp": run.start_ms, "executionStatus": status}
-    if tasks:
-        body["taskStatus"] = tasks
+    if task_bodies:
+        body["taskStatus"] = task_bodies
+    if detail:
+        if run.end_ms:
+            body["endTime"] = run.end_ms
+        if run.run_id:
+            body["executionId"] = run.run_id
+        if run.parameters:
+            body["parameters"] = dict(run.parameters)
+        if status == FAILED and not dlt:
+            error = _error(run, kept_tasks, task_bodies)
+            if error:
+                body["error"] = error
     return MappedStatus(body, unknown, trimmed)
