@@ -5,6 +5,8 @@ croniter here means an expression accepted by the wizard is one Airflow accepts,
 extensions (``L``, ``#``, month and day names). croniter's own errors do not say which of the five fields
 is wrong, so each field is also checked on its own and the message names it: ``minute field '61' is out of
 range 0-59``. The English text comes from cron-descriptor, the library Airflow's UI uses for the same job.
+The next runs follow Airflow's own rule for cron timetables across daylight-saving changes (croniter on the
+naive local time, then localised as Airflow does): see :func:`next_runs`.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ _FIELDS = (
 )
 _SHAPE_HINT = "Use five fields: minute hour day-of-month month day-of-week, e.g. 0 2 * * * (02:00 every day)"
 _NUMBER = re.compile(r"\d+")
+_UTC = ZoneInfo("UTC")
 
 
 def validate_cron(expression: str) -> str:
@@ -147,11 +150,21 @@ def describe_cron(expression: str | None) -> str:
 
 
 def next_runs(expression: str, timezone: str, count: int = 5, now: datetime | None = None) -> list[datetime]:
-    """The next ``count`` run times after ``now``, timezone-aware in ``timezone``.
+    """The next ``count`` run times after ``now`` that Airflow schedules, timezone-aware in ``timezone``.
 
     The cron fields are read in that timezone, as Airflow does for a DAG whose ``start_date`` carries it:
     ``0 2 * * *`` in Europe/Berlin is 02:00 Berlin time in winter and in summer. A naive ``now`` is taken
-    to be in ``timezone``.
+    to be in ``timezone``. Each run is the one after the previous, by the rule of Airflow's cron timetables
+    (``CronMixin._get_next`` in ``airflow/timetables/_cron.py``, the same in 2.10 and 3.x, used by
+    ``CronTriggerTimetable``, what ``schedule="<cron>"`` gives on 3.x, and ``CronDataIntervalTimetable``,
+    what it gives on 2.x); see :func:`_next_run`. Across daylight-saving changes this means:
+
+    - a daily (fixed-hour) time that happens twice when clocks go back runs once, at the second (standard
+      time) occurrence: ``0 2 * * *`` in Berlin on 2025-10-26 is 02:00+01:00 only;
+    - a time that does not exist when clocks go forward runs that much later: ``30 2 * * *`` in Chicago on
+      2024-03-10 is 03:30-05:00;
+    - an expression with ``*`` hours (``0 * * * *``, ``*/30 * * * *``) runs in the repeated hour twice and
+      skips the missing one.
 
     Raises:
         ConfigError: invalid expression (``schedule``) or unknown timezone (``timezone``).
@@ -161,9 +174,44 @@ def next_runs(expression: str, timezone: str, count: int = 5, now: datetime | No
     if count < 1:
         return []
     start = datetime.now(zone) if now is None else now
-    start = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
-    iterator = croniter(text, start)
-    return [iterator.get_next(datetime) for _ in range(count)]
+    current = start.replace(tzinfo=zone) if start.tzinfo is None else start.astimezone(zone)
+    every_hour = croniter(text).expanded[1] == ["*"]
+    runs = []
+    for _ in range(count):
+        current = _next_run(text, zone, current, every_hour=every_hour)
+        runs.append(current)
+    return runs
+
+
+def _next_run(expression: str, zone: ZoneInfo, current: datetime, *, every_hour: bool) -> datetime:
+    """The first run after the aware ``current``, as Airflow's ``CronMixin._get_next`` computes it.
+
+    Airflow (``airflow/timetables/_cron.py``; ``airflow-core/src/airflow/timetables/_cron.py`` on 3.x):
+    croniter finds the next match on the NAIVE local wall clock of ``current`` (``make_naive`` drops the
+    ``fold``, so a run at the repeated 02:00 is followed by the next day's, not by a second 02:00). Then:
+
+    - hour field not ``*`` (``_covers_every_hour`` false): the naive match is localised with ``make_aware``,
+      which sets ``fold=1`` and calls pendulum's ``Timezone.convert``: a repeated wall time is taken at its
+      second occurrence, a skipped one is moved forward by the size of the gap;
+    - hour field ``*``: the wall-clock distance from ``current`` to the match is added to ``current`` as
+      elapsed time (pendulum adds a ``timedelta`` in UTC). This keeps hourly runs in a repeated hour; for a
+      match days away across a change it is an hour off, and Airflow runs then too (``0 * 1 * *`` in Berlin
+      from 2 March 2025: first run 1 April 01:00, not 00:00).
+    """
+    naive = current.replace(tzinfo=None, fold=0)
+    scheduled = croniter(expression, naive).get_next(datetime)
+    if every_hour:
+        return (current.astimezone(_UTC) + (scheduled - naive)).astimezone(zone)
+    return _localise(scheduled, zone)
+
+
+def _localise(naive: datetime, zone: ZoneInfo) -> datetime:
+    """A local wall time as Airflow's ``make_aware`` reads it (``fold=1``, then pendulum's ``convert``)."""
+    before = naive.replace(fold=0, tzinfo=zone).utcoffset()
+    after = naive.replace(fold=1, tzinfo=zone).utcoffset()
+    if before is not None and after is not None and after > before:  # skipped by clocks going forward
+        naive += after - before
+    return naive.replace(fold=1, tzinfo=zone)
 
 
 @functools.lru_cache(maxsize=1)
