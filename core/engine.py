@@ -144,11 +144,11 @@ class IngestionEngine:
     # -- the run ------------------------------------------------------------------------------------
 
     def run(self) -> RunReport:
-        """Do the whole ingestion and return the report (failures are in it, not raised).
+        """Do the whole ingestion and return the report; never raises.
 
-        Raises:
-            IngestionError: only for fatal problems before any pipeline was processed is the report
-                still returned; fatal errors are recorded as a failure with phase ``run``.
+        Per-pipeline failures are in ``report.failures``; a problem that stopped the run (credentials
+        refused, a listing that broke part-way, an internal error) is also in ``report.fatal``, and an
+        interruption sets ``report.interrupted``. In every case the report is complete enough to print.
         """
         report = self.report
         seen: set[str] = set()
@@ -187,6 +187,12 @@ class IngestionEngine:
         except IngestionError as err:
             report.fatal = err
             report.fail(None, None, err.one_line(), phase=self._phase)
+            if not report.listing_complete:
+                report.delete_skipped = "the listing did not complete"
+        except Exception as err:  # a bug must still end in a printed report, never a bare traceback
+            logger.debug("internal error in phase %s", self._phase, exc_info=True)
+            report.fatal = ItemError(f"internal error while {self._phase}: {type(err).__name__}: {err}")
+            report.fail(None, None, report.fatal.one_line(), phase=self._phase)
             if not report.listing_complete:
                 report.delete_skipped = "the listing did not complete"
         finally:
