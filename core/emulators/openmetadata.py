@@ -30,6 +30,7 @@ import binascii
 import bisect
 import copy
 import hashlib
+import re
 import threading
 import time
 import uuid
@@ -430,6 +431,33 @@ PIPELINE_STATUS = ObjectSpec(
     required=("timestamp", "executionStatus"),
 )  # fmt: skip
 """entity/data/pipeline.json#/definitions/pipelineStatus."""
+
+TASK_STATUS_BEFORE_1_13 = ObjectSpec(
+    TASK_STATUS.java_class,
+    {key: TASK_STATUS.fields[key] for key in ("name", "executionStatus", "startTime", "endTime", "logLink")},
+    required=TASK_STATUS.required,
+)
+PIPELINE_STATUS_BEFORE_1_13 = ObjectSpec(
+    PIPELINE_STATUS.java_class,
+    {
+        "timestamp": _integer,
+        "executionStatus": _enum("StatusType", STATUS_TYPES),
+        "taskStatus": _list_of(TASK_STATUS_BEFORE_1_13),
+    },
+    required=PIPELINE_STATUS.required,
+)
+"""The shape of servers before 1.13: no ``executionId``, ``endTime``, ``parameters``, ``error`` or task
+``taskId`` (the issue tracker's account of the 1.13 schema change); unknown keys are rejected like any
+closed class."""
+
+
+def status_spec(version: str) -> ObjectSpec:
+    """The ``PipelineStatus`` shape a server of ``version`` accepts."""
+    match = re.match(r"\s*v?(\d+)\.(\d+)", version)
+    if match is not None and (int(match.group(1)), int(match.group(2))) < (1, 13):
+        return PIPELINE_STATUS_BEFORE_1_13
+    return PIPELINE_STATUS
+
 
 CREATE_CLASSIFICATION = ObjectSpec(
     f"{_OM}.api.classification.CreateClassification",
@@ -1624,7 +1652,7 @@ class OpenMetadataEmulator(EmulatorServer):
 
     def _put_status(self, request: Request) -> dict[str, Any]:
         pipeline = self._live_pipeline(request)
-        status = PIPELINE_STATUS.validate(self._body(request))
+        status = status_spec(self.version).validate(self._body(request))
         self._check_status_tasks(pipeline, [status])
         self._store_statuses(pipeline["fullyQualifiedName"], [status])
         return {**pipeline, "pipelineStatus": status}
@@ -1637,7 +1665,8 @@ class OpenMetadataEmulator(EmulatorServer):
         if len(body) > MAX_BULK_STATUSES:
             raise _bad_request(MSG_BULK_TOO_LARGE)
         statuses = [
-            PIPELINE_STATUS.validate(item, f"pipelineStatuses[{index}]") for index, item in enumerate(body)
+            status_spec(self.version).validate(item, f"pipelineStatuses[{index}]")
+            for index, item in enumerate(body)
         ]
         if not statuses:
             return pipeline

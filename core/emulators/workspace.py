@@ -24,7 +24,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -815,6 +815,9 @@ class Workspace:
             self._task_run(rng, job["job_id"], run_id, i, t, task_outcomes[i], timeline[i])
             for i, t in enumerate(tasks)
         ]
+        task_runs = _with_earlier_attempts(
+            random.Random(f"{self.spec.seed}:attempts:{run_id}"), task_runs, self._run_page_url, job["job_id"]
+        )
         run: dict[str, Any] = {
             "job_id": job["job_id"],
             "run_id": run_id,
@@ -1210,6 +1213,68 @@ def _removed_task(tasks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 # -- run-generation helpers ---------------------------------------------------------------------------
+
+
+_RETRY_ID_OFFSET = 500  # task run ids of earlier attempts: run_id + 500 + position
+
+
+def _with_earlier_attempts(
+    rng: random.Random,
+    task_runs: list[dict[str, Any]],
+    page_url: Callable[[int, int], str],
+    job_id: int,
+) -> list[dict[str, Any]]:
+    """Insert the failed attempts before a retried task's last one, as the Jobs API lists them.
+
+    ``runs/list`` and ``runs/get`` give one ``tasks`` entry per attempt: a task that failed and was
+    retried appears once per attempt with the same ``task_key``, a new task run id and an increasing
+    ``attempt_number`` (apache/airflow PR #69998 review; databricks/databricks-sdk-py #175). A task that
+    may retry (``max_retries``) and ended SUCCESS on a retry, or FAILED after its retries, gets one
+    earlier FAILED attempt in the first half of its time slot. A separate RNG per run keeps every other
+    generated value unchanged.
+    """
+    result: list[dict[str, Any]] = []
+    for position, task_run in enumerate(task_runs):
+        state = task_run.get("state", {})
+        start, end = task_run.get("start_time") or 0, task_run.get("end_time") or 0
+        retried = (
+            task_run.get("max_retries", 0) > 0
+            and state.get("result_state") in ("SUCCESS", "FAILED")
+            and end - start > 2
+            and position + _RETRY_ID_OFFSET < _RUN_STRIDE_RUN - 1
+            and (task_run.get("attempt_number", 0) > 0 or rng.random() < 0.5)
+        )
+        if not retried:
+            result.append(task_run)
+            continue
+        final = dict(task_run)
+        final["attempt_number"] = max(1, task_run.get("attempt_number", 0))
+        earlier = copy.deepcopy(task_run)
+        middle = start + (end - start) // 2
+        message = "Notebook exception: java.net.SocketTimeoutException: Read timed out"
+        earlier.update(
+            run_id=task_run["run_id"] + _RETRY_ID_OFFSET,
+            attempt_number=final["attempt_number"] - 1,
+            start_time=start,
+            end_time=middle,
+            run_duration=middle - start,
+            execution_duration=middle - start,
+            run_page_url=page_url(job_id, task_run["run_id"] + _RETRY_ID_OFFSET),
+            state={"life_cycle_state": "TERMINATED", "result_state": "FAILED", "state_message": message},
+            status={
+                "state": "TERMINATED",
+                "termination_details": {
+                    "code": "RUN_EXECUTION_ERROR",
+                    "type": "CLIENT_ERROR",
+                    "message": message,
+                },
+            },
+        )
+        final["start_time"] = middle + 1
+        final["run_duration"] = end - final["start_time"]
+        final["execution_duration"] = end - final["start_time"]
+        result.extend((earlier, final))
+    return result
 
 
 def _legacy_state(outcome: _Outcome, scenario: str) -> dict[str, Any]:

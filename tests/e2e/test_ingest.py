@@ -65,7 +65,7 @@ def test_statuses_follow_each_run_and_each_task_own_state(
 ) -> None:
     run(config)
     cutoff = int((datetime.now(timezone.utc) - timedelta(days=7)).timestamp() * 1000)
-    checked_tasks = 0
+    checked_tasks = retried_tasks = 0
     for job_id in workspace.job_ids():
         stored = openmetadata.statuses.get(f"{SERVICE}.{job_id}", {})
         runs = [r for r in workspace.runs(job_id) if r["start_time"] >= cutoff]
@@ -77,7 +77,13 @@ def test_statuses_follow_each_run_and_each_task_own_state(
             expected, _ = execution_status(state.get("life_cycle_state"), state.get("result_state"))
             assert status["executionStatus"] == expected
             by_name = {t["name"]: t for t in status.get("taskStatus", [])}
+            assert len(by_name) == len(status.get("taskStatus", []))  # one status per task key
+            latest: dict[str, dict] = {}  # a retried task is listed once per attempt: the last one counts
             for task in source_run.get("tasks", []):
+                if task["attempt_number"] >= latest.get(task["task_key"], {}).get("attempt_number", -1):
+                    latest[task["task_key"]] = task
+            retried_tasks += len(source_run.get("tasks", [])) - len(latest)
+            for task in latest.values():
                 if task["task_key"] not in task_keys:
                     assert task["task_key"] not in by_name  # removed task trimmed, not a failure
                     continue
@@ -91,6 +97,7 @@ def test_statuses_follow_each_run_and_each_task_own_state(
                     assert mine["startTime"] == task["start_time"]
                 checked_tasks += 1
     assert checked_tasks > 50
+    assert retried_tasks > 5  # the generated runs list retried attempts, as the Jobs API does
 
 
 def test_rerun_changes_nothing(openmetadata: OpenMetadataEmulator, config: dict) -> None:
@@ -218,3 +225,45 @@ def test_file_sink_writes_the_same_requests(
     kinds = [r["kind"] for r in records]
     assert kinds.count("pipeline") == report.kept and "lineage" in kinds and "pipelineStatus" in kinds
     assert records[0]["kind"] == "pipelineService"
+
+
+def test_run_detail_is_stored_on_current_servers_and_left_out_for_older_ones(
+    workspace: Workspace, databricks: DatabricksEmulator, config_for: Any
+) -> None:
+    for version, detail in (("2.0.7", True), ("1.12.4", False)):
+        with OpenMetadataEmulator(version=version) as om:
+            om.seed_from_workspace(workspace)
+            report = run(config_for(databricks, om)).report
+            assert report is not None and report.ok, report.render()  # an older server accepts every body
+            stored = [status for by_ts in om.statuses.values() for status in by_ts.values()]
+            assert stored
+            # job runs (DLT updates have no end time or error message in the updates API)
+            job_runs = [
+                status
+                for fqn, by_ts in om.statuses.items()
+                if fqn.rsplit(".", 1)[1].isdigit()
+                for status in by_ts.values()
+            ]
+            finished = [s for s in job_runs if s["executionStatus"] != "Pending"]
+            if detail:
+                assert all(s["executionId"] for s in stored)
+                assert finished and all("endTime" in s for s in finished)
+                assert all("error" in s for s in job_runs if s["executionStatus"] == "Failed")
+                assert any("taskId" in t for s in stored for t in s.get("taskStatus", []))
+            else:
+                keys = {key for s in stored for key in s}
+                assert keys <= {"timestamp", "executionStatus", "taskStatus"}, keys
+
+
+def test_pipelines_the_filter_now_excludes_are_soft_deleted(
+    openmetadata: OpenMetadataEmulator, config_for: Any, databricks: DatabricksEmulator
+) -> None:
+    run(config_for(databricks, openmetadata))
+    before = live_pipelines(openmetadata)
+    config = config_for(databricks, openmetadata, source={"pipelineFilterPattern": {"excludes": [".*hr"]}})
+    report = run(config).report
+    after = live_pipelines(openmetadata)
+    excluded = {fqn for fqn, p in before.items() if "hr" in p["displayName"].lower()}
+    assert excluded, "the generated workspace should have jobs matching .*hr"
+    assert set(after) == set(before) - excluded
+    assert report.deleted == len(excluded)
