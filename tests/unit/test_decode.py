@@ -48,6 +48,14 @@ def test_every_trigger_kind_the_sdk_knows_is_mapped() -> None:
     assert not missing, f"TriggerSettings fields without a start-mode text in decode.py: {missing}"
 
 
+def test_every_periodic_unit_the_sdk_knows_has_a_text() -> None:
+    for unit in sdk_jobs.PeriodicTriggerConfigurationTimeUnit:
+        job, _ = decode_job(
+            {"job_id": 1, "settings": {"trigger": {"periodic": {"interval": 2, "unit": unit.value}}}}
+        )
+        assert job.trigger is not None and job.trigger.text.startswith("every 2 "), unit
+
+
 @pytest.mark.parametrize("kind", TASK_KINDS)
 def test_each_task_kind_becomes_the_task_type(kind: str) -> None:
     job, _ = decode_job({"job_id": 1, "settings": {"name": "j", "tasks": [{"task_key": "t", kind: {}}]}})
