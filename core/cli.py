@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from core.config import load_workflow_config
+from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError, IngestionError
 from core.secrets import redact
 
@@ -41,11 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
     ingest.add_argument("--workers", type=int, default=None, help="parallel pipelines (default 16)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_log_level(ingest)
 
     test = commands.add_parser("test-connection", help="check both connections step by step")
     test.add_argument("-c", "--config", required=True)
     test.add_argument("--timeout", type=float, default=20.0, help="seconds per step (default 20)")
     test.add_argument("--json", action="store_true")
+    _add_log_level(test)
 
     preview = commands.add_parser("preview", help="list every pipeline and whether the filters keep it")
     preview.add_argument("-c", "--config", required=True)
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--names-only", action="store_true", help="skip task details (faster on big workspaces)"
     )
+    _add_log_level(preview)
 
     bench = commands.add_parser("bench", help="measure a full ingestion against emulators (a table)")
     bench.add_argument("--jobs", type=int, default=2000)
@@ -76,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--pipelines", type=int, default=5)
     emulate.add_argument("--latency-ms", type=float, default=0.0)
     emulate.add_argument("--seed", type=int, default=0)
+    emulate.add_argument(
+        "--stale-task-runs",
+        action="store_true",
+        help="let some runs name a task the job no longer has (shows the engine's trimming warning)",
+    )
 
     generate = commands.add_parser(
         "generate", help="write the workflow YAML and an Airflow DAG (Airflow 2.7+ and 3.x) for it"
@@ -103,12 +111,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _add_log_level(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="print log lines of this level and above on stderr (default: only when workflowConfig.loggerLevel "
+        "is set in the YAML; the report says what happened)",
+    )
+
+
+def _log_level(args: argparse.Namespace, config: WorkflowConfig) -> str:
+    """``--log-level``, else ``workflowConfig.loggerLevel`` when the YAML sets it, else ERROR (quiet)."""
+    if args.log_level:
+        return str(args.log_level)
+    settings = config.workflow_config
+    return settings.logger_level if "logger_level" in settings.model_fields_set else "ERROR"
+
+
+def _load(args: argparse.Namespace) -> WorkflowConfig:
+    """The workflow config of ``-c``, with logging set up as the command line asks."""
+    from core.workflow import configure_logging
+
+    config = load_workflow_config(args.config)
+    configure_logging(_log_level(args, config))
+    return config
+
+
 def _ingest(args: argparse.Namespace) -> int:
     from core.workflow import Workflow
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be at least 1")
-    workflow = Workflow(load_workflow_config(args.config), workers=args.workers, dry_run=args.dry_run)
+    config = _load(args)
+    workflow = Workflow(
+        config, workers=args.workers, dry_run=args.dry_run, log_level=_log_level(args, config)
+    )
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: workflow.stop())  # Airflow stops tasks with SIGTERM
     try:
@@ -144,7 +185,7 @@ def _is_connection_problem(error: Exception | None, *, started: bool) -> bool:
 def _test_connection(args: argparse.Namespace) -> int:
     from core.checks import check_databricks, check_openmetadata
 
-    config = load_workflow_config(args.config)
+    config = _load(args)
     steps = check_databricks(config, args.timeout) + check_openmetadata(config, args.timeout)
     if args.json:
         print(json.dumps([step.as_dict() for step in steps], indent=2))
@@ -157,6 +198,13 @@ def _test_connection(args: argparse.Namespace) -> int:
                 if step.hint:
                     line += f". {step.hint}"
             print(line)
+    for step in steps:  # one line on stderr per failure, whatever the output format
+        if step.ok is False:
+            where = f"{step.field}: " if step.field else ""
+            hint = f". {step.hint}" if step.hint else ""
+            print(
+                f"dbx-pipeline: {step.side} {step.name.lower()}: {where}{step.error}{hint}", file=sys.stderr
+            )
     return EXIT_OK if all(step.ok is not False for step in steps) else EXIT_USAGE
 
 
@@ -165,7 +213,7 @@ def _preview(args: argparse.Namespace) -> int:
     from core.databricks.source import DatabricksSource
     from core.preview import iter_preview
 
-    config = load_workflow_config(args.config)
+    config = _load(args)
     source = DatabricksSource(build_workspace_client(config.source.connection))
     kept = total = 0
     for row in iter_preview(config, source, with_tasks=not args.names_only):
@@ -210,12 +258,23 @@ def _bench(args: argparse.Namespace) -> int:
     return EXIT_OK if all(not r.report.get("failures") for r in results) else EXIT_FAILED
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _emulate(args: argparse.Namespace) -> int:
+    import errno
+
     from core.emulators.workspace import Workspace, WorkspaceSpec
 
     workspace = Workspace(
         WorkspaceSpec(
-            jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines, seed=args.seed
+            jobs=args.jobs,
+            tasks=args.tasks,
+            runs=args.runs,
+            pipelines=args.pipelines,
+            seed=args.seed,
+            stale_task_runs=args.stale_task_runs,
         )
     )
     if args.target == "databricks":
@@ -231,8 +290,18 @@ def _emulate(args: argparse.Namespace) -> int:
         server = build_openmetadata_emulator(port=args.port, latency_ms=args.latency_ms, seed=args.seed)
         server.seed_from_workspace(workspace)
         extra = "JWT: see core.emulators.openmetadata.DEFAULT_JWT"
-    server.start()
-    print(f"{args.target} emulator on {server.url} ({extra}); Ctrl-C to stop", flush=True)
+    try:
+        server.start()
+    except OSError as err:
+        if err.errno != errno.EADDRINUSE:
+            raise
+        raise ConfigError(
+            f"port {args.port} is already in use (an emulator from an earlier start may still be running)",
+            field="--port",
+            hint="Stop it (pkill -f 'dbx-pipeline emulate') or choose another --port",
+        ) from None
+    print(f"{args.target} emulator on {server.url} ({extra}); Ctrl-C or SIGTERM to stop", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:
         signal.pause()
     except KeyboardInterrupt:

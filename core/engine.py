@@ -161,7 +161,6 @@ class IngestionEngine:
             if report.server_version is not None:
                 unsupported = version_warning(report.server_version)
                 if unsupported:
-                    logger.warning("%s", unsupported)
                     report.warn(unsupported)
             unused_path = self.config.http_path_warning()
             if unused_path:

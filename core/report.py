@@ -159,6 +159,16 @@ class RunReport:
             "ok": self.ok,
         }
 
+    def summary_line(self) -> str:
+        """One line for a log: what was written, failed and how long it took."""
+        changes = ", ".join(f"{count} {kind}" for kind, count in sorted(self.changes.items()) if count)
+        state = "interrupted" if self.interrupted else ("ok" if self.ok else "failed")
+        return (
+            f"{state}: {self.listed} listed, {self.kept} kept ({changes or 'nothing written'}), "
+            f"{self.statuses} statuses, {self.lineage_edges} lineage edges, {self.deleted} soft-deleted, "
+            f"{self.warning_count} warnings, {len(self.failures)} failures in {self.duration_s:.1f} s"
+        )
+
     def render(self) -> str:
         """A human-readable summary, as printed by ``print_status()``."""
         rows = [

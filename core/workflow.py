@@ -46,7 +46,9 @@ class Workflow:
         workers: int | None = None,
         dry_run: bool = False,
         on_event: Callable[[ProgressEvent], None] | None = None,
+        log_level: str | None = None,
     ) -> None:
+        """See :meth:`create`; ``log_level`` overrides ``workflowConfig.loggerLevel`` (DEBUG ... ERROR)."""
         self.config = config
         self.workers = workers or _configured_workers(config)
         self.dry_run = dry_run
@@ -57,7 +59,7 @@ class Workflow:
         self._stop_requested = False  # stop() may come before execute() has built the engine
         # Compile the filter now so an invalid regex fails at create(), not half-way through a run.
         filter_for(config)
-        _configure_logging(config.workflow_config.logger_level)
+        configure_logging(log_level or config.workflow_config.logger_level)
 
     @classmethod
     def create(cls, config: Mapping[str, Any] | WorkflowConfig, **kwargs: Any) -> Workflow:
@@ -99,7 +101,7 @@ class Workflow:
             self.report = self._engine.run()
         finally:
             self._sink.close()
-        logger.info("ingestion finished: %s", self.report.as_dict() if self.report else None)
+        logger.info("ingestion finished: %s", self.report.summary_line())
         return self.report
 
     def stop(self) -> None:
@@ -171,7 +173,12 @@ def _preflight(config: WorkflowConfig) -> None:
         raise ConnectionCheckError(err.message, field=err.field, hint=err.hint) from None
 
 
-def _configure_logging(level: str) -> None:
+def configure_logging(level: str) -> None:
+    """Log lines of ``level`` and above (DEBUG, INFO, WARN, WARNING, ERROR) from the engine and its SDK.
+
+    A process that already configured logging (Airflow, a notebook) keeps its handlers; only levels are
+    set. Secrets are scrubbed from every record.
+    """
     numeric = getattr(logging, "WARNING" if level == "WARN" else level, logging.INFO)
     root = logging.getLogger()
     if not root.handlers:

@@ -282,6 +282,10 @@ class WorkspaceSpec:
         lookback_days_spread: runs are spread over this many days before ``now_ms``.
         workspace_id: the numeric workspace id in ``run_page_url`` (``?o=``).
         host: base URL in ``run_page_url``; ``None`` lets the emulator put its own URL in.
+        stale_task_runs: every tenth job's newest finished run mentions a task the job no longer has
+            (a task removed after the run, as happens in real workspaces; the engine trims it with a
+            warning). Tests keep it on; the wizard's demo and ``emulate`` turn it off so a first run is
+            warning-free unless asked (``emulate --stale-task-runs``).
     """
 
     jobs: int = 50
@@ -294,6 +298,7 @@ class WorkspaceSpec:
     lookback_days_spread: int = 3
     workspace_id: int = 424242
     host: str | None = None
+    stale_task_runs: bool = True
 
     def __post_init__(self) -> None:
         if self.jobs < 0 or self.pipelines < 0 or self.big_jobs < 0:
@@ -803,7 +808,12 @@ class Workspace:
         settings = job["settings"]
         tasks = copy.deepcopy(settings["tasks"])
         outcome = _OUTCOMES[scenario]
-        if index % 10 == 7 and ordinal == self.spec.runs - 1 and outcome.terminal:
+        if (
+            self.spec.stale_task_runs
+            and index % 10 == 7
+            and ordinal == self.spec.runs - 1
+            and outcome.terminal
+        ):
             tasks.append(_removed_task(tasks))
         task_outcomes = _task_outcomes(rng, scenario, tasks)
         if scenario == "SUCCESS_WITH_FAILURES" and "FAILED" not in task_outcomes:

@@ -12,7 +12,16 @@ from core.filter_rules import OPERATORS, rule_to_regex
 from ui.state import WizardState
 
 #: The demo workspace: big enough to be realistic (filters, pages, DLT), small enough to run in seconds.
-DEMO_SPEC = {"jobs": 120, "tasks": 4, "runs": 3, "pipelines": 3, "big_jobs": 1, "seed": 42}
+#: a first run of the demo is warning-free (no runs naming removed tasks)
+DEMO_SPEC = {
+    "jobs": 120,
+    "tasks": 4,
+    "runs": 3,
+    "pipelines": 3,
+    "big_jobs": 1,
+    "seed": 42,
+    "stale_task_runs": False,
+}
 
 _DEMO_LOCK = threading.Lock()
 _DEMO: dict[str, Any] = {}
