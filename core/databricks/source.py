@@ -13,8 +13,8 @@ fail for that job alone (and run in parallel with other work).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
@@ -56,14 +56,14 @@ class JobSummary:
     problem: DecodeError | None = None
 
 
-def _undecodable(raw: object, err: DecodeError, kind: str) -> JobSummary:
+def _undecodable(raw: object, err: DecodeError, kind: Literal["job", "dlt"]) -> JobSummary:
     """A summary for an item that could not be decoded: its id and name when readable."""
     ident = err.item or item_id(raw, "job_id", "pipeline_id") or "?"
     name = None
     if isinstance(raw, dict):
         settings = raw.get("settings")
         name = (settings.get("name") if isinstance(settings, dict) else None) or raw.get("name")
-    record = JobRecord(id=ident, name=name if isinstance(name, str) and name else ident, kind=kind)  # type: ignore[arg-type]
+    record = JobRecord(id=ident, name=name if isinstance(name, str) and name else ident, kind=kind)
     return JobSummary(record, complete=True, problem=err)
 
 
@@ -204,15 +204,7 @@ class DatabricksSource:
                     continue
                 if update.start_ms < since_ms:
                     return
-                yield RunRecord(
-                    run_id=update.run_id,
-                    start_ms=update.start_ms,
-                    end_ms=None,
-                    life_cycle_state=update.life_cycle_state,
-                    result_state=None,
-                    url=self._dlt_update_url(pipeline_id, update.run_id),
-                    warnings=update.warnings,
-                )
+                yield replace(update, url=self._dlt_update_url(pipeline_id, update.run_id))
 
     # -- links ----------------------------------------------------------------------------------------
 
