@@ -84,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let some runs name a task the job no longer has (shows the engine's trimming warning)",
     )
+    emulate.add_argument(
+        "--recorded",
+        metavar="PATH",
+        help="serve a recorded workspace file instead of a generated one (databricks); seed its tables "
+        "and users (openmetadata). See core/emulators/recorded.py for the format",
+    )
 
     generate = commands.add_parser(
         "generate", help="write the workflow YAML and an Airflow DAG (Airflow 2.7+ and 3.x) for it"
@@ -267,16 +273,29 @@ def _emulate(args: argparse.Namespace) -> int:
 
     from core.emulators.workspace import Workspace, WorkspaceSpec
 
-    workspace = Workspace(
-        WorkspaceSpec(
-            jobs=args.jobs,
-            tasks=args.tasks,
-            runs=args.runs,
-            pipelines=args.pipelines,
-            seed=args.seed,
-            stale_task_runs=args.stale_task_runs,
+    workspace: Any
+    if args.recorded:
+        from core.emulators.recorded import RecordedWorkspace
+
+        try:
+            workspace = RecordedWorkspace.load(args.recorded)
+        except (OSError, ValueError) as err:
+            raise ConfigError(
+                f"cannot read {args.recorded}: {getattr(err, 'strerror', None) or err}",
+                field="--recorded",
+                hint="Give a recorded workspace JSON file (format: core/emulators/recorded.py)",
+            ) from None
+    else:
+        workspace = Workspace(
+            WorkspaceSpec(
+                jobs=args.jobs,
+                tasks=args.tasks,
+                runs=args.runs,
+                pipelines=args.pipelines,
+                seed=args.seed,
+                stale_task_runs=args.stale_task_runs,
+            )
         )
-    )
     if args.target == "databricks":
         from core.emulators.databricks import DatabricksEmulator
 
@@ -284,6 +303,8 @@ def _emulate(args: argparse.Namespace) -> int:
             workspace, port=args.port, latency_ms=args.latency_ms, seed=args.seed
         )
         extra = f"token: {server.token}"
+        if args.recorded:
+            extra += f"; recorded: {args.recorded}"
     else:
         from core.emulators.openmetadata import build_openmetadata_emulator
 

@@ -4,7 +4,8 @@ Why: no real workspace is reachable from tests, benchmarks or demos, and mocking
 exactly what breaks in production: paging tokens, the Jobs 2.2 100-element array paging, error bodies
 the SDK maps to exception classes, retries on 429, OAuth discovery, and the asynchronous SQL Statement
 Execution API. This server answers those over real HTTP with the shapes in
-``/work/shared/briefs/databricks-api.md``; the data comes from a generated :class:`Workspace`.
+``/work/shared/briefs/databricks-api.md``; the data comes from a generated :class:`Workspace`, or from a
+:class:`core.emulators.recorded.RecordedWorkspace` (items written down by hand, served unchanged).
 
 Served (Jobs paths under both ``/api/2.2`` and ``/api/2.1``; 2.1 does not page task arrays):
 
@@ -137,10 +138,13 @@ def _page_links(kind: str, offset: int, limit: int, total_more: bool) -> dict[st
 
 
 def _slice_arrays(obj: dict[str, Any], names: tuple[str, ...], offset: int) -> bool:
-    """Cut every present array to ``[offset:offset+100]`` in place; return whether any has more."""
+    """Cut every present array to ``[offset:offset+100]`` in place; return whether any has more.
+
+    Anything that is not a list (a recorded malformed item) is served as it is.
+    """
     more = False
     for name in names:
-        if name in obj:
+        if isinstance(obj.get(name), list):
             more = more or len(obj[name]) > offset + _ARRAY_PAGE
             obj[name] = obj[name][offset : offset + _ARRAY_PAGE]
     return more
@@ -163,7 +167,8 @@ class DatabricksEmulator(EmulatorServer):
     """The Databricks workspace REST API over a generated :class:`Workspace`.
 
     Args:
-        workspace: the data; default a 50-job workspace built from ``seed``.
+        workspace: the data; default a 50-job workspace built from ``seed``. A
+            :class:`~core.emulators.recorded.RecordedWorkspace` works too (same interface).
         token: the accepted personal access token.
         client_id, client_secret: the accepted OAuth M2M service principal.
         port, latency_ms, seed: see :class:`EmulatorServer`.
@@ -294,11 +299,10 @@ class DatabricksEmulator(EmulatorServer):
 
     def _host_metadata(self, request: Request) -> dict[str, Any]:
         """SDK 0.162 derives ``discovery_url`` for OAuth from ``oidc_endpoint``: it must be non-empty."""
-        return {
-            "oidc_endpoint": f"{self._base_url(request)}/oidc",
-            "workspace_id": str(self.workspace.workspace_id),
-            "cloud": "aws",
-        }
+        metadata = {"oidc_endpoint": f"{self._base_url(request)}/oidc", "cloud": "aws"}
+        if self.workspace.workspace_id is not None:  # a recorded workspace may not have one
+            metadata["workspace_id"] = str(self.workspace.workspace_id)
+        return metadata
 
     def _oidc_discovery(self, request: Request) -> dict[str, Any]:
         base = f"{self._base_url(request)}/oidc"
@@ -424,8 +428,12 @@ class DatabricksEmulator(EmulatorServer):
         job = self.workspace.job_by_id(job_id, with_tasks=expand)
         if job is None:  # deleted between listing ids and building the page
             return None
+        if not isinstance(job, dict):  # a recorded malformed item: served as it is
+            return job
         job.pop("run_as_user_name", None)
-        settings = job["settings"]
+        settings = job.get("settings")
+        if not isinstance(settings, dict):
+            return job
         if not expand:
             settings.pop("tasks", None)
             settings.pop("job_clusters", None)
@@ -440,7 +448,7 @@ class DatabricksEmulator(EmulatorServer):
         job = self.workspace.job_by_id(job_id)
         if job is None:
             raise _invalid(f"Job {job_id} does not exist.")
-        if self._is_v22(request):
+        if self._is_v22(request) and isinstance(job.get("settings"), dict):
             offset = _decode_token(f"job:{job_id}", request.query.get("page_token"))
             if _slice_arrays(job["settings"], _JOB_ARRAYS, offset):
                 job["next_page_token"] = _encode_token(f"job:{job_id}", offset + _ARRAY_PAGE)
@@ -499,6 +507,9 @@ class DatabricksEmulator(EmulatorServer):
             if ref.ordinal >= len(by_job[ref.job_id]):
                 continue  # the job was deleted while this page was being built
             run = by_job[ref.job_id][ref.ordinal]
+            if not isinstance(run, dict):  # a recorded malformed item: served as it is
+                runs.append(run)
+                continue
             if not expand:
                 run.pop("tasks", None)
                 run.pop("job_clusters", None)
@@ -514,7 +525,7 @@ class DatabricksEmulator(EmulatorServer):
         run = self.workspace.run_by_id(run_id)
         if run is None:
             raise _invalid(f"Run {run_id} does not exist.")
-        if self._is_v22(request):
+        if self._is_v22(request) and isinstance(run, dict):
             offset = _decode_token(f"run:{run_id}", request.query.get("page_token"))
             if _slice_arrays(run, _RUN_ARRAYS, offset):
                 run["next_page_token"] = _encode_token(f"run:{run_id}", offset + _ARRAY_PAGE)
@@ -531,7 +542,7 @@ class DatabricksEmulator(EmulatorServer):
         order = (request.query.get("order_by") or "id asc").strip().lower()
         if order not in ("id asc", "id desc"):
             raise _invalid(f"Invalid order_by: {order}. Only 'id asc' and 'id desc' are supported")
-        statuses.sort(key=lambda s: s["pipeline_id"], reverse=order == "id desc")
+        statuses.sort(key=_pipeline_sort_key, reverse=order == "id desc")
         body: dict[str, Any] = {}
         if statuses[offset : offset + limit]:
             body["statuses"] = statuses[offset : offset + limit]
@@ -559,7 +570,7 @@ class DatabricksEmulator(EmulatorServer):
             raise _invalid(f"max_results must be between 1 and 100, got {limit}")
         until = request.query.get("until_update_id")
         if until:
-            ids = [u["update_id"] for u in updates]
+            ids = [u.get("update_id") if isinstance(u, dict) else None for u in updates]
             updates = updates[ids.index(until) :] if until in ids else []
         offset = _decode_token(f"updates:{pipeline_id}", request.query.get("page_token"))
         body: dict[str, Any] = {}
@@ -575,7 +586,7 @@ class DatabricksEmulator(EmulatorServer):
         pipeline_id, update_id = request.match.group(1), request.match.group(2)
         self._pipeline_or_404(pipeline_id)
         for update in self.workspace.pipeline_updates(pipeline_id) or []:
-            if update["update_id"] == update_id:
+            if isinstance(update, dict) and update.get("update_id") == update_id:
                 return {"update": update}
         raise _error(404, "RESOURCE_DOES_NOT_EXIST", f"The specified update {update_id} was not found.")
 
@@ -780,6 +791,17 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     return client_id, client_secret
 
 
+def _pipeline_sort_key(status: Any) -> str:
+    """``id asc`` order; a recorded item without a usable ``pipeline_id`` sorts first."""
+    pipeline_id = status.get("pipeline_id") if isinstance(status, dict) else None
+    return str(pipeline_id) if pipeline_id is not None else ""
+
+
+def _pipeline_name(status: Any) -> str:
+    name = status.get("name") if isinstance(status, dict) else None
+    return name if isinstance(name, str) else ""
+
+
 def _filter_pipelines(statuses: list[dict[str, Any]], expression: str | None) -> list[dict[str, Any]]:
     """The two documented filters: ``name LIKE '%x%'`` and ``notebook='<path>'`` (no composites)."""
     if not expression:
@@ -787,7 +809,7 @@ def _filter_pipelines(statuses: list[dict[str, Any]], expression: str | None) ->
     like = re.fullmatch(r"\s*name\s+like\s+'((?:[^']|'')*)'\s*", expression, re.IGNORECASE)
     if like:
         pattern = re.escape(like.group(1).replace("''", "'")).replace("%", ".*").replace("_", ".")
-        return [s for s in statuses if re.fullmatch(pattern, s["name"], re.IGNORECASE | re.DOTALL)]
+        return [s for s in statuses if re.fullmatch(pattern, _pipeline_name(s), re.IGNORECASE | re.DOTALL)]
     if re.fullmatch(r"\s*notebook\s*=\s*'[^']*'\s*", expression, re.IGNORECASE):
         return []  # library paths are only in the detail view; real filtering is server-side
     raise _invalid(f"Invalid filter: {expression}")
