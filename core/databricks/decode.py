@@ -343,9 +343,17 @@ def _trigger_text(reader: _Reader, kind: str, config: Mapping[str, Any]) -> str:
         more = f" +{len(names) - _MAX_LISTED} more" if len(names) > _MAX_LISTED else ""
         return f"on table update of {shown}{more}" if names else "on table update"
     if kind == "job_completion":
-        jobs = reader.array(config, "jobs", f"{path}.jobs")
-        listed = ", ".join(str(job) for job in jobs[:_MAX_LISTED])
-        return f"on completion of job {listed}" if listed else "on job completion"
+        # jobs[] holds {workspace_id, job_id} objects (JobCompletionTriggerConfigurationMonitoredJob)
+        ids = [
+            str(job["job_id"]) if isinstance(job, Mapping) and job.get("job_id") is not None else None
+            for job in reader.array(config, "jobs", f"{path}.jobs")
+        ]
+        known = [job_id for job_id in ids if job_id]
+        if len(known) != len(ids):
+            reader.warn(f"{path}.jobs", "has an entry without job_id")
+        shown = ", ".join(known[:_MAX_LISTED])
+        more = f" +{len(known) - _MAX_LISTED} more" if len(known) > _MAX_LISTED else ""
+        return f"on completion of job {shown}{more}" if known else "on job completion"
     if kind == "model":
         name = reader.text(config, "securable_name", f"{path}.securable_name")
         return f"on model update of {name}" if name else "on model update"

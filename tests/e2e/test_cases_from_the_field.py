@@ -30,11 +30,6 @@ CASES = ROOT / "tests" / "data" / "cases"
 TOKEN = "dapi-test-token"  # what the case templates send
 WAREHOUSE = "abc123def456"
 
-JOB_COMPLETION_BUG = (
-    "job_completion trigger: jobs[] holds {workspace_id, job_id} objects, which core/databricks/decode.py "
-    "_trigger_text prints with str() (see KNOWN_BUGS in tests/e2e/test_corpus.py)"
-)
-
 
 class RecordingEmulator(DatabricksEmulator):
     """The emulator, remembering the body of every SQL statement sent to it."""
@@ -216,13 +211,7 @@ def more_triggers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[st
 @pytest.mark.parametrize(
     ("kind", "pause"),
     [
-        pytest.param(
-            kind,
-            pause,
-            marks=[pytest.mark.xfail(strict=True, reason=JOB_COMPLETION_BUG)]
-            if kind == "job_completion"
-            else [],
-        )
+        (kind, pause)
         for kind in TRIGGER_TEXT
         for pause in ("unpaused", "paused", "default")
     ],

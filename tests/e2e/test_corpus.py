@@ -9,9 +9,7 @@ counters). Run-dependent values are normalised: the emulator's URL becomes ``{da
 
 ``UPDATE_GOLDEN=1 python3 -m pytest tests/e2e/test_corpus.py`` rewrites the golden files. Only do that for
 a change whose new output you have read and checked against the README's mapping table; a golden file is
-only worth what that check was worth. Values the engine gets wrong today are kept at their *correct* value
-in the golden file and listed in ``KNOWN_BUGS``: they are left out of the main comparison and checked by a
-strict xfail, so fixing the engine flips that test (then delete the entry).
+only worth what that check was worth: never rewrite one to make a test pass.
 """
 
 from __future__ import annotations
@@ -39,17 +37,6 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 HOST = "{databricks}"
 
 #: (file, path in the golden document) -> why the engine's value is wrong. The golden holds the right value.
-KNOWN_BUGS: dict[tuple[str, tuple[str, ...]], str] = {
-    ("triggers-and-notifications", ("pipelines", "3104", "scheduleInterval")): (
-        "job_completion trigger: settings.trigger.job_completion.jobs is a list of objects "
-        "{workspace_id, job_id} (databricks-sdk JobCompletionTriggerConfigurationMonitoredJob); "
-        "core/databricks/decode.py _trigger_text prints each object with str(), giving "
-        "\"on completion of job {'workspace_id': ..., 'job_id': '3101'}, ...\" instead of "
-        '"on completion of job 3101, 3103"'
-    ),
-}
-
-
 # -- running the engine over one file -------------------------------------------------------------------
 
 
@@ -111,21 +98,6 @@ def _golden_document(name: str, records: list[dict], report: RunReport, url: str
     return _normalise(document, url)
 
 
-def _path_get(document: Any, path: tuple[str, ...]) -> Any:
-    for key in path:
-        document = document[key]
-    return document
-
-
-def _mask(document: dict[str, Any], paths: list[tuple[str, ...]]) -> dict[str, Any]:
-    masked = copy.deepcopy(document)
-    for path in paths:
-        parent = _path_get(masked, path[:-1])
-        if path[-1] in parent:
-            parent[path[-1]] = "<known engine bug: see KNOWN_BUGS>"
-    return masked
-
-
 _OUTPUTS: dict[str, dict[str, Any]] = {}
 
 
@@ -151,12 +123,7 @@ def corpus_output(
 
 def _expected(name: str, actual: dict[str, Any]) -> dict[str, Any]:
     path = DATA / f"{name}.expected.json"
-    bugs = [bug_path for (file, bug_path) in KNOWN_BUGS if file == name]
     if UPDATE:
-        if bugs and path.exists():  # keep the hand-corrected values of known bugs
-            kept = json.loads(path.read_text())
-            for bug_path in bugs:
-                _path_get(actual, bug_path[:-1])[bug_path[-1]] = _path_get(kept, bug_path)
         path.write_text(json.dumps(actual, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     return json.loads(path.read_text())
 
@@ -168,8 +135,6 @@ def _expected(name: str, actual: dict[str, Any]) -> dict[str, Any]:
 def test_output_matches_golden_file(name: str, corpus_output: Any) -> None:
     actual = corpus_output(name)
     expected = _expected(name, copy.deepcopy(actual))
-    bugs = [bug_path for (file, bug_path) in KNOWN_BUGS if file == name]
-    actual, expected = _mask(actual, bugs), _mask(expected, bugs)
     for section in ("service", "tags", "pipelines", "statuses", "lineage", "report"):
         if section == "pipelines":
             assert sorted(actual[section]) == sorted(expected[section]), f"{name}: pipelines written"
@@ -181,21 +146,6 @@ def test_output_matches_golden_file(name: str, corpus_output: Any) -> None:
                 assert actual[section][pipeline] == statuses, f"{name}: statuses of {pipeline}"
         else:
             assert actual[section] == expected[section], f"{name}: {section}"
-
-
-@pytest.mark.parametrize(
-    ("name", "path"),
-    [
-        pytest.param(
-            name, path, marks=pytest.mark.xfail(strict=True, reason=reason), id=f"{name}:{'.'.join(path)}"
-        )
-        for (name, path), reason in KNOWN_BUGS.items()
-    ]
-    or [pytest.param(None, (), marks=pytest.mark.skip(reason="no known engine bug"), id="none")],
-)
-def test_known_engine_bug(name: str, path: tuple[str, ...], corpus_output: Any) -> None:
-    expected = json.loads((DATA / f"{name}.expected.json").read_text())
-    assert _path_get(corpus_output(name), path) == _path_get(expected, path)
 
 
 def test_every_corpus_file_has_a_golden_file_and_follows_the_format() -> None:

@@ -381,7 +381,7 @@ TRIGGERS = [
         "Active",
     ),
     (
-        {"trigger": {"job_completion": {"jobs": [123], "if_status": ["SUCCESS"]}}},
+        {"trigger": {"job_completion": {"jobs": [{"workspace_id": "1", "job_id": "123"}], "if_status": "SUCCESS"}}},
         "on completion of job 123",
         "Active",
     ),
