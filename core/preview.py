@@ -53,7 +53,7 @@ def iter_preview(
         reason = decision.reason
         if summary.problem is not None and decision.kept:
             reason = f"cannot be read: {summary.problem.one_line()}"
-        mode = start_mode(job.schedule, job.trigger)
+        mode = start_mode(job.schedule, job.trigger, job.triggers)
         yield PreviewRow(
             id=job.id,
             name=job.name,

@@ -238,6 +238,7 @@ def decode_job(raw: object) -> tuple[JobRecord, bool]:
         max_concurrent_runs=reader.integer(settings, "max_concurrent_runs", "settings.max_concurrent_runs"),
         created_time_ms=reader.integer(data, "created_time", "created_time"),
         trigger=None if schedule is not None else _trigger(reader, settings),
+        triggers=_triggers(reader, settings),
         warnings=tuple(reader.warnings),
     )
     return record, reader.flag(data, "has_more")
@@ -323,6 +324,51 @@ def _trigger(reader: _Reader, settings: Mapping[str, Any]) -> TriggerRecord | No
     if newer:
         return TriggerRecord("trigger", f"on trigger ({newer[0]})", paused)
     return None
+
+
+def _triggers(reader: _Reader, settings: Mapping[str, Any]) -> tuple[TriggerRecord, ...]:
+    """``settings.triggers``: each entry has one trigger kind (or a cron ``schedule``) and its own pause."""
+    found: list[TriggerRecord] = []
+    for index, entry in enumerate(reader.array(settings, "triggers", "settings.triggers")):
+        path = f"settings.triggers[{index}]"
+        if not isinstance(entry, Mapping):
+            reader.warn(path, f"is {_type_name(entry)}, expected an object")
+            continue
+        paused = reader.paused(entry, path)
+        schedule = reader.obj(entry, "schedule", f"{path}.schedule")
+        cron = (
+            reader.text(schedule, "quartz_cron_expression", f"{path}.schedule.quartz_cron_expression")
+            if schedule
+            else None
+        )
+        if schedule is not None and cron and cron.strip():
+            timezone = reader.text(schedule, "timezone_id", f"{path}.schedule.timezone_id") or "UTC"
+            found.append(
+                TriggerRecord(
+                    "schedule", cron.strip(), paused, ScheduleRecord(cron.strip(), timezone, paused)
+                )
+            )
+            continue
+        if entry.get("continuous") is not None:
+            found.append(TriggerRecord("continuous", "continuous", paused))
+            continue
+        kind = next(
+            (kind for kind in TRIGGER_KINDS if kind != "sql_condition" and entry.get(kind) is not None), None
+        )
+        if kind is None:
+            kind = "sql_condition" if entry.get("sql_condition") is not None else None
+        if kind is None:
+            newer = sorted(key for key in entry if key != "pause_status" and entry[key] is not None)
+            if newer:
+                found.append(TriggerRecord("trigger", f"on trigger ({newer[0]})", paused))
+            continue
+        config = entry.get(kind)
+        found.append(
+            TriggerRecord(
+                kind, _trigger_text(reader, kind, config if isinstance(config, Mapping) else {}), paused
+            )
+        )
+    return tuple(found)
 
 
 def _trigger_text(reader: _Reader, kind: str, config: Mapping[str, Any]) -> str:

@@ -53,6 +53,7 @@ class TriggerRecord:
     kind: str
     text: str
     paused: bool = False
+    schedule: ScheduleRecord | None = None  # a cron entry of ``settings.triggers`` (multiple triggers)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class JobRecord:
     max_concurrent_runs: int | None = None
     created_time_ms: int | None = None
     trigger: TriggerRecord | None = None
+    #: ``settings.triggers`` (the "multiple triggers" preview): a run starts when any active one fires
+    triggers: tuple[TriggerRecord, ...] = ()
     #: fields that had an unexpected shape and were left out, one sentence each (``settings.tags: ...``)
     warnings: tuple[str, ...] = ()
 

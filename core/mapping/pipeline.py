@@ -112,7 +112,7 @@ def pipeline_request(
     }
     if job.description:
         request["description"] = job.description
-    mode = start_mode(job.schedule, job.trigger)
+    mode = start_mode(job.schedule, job.trigger, job.triggers)
     if mode is not None:
         request["scheduleInterval"], paused = mode
         request["state"] = "Inactive" if paused else "Active"

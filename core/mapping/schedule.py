@@ -84,18 +84,29 @@ def trigger_interval(trigger: TriggerRecord) -> str:
     """``scheduleInterval`` text for a job started by a trigger or running continuously.
 
     ``every 4 hours``, ``on file arrival in s3://landing/``, ``on table update of main.raw.orders``,
-    ``continuous``; `` (paused)`` is appended when the trigger or continuous setting is paused.
+    ``continuous``; `` (paused)`` is appended when the trigger or continuous setting is paused. A cron
+    entry of ``settings.triggers`` reads like a Quartz schedule (``0 3 * * * (UTC)``).
     """
+    if trigger.schedule is not None:
+        return schedule_interval(trigger.schedule) or trigger.text
     return f"{trigger.text} (paused)" if trigger.paused else trigger.text
 
 
-def start_mode(schedule: ScheduleRecord | None, trigger: TriggerRecord | None) -> tuple[str, bool] | None:
+def start_mode(
+    schedule: ScheduleRecord | None,
+    trigger: TriggerRecord | None,
+    triggers: tuple[TriggerRecord, ...] = (),
+) -> tuple[str, bool] | None:
     """``(scheduleInterval text, paused)`` for how a job starts, or None for a job started only by hand.
 
-    A Quartz schedule wins (Databricks does not allow a schedule together with a trigger or continuous).
+    A Quartz schedule wins (Databricks does not allow a schedule together with a trigger or continuous),
+    then the trigger or continuous setting, then the ``triggers`` list: its entries joined with ``; ``,
+    paused only when every one is paused.
     """
     if schedule is not None:
         return schedule_interval(schedule) or schedule.quartz_cron, schedule.paused
     if trigger is not None:
         return trigger_interval(trigger), trigger.paused
+    if triggers:
+        return "; ".join(trigger_interval(each) for each in triggers), all(each.paused for each in triggers)
     return None

@@ -48,6 +48,37 @@ def test_every_trigger_kind_the_sdk_knows_is_mapped() -> None:
     assert not missing, f"TriggerSettings fields without a start-mode text in decode.py: {missing}"
 
 
+def test_every_kind_of_the_triggers_list_the_sdk_knows_is_mapped() -> None:
+    kinds = {f.name for f in dataclasses.fields(sdk_jobs.TriggerConfiguration)} - {"pause_status"}
+    missing = sorted(kinds - set(TRIGGER_KINDS) - {"schedule", "continuous"})
+    assert not missing, f"TriggerConfiguration fields without a start-mode text in decode.py: {missing}"
+
+
+def test_the_multiple_triggers_list_maps_each_trigger_and_pauses_only_when_all_are() -> None:
+    settings = {
+        "name": "multi",
+        "triggers": [
+            {
+                "schedule": {"quartz_cron_expression": "0 0 3 * * ?", "timezone_id": "Europe/Berlin"},
+                "pause_status": "UNPAUSED",
+            },
+            {"file_arrival": {"url": "s3://landing/"}, "pause_status": "PAUSED"},
+            {"periodic": {"interval": 2, "unit": "HOURS"}, "sql_condition": {"sql_query_id": "q"}},
+            "not-an-object",
+        ],
+    }
+    job, _ = decode_job({"job_id": 9, "settings": settings})
+    request = pipeline_request(job, "svc", **_urls())
+    assert request["scheduleInterval"] == (
+        "0 3 * * * (Europe/Berlin); on file arrival in s3://landing/ (paused); every 2 hours"
+    )
+    assert request["state"] == "Active"
+    assert job.warnings == ("job 9: settings.triggers[3] is text, expected an object; ignored",)
+    paused = {"name": "p", "triggers": [{"continuous": {}, "pause_status": "PAUSED"}]}
+    request = pipeline_request(decode_job({"job_id": 9, "settings": paused})[0], "svc", **_urls())
+    assert (request["scheduleInterval"], request["state"]) == ("continuous (paused)", "Inactive")
+
+
 def test_every_periodic_unit_the_sdk_knows_has_a_text() -> None:
     for unit in sdk_jobs.PeriodicTriggerConfigurationTimeUnit:
         job, _ = decode_job(
@@ -381,7 +412,11 @@ TRIGGERS = [
         "Active",
     ),
     (
-        {"trigger": {"job_completion": {"jobs": [{"workspace_id": "1", "job_id": "123"}], "if_status": "SUCCESS"}}},
+        {
+            "trigger": {
+                "job_completion": {"jobs": [{"workspace_id": "1", "job_id": "123"}], "if_status": "SUCCESS"}
+            }
+        },
         "on completion of job 123",
         "Active",
     ),
