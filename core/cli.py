@@ -230,7 +230,7 @@ def _preview(args: argparse.Namespace) -> int:
         else:
             tasks = f"{row.tasks}+" if row.tasks_truncated else str(row.tasks)
             mark = "KEEP" if row.kept else "skip"
-            print(f"{mark}  {row.id:<20} {row.name[:48]:<48} {tasks:>4} tasks  {row.reason}")
+            print(f"{mark}  {row.id:<36} {row.name[:48]:<48} {tasks:>4} tasks  {row.reason}")
     if not args.json:
         print(f"{kept} of {total} will be ingested")
     return EXIT_OK
