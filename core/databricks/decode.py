@@ -46,6 +46,7 @@ __all__ = [
     "TASK_KINDS",
     "TRIGGER_KINDS",
     "DecodeError",
+    "as_int",
     "decode_dlt_pipeline",
     "decode_dlt_update",
     "decode_job",
@@ -159,7 +160,7 @@ class _Reader:
 
     def integer(self, parent: Mapping[str, Any], key: str, path: str) -> int | None:
         value = parent.get(key)
-        number = _as_int(value)
+        number = as_int(value)
         if number is None:
             self._wrong(parent, key, path, "a whole number")
         return number
@@ -174,7 +175,7 @@ class _Reader:
         return bool(status) and status.strip().upper() == "PAUSED"
 
 
-def _as_int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
     """An int64 as the API sends it: a number, or a numeric string (the SDK accepts both)."""
     if isinstance(value, bool):
         return None
@@ -216,7 +217,7 @@ def decode_job(raw: object) -> tuple[JobRecord, bool]:
     Raises:
         DecodeError: when the job has no usable ``job_id`` or a task has no ``task_key``.
     """
-    job_id_value = _as_int(raw.get("job_id")) if isinstance(raw, Mapping) else None
+    job_id_value = as_int(raw.get("job_id")) if isinstance(raw, Mapping) else None
     item = str(job_id_value) if job_id_value is not None else item_id(raw, "job_id")
     data = _require_mapping(raw, "job", item)
     reader = _Reader("job", item)
@@ -556,7 +557,7 @@ def decode_dlt_update(raw: object) -> RunRecord:
     item = item_id(raw, "update_id")
     data = _require_mapping(raw, "DLT update", item)
     reader = _Reader("DLT update", item)
-    created = _as_int(data.get("creation_time"))
+    created = as_int(data.get("creation_time"))
     if created is None and isinstance(data.get("creation_time"), str):
         try:
             created = int(

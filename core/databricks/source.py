@@ -12,7 +12,7 @@ fail for that job alone (and run in parallel with other work).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -161,20 +161,19 @@ class DatabricksSource:
             "limit": RUNS_PAGE_SIZE,
             "start_time_from": since_ms,
         }
-        for page in self._pages("/api/2.2/jobs/runs/list", query, "runs", what):
-            for raw in page:
-                run_id = item_id(raw, "run_id")
-                if isinstance(raw, dict) and raw.get("has_more") is True and run_id:
-                    raw = self._object("/api/2.2/jobs/runs/get", {"run_id": run_id}, f"reading run {run_id}")
-                try:
-                    record = decode_run(raw)
-                except DecodeError as err:
-                    if problems is not None:
-                        problems.append(f"job {job_id}: {err.one_line()}")
-                    continue
-                if record.start_ms < since_ms:  # a server ignoring start_time_from must not flood us
-                    return
-                yield record
+        raw_runs = (
+            self._complete_run(raw)
+            for page in self._pages("/api/2.2/jobs/runs/list", query, "runs", what)
+            for raw in page
+        )
+        yield from _newest_first(raw_runs, decode_run, since_ms, problems, f"job {job_id}")
+
+    def _complete_run(self, raw: Any) -> Any:
+        """A listed run with more than 100 tasks, completed with ``runs/get`` (pages merged)."""
+        run_id = item_id(raw, "run_id")
+        if isinstance(raw, dict) and raw.get("has_more") is True and run_id:
+            return self._object("/api/2.2/jobs/runs/get", {"run_id": run_id}, f"reading run {run_id}")
+        return raw
 
     # -- Lakeflow / DLT pipelines ---------------------------------------------------------------------
 
@@ -184,9 +183,10 @@ class DatabricksSource:
         for page in self._pages("/api/2.0/pipelines", query, "statuses", "listing DLT pipelines"):
             for raw in page:
                 try:
-                    yield JobSummary(decode_dlt_pipeline(raw), complete=True)
+                    summary = JobSummary(decode_dlt_pipeline(raw), complete=True)
                 except DecodeError as err:
-                    yield _undecodable(raw, err, "dlt")
+                    summary = _undecodable(raw, err, "dlt")
+                yield summary
 
     def iter_dlt_updates(
         self, pipeline_id: str, since_ms: int, problems: list[str] | None = None
@@ -194,17 +194,15 @@ class DatabricksSource:
         """Updates of one DLT pipeline created at or after ``since_ms``, newest first."""
         what = f"listing updates of DLT pipeline {pipeline_id}"
         path = f"/api/2.0/pipelines/{pipeline_id}/updates"
-        for page in self._pages(path, {"max_results": UPDATES_PAGE_SIZE}, "updates", what):
-            for raw in page:
-                try:
-                    update = decode_dlt_update(raw)
-                except DecodeError as err:
-                    if problems is not None:
-                        problems.append(f"DLT pipeline {pipeline_id}: {err.one_line()}")
-                    continue
-                if update.start_ms < since_ms:
-                    return
-                yield replace(update, url=self._dlt_update_url(pipeline_id, update.run_id))
+        raw_updates = (
+            raw
+            for page in self._pages(path, {"max_results": UPDATES_PAGE_SIZE}, "updates", what)
+            for raw in page
+        )
+        for update in _newest_first(
+            raw_updates, decode_dlt_update, since_ms, problems, f"DLT pipeline {pipeline_id}"
+        ):
+            yield replace(update, url=self._dlt_update_url(pipeline_id, update.run_id))
 
     # -- links ----------------------------------------------------------------------------------------
 
@@ -228,3 +226,28 @@ class DatabricksSource:
     def _dlt_update_url(self, pipeline_id: str, update_id: str | None) -> str:
         base = f"{self.host}/pipelines/{pipeline_id}"
         return f"{base}/updates/{update_id}{self._query()}" if update_id else base + self._query()
+
+
+def _newest_first(
+    raws: Iterator[Any],
+    decode: Callable[[Any], RunRecord],
+    since_ms: int,
+    problems: list[str] | None,
+    owner: str,
+) -> Iterator[RunRecord]:
+    """Decoded runs (or updates) listed newest first, down to ``since_ms``.
+
+    An item that cannot be decoded is skipped and described in ``problems`` (``owner: run 7: start_time
+    is missing; it was skipped``). The first item older than ``since_ms`` ends the listing, so a server
+    that ignores ``start_time_from`` cannot flood the run.
+    """
+    for raw in raws:
+        try:
+            record = decode(raw)
+        except DecodeError as err:
+            if problems is not None:
+                problems.append(f"{owner}: {err.one_line()}")
+            continue
+        if record.start_ms < since_ms:
+            return
+        yield record

@@ -57,6 +57,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from core.databricks.decode import as_int
 from core.emulators.workspace import RunRef
 
 __all__ = ["RecordedWorkspace"]
@@ -66,22 +67,9 @@ UNKNOWN_START = 2**62
 _DEFAULT_USER = "ingest@example.com"
 
 
-def _as_int(value: object) -> int | None:
-    """An int64 as the API sends it (a number or a numeric string); None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
 def _epoch_ms(value: object) -> int | None:
     """Epoch ms from a number, a numeric string or ISO-8601 text (``2024-01-01T03:00:00.000Z``)."""
-    number = _as_int(value)
+    number = as_int(value)
     if number is not None:
         return number
     if isinstance(value, str):
@@ -139,11 +127,11 @@ class RecordedWorkspace:
         self._updates: dict[str, list[Any]] = _map_of_lists(data, "updates", name)
         self._lineage: list[Any] = _list_of(data, "lineage", name)
         now_ms = data.get("now_ms")
-        if now_ms is not None and _as_int(now_ms) is None:
+        if now_ms is not None and as_int(now_ms) is None:
             raise ValueError(f"{name}: now_ms must be epoch milliseconds, got {now_ms!r}")
         self.loaded_ms = int(time.time() * 1000)
         #: the file's fixed clock (``now_ms``), else the time the file was loaded
-        self.now_ms: int = _as_int(now_ms) if now_ms is not None else self.loaded_ms  # type: ignore[assignment]
+        self.now_ms: int = as_int(now_ms) if now_ms is not None else self.loaded_ms  # type: ignore[assignment]
         workspace_id = data.get("workspace_id")
         self.workspace_id: str | None = None if workspace_id in (None, "") else str(workspace_id)
         self._bound_host: str | None = None
@@ -153,7 +141,7 @@ class RecordedWorkspace:
         self._keys: list[int | str] = []  # one routing key per recorded job, in file order
         self._index: dict[int | str, int] = {}
         for position, job in enumerate(self._jobs):
-            job_id = _as_int(_get(job, "job_id"))
+            job_id = as_int(_get(job, "job_id"))
             key: int | str = (
                 job_id if job_id is not None and job_id not in self._index else f"recorded#{position}"
             )
@@ -212,7 +200,7 @@ class RecordedWorkspace:
 
     def _job(self, job_id: object) -> tuple[int | str, Any] | None:
         recorded = isinstance(job_id, str) and job_id.startswith("recorded#")
-        key: int | str | None = job_id if recorded else _as_int(job_id)  # type: ignore[assignment]
+        key: int | str | None = job_id if recorded else as_int(job_id)  # type: ignore[assignment]
         if key is None or key not in self._index:
             return None
         with self._lock:
@@ -275,12 +263,12 @@ class RecordedWorkspace:
             if found is None:
                 continue
             for ordinal, run in enumerate(self._runs.get(str(found[0]), [])):
-                start = _as_int(_get(run, "start_time"))
+                start = as_int(_get(run, "start_time"))
                 refs.append(
                     RunRef(
                         job_id=found[0],  # type: ignore[arg-type]
                         ordinal=ordinal,
-                        run_id=_as_int(_get(run, "run_id")) or -1,
+                        run_id=as_int(_get(run, "run_id")) or -1,
                         start_time=start if start is not None and start > 0 else UNKNOWN_START,
                         life_cycle_state=_life_cycle_state(run),  # type: ignore[arg-type]
                     )
@@ -290,12 +278,12 @@ class RecordedWorkspace:
 
     def run_by_id(self, run_id: object) -> Any:
         """A copy of the first recorded run of a live job with this ``run_id``, or None."""
-        wanted = _as_int(run_id)
+        wanted = as_int(run_id)
         if wanted is None:
             return None
         for key in self.job_ids():
             for run in self._runs.get(str(key), []):
-                if _as_int(_get(run, "run_id")) == wanted:
+                if as_int(_get(run, "run_id")) == wanted:
                     return copy.deepcopy(run)
         return None
 
