@@ -28,6 +28,7 @@ Shapes follow the Jobs API 2.2 and Pipelines API references (``jobs/list``, ``jo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,7 @@ PAGED_ARRAYS = (
     "iterations",
 )
 
+_DECIMAL = re.compile(r"-?[0-9]+")
 _UNITS = {"MINUTES": "minute", "HOURS": "hour", "DAYS": "day", "WEEKS": "week"}
 _MAX_LISTED = 3  # table names shown in a table-update trigger's text before "+N more"
 
@@ -183,7 +185,7 @@ def as_int(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):  # ASCII digits only: int("²") raises
         return int(value.strip())
     return None
 
@@ -467,8 +469,9 @@ def _repair_ranks(reader: _Reader, data: Mapping[str, Any]) -> dict[str, int]:
     ranks: dict[str, int] = {}
     for position, item in enumerate(reader.array(data, "repair_history", "repair_history")):
         if not isinstance(item, Mapping):
+            reader.warn(f"repair_history[{position}]", f"is {_type_name(item)}, expected an object")
             continue
-        for task_run_id in item.get("task_run_ids") or []:
+        for task_run_id in reader.array(item, "task_run_ids", f"repair_history[{position}].task_run_ids"):
             if isinstance(task_run_id, (int, str)) and not isinstance(task_run_id, bool):
                 ranks[str(task_run_id)] = position
     return ranks

@@ -190,25 +190,32 @@ class _Verdict:
 
 
 def _verdict(life: str | None, result: str | None, code: str | None, *, ended: bool) -> _Verdict:
+    """The status for one run or task from its life cycle, result and termination code as sent.
+
+    ``ended`` is whether it has an end time. An unfinished life cycle with an end time contradicts
+    itself: the end time is the stronger evidence, so it is judged as finished and flagged.
+    """
     life_n, result_n, code_n = normalise_state(life), normalise_state(result), normalise_state(code)
-    life_known = life_n in LIFE_CYCLE_STATES
-    if life_known and LIFE_CYCLE_STATES[life_n or ""] is not None:
-        return _Verdict(LIFE_CYCLE_STATES[life_n or ""], True)
+    decided = LIFE_CYCLE_STATES.get(life_n or "")
+    contradiction = ended and decided == PENDING
+    life_known = life_n in LIFE_CYCLE_STATES and not contradiction
+    if life_known and decided is not None:
+        return _Verdict(decided, True)
+    note = None
+    if life is not None and not life_known:
+        note = f"life_cycle_state {_shown(life)}" + (" although it has an end time" if contradiction else "")
     if result_n in RESULT_STATES:
-        return _Verdict(RESULT_STATES[result_n], life_known or life_n is None, _note(life, life_known))
+        return _Verdict(RESULT_STATES[result_n], life_known or life_n is None, note)
     if result_n is None and code_n in TERMINATION_CODES:
-        return _Verdict(TERMINATION_CODES[code_n], life_known or life_n is None, _note(life, life_known))
-    finished = life_n == "TERMINATED" or ended
-    if finished:
-        what = f"life_cycle_state {_shown(life)}, result_state {_shown(result)}"
+        return _Verdict(TERMINATION_CODES[code_n], life_known or life_n is None, note)
+    what = f"life_cycle_state {_shown(life)}, result_state {_shown(result)}"
+    if life_n == "TERMINATED" or ended:
+        if contradiction:
+            what += ", and an end time"
         if code is not None:
             what += f", termination code {_shown(code)}"
         return _Verdict(None, False, what)
-    return _Verdict(PENDING, False, f"life_cycle_state {_shown(life)}, result_state {_shown(result)}")
-
-
-def _note(life: str | None, life_known: bool) -> str | None:
-    return None if life_known or life is None else f"life_cycle_state {_shown(life)}"
+    return _Verdict(PENDING, False, what)
 
 
 @dataclass
@@ -314,7 +321,7 @@ def run_to_status(
             status = _from_tasks(all_bodies)
             source = "from its tasks" if all_bodies else "as it has no task to go by"
             unknown.append(
-                f"run {run.run_id}: {verdict.note}; the run has terminated, so it is recorded "
+                f"run {run.run_id}: {verdict.note}; the run has ended, so it is recorded "
                 f"as {status} ({source})"
             )
         else:

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from databricks.sdk.service import jobs, pipelines
-from hypothesis import assume, event, example, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from core.databricks.decode import DecodeError, decode_dlt_pipeline, decode_dlt_update, decode_job, decode_run
@@ -26,9 +26,7 @@ from core.databricks.records import JobRecord, RunRecord
 from core.errors import MappingError
 from core.mapping.pipeline import pipeline_request, source_hash
 from core.mapping.status import run_to_status
-from tests.properties import known_bugs
 from tests.properties.harness import BASE, counted, examples
-from tests.properties.known_bugs import hits_known_bug
 from tests.properties.strategies import (
     JSON,
     TASK_KEYS,
@@ -42,9 +40,6 @@ from tests.properties.strategies import (
 )
 
 STATUSES = {"Successful", "Failed", "Pending", "Skipped"}
-
-#: the unfinished life cycle states of the README ("Unfinished runs (...) are Pending")
-UNFINISHED = {"QUEUED", "PENDING", "RUNNING", "TERMINATING", "BLOCKED", "WAITINGFORRETRY", "WAITING"}
 
 
 def squash(value: object) -> str | None:
@@ -135,7 +130,6 @@ ANY_UPDATE = st.one_of(
 
 
 def _job_decodes_and_maps(raw: object) -> None:
-    assume(not hits_known_bug(raw))  # pinned in test_known_bugs.py
     decoded = _decode(decode_job, raw)
     if decoded is None:
         return
@@ -162,7 +156,6 @@ def test_mutated_jobs_decode_or_raise_decode_error_and_map_or_raise_mapping_erro
 @given(ANY_PIPELINE)
 @counted
 def test_any_dlt_pipeline_decodes_or_raises_decode_error_and_maps(raw: object) -> None:
-    assume(not hits_known_bug(raw))  # pinned in test_known_bugs.py
     record = _decode(decode_dlt_pipeline, raw)
     if record is None:
         return
@@ -174,7 +167,6 @@ def test_any_dlt_pipeline_decodes_or_raises_decode_error_and_maps(raw: object) -
 
 
 def _run_decodes_and_maps(raw: object, detail: bool, more_names: list[str]) -> None:
-    assume(not hits_known_bug(raw))  # pinned in test_known_bugs.py
     record = _decode(decode_run, raw)
     if record is None:
         return
@@ -205,19 +197,10 @@ def test_mutated_runs_decode_or_raise_decode_error_and_map_to_one_of_four_status
     _run_decodes_and_maps(raw, detail, more)
 
 
-def _never_pending_case(raw: object) -> tuple[dict, bool]:
-    """The status body of a run that has finished by the README's rule, and whether the known
-    contradiction applies (an unfinished life cycle *and* an end time: BUG 3 in test_known_bugs.py)."""
+def _never_pending_case(raw: object) -> dict:
+    """The status body of a run that has finished by the README's rule."""
     record = decode_run(raw)
-    body = run_to_status(record, {task.key for task in record.tasks}, detail=True).body
-    state = raw.get("state") if isinstance(raw, dict) and isinstance(raw.get("state"), dict) else {}
-    status = raw.get("status") if isinstance(raw, dict) and isinstance(raw.get("status"), dict) else {}
-    life = (
-        state.get("life_cycle_state")
-        if isinstance(state.get("life_cycle_state"), str)
-        else status.get("state")
-    )
-    return body, squash(life) in UNFINISHED
+    return run_to_status(record, {task.key for task in record.tasks}, detail=True).body
 
 
 @settings(BASE, max_examples=examples(150))
@@ -227,17 +210,14 @@ def _never_pending_case(raw: object) -> tuple[dict, bool]:
 @example({"run_id": 1, "start_time": 1000, "status": {"state": "Terminated"}, "tasks": []})
 @counted
 def test_a_terminated_or_ended_run_is_never_pending(raw: object) -> None:
-    assume(not hits_known_bug(raw))  # pinned in test_known_bugs.py
     terminated, ended = _terminated(raw)
     if not (terminated or ended):
         return
     try:
-        body, unfinished_life = _never_pending_case(raw)
+        body = _never_pending_case(raw)
     except MappingError:
         return
     event(f"terminated: {terminated}, ended: {ended}")
-    if ended and not terminated and unfinished_life and known_bugs.excluded():
-        return  # the README contradicts itself here: pinned by test_known_bugs.py (BUG 3)
     assert body["executionStatus"] != "Pending", (raw, body)
 
 
@@ -245,7 +225,6 @@ def test_a_terminated_or_ended_run_is_never_pending(raw: object) -> None:
 @given(ANY_UPDATE)
 @counted
 def test_any_dlt_update_decodes_or_raises_decode_error_and_maps_to_one_of_four_statuses(raw: object) -> None:
-    assume(not hits_known_bug(raw))  # pinned in test_known_bugs.py
     record = _decode(decode_dlt_update, raw)
     if record is None:
         return
