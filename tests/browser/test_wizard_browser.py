@@ -30,6 +30,7 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 DEMO_TOKEN = inspect.signature(DatabricksEmulator).parameters["token"].default
 SECRETS = (DEMO_TOKEN, DEFAULT_JWT)
 DUMMY_ENV = {"DATABRICKS_TOKEN": "dummy-token", "OPENMETADATA_JWT_TOKEN": "dummy-jwt"}
+EXPECT_TIMEOUT_MS = 60_000  # a guard against a hang: checks pass as soon as the page shows what they wait for
 
 
 def _expected(include: str) -> tuple[int, int]:
@@ -74,6 +75,9 @@ def _download(page: Any, button: str, target: Path) -> str:
 
 def test_demo_flow_in_a_real_browser(server: Any, page: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
+
+    # Every check waits for what it expects; 5 s (Playwright's default) is not enough on a busy machine.
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
     # First render: what the first page shows, waited for generously. How long it took (from the server
     # answering its health check) is recorded and printed, never asserted: a busy machine is slower, and
