@@ -98,20 +98,24 @@ def test_demo_flow_in_a_real_browser(server: Any, page: Any, tmp_path: Path) -> 
     )
     _step(page, 0, "start")
 
+    # Checks take the first match: while Streamlit reruns (after a click, or a fragment's timer), the
+    # previous render's elements stay on the page until the new ones replace them, so a text can briefly be
+    # there twice, and a strict locator fails at once instead of waiting. The checks retry until it shows.
+
     # 1. Databricks, with demo data.
     page.get_by_text("Try with demo data").click()
     _idle(page)
     expect(page.locator(".st-key-dbx_host input")).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+$"))
     expect(page.locator(".st-key-dbx_token input")).to_have_value("")
-    expect(page.get_by_text("Saved on the server only")).to_be_visible()
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()
     _step(page, 1, "databricks")
 
     # 2. Test connection.
     _go(page, "2. Test connection")
     page.get_by_role("button", name="Test connections").click()
-    expect(page.get_by_text("Databricks: 4 of 4 checks passed")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed")).to_be_visible()
-    expect(page.get_by_text("found: the YAML is written in the")).to_be_visible()
+    expect(page.get_by_text("Databricks: 4 of 4 checks passed").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed").first).to_be_visible()
+    expect(page.get_by_text("found: the YAML is written in the").first).to_be_visible()
     _step(page, 2, "test-connection")
 
     # 3. Filters with a live preview.
@@ -121,29 +125,29 @@ def test_demo_flow_in_a_real_browser(server: Any, page: Any, tmp_path: Path) -> 
     page.locator(".st-key-filter_value_1 input").fill("etl")
     page.locator(".st-key-filter_value_1 input").press("Enter")
     kept, total = _expected("etl")
-    expect(page.get_by_role("heading", name=f"{kept} of {total} will be ingested")).to_be_visible(
+    expect(page.get_by_role("heading", name=f"{kept} of {total} will be ingested").first).to_be_visible(
         timeout=60_000
     )
-    expect(page.get_by_text("Written to the YAML as")).to_be_visible()
-    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(page.get_by_text("Written to the YAML as").first).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     _idle(page)
     _step(page, 3, "filters")
 
     # 4. Options, 5. Sink (tested), 6. Schedule with a custom cron.
     _go(page, "4. Options")
-    expect(page.get_by_text("Include lineage (includeLineage)")).to_be_visible()
+    expect(page.get_by_text("Include lineage (includeLineage)").first).to_be_visible()
     _step(page, 4, "options")
     _go(page, "5. Sink")
     page.get_by_role("button", name="Test OpenMetadata").click()
-    expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed").first).to_be_visible(timeout=60_000)
     _step(page, 5, "sink")
     _go(page, "6. Schedule & DAG")
     page.get_by_text("Custom cron", exact=True).click()
     _idle(page)
     page.locator(".st-key-sched_cron input").fill("30 4 * * 1-5")
     page.locator(".st-key-sched_cron input").press("Enter")
-    expect(page.get_by_text("At 04:30 AM, Monday through Friday")).to_be_visible(timeout=30_000)
-    expect(page.get_by_text("Next runs:")).to_be_visible()
+    expect(page.get_by_text("At 04:30 AM, Monday through Friday").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Next runs:").first).to_be_visible()
     _step(page, 6, "schedule")
 
     # 7. Review: download the YAML and the DAG and check what they hold.
@@ -166,10 +170,10 @@ def test_demo_flow_in_a_real_browser(server: Any, page: Any, tmp_path: Path) -> 
     page.get_by_role("button", name="Reset the demo catalogue").click()
     _idle(page)
     page.get_by_role("button", name="Run now").click()
-    expect(page.get_by_text("Run finished.")).to_be_visible(timeout=120_000)
-    expect(page.get_by_role("heading", name="Results")).to_be_visible()
+    expect(page.get_by_text("Run finished.").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("heading", name="Results").first).to_be_visible()
     created = page.get_by_test_id("stMetric").filter(has_text="Created").get_by_test_id("stMetricValue")
-    expect(created).to_have_text(str(kept))
+    expect(created.first).to_have_text(str(kept))
     expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
     _idle(page)
     _step(page, 8, "run-now")
