@@ -61,6 +61,10 @@ def _step(page: Any, number: int, name: str) -> None:
 
 
 def _go(page: Any, label: str) -> None:
+    """Go to a step once the current page's script run has finished (callers first wait for that run's
+    output, so it has started). On a busy machine, leaving step 6 mid-run was seen to leave its DAG id
+    empty (the review then said "DAG id: '' must be ..."): that race is the app's, not what this tests."""
+    _idle(page)
     page.get_by_test_id("stSidebarNav").get_by_text(label, exact=True).click()
     _idle(page)
 
