@@ -12,7 +12,9 @@ Features shared by both emulators:
 - fault injection (status codes with optional ``Retry-After``, connection resets, slow replies that
   exceed the client's read timeout, truncated or non-JSON bodies), each fault matching a method/path
   pattern and firing a fixed number of times or with a seeded probability;
-- per-route call counters for benchmarks and tests.
+- per-route call counters for benchmarks and tests;
+- holds (:meth:`EmulatorServer.hold`): matching requests wait at a gate until the test releases them, so a
+  test can stop a run at a known point instead of guessing with sleeps.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 __all__ = [
     "EmulatorServer",
     "Fault",
+    "Hold",
     "HttpError",
     "Request",
     "Response",
@@ -151,6 +154,86 @@ class Fault:
         return re.search(self.path, path) is not None
 
 
+class Hold:
+    """A gate for requests: matching requests wait until :meth:`release`, so a run is held at a known point.
+
+    The first ``after`` matching requests pass; every later one waits (before latency and faults apply)
+    until the hold is released. A test waits with :meth:`wait_until_held` until the run is parked there,
+    acts (stop, signal, inspect), then releases. Leaving the ``with`` block releases too, as does stopping
+    the server, so a failing test never leaves server threads blocked.
+
+    Example:
+        >>> with server.hold(r"/jobs/list$", after=1) as gate:  # page 1 passes, page 2 waits
+        ...     start_the_run()
+        ...     gate.wait_until_held()  # the run is now between page 1 and page 2
+        ...     stop_the_run()
+
+    Attributes:
+        path: regular expression searched in the request path (``""`` matches every path).
+        method: HTTP method, or ``None`` for all.
+        after: how many matching requests pass before the gate closes.
+        seen: matching requests so far (passed and held).
+        held: matching requests that waited, or are waiting, at the gate.
+    """
+
+    def __init__(self, path: str = "", method: str | None = None, after: int = 0) -> None:
+        self.path = path
+        self.method = method
+        self.after = after
+        self.seen = 0
+        self.held = 0
+        self._cond = threading.Condition()
+        self._released = threading.Event()
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this hold applies to a request (ignoring ``after``)."""
+        if self.method and self.method != method:
+            return False
+        return re.search(self.path, path) is not None
+
+    @property
+    def released(self) -> bool:
+        """True once :meth:`release` was called."""
+        return self._released.is_set()
+
+    def wait_until_held(self, count: int = 1, timeout_s: float = 60.0) -> None:
+        """Block until ``count`` requests have reached the gate.
+
+        ``timeout_s`` only guards against a hang (the run never got there); it is not a timing.
+
+        Raises:
+            TimeoutError: fewer than ``count`` requests arrived within ``timeout_s``.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.held >= count, timeout_s):
+                raise TimeoutError(
+                    f"{self.held} of {count} requests held at {self.method or '*'} {self.path!r} "
+                    f"after {timeout_s:.0f} s ({self.seen} matching requests seen)"
+                )
+
+    def release(self) -> None:
+        """Let every held request (and every later one) through."""
+        self._released.set()
+
+    def _arrive(self, method: str, path: str) -> None:
+        """Count a request and, when the gate is closed for it, wait until released (server threads)."""
+        if self._released.is_set() or not self.matches(method, path):
+            return
+        with self._cond:
+            self.seen += 1
+            if self.seen <= self.after:
+                return
+            self.held += 1
+            self._cond.notify_all()
+        self._released.wait()
+
+    def __enter__(self) -> Hold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 class _QuietThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -182,6 +265,7 @@ class EmulatorServer:
         self.routes: list[Route] = []
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
+        self.holds: list[Hold] = []
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._httpd: _QuietThreadingServer | None = None
@@ -199,6 +283,16 @@ class EmulatorServer:
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def hold(self, path: str = "", method: str | None = None, after: int = 0) -> Hold:
+        """Make requests matching ``method``/``path`` wait until released; see :class:`Hold`.
+
+        Use it as a context manager (releases on exit) or call :meth:`Hold.release`.
+        """
+        gate = Hold(path, method, after)
+        with self._lock:
+            self.holds.append(gate)
+        return gate
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""
@@ -242,7 +336,11 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving and close the socket (releasing every hold, so no handler stays blocked)."""
+        with self._lock:
+            holds, self.holds = self.holds, []
+        for gate in holds:
+            gate.release()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -255,6 +353,13 @@ class EmulatorServer:
         self.stop()
 
     # -- dispatch -----------------------------------------------------------------------------------
+
+    def _wait_at_holds(self, method: str, path: str) -> None:
+        with self._lock:
+            self.holds = [gate for gate in self.holds if not gate.released]
+            holds = list(self.holds)
+        for gate in holds:
+            gate._arrive(method, path)
 
     def _pick_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
@@ -339,6 +444,7 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 body=body,
             )
             request._raw_query = raw_query
+            server._wait_at_holds(request.method, request.path)
             if server.latency_ms:
                 time.sleep(server.latency_ms / 1000.0)
             fault = server._pick_fault(request.method, request.path)

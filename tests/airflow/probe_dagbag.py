@@ -50,11 +50,14 @@ def main() -> None:
 
     report = {"airflow": airflow.__version__, "import_s": time.perf_counter() - started, "folders": {}}
     for folder in folders:
+        before = {name.partition(".")[0] for name in sys.modules}
         begin = time.perf_counter()
         bag = DagBag(dag_folder=folder)
         seconds = time.perf_counter() - begin
         report["folders"][folder] = {
             "parse_s": seconds,
+            # top-level packages first imported while parsing this folder (the DAG module itself included)
+            "new_packages": sorted({name.partition(".")[0] for name in sys.modules} - before),
             "import_errors": {str(k): v for k, v in bag.import_errors.items()},
             "dags": {dag_id: describe(dag) for dag_id, dag in bag.dags.items()},
         }

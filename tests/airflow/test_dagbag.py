@@ -18,7 +18,6 @@ from core.generate.dag import TASK_ID, DagOptions, openmetadata_requirements
 
 LINES = ("airflow3", "airflow2")
 START = date(2026, 1, 15)
-PARSE_BUDGET_S = 3.0  # generous: measured well under a second per DAG file
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
@@ -142,7 +141,10 @@ def test_variant_loads_with_the_expected_shape(
     assert folder["import_errors"] == {}
     options = options_for(variant)
     assert list(folder["dags"]) == [options.dag_id]
-    assert folder["parse_s"] < PARSE_BUDGET_S
+    # Parsing stays cheap (the scheduler re-parses DAG files all the time): the file imports neither the
+    # engine nor an SDK at top level. Checked by what the parse imports, not by how long it took (parse
+    # times are printed with the timings; a busy machine must not fail this).
+    assert not {"core", "databricks", "metadata"} & set(folder["new_packages"]), folder["new_packages"]
     dag = folder["dags"][options.dag_id]
 
     assert dag["tasks"] == [TASK_ID]

@@ -134,5 +134,6 @@ def server(browser: Any) -> Iterator[StreamlitServer]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
     instance = context.new_page()
+    instance.set_default_timeout(60_000)  # clicks and waits: generous, so a busy machine is only slower
     yield instance
     context.close()

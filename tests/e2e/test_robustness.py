@@ -114,15 +114,34 @@ def test_no_secret_in_logs_reports_or_file_sink_at_debug(
 
 
 def test_stop_interrupts_cleanly_and_deletes_nothing(config_for: Any) -> None:
+    """stop() from another thread at a known point: after the first progress event (50 pipelines written)
+    while the second page of jobs is held, so the run cannot get past the first 100 of 400 jobs."""
     workspace = Workspace(WorkspaceSpec(jobs=400, tasks=2, runs=2, pipelines=0, seed=3))
-    with DatabricksEmulator(workspace, latency_ms=5) as databricks, OpenMetadataEmulator() as openmetadata:
+    with DatabricksEmulator(workspace) as databricks, OpenMetadataEmulator() as openmetadata:
         config = config_for(databricks, openmetadata)
         events: list[ProgressEvent] = []
-        workflow = Workflow.create(config, on_event=events.append, workers=4)
-        timer = threading.Timer(0.8, workflow.stop)
-        timer.start()
+        mid_way = threading.Event()
+
+        def on_event(event: ProgressEvent) -> None:
+            events.append(event)
+            if event.phase == "ingesting":
+                mid_way.set()
+
+        workflow = Workflow.create(config, on_event=on_event, workers=4)
+        page_2 = databricks.hold(r"/jobs/list$", method="GET", after=1)  # pages are fetched ahead
+
+        def stop_mid_way() -> None:
+            try:
+                if mid_way.wait(timeout=60):  # a guard against a hang, not a timing
+                    workflow.stop()
+            finally:
+                page_2.release()
+
+        stopper = threading.Thread(target=stop_mid_way, name="stopper", daemon=True)
+        stopper.start()
         report = workflow.execute()
-        timer.cancel()
+        stopper.join(timeout=60)
+        assert page_2.held == 1, "the second page of jobs was not held"
         assert report.interrupted and not report.ok
         assert 0 < report.written < 400
         assert report.deleted == 0 and report.delete_skipped

@@ -1,17 +1,19 @@
 """Ctrl-C and SIGTERM (Airflow stopping a task) during ``dbx-pipeline ingest``: a clean stop with a report,
 no delete, and a rerun that converges to exactly what one uninterrupted run produces.
 
-The CLI runs as a real subprocess against emulators in this process (with latency, so the signal lands
-mid-run). Both catalogues start with the same stale pipeline (a job deleted long ago): a complete run must
-soft-delete it, an interrupted one must not.
+The CLI runs as a real subprocess against emulators in this process. The signal is sent while the run is
+parked at a known point, not after a guessed delay: the Databricks emulator holds the DLT pipeline listing
+(the request that follows the last page of jobs), so every job is under way or written and the listing
+cannot complete until the test releases it. Both catalogues start with the same stale pipeline (a job
+deleted long ago): a complete run must soft-delete it, an interrupted one must not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,24 @@ from core.workflow import Workflow
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = "dbx_emulated"
 STALE = f"{SERVICE}.999999"
-LATENCY_MS = 40
+DLT_LISTING = r"/api/2\.0/pipelines$"  # GET: the listing of DLT pipelines, after the last page of jobs
+
+
+@contextlib.contextmanager
+def children_get_default_sigint() -> Iterator[None]:
+    """Make processes started inside the block get Ctrl-C like an interactive command does.
+
+    A command started with ``&`` from a non-interactive shell (CI, ``pytest ... &``) has SIGINT ignored,
+    and an ignored signal stays ignored across fork and exec, so the child would not see the Ctrl-C under
+    test. A handled signal is reset to its default on exec (and Python then installs its own handler),
+    so SIGINT is handled here while the child is started. (``Popen(restore_signals=True)`` only restores
+    SIGPIPE, SIGXFZ and SIGXFSZ; ``preexec_fn`` is unsafe with the emulators' threads running.)
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def soft_deleted(openmetadata: OpenMetadataEmulator) -> set[str]:
@@ -107,23 +126,30 @@ def test_signal_stops_cleanly_and_rerun_converges(
         path = tmp_path / "workflow.yaml"
         path.write_text(yaml.safe_dump(config))
 
-        databricks.latency_ms = openmetadata.latency_ms = LATENCY_MS
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "core.cli", "ingest", "-c", str(path), "--workers", "2"],
-                cwd=REPO,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            deadline = time.monotonic() + 60
-            while len(openmetadata.pipelines) < 5 and process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)  # wait until a few pipelines have landed: the run is under way
-            assert process.poll() is None, "the run finished before it could be interrupted"
-            process.send_signal(signum)
-            out, err = process.communicate(timeout=60)
-        finally:
-            databricks.latency_ms = openmetadata.latency_ms = 0
+        with databricks.hold(DLT_LISTING, method="GET") as dlt_listing:
+            with children_get_default_sigint():
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "core.cli", "ingest", "-c", str(path), "--workers", "2"],
+                    cwd=REPO,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+            try:
+                # Parked: every job listed and submitted, the DLT listing (and so the run) cannot finish.
+                dlt_listing.wait_until_held()
+                assert process.poll() is None, "the run finished before it could be interrupted"
+                process.send_signal(signum)
+                # SIGINT interrupts the parked request at once; SIGTERM only sets the stop flag, which the
+                # run checks as soon as the listing answers. When kill() returns, the signal is pending on
+                # the child's main thread (Linux picks it for a process-wide signal), which runs Python's
+                # handler before any more of its own code: releasing now cannot outrun the signal.
+                dlt_listing.release()
+                out, err = process.communicate(timeout=60)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.communicate()
 
         assert process.returncode in (1, 130), (process.returncode, out, err)
         assert "Traceback" not in out + err, err
@@ -134,7 +160,7 @@ def test_signal_stops_cleanly_and_rerun_converges(
         landed = len(openmetadata.pipelines) - 1
         assert 4 <= landed < total, landed
 
-        rerun = Workflow.create(config).execute()  # in-process, no latency
+        rerun = Workflow.create(config).execute()  # in-process
         assert rerun.ok and rerun.deleted == 1, rerun.render()
         assert openmetadata.snapshot() == reference["snapshot"]
         # statuses are keyed by start time, edges by (from, to): same counts = no duplicates, none lost

@@ -77,11 +77,35 @@ def test_sdk_seam_exists_and_is_wrapped(databricks: DatabricksEmulator) -> None:
     assert first.job_id == 1000
 
 
+class ThreadClock:
+    """A virtual clock per thread: sleeping advances only the sleeper's clock, and is recorded.
+
+    With it a closed gate looks equally closed to every thread whatever the real scheduling, so whether a
+    worker waited does not depend on how fast the machine is.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.sleepers: list[str] = []
+
+    def __call__(self) -> float:
+        return float(getattr(self._local, "now", 100.0))
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleepers.append(threading.current_thread().name)
+        self._local.now = self() + seconds
+
+
 def test_one_429_pauses_every_databricks_worker(databricks: DatabricksEmulator) -> None:
+    """Four workers; the first request gets a 429 and the other workers' first requests are held at the
+    emulator until the gate has seen it, so every worker has calls left to make while the gate is closed."""
     connection = DatabricksConnection.model_validate(
         {"hostPort": databricks.url, "authType": {"token": databricks.token}}
     )
-    gate = RateGate()
+    clock = ThreadClock()
+    gate = RateGate(clock=clock, sleep=clock.sleep)
     client = build_workspace_client(connection, retry_timeout_seconds=20, http_timeout_seconds=5, gate=gate)
     databricks.inject(
         kind="status",
@@ -100,14 +124,20 @@ def test_one_429_pauses_every_databricks_worker(databricks: DatabricksEmulator) 
         except Exception as err:  # collected and asserted below
             errors.append(err)
 
-    threads = [threading.Thread(target=worker, args=(1000 + i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
+    threads = [threading.Thread(target=worker, args=(1000 + i,), name=f"worker-{i}") for i in range(4)]
+    with databricks.hold(r"/jobs/runs/list$", after=1):  # the first passes (and gets the 429)
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60  # a guard against a hang, not a timing
+        while not gate.throttled and time.monotonic() < deadline:
+            time.sleep(0.01)
     for thread in threads:
         thread.join()
     assert not errors
     assert gate.throttled == 1
-    assert gate.waited_s > 0.3  # the other workers waited at the gate, not only the throttled one
+    # every worker waited at the gate once (1 s each), not only the throttled one
+    assert sorted(clock.sleepers) == sorted(thread.name for thread in threads)
+    assert gate.waited_s == 4.0
 
 
 def test_openmetadata_429_goes_through_the_gate(openmetadata: OpenMetadataEmulator) -> None:

@@ -17,6 +17,7 @@ import yaml
 from pydantic import SecretStr
 
 from core.config import parse_workflow_config
+from core.databricks.source import JOBS_PAGE_SIZE
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT
 from core.emulators.workspace import Workspace, WorkspaceSpec
@@ -151,33 +152,41 @@ def _state_for(server: DatabricksEmulator) -> WizardState:
     return state
 
 
+def _wait_until(condition: Any, what: str, timeout_s: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; the timeout only guards against a hang."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
+        time.sleep(0.02)
+
+
 def test_preview_of_10000_jobs_streams_rows_before_the_listing_ends() -> None:
-    """The 10,000-job case: first rows arrive while the listing goes on; filtering all rows is instant."""
+    """The 10,000-job case: first rows arrive while the listing goes on (shown deterministically: the third
+    page is held, so the listing cannot end while the first two pages are already in the view)."""
     workspace = Workspace(WorkspaceSpec(jobs=10_000, tasks=3, runs=0, pipelines=5, seed=3))
-    with DatabricksEmulator(workspace, latency_ms=2) as server:
+    with DatabricksEmulator(workspace) as server:
         state = _state_for(server)
-        job = services.start_preview(state)
-        assert job is not None
-        seen_partial = False
-        deadline = time.monotonic() + 120
-        while not job.done and time.monotonic() < deadline:
-            view = services.decide_preview(state)
-            seen_partial = seen_partial or (view.listing and 0 < view.total < 10_005)
-            time.sleep(0.05)
-        assert job.wait(5) and job.error is None
+        with server.hold(r"/jobs/list$", method="GET", after=2) as page_3:
+            job = services.start_preview(state)
+            assert job is not None
+            page_3.wait_until_held()
+            _wait_until(lambda: job.count == 2 * JOBS_PAGE_SIZE, "the first two pages are in the preview")
+            partial = services.decide_preview(state)
+            assert not job.done
+        assert partial.listing and partial.total == 2 * JOBS_PAGE_SIZE, "no rows while the listing runs"
+        assert job.wait(120) and job.error is None
         total_s = job.elapsed_s
         state.filters.add("include", "contains", "daily")
         started = time.perf_counter()
         view = services.decide_preview(state)
         decide_s = time.perf_counter() - started
-    print(
+    print(  # figures for the reader; timings are measured by benchmarks, not asserted here
         f"\n10,000-job preview: first rows {job.first_row_s:.2f} s, all {view.total:,} rows {total_s:.2f} s, "
         f"re-filtering all rows {decide_s * 1000:.0f} ms"
     )
     assert view.total == 10_005 and 0 < view.kept < view.total
-    assert seen_partial, "the page must get rows while the listing is still running"
-    assert job.first_row_s is not None and job.first_row_s < total_s / 3
-    assert decide_s < 1.0
+    assert job.first_row_s is not None and job.first_row_s < total_s
     assert len(view.rows) == 5000  # the table is capped; the counts are not
 
 

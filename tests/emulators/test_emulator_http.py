@@ -1,0 +1,68 @@
+"""The emulators' shared HTTP server: holds, the gate tests use to park a run at a known point."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from core.emulators.http import EmulatorServer
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as instance:
+        instance.add_route("GET", r"/a/\d+", lambda request: {"a": request.path})
+        instance.add_route("GET", r"/b", lambda request: {"b": True})
+        yield instance
+
+
+def _get_in_thread(url: str, answers: list[requests.Response]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: answers.append(requests.get(url, timeout=60)), daemon=True)
+    thread.start()
+    return thread
+
+
+def test_held_requests_wait_until_released_and_others_pass(server: EmulatorServer) -> None:
+    answers: list[requests.Response] = []
+    with server.hold(r"^/a/", after=1) as gate:
+        assert requests.get(f"{server.url}/a/1", timeout=10).json() == {"a": "/a/1"}  # the first passes
+        threads = [_get_in_thread(f"{server.url}/a/{n}", answers) for n in (2, 3)]
+        gate.wait_until_held(2)
+        assert requests.get(f"{server.url}/b", timeout=10).json() == {"b": True}  # not matching: passes
+        assert answers == []  # both are still parked at the gate
+        assert (gate.seen, gate.held) == (3, 2)
+        assert server.calls["/a/\\d+"] == 1  # held requests have not reached their handler yet
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answer.json()["a"] for answer in answers) == ["/a/2", "/a/3"]
+    assert requests.get(f"{server.url}/a/4", timeout=10).status_code == 200  # released: gate stays open
+    assert server.holds == []  # released holds are dropped
+
+
+def test_hold_matches_method(server: EmulatorServer) -> None:
+    with server.hold(r"/b", method="POST") as gate:
+        assert requests.get(f"{server.url}/b", timeout=10).status_code == 200
+        assert gate.seen == gate.held == 0
+
+
+def test_wait_until_held_names_what_never_arrived(server: EmulatorServer) -> None:
+    gate = server.hold(r"/never")
+    with pytest.raises(TimeoutError, match=r"0 of 1 requests held at \* '/never'"):
+        gate.wait_until_held(timeout_s=0.01)  # nothing can arrive: the timeout's length does not matter
+    gate.release()
+
+
+def test_stopping_the_server_releases_held_requests() -> None:
+    server = EmulatorServer().start()
+    server.add_route("GET", r"/a", lambda request: {"a": True})
+    gate = server.hold(r"/a")
+    answers: list[requests.Response] = []
+    thread = _get_in_thread(f"{server.url}/a", answers)
+    gate.wait_until_held()
+    server.stop()
+    assert gate.released
+    thread.join(timeout=60)
+    assert [answer.status_code for answer in answers] == [200]  # answered on its open connection
