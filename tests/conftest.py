@@ -2,6 +2,9 @@
 
 Every test runs with the ambient ``DATABRICKS_*`` variables removed and ``HOME`` in a temp dir, so
 nothing on the machine (a developer's ~/.databrickscfg, a CI secret) can leak into what is tested.
+
+Paths outside the checkout (``../shared``, OpenMetadata's schemas) come from ``tests/paths.py``. A test
+that skips because ``../shared`` is missing is listed in a loud block at the end of the run.
 """
 
 from __future__ import annotations
@@ -18,10 +21,36 @@ import yaml
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
+from tests.paths import MISSING_SHARED, shared_dir
 
-SHARED_REFERENCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "openmetadata-spec" / "json" / "schema"
-)
+_MISSING_SHARED: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple) and MISSING_SHARED in str(report.longrepr[2]):
+        _MISSING_SHARED.append((report.nodeid, str(report.longrepr[2]).removeprefix("Skipped: ")))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _MISSING_SHARED:
+        return
+    bar = "!" * 100
+    terminalreporter.write_line("")
+    terminalreporter.write_line(bar, red=True, bold=True)
+    terminalreporter.write_line(
+        f"!! {len(_MISSING_SHARED)} test(s) did not run because ../shared is missing ({shared_dir()}).",
+        red=True,
+        bold=True,
+    )
+    terminalreporter.write_line(
+        "!! Put the team's shared folder beside this checkout, or point DBX_PIPELINE_SHARED at it:",
+        red=True,
+        bold=True,
+    )
+    for nodeid, reason in _MISSING_SHARED:
+        terminalreporter.write_line(f"!!   {nodeid}: {reason}", red=True)
+    terminalreporter.write_line(bar, red=True, bold=True)
 
 
 @pytest.fixture(autouse=True)
