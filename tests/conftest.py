@@ -1,7 +1,13 @@
-"""Shared fixtures: real emulators on 127.0.0.1 and workflow configs pointing at them.
+"""Shared fixtures: real emulators on 127.0.0.1 and workflow configs pointing at them; the test tiers.
 
 Every test runs with the ambient ``DATABRICKS_*`` variables removed and ``HOME`` in a temp dir, so
 nothing on the machine (a developer's ~/.databrickscfg, a CI secret) can leak into what is tested.
+
+Tiers (markers, registered in pyproject.toml; the README has a table of what each costs): ``slow`` is
+everything outside the fast tier (``pytest -m "not slow"``, under a minute on 2 cores): the directories in
+``SLOW_DIRS`` and the tests in ``SLOW_TESTS`` (``tests/tiers.py``), each measured at over ~1.5 s.
+``airflow``, ``openmetadata_ingestion``, ``browser`` and ``readme`` mark what needs the cached
+virtualenvs, Chromium, or Debian's own ``python3``; they are all ``slow`` too.
 
 Paths outside the checkout (``../shared``, OpenMetadata's schemas) come from ``tests/paths.py``. A test
 that skips because ``../shared`` is missing is listed in a loud block at the end of the run.
@@ -22,6 +28,30 @@ from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
 from tests.paths import MISSING_SHARED, shared_dir
+from tests.tiers import OPENMETADATA_INGESTION, SLOW_DIRS, SLOW_TESTS
+
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.resolve()
+        try:
+            relative = path.relative_to(_ROOT).as_posix()
+        except ValueError:
+            continue
+        parts = relative.split("/")
+        markers: list[str] = []
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in SLOW_DIRS:
+            markers += ["slow", *SLOW_DIRS[parts[1]]]
+        key = f"{relative}::{getattr(item, 'originalname', item.name)}"
+        if key in SLOW_TESTS:
+            markers.append("slow")
+        if any(key.startswith(prefix) for prefix in OPENMETADATA_INGESTION):
+            markers.append("openmetadata_ingestion")
+        for marker in dict.fromkeys(markers):
+            item.add_marker(marker)
+
 
 _MISSING_SHARED: list[tuple[str, str]] = []
 
