@@ -11,6 +11,7 @@ from __future__ import annotations
 SLOW_DIRS: dict[str, tuple[str, ...]] = {
     "airflow": ("airflow",),  # three cached virtualenvs, ~800 MB each (tests/airflow/conftest.py)
     "browser": ("browser",),  # Chromium driving a real `streamlit run`
+    "setup": ("readme",),  # the README's two commands on Debian's python3 in a fresh clone
     "faults": (),  # fault injection: every test waits out retries, backoff or timeouts (~2 min)
     "wizard": (),  # Streamlit AppTest: ~0.2 s a test, ~25 s together
 }
