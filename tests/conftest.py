@@ -1,7 +1,16 @@
-"""Shared fixtures: real emulators on 127.0.0.1 and workflow configs pointing at them.
+"""Shared fixtures: real emulators on 127.0.0.1 and workflow configs pointing at them; the test tiers.
 
 Every test runs with the ambient ``DATABRICKS_*`` variables removed and ``HOME`` in a temp dir, so
 nothing on the machine (a developer's ~/.databrickscfg, a CI secret) can leak into what is tested.
+
+Tiers (markers, registered in pyproject.toml; the README has a table of what each costs): ``slow`` is
+everything outside the fast tier (``pytest -m "not slow"``, under a minute on 2 cores): the directories in
+``SLOW_DIRS`` and the tests in ``SLOW_TESTS`` (``tests/tiers.py``), each measured at over ~1.5 s.
+``airflow``, ``openmetadata_ingestion``, ``browser`` and ``readme`` mark what needs the cached
+virtualenvs, Chromium, or Debian's own ``python3``; they are all ``slow`` too.
+
+Paths outside the checkout (``../shared``, OpenMetadata's schemas) come from ``tests/paths.py``. A test
+that skips because ``../shared`` is missing is listed in a loud block at the end of the run.
 """
 
 from __future__ import annotations
@@ -18,10 +27,60 @@ import yaml
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
+from tests.paths import MISSING_SHARED, shared_dir
+from tests.tiers import OPENMETADATA_INGESTION, SLOW_DIRS, SLOW_TESTS
 
-SHARED_REFERENCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "reference" / "openmetadata-spec" / "json" / "schema"
-)
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.resolve()
+        try:
+            relative = path.relative_to(_ROOT).as_posix()
+        except ValueError:
+            continue
+        parts = relative.split("/")
+        markers: list[str] = []
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in SLOW_DIRS:
+            markers += ["slow", *SLOW_DIRS[parts[1]]]
+        key = f"{relative}::{getattr(item, 'originalname', item.name)}"
+        if key in SLOW_TESTS:
+            markers.append("slow")
+        if any(key.startswith(prefix) for prefix in OPENMETADATA_INGESTION):
+            markers.append("openmetadata_ingestion")
+        for marker in dict.fromkeys(markers):
+            item.add_marker(marker)
+
+
+_MISSING_SHARED: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and isinstance(report.longrepr, tuple) and MISSING_SHARED in str(report.longrepr[2]):
+        _MISSING_SHARED.append((report.nodeid, str(report.longrepr[2]).removeprefix("Skipped: ")))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _MISSING_SHARED:
+        return
+    bar = "!" * 100
+    terminalreporter.write_line("")
+    terminalreporter.write_line(bar, red=True, bold=True)
+    terminalreporter.write_line(
+        f"!! {len(_MISSING_SHARED)} test(s) did not run because ../shared is missing ({shared_dir()}).",
+        red=True,
+        bold=True,
+    )
+    terminalreporter.write_line(
+        "!! Put the team's shared folder beside this checkout, or point DBX_PIPELINE_SHARED at it:",
+        red=True,
+        bold=True,
+    )
+    for nodeid, reason in _MISSING_SHARED:
+        terminalreporter.write_line(f"!!   {nodeid}: {reason}", red=True)
+    terminalreporter.write_line(bar, red=True, bold=True)
 
 
 @pytest.fixture(autouse=True)

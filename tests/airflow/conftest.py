@@ -2,7 +2,9 @@
 
 The generated DAG has to prove itself on the Airflow lines users run, and neither can share this test
 environment: Airflow 2.10 needs SQLAlchemy < 2, openmetadata-ingestion 2.0.7 needs SQLAlchemy 2.0 and Airflow
-3.3 brings SQLAlchemy 2.1. So each gets a virtualenv under ``${DBX_PIPELINE_CACHE:-~/.cache/dbx-pipeline}/venvs``:
+3.3 brings SQLAlchemy 2.1. So each gets a virtualenv under ``${DBX_PIPELINE_CACHE:-~/.cache/dbx-pipeline}/venvs``,
+installed from one wheelhouse beside it (``wheelhouse/``: a wheel is downloaded once for all three) with
+one pip cache (``pip/``):
 
 - built once, then reused: a marker file is written only after a successful install and holds a digest of
   what was asked for (Python version, requirements, constraints), so a changed pin rebuilds it;
@@ -43,7 +45,14 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 #: read now, before the suite's autouse fixture points HOME at a temp dir
 REAL_HOME = Path.home()
-CACHE = Path(os.environ.get("DBX_PIPELINE_CACHE") or REAL_HOME / ".cache" / "dbx-pipeline") / "venvs"
+CACHE_ROOT = Path(os.environ.get("DBX_PIPELINE_CACHE") or REAL_HOME / ".cache" / "dbx-pipeline")
+CACHE = CACHE_ROOT / "venvs"
+#: one wheelhouse for the three virtualenvs here: each downloads only the wheels the others did not. pip's
+#: own cache cannot do that behind a server that sends no caching headers (this machine's PyPI proxy).
+WHEELHOUSE = CACHE_ROOT / "wheelhouse"
+#: one pip cache for every pip the suite runs (here, and the openmetadata engine's task virtualenv that
+#: Airflow builds): it keeps built wheels, and downloads wherever the index allows caching (PyPI does)
+PIP_CACHE = CACHE_ROOT / "pip"
 MARKER = ".dbx-pipeline-ready"
 INSTALL_TIMEOUT_S = 780
 
@@ -120,9 +129,13 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def pip_environment() -> dict[str, str]:
-    """The caller's environment with the real HOME, so pip's download cache is shared between runs."""
+    """The caller's environment with the real HOME and the suite's one pip cache (:data:`PIP_CACHE`), so
+    downloads are shared between the virtualenvs and between runs (the autouse fixture points HOME at a
+    fresh temp dir for every test, which would give pip an empty cache each time)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["HOME"] = str(REAL_HOME)
+    env["PIP_CACHE_DIR"] = str(PIP_CACHE)
+    env.pop("PIP_NO_CACHE_DIR", None)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
 
@@ -137,12 +150,17 @@ def ensure_venv(spec: VenvSpec) -> Venv:
         shutil.rmtree(root, ignore_errors=True)
         started = time.perf_counter()
         _run_install([sys.executable, "-m", "venv", str(root)], spec)
-        command = [str(root / "bin" / "python"), "-m", "pip", "install", "--progress-bar", "off"]
+        pip = [str(root / "bin" / "python"), "-m", "pip"]
+        options = ["--progress-bar", "off", "--find-links", str(WHEELHOUSE)]
         if spec.constraints:
             constraints = root / "constraints.txt"
             constraints.write_text("\n".join(spec.constraints) + "\n")
-            command += ["-c", str(constraints)]
-        _run_install([*command, *spec.requirements], spec)
+            options += ["-c", str(constraints)]
+        with _locked(CACHE_ROOT / "wheelhouse.lock"):
+            # Resolve against the indexes as usual, but fetch only the wheels the wheelhouse lacks (pip skips
+            # a file already in --wheel-dir), then install offline from exactly those wheels.
+            _run_install([*pip, "wheel", "--wheel-dir", str(WHEELHOUSE), *options, *spec.requirements], spec)
+            _run_install([*pip, "install", "--no-index", *options, *spec.requirements], spec)
         marker.write_text(spec.digest())  # only now: an interrupted install is never reused
         return Venv(spec, root, time.perf_counter() - started)
 
@@ -272,6 +290,7 @@ def airflow_environment(home: Path, dags: Path, **extra: str) -> dict[str, str]:
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
         PYTHONPATH=str(REPO),
+        PIP_CACHE_DIR=str(PIP_CACHE),  # the openmetadata engine's task virtualenv reuses the suite's wheels
     )
     env.update(extra)
     return env

@@ -1,6 +1,6 @@
-"""The generated YAML against OpenMetadata's own JSON schemas (../shared/reference).
+"""The generated YAML against OpenMetadata's own JSON schemas (../shared/reference, else the vendored copy).
 
-Every schema file is registered under the URI of its *path* (``https://open-metadata.org/schema/<path>``):
+Every schema file is found by the URI of its *path* (``https://open-metadata.org/schema/<path>``):
 some files' ``$id`` does not match where they live (``serviceConnection.json`` claims
 ``entity/services/serviceConnection.json``...), while the ``$ref``s between them are relative file paths.
 
@@ -25,20 +25,18 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
 from core.config import WorkflowConfig, load_workflow_config
 from core.generate.yaml_render import render_workflow_yaml
+from tests.paths import SCHEMA_BASE, schema_root
 
-SCHEMAS = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "openmetadata-spec" / "json" / "schema"
-)
-BASE = "https://open-metadata.org/schema/"
+SCHEMAS = schema_root()
+BASE = SCHEMA_BASE
 WORKFLOW = BASE + "metadataIngestion/workflow.json"
 CONNECTION = "entity/services/connections/pipeline/databricksPipelineConnection.json"
 AUTH_SCHEMAS = ("personalAccessToken.json", "databricksOAuth.json", "azureAdSetup.json")
-
-pytestmark = pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"reference schemas not found at {SCHEMAS}")
 
 
 def _patched_to_2x(schema: dict[str, Any]) -> dict[str, Any]:
@@ -54,16 +52,20 @@ def _patched_to_2x(schema: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def validator(dialect: str) -> Draft7Validator:
-    """A validator of ``openMetadataWorkflowConfig`` with every schema file registered by its path."""
-    resources = []
-    for path in SCHEMAS.rglob("*.json"):
-        relative = path.relative_to(SCHEMAS).as_posix()
+    """A validator of ``openMetadataWorkflowConfig`` where every schema file is found by its path."""
+
+    def retrieve(uri: str) -> Resource:
+        relative = uri.removeprefix(BASE)
+        path = SCHEMAS / relative
+        if not uri.startswith(BASE) or not path.is_file():
+            raise NoSuchResource(ref=uri)
         contents = json.loads(path.read_text(encoding="utf-8"))
         if relative == CONNECTION and dialect == "2.x":
             contents = _patched_to_2x(contents)
-        contents["$id"] = BASE + relative
-        resources.append((BASE + relative, Resource.from_contents(contents, default_specification=DRAFT7)))
-    registry = Registry().with_resources(resources)
+        contents["$id"] = uri
+        return Resource.from_contents(contents, default_specification=DRAFT7)
+
+    registry: Registry = Registry(retrieve=retrieve)
     return Draft7Validator({"$ref": f"{WORKFLOW}#/properties/openMetadataWorkflowConfig"}, registry=registry)
 
 

@@ -28,10 +28,11 @@ from core.config import (
 )
 from core.errors import ConfigError
 from core.secrets import MASK, redact
+from tests.paths import schema_root
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DOCS_EXAMPLE = DATA / "om_docs_example.yaml"
-SCHEMA_ROOT = Path("/work/shared/reference/openmetadata-spec/json/schema")
+SCHEMA_ROOT = schema_root()
 
 C = "source.serviceConnection.config"
 S = "source.sourceConfig.config"
@@ -506,10 +507,7 @@ def test_every_schema_field_accepted_with_non_default_value() -> None:
 
 
 def _schema(relative: str) -> dict[str, Any]:
-    path = SCHEMA_ROOT / relative
-    if not path.is_file():
-        pytest.skip(f"OpenMetadata JSON schemas not available at {SCHEMA_ROOT}")
-    return json.loads(path.read_text())
+    return json.loads((SCHEMA_ROOT / relative).read_text())
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,13 @@
 """Job records to ``CreatePipelineRequest`` bodies, and Quartz schedules to cron.
 
 Every request built here is also validated against OpenMetadata's own JSON schema
-(``api/data/createPipeline.json``) from the shared reference copy.
+(``api/data/createPipeline.json``): ``../shared``'s reference copy, or the one vendored in tests/data.
 """
 
 from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +16,9 @@ from core.databricks.records import JobRecord, ScheduleRecord, TaskRecord
 from core.errors import ItemError, MappingError
 from core.mapping.pipeline import TAG_CLASSIFICATION, downstream_map, pipeline_request, tag_name
 from core.mapping.schedule import quartz_to_cron, schedule_interval
+from tests.paths import SCHEMA_BASE, schema_root
 
-SCHEMA_ROOT = Path("/work/shared/reference/openmetadata-spec/json/schema")
-SCHEMA_BASE = "https://open-metadata.org/schema/"
+SCHEMA_ROOT = schema_root()
 HOST = "https://adb-1234567890123456.7.azuredatabricks.net"
 SERVICE = "dbx_prod"
 
@@ -30,8 +29,6 @@ SERVICE = "dbx_prod"
 @cache
 def _validator(ref: str) -> Any:
     """A Draft 7 validator for ``ref`` (a URI under SCHEMA_BASE) resolving every relative $ref from files."""
-    if not SCHEMA_ROOT.is_dir():
-        pytest.skip(f"OpenMetadata JSON schemas not available at {SCHEMA_ROOT} (needs /work/shared)")
     from jsonschema import Draft7Validator
     from referencing import Registry, Resource
     from referencing.exceptions import NoSuchResource

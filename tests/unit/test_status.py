@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,11 +32,9 @@ from core.mapping.status import (
     run_to_status,
     supports_run_detail,
 )
+from tests.paths import SCHEMA_BASE, schema_root
 
-SCHEMA_ROOT = (
-    Path(__file__).resolve().parents[3] / "shared" / "reference" / "openmetadata-spec" / "json" / "schema"
-)
-SCHEMA_BASE = "https://open-metadata.org/schema/"
+SCHEMA_ROOT = schema_root()
 RUNS = "https://adb-1.azuredatabricks.net/jobs/11/runs"
 
 SUCCESSFUL, FAILED, PENDING, SKIPPED = "Successful", "Failed", "Pending", "Skipped"
@@ -233,8 +230,6 @@ def test_nothing_falls_to_failed_by_default() -> None:
 
 @cache
 def _status_validator() -> Any:
-    if not SCHEMA_ROOT.is_dir():
-        pytest.skip(f"OpenMetadata JSON schemas not available at {SCHEMA_ROOT} (needs /work/shared)")
     from jsonschema import Draft7Validator
     from referencing import Registry, Resource
     from referencing.exceptions import NoSuchResource
