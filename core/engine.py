@@ -285,6 +285,8 @@ class IngestionEngine:
                 ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
             else:
                 ref, change = self.sink.put_pipeline(request)
+                if change == "dry-run":  # nothing was written: say what would have been
+                    change = "would-create" if known is None else "would-update"
             outcome.ref = ref
             self.report.change(change)
             if self.options.status_lookback_days > 0:

@@ -84,7 +84,7 @@ class RunReport:
             setattr(self, name, getattr(self, name) + amount)
 
     def change(self, kind: str) -> None:
-        """Record a pipeline write outcome: created, updated, unchanged, dry-run, written."""
+        """Record a pipeline write outcome: created, updated, unchanged, would-create, would-update, written."""
         with self._lock:
             self.changes[kind] += 1
 
@@ -139,6 +139,8 @@ class RunReport:
             "created": self.changes["created"],
             "updated": self.changes["updated"],
             "unchanged": self.changes["unchanged"],
+            "wouldCreate": self.changes["would-create"],
+            "wouldUpdate": self.changes["would-update"],
             "written": self.written,
             "statuses": self.statuses,
             "lineageEdges": self.lineage_edges,
@@ -190,6 +192,11 @@ class RunReport:
         ]
         if self.dry_run:
             rows.insert(1, ("Mode", "dry run: nothing written"))
+            created = rows.index(("Created", self.changes["created"]))
+            rows[created : created + 2] = [
+                ("Would create", self.changes["would-create"]),
+                ("Would update", self.changes["would-update"]),
+            ]
         width = max(len(label) for label, _ in rows)
         lines = [f"{label:<{width}}  {value}" for label, value in rows]
         for reason, count in self.filter_reasons.most_common(5):

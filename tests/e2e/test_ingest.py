@@ -208,8 +208,15 @@ def test_rate_limited_databricks_is_retried(databricks: DatabricksEmulator, conf
 
 def test_dry_run_writes_nothing(openmetadata: OpenMetadataEmulator, config: dict) -> None:
     report = run(config, dry_run=True).report
-    assert report.ok and report.changes["dry-run"] == report.kept
+    assert report.ok and report.changes["would-create"] == report.kept  # an empty catalogue: all new
+    assert "Would create" in report.render() and report.as_dict()["wouldCreate"] == report.kept
     assert not openmetadata.pipelines and not openmetadata.statuses
+    run(config)  # now the catalogue holds every pipeline
+    first = next(iter(openmetadata.pipelines.values()))
+    first["sourceHash"] = "edited-since"  # as if the job had changed since the last run
+    again = run(config, dry_run=True).report
+    assert again.changes["would-update"] == 1
+    assert again.changes["unchanged"] == again.kept - 1
 
 
 def test_file_sink_writes_the_same_requests(
