@@ -19,6 +19,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,9 @@ def debian_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory, debian_python: Path) -> Path:
-    """A fresh clone of this checkout's HEAD, with no ``shared`` folder beside it."""
+def clone(tmp_path_factory: pytest.TempPathFactory, debian_python: Path) -> Iterator[Path]:
+    """A fresh clone of this checkout's HEAD, with no ``shared`` folder beside it; removed afterwards
+    (its .venv is ~700 MB, and pytest would keep it among its last three temp dirs)."""
     if shutil.which("git") is None or not (REPO / ".git").exists():
         pytest.fail(f"needs git and a git checkout at {REPO} to clone", pytrace=False)
     head = subprocess.run(
@@ -85,7 +87,8 @@ def clone(tmp_path_factory: pytest.TempPathFactory, debian_python: Path) -> Path
     ):
         subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
     assert not (target.parent / "shared").exists()
-    return target
+    yield target
+    shutil.rmtree(target.parent, ignore_errors=True)
 
 
 def newcomer_environment(home: Path) -> dict[str, str]:
