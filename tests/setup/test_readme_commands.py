@@ -19,6 +19,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,9 @@ def debian_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory, debian_python: Path) -> Path:
-    """A fresh clone of this checkout's HEAD, with no ``shared`` folder beside it."""
+def clone(tmp_path_factory: pytest.TempPathFactory, debian_python: Path) -> Iterator[Path]:
+    """A fresh clone of this checkout's HEAD, with no ``shared`` folder beside it; removed afterwards
+    (its .venv is ~700 MB, and pytest would keep it among its last three temp dirs)."""
     if shutil.which("git") is None or not (REPO / ".git").exists():
         pytest.fail(f"needs git and a git checkout at {REPO} to clone", pytrace=False)
     head = subprocess.run(
@@ -85,7 +87,8 @@ def clone(tmp_path_factory: pytest.TempPathFactory, debian_python: Path) -> Path
     ):
         subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
     assert not (target.parent / "shared").exists()
-    return target
+    yield target
+    shutil.rmtree(target.parent, ignore_errors=True)
 
 
 def newcomer_environment(home: Path) -> dict[str, str]:
@@ -112,13 +115,23 @@ def _bash(command: str, cwd: Path, env: dict[str, str], timeout: float) -> subpr
     )
 
 
+def _downloaded_mb(output: str) -> float:
+    """What pip fetched from the network, from its ``Downloading name (size)`` lines."""
+    units = {"bytes": 1e-6, "kB": 1e-3, "MB": 1.0, "GB": 1e3}
+    return sum(float(n) * units[u] for n, u in re.findall(r"Downloading \S+ \(([\d.]+) (bytes|kB|MB|GB)\)", output))
+
+
+def _size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()) / 1e6
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def test_readme_commands_use_debian_python(clone: Path, tmp_path: Path, record_seconds: Any) -> None:
+def test_readme_commands_use_debian_python(clone: Path, tmp_path: Path, measured: Any) -> None:
     """Both commands on Debian's python3: the wizard is served, then the fast tier passes in the clone."""
     wizard, tests = readme_commands()
     env = newcomer_environment(tmp_path / "home")
@@ -131,7 +144,8 @@ def test_readme_commands_use_debian_python(clone: Path, tmp_path: Path, record_s
     started = time.monotonic()
     result = _bash(install, clone, env, INSTALL_TIMEOUT_S)
     assert result.returncode == 0, f"`{install}` failed in a fresh clone on {DEBIAN_PYTHON}:\n{_tail(result)}"
-    record_seconds("wizard install", time.monotonic() - started)
+    measured("wizard install", time.monotonic() - started)
+    downloaded = _downloaded_mb(result.stdout + result.stderr)
     version = subprocess.run([str(clone / ".venv/bin/python"), "-c", "import sys; print(sys.base_prefix)"],
                              capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     assert version == "/usr", f".venv was not made from Debian's python3 (base prefix {version})"
@@ -156,7 +170,7 @@ def test_readme_commands_use_debian_python(clone: Path, tmp_path: Path, record_s
             except OSError:
                 time.sleep(0.5)
         assert page, f"`{run}` served nothing on port {port} within 120 s:\n{log.read_text()[-3000:]}"
-        record_seconds("wizard served", time.monotonic() - started)
+        measured("wizard served", time.monotonic() - started)
         assert b"<html" in page.lower() or b"<!doctype html" in page.lower(), page[:500]
         printed = log.read_text()
         assert re.search(rf"http://127\.0\.0\.1:{port}\b", printed), f"no URL printed:\n{printed[-2000:]}"
@@ -172,13 +186,16 @@ def test_readme_commands_use_debian_python(clone: Path, tmp_path: Path, record_s
     # 2. The test command, with the fast tier only (the full suite would run this test inside itself).
     started = time.monotonic()
     result = _bash(f'{tests} -m "not slow" -p no:cacheprovider', clone, env, INSTALL_TIMEOUT_S + 900)
-    record_seconds("test command (install + fast tier)", time.monotonic() - started)
+    measured("test command (install + fast tier)", time.monotonic() - started)
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"`{tests} -m \"not slow\"` failed in the clone:\n{_tail(result, 8000)}"
     summary = re.search(r"=+ (.*\d+ passed.*) in ([\d.]+)s", output)
     assert summary, output[-3000:]
-    record_seconds("fast tier inside the clone (pytest's own time)", float(summary.group(2)))
-    record_seconds("fast tier inside the clone", summary.group(1))
+    measured("fast tier inside the clone (pytest's own time)", float(summary.group(2)))
+    measured("fast tier inside the clone", summary.group(1))
+    downloaded += _downloaded_mb(output)
+    measured("pip downloads, both commands", downloaded, "MB")
+    measured(".venv size", _size_mb(clone / ".venv"), "MB")
     assert "failed" not in summary.group(1) and "error" not in summary.group(1), summary.group(0)
     skipped = re.findall(r"^SKIPPED \[\d+\] (.*)$", output, re.M)
     assert all(MISSING_SHARED in line for line in skipped), f"skips other than ../shared: {skipped}"
