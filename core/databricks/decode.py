@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -296,87 +297,65 @@ def _tasks(reader: _Reader, settings: Mapping[str, Any]) -> tuple[TaskRecord, ..
     return tuple(tasks)
 
 
-def _schedule(reader: _Reader, settings: Mapping[str, Any]) -> ScheduleRecord | None:
-    schedule = reader.obj(settings, "schedule", "settings.schedule")
+def _schedule(reader: _Reader, parent: Mapping[str, Any], path: str = "settings") -> ScheduleRecord | None:
+    """``<path>.schedule`` (a Quartz cron with timezone and pause), or None when it has no expression."""
+    schedule = reader.obj(parent, "schedule", f"{path}.schedule")
     if schedule is None:
         return None
-    cron = reader.text(schedule, "quartz_cron_expression", "settings.schedule.quartz_cron_expression")
+    cron = reader.text(schedule, "quartz_cron_expression", f"{path}.schedule.quartz_cron_expression")
     if not cron or not cron.strip():
         return None
     return ScheduleRecord(
         quartz_cron=cron.strip(),
-        timezone=reader.text(schedule, "timezone_id", "settings.schedule.timezone_id") or "UTC",
-        paused=reader.paused(schedule, "settings.schedule"),
+        timezone=reader.text(schedule, "timezone_id", f"{path}.schedule.timezone_id") or "UTC",
+        paused=reader.paused(schedule, f"{path}.schedule"),
     )
 
 
 def _trigger(reader: _Reader, settings: Mapping[str, Any]) -> TriggerRecord | None:
+    """``settings.continuous``, else ``settings.trigger``."""
     continuous = reader.obj(settings, "continuous", "settings.continuous")
     if continuous is not None:
         return TriggerRecord("continuous", "continuous", reader.paused(continuous, "settings.continuous"))
     trigger = reader.obj(settings, "trigger", "settings.trigger")
-    if trigger is None:
-        return None
-    paused = reader.paused(trigger, "settings.trigger")
-    for kind in TRIGGER_KINDS:
+    return None if trigger is None else _kind_trigger(reader, trigger, "settings.trigger")
+
+
+def _kind_trigger(reader: _Reader, trigger: Mapping[str, Any], path: str) -> TriggerRecord | None:
+    """The first trigger kind set in ``trigger`` (a SQL condition only when nothing else is), or a newer one."""
+    paused = reader.paused(trigger, path)
+    for kind in TRIGGER_KINDS:  # sql_condition is last: in a triggers entry it only gates another kind
         config = trigger.get(kind)
         if config is not None:
             body = config if isinstance(config, Mapping) else {}
-            return TriggerRecord(kind, _trigger_text(reader, kind, body), paused)
+            return TriggerRecord(kind, _trigger_text(reader, kind, body, f"{path}.{kind}"), paused)
     newer = sorted(key for key in trigger if key != "pause_status" and trigger[key] is not None)
-    if newer:
-        return TriggerRecord("trigger", f"on trigger ({newer[0]})", paused)
-    return None
+    return TriggerRecord("trigger", f"on trigger ({newer[0]})", paused) if newer else None
 
 
 def _triggers(reader: _Reader, settings: Mapping[str, Any]) -> tuple[TriggerRecord, ...]:
     """``settings.triggers``: each entry has one trigger kind (or a cron ``schedule``) and its own pause."""
-    found: list[TriggerRecord] = []
+    found: list[TriggerRecord | None] = []
     for index, entry in enumerate(reader.array(settings, "triggers", "settings.triggers")):
         path = f"settings.triggers[{index}]"
         if not isinstance(entry, Mapping):
             reader.warn(path, f"is {_type_name(entry)}, expected an object")
             continue
         paused = reader.paused(entry, path)
-        schedule = reader.obj(entry, "schedule", f"{path}.schedule")
-        cron = (
-            reader.text(schedule, "quartz_cron_expression", f"{path}.schedule.quartz_cron_expression")
-            if schedule
-            else None
-        )
-        if schedule is not None and cron and cron.strip():
-            timezone = reader.text(schedule, "timezone_id", f"{path}.schedule.timezone_id") or "UTC"
+        schedule = _schedule(reader, entry, path)
+        if schedule is not None:
             found.append(
-                TriggerRecord(
-                    "schedule", cron.strip(), paused, ScheduleRecord(cron.strip(), timezone, paused)
-                )
+                TriggerRecord("schedule", schedule.quartz_cron, paused, replace(schedule, paused=paused))
             )
-            continue
-        if entry.get("continuous") is not None:
+        elif entry.get("continuous") is not None:
             found.append(TriggerRecord("continuous", "continuous", paused))
-            continue
-        kind = next(
-            (kind for kind in TRIGGER_KINDS if kind != "sql_condition" and entry.get(kind) is not None), None
-        )
-        if kind is None:
-            kind = "sql_condition" if entry.get("sql_condition") is not None else None
-        if kind is None:
-            newer = sorted(key for key in entry if key != "pause_status" and entry[key] is not None)
-            if newer:
-                found.append(TriggerRecord("trigger", f"on trigger ({newer[0]})", paused))
-            continue
-        config = entry.get(kind)
-        found.append(
-            TriggerRecord(
-                kind, _trigger_text(reader, kind, config if isinstance(config, Mapping) else {}), paused
-            )
-        )
-    return tuple(found)
+        else:
+            found.append(_kind_trigger(reader, entry, path))
+    return tuple(trigger for trigger in found if trigger is not None)
 
 
-def _trigger_text(reader: _Reader, kind: str, config: Mapping[str, Any]) -> str:
+def _trigger_text(reader: _Reader, kind: str, config: Mapping[str, Any], path: str) -> str:
     """A readable start mode: ``every 4 hours``, ``on file arrival in s3://x/``, ``on table update of a``."""
-    path = f"settings.trigger.{kind}"
     if kind == "periodic":
         interval = reader.integer(config, "interval", f"{path}.interval")
         unit = _UNITS.get(str(config.get("unit") or "").strip().upper())

@@ -31,6 +31,7 @@ from typing import Any
 from databricks.sdk.errors import ResourceDoesNotExist
 
 from core.config import WorkflowConfig, parse_workflow_config
+from core.databricks.decode import as_int
 from core.databricks.source import DatabricksSource
 from core.engine import IngestionEngine
 from core.report import RunReport
@@ -55,19 +56,6 @@ WORKSPACE_ID = "1234567890123456"
 SERVICE = "dbx_props"
 NOW_MS = 1_750_000_000_000  # a fixed "now", so lookback windows are reproducible
 DAY_MS = 86_400_000
-
-
-def as_int(value: object) -> int | None:
-    """A server's reading of an int64 field: a number or a numeric string (what the API would accept)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
 
 
 @dataclass
