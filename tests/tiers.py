@@ -18,6 +18,7 @@ SLOW_DIRS: dict[str, tuple[str, ...]] = {
 #: tests (every parameter of them) that use OpenMetadata's own package: its virtualenv or Airflow's
 OPENMETADATA_INGESTION = (
     "tests/airflow/test_openmetadata_ingestion.py::",
+    "tests/airflow/test_payload_contract.py::",  # the engine's request bodies against the package's models
     "tests/airflow/test_dags_test.py::test_openmetadata_engine_dag_runs_metadataworkflow_in_its_virtualenv",
 )
 #: "path::function" -> seconds measured (2 cores, warm, on a quiet machine): the tests outside SLOW_DIRS
