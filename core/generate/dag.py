@@ -21,16 +21,12 @@ worker hands to the child process, never through ``op_kwargs``, which Airflow re
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from core.config.models import WorkflowConfig
 from core.errors import ConfigError
-from core.generate.schedule import describe_cron, resolve_schedule, validate_timezone
+from core.generate.options import DagOptions
+from core.generate.schedule import describe_cron
 from core.generate.template import render_template
 from core.generate.yaml_render import Dialect, dialect_for_version, secret_refs
 
@@ -42,121 +38,11 @@ __all__ = [
     "render_dag",
 ]
 
-Engine = Literal["core", "openmetadata"]
-SecretsFrom = Literal["env", "variable", "connection", "inline"]
-
 #: the one task of the generated DAG
 TASK_ID = "ingest_databricks_pipelines"
 #: Airflow Connection per side in ``connection`` mode (``databricks_default`` is also the Databricks
 #: provider's default, so an existing connection is reused); the secret is the Connection's password.
 CONNECTION_IDS = {"databricks": "databricks_default", "openmetadata": "openmetadata_default"}
-
-_DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
-_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?$")
-_YAML_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
-_ENGINES = ("core", "openmetadata")
-_SECRETS = ("env", "variable", "connection", "inline")
-
-
-@dataclass
-class DagOptions:
-    """Everything about the generated DAG that is not the workflow itself.
-
-    Validated on construction: a bad value raises :class:`ConfigError` with ``field="dag.<name>"`` so the
-    wizard can flag the input. ``schedule`` also takes a preset name (``daily``, ``on demand``...).
-    """
-
-    dag_id: str = "databricks_pipelines_to_openmetadata"
-    schedule: str | None = "0 2 * * *"
-    timezone: str = "UTC"
-    #: default: today in ``timezone``, written into the file as a fixed date (never ``days_ago``)
-    start_date: date | None = None
-    owner: str = "data-platform"
-    retries: int = 2
-    retry_delay_minutes: int = 5
-    execution_timeout_minutes: int = 120
-    email: list[str] = field(default_factory=list)
-    email_on_failure: bool = False
-    email_on_retry: bool = False
-    tags: list[str] = field(default_factory=lambda: ["openmetadata", "databricks"])
-    engine: Engine = "core"
-    secrets: SecretsFrom = "env"
-    #: OpenMetadata server version: the ``openmetadata-ingestion`` release the virtualenv installs
-    openmetadata_version: str = "2.0.7"
-    #: the workflow YAML's file name, next to the DAG file; default ``<dag_id>.yaml``
-    yaml_filename: str | None = None
-
-    def __post_init__(self) -> None:
-        _check(
-            "dag_id",
-            isinstance(self.dag_id, str) and bool(_DAG_ID.match(self.dag_id)) and len(self.dag_id) <= 200,
-            f"{self.dag_id!r} must be 1-200 letters, digits, '_', '.' or '-'",
-        )
-        try:
-            self.schedule = resolve_schedule(self.schedule)
-            self.timezone = validate_timezone(self.timezone)
-        except ConfigError as err:
-            raise ConfigError(err.message, field=f"dag.{err.field}", hint=err.hint) from None
-        _check(
-            "start_date",
-            self.start_date is None
-            or (isinstance(self.start_date, date) and not isinstance(self.start_date, datetime)),
-            "must be a date (the DAG starts at midnight of it in its timezone)",
-        )
-        _check("owner", isinstance(self.owner, str) and bool(self.owner.strip()), "is empty")
-        for name, low in (("retries", 0), ("retry_delay_minutes", 0), ("execution_timeout_minutes", 1)):
-            value = getattr(self, name)
-            ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= 100_000
-            _check(name, ok, f"{value!r} must be a whole number from {low} to 100000")
-        self.email = [address.strip() for address in self.email if address.strip()]
-        for address in self.email:
-            _check("email", bool(_EMAIL.match(address)), f"{address!r} is not an e-mail address")
-        _check(
-            "email",
-            bool(self.email) or not (self.email_on_failure or self.email_on_retry),
-            "give at least one address to send failure or retry e-mails to",
-        )
-        for tag in self.tags:
-            ok = isinstance(tag, str) and bool(tag.strip()) and len(tag) <= 100
-            _check("tags", ok, f"{tag!r}: each tag must be 1-100 characters")
-        _check("engine", self.engine in _ENGINES, f"{self.engine!r} must be core or openmetadata")
-        _check(
-            "secrets",
-            self.secrets in _SECRETS,
-            f"{self.secrets!r} must be env, variable, connection or inline",
-        )
-        version = self.openmetadata_version
-        _check(
-            "openmetadata_version",
-            isinstance(version, str) and bool(_VERSION.match(version)),
-            f"{version!r} must be a release number such as 2.0.7",
-        )
-        name = self.yaml_filename
-        _check(
-            "yaml_filename",
-            name is None or (isinstance(name, str) and bool(_YAML_NAME.match(name))),
-            f"{name!r} must be a file name ending in .yaml, without folders",
-        )
-
-    @property
-    def yaml_name(self) -> str:
-        """The workflow YAML's file name: ``yaml_filename`` or ``<dag_id>.yaml``."""
-        return self.yaml_filename or f"{self.dag_id}.yaml"
-
-    @property
-    def dag_filename(self) -> str:
-        """``<dag_id>.py``."""
-        return f"{self.dag_id}.py"
-
-    def resolved_start_date(self) -> date:
-        """``start_date``, or today's date in ``timezone``."""
-        return self.start_date or datetime.now(ZoneInfo(self.timezone)).date()
-
-
-def _check(name: str, ok: bool, message: str) -> None:
-    if not ok:
-        raise ConfigError(message, field=f"dag.{name}")
 
 
 def openmetadata_requirements(version: str) -> list[str]:
