@@ -20,10 +20,13 @@ REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "core" / "generate" / "templates"
 
 
-def test_the_dag_template_is_found_as_package_data() -> None:
-    template = importlib.resources.files(TEMPLATE_PACKAGE).joinpath("templates", "dag.py.jinja")
+@pytest.mark.parametrize(
+    ("name", "needle"), [("dag.py.jinja", "with DAG("), ("README.md.jinja", "# Deploying `{{ dag_id }}`")]
+)
+def test_the_templates_are_found_as_package_data(name: str, needle: str) -> None:
+    template = importlib.resources.files(TEMPLATE_PACKAGE).joinpath("templates", name)
     assert template.is_file()
-    assert "with DAG(" in template.read_text(encoding="utf-8")
+    assert needle in template.read_text(encoding="utf-8")
 
 
 def test_every_template_is_covered_by_the_wheels_package_data() -> None:
