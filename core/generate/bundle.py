@@ -14,6 +14,7 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Literal
 
 from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError
@@ -29,12 +30,21 @@ _PLACEHOLDER = "__dbx_pipeline_unset_{}__"
 
 
 def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> dict[str, str]:
-    """File name -> content: ``<yaml_name>``, ``<dag_id>.py`` and ``README.md``.
+    """The three files of the bundle, rendered from one config and one set of options.
+
+    Args:
+        config: the workflow to deploy.
+        options: the DAG's options (its ``secrets`` mode decides whether the YAML holds references).
+        dialect: the YAML dialect, ``1.x`` (``token:``) or ``2.x`` (``authType:``).
+
+    Returns:
+        File name -> content: ``<yaml_name>``, ``<dag_id>.py`` and ``README.md``, in that order.
 
     Raises:
-        ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...).
+        ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...),
+            or a placeholder left by :func:`load_config_for_generate` in a non-secret field.
     """
-    secrets = "inline" if options.secrets == "inline" else "env"
+    secrets: Literal["env", "inline"] = "inline" if options.secrets == "inline" else "env"
     files = {
         options.yaml_name: render_workflow_yaml(config, dialect=dialect, secrets=secrets),
         options.dag_filename: render_dag(config, options, dialect=dialect),
@@ -47,9 +57,21 @@ def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Diale
 def write_bundle(
     config: WorkflowConfig, options: DagOptions, out_dir: Path, *, dialect: Dialect = "2.x"
 ) -> list[Path]:
-    """Write the YAML and the DAG into ``out_dir`` (created if missing); returns their paths.
+    """Write the YAML and the DAG into ``out_dir`` (created if missing).
 
-    An inline-secrets YAML is made readable by its owner only (mode 600).
+    An inline-secrets YAML is made readable by its owner only (mode 600); each file is replaced atomically.
+
+    Args:
+        config: the workflow to deploy.
+        options: the DAG's options.
+        out_dir: the folder to write into.
+        dialect: the YAML dialect.
+
+    Returns:
+        The paths written: the YAML's, then the DAG's.
+
+    Raises:
+        ConfigError: as :func:`render_bundle`, or ``field="out"`` when the folder or a file cannot be written.
     """
     files = render_bundle(config, options, dialect=dialect)
     out = Path(out_dir)
@@ -67,7 +89,19 @@ def write_bundle(
 
 
 def zip_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> bytes:
-    """The three files as a zip archive (the wizard's download)."""
+    """The three files as a zip archive (the wizard's download).
+
+    Args:
+        config: the workflow to deploy.
+        options: the DAG's options.
+        dialect: the YAML dialect.
+
+    Returns:
+        The zip file's bytes; members carry mode 644, an inline-secrets YAML 600.
+
+    Raises:
+        ConfigError: as :func:`render_bundle`.
+    """
     files = render_bundle(config, options, dialect=dialect)
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]
@@ -87,6 +121,16 @@ def load_config_for_generate(path: str | os.PathLike[str], *, secrets: str) -> W
     Files that hold only ``${NAME}`` references need no secret to be produced, so an unset variable is
     replaced by a placeholder here; :func:`render_bundle` refuses any output that still contains one (the
     variable was used in a non-secret field, whose value the files do need).
+
+    Args:
+        path: the workflow YAML file.
+        secrets: the secrets mode the files are generated for (``inline`` needs every variable set).
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: as :func:`core.config.load_workflow_config`.
     """
     if secrets == "inline":
         return load_workflow_config(path)

@@ -17,6 +17,10 @@ there; its dependencies work with SQLAlchemy 1.4 and 2.x alike). ``openmetadata`
 ``MetadataWorkflow`` in a ``PythonVirtualenvOperator`` that installs ``openmetadata-ingestion`` in its own
 virtualenv, so it works next to Airflow 2.x too. Secrets reach that virtualenv through the environment the
 worker hands to the child process, never through ``op_kwargs``, which Airflow renders into its database.
+
+The whole file is one template, ``core/generate/templates/dag.py.jinja``: open it to see what is written.
+:func:`render_dag` only checks the engine's constraints and gathers the template's values;
+:class:`~core.generate.options.DagOptions` (re-exported here) holds and validates the user's choices.
 """
 
 from __future__ import annotations
@@ -51,6 +55,12 @@ def openmetadata_requirements(version: str) -> list[str]:
     The package must match the server's release; a three-part server version (``2.0.7``) accepts any
     packaging build of it (``2.0.7.*``), so a fixed build is picked up. ``dbt-core<1.12`` because a newer
     dbt-core (pulled in by ``collate-data-diff``) downloads from a host outside PyPI while installing.
+
+    Args:
+        version: the OpenMetadata server's release, ``2.0.7`` or a build ``2.0.7.0``.
+
+    Returns:
+        pip requirement strings: the package with its pin, then the dbt-core cap.
     """
     pin = f"=={version}.*" if version.count(".") == 2 else f"=={version}"
     return [f"openmetadata-ingestion[databricks]{pin}", "dbt-core<1.12"]
