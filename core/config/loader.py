@@ -30,7 +30,13 @@ from core.config.models import (
 )
 from core.errors import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "load_workflow_config", "parse_workflow_config", "parse_yaml_text"]
+__all__ = [
+    "MAX_CONFIG_BYTES",
+    "config_error_from_validation",
+    "load_workflow_config",
+    "parse_workflow_config",
+    "parse_yaml_text",
+]
 
 #: A workflow file is a few kilobytes; anything this large is a mistake (or an attack on the wizard).
 MAX_CONFIG_BYTES = 1_000_000
@@ -110,28 +116,44 @@ def parse_workflow_config(data: Any, environ: Mapping[str, str] | None = None) -
     try:
         return WorkflowConfig.model_validate(expanded)
     except ValidationError as err:
-        raise _to_config_error(err, expanded) from None
+        raise config_error_from_validation(err, expanded) from None
 
 
 # -- error formatting -------------------------------------------------------------------------------
 
 
-def _to_config_error(err: ValidationError, data: Any) -> ConfigError:
+def config_error_from_validation(
+    err: ValidationError, data: Any, *, model: type[BaseModel] = WorkflowConfig, prefix: str = ""
+) -> ConfigError:
+    """One :class:`ConfigError` for every problem pydantic found, in the project's one-line form.
+
+    Args:
+        err: what ``model`` raised while validating ``data``.
+        data: the input mapping (its keys give an unknown key's did-you-mean).
+        model: the model that was validated (``WorkflowConfig``, ``DagOptions``...).
+        prefix: put before every field path (``"dag"`` makes ``retries`` into ``dag.retries``).
+
+    Returns:
+        The error: the first problem as message and ``field`` (with ``(and N more problems)``), every
+        ``(field, message)`` in ``problems``, and ``hint`` from the first problem when a validator raised
+        an :class:`~core.errors.IngestionError` that carries one.
+    """
     problems: list[tuple[str | None, str]] = []
-    seen: set[tuple[str | None, str]] = set()
+    hints: dict[tuple[str | None, str], str | None] = {}
     for item in err.errors(include_url=False, include_input=False):
         loc = [part for part in item["loc"] if part not in AUTH_TAGS]
-        dotted = _dotted(loc)
-        message = _message(item, loc, data)
-        if (dotted, message) not in seen:
-            seen.add((dotted, message))
+        dotted = _dotted([prefix, *loc] if prefix else loc)
+        message = _message(item, loc, data, model)
+        if (dotted, message) not in hints:
+            cause = (item.get("ctx") or {}).get("error")
+            hints[(dotted, message)] = getattr(cause, "hint", None)
             problems.append((dotted or None, message))
     # An unknown key usually explains the "missing" error next to it (a typo), so it goes first.
     problems.sort(key=lambda problem: not problem[1].startswith("unknown key"))
     field, message = problems[0]
     more = len(problems) - 1
     text = message + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
-    return ConfigError(text, field=field, problems=problems)
+    return ConfigError(text, field=field, hint=hints[problems[0]], problems=problems)
 
 
 def _dotted(loc: list[Any]) -> str:
@@ -144,11 +166,11 @@ def _dotted(loc: list[Any]) -> str:
     return out
 
 
-def _message(item: Mapping[str, Any], loc: list[Any], data: Any) -> str:
+def _message(item: Mapping[str, Any], loc: list[Any], data: Any, model: type[BaseModel]) -> str:
     kind = item["type"]
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        valid = _valid_keys(loc[:-1], data)
+        valid = _valid_keys(loc[:-1], data, model)
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6) if valid else []
         if not close:
             close = [k for k in valid if k.lower() == key.lower()]
@@ -171,9 +193,9 @@ def _message(item: Mapping[str, Any], loc: list[Any], data: Any) -> str:
     return message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
 
 
-def _valid_keys(parent_loc: list[Any], data: Any) -> list[str]:
-    """The YAML keys accepted at ``parent_loc``, found by walking the model classes."""
-    model: Any = WorkflowConfig
+def _valid_keys(parent_loc: list[Any], data: Any, root: type[BaseModel]) -> list[str]:
+    """The YAML keys accepted at ``parent_loc``, found by walking the model classes from ``root``."""
+    model: Any = root
     node = data
     for part in parent_loc:
         if isinstance(part, int):

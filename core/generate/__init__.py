@@ -6,6 +6,9 @@ wizard and what the CLI writes are byte-for-byte the same files:
 - :mod:`core.generate.schedule`: cron validation, plain-English descriptions and next run times;
 - :mod:`core.generate.yaml_render`: the workflow YAML in the 1.x (``token:``) or 2.x (``authType:``)
   dialect, secrets as ``${ENV_VAR}`` references;
+- :mod:`core.generate.options`: ``DagOptions``, the user's choices for the DAG (a validated pydantic model);
 - :mod:`core.generate.dag`: an Airflow DAG file that parses on Airflow 2.7+ and 3.x;
-- :mod:`core.generate.bundle`: the YAML, the DAG and a deploy README together.
+- :mod:`core.generate.bundle`: the YAML, the DAG and a deploy README together;
+- :mod:`core.generate.template`: renders ``templates/`` (``dag.py.jinja``, ``README.md.jinja``), the
+  files as they are written, with Jinja2.
 """

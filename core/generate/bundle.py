@@ -14,12 +14,14 @@ import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Literal
 
 from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError
 from core.generate.dag import CONNECTION_IDS, DagOptions, openmetadata_requirements, render_dag
 from core.generate.schedule import describe_cron, next_runs
-from core.generate.yaml_render import Dialect, SecretRef, render_workflow_yaml, secret_refs
+from core.generate.template import render_template
+from core.generate.yaml_render import Dialect, render_workflow_yaml, secret_refs
 
 __all__ = ["README_NAME", "load_config_for_generate", "render_bundle", "write_bundle", "zip_bundle"]
 
@@ -28,12 +30,21 @@ _PLACEHOLDER = "__dbx_pipeline_unset_{}__"
 
 
 def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> dict[str, str]:
-    """File name -> content: ``<yaml_name>``, ``<dag_id>.py`` and ``README.md``.
+    """The three files of the bundle, rendered from one config and one set of options.
+
+    Args:
+        config: the workflow to deploy.
+        options: the DAG's options (its ``secrets`` mode decides whether the YAML holds references).
+        dialect: the YAML dialect, ``1.x`` (``token:``) or ``2.x`` (``authType:``).
+
+    Returns:
+        File name -> content: ``<yaml_name>``, ``<dag_id>.py`` and ``README.md``, in that order.
 
     Raises:
-        ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...).
+        ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...),
+            or a placeholder left by :func:`load_config_for_generate` in a non-secret field.
     """
-    secrets = "inline" if options.secrets == "inline" else "env"
+    secrets: Literal["env", "inline"] = "inline" if options.secrets == "inline" else "env"
     files = {
         options.yaml_name: render_workflow_yaml(config, dialect=dialect, secrets=secrets),
         options.dag_filename: render_dag(config, options, dialect=dialect),
@@ -46,9 +57,21 @@ def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Diale
 def write_bundle(
     config: WorkflowConfig, options: DagOptions, out_dir: Path, *, dialect: Dialect = "2.x"
 ) -> list[Path]:
-    """Write the YAML and the DAG into ``out_dir`` (created if missing); returns their paths.
+    """Write the YAML and the DAG into ``out_dir`` (created if missing).
 
-    An inline-secrets YAML is made readable by its owner only (mode 600).
+    An inline-secrets YAML is made readable by its owner only (mode 600); each file is replaced atomically.
+
+    Args:
+        config: the workflow to deploy.
+        options: the DAG's options.
+        out_dir: the folder to write into.
+        dialect: the YAML dialect.
+
+    Returns:
+        The paths written: the YAML's, then the DAG's.
+
+    Raises:
+        ConfigError: as :func:`render_bundle`, or ``field="out"`` when the folder or a file cannot be written.
     """
     files = render_bundle(config, options, dialect=dialect)
     out = Path(out_dir)
@@ -66,7 +89,19 @@ def write_bundle(
 
 
 def zip_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> bytes:
-    """The three files as a zip archive (the wizard's download)."""
+    """The three files as a zip archive (the wizard's download).
+
+    Args:
+        config: the workflow to deploy.
+        options: the DAG's options.
+        dialect: the YAML dialect.
+
+    Returns:
+        The zip file's bytes; members carry mode 644, an inline-secrets YAML 600.
+
+    Raises:
+        ConfigError: as :func:`render_bundle`.
+    """
     files = render_bundle(config, options, dialect=dialect)
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]
@@ -86,6 +121,16 @@ def load_config_for_generate(path: str | os.PathLike[str], *, secrets: str) -> W
     Files that hold only ``${NAME}`` references need no secret to be produced, so an unset variable is
     replaced by a placeholder here; :func:`render_bundle` refuses any output that still contains one (the
     variable was used in a non-secret field, whose value the files do need).
+
+    Args:
+        path: the workflow YAML file.
+        secrets: the secrets mode the files are generated for (``inline`` needs every variable set).
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: as :func:`core.config.load_workflow_config`.
     """
     if secrets == "inline":
         return load_workflow_config(path)
@@ -138,110 +183,25 @@ def _write_atomically(path: Path, content: str, mode: int) -> None:
         raise ConfigError(f"cannot write {path}: {err.strerror}", field="out") from None
 
 
-# -- README -----------------------------------------------------------------------------------------
+# -- README ----------------------------------------------------------------------------------------
 
 
 def _readme(config: WorkflowConfig, options: DagOptions, dialect: Dialect) -> str:
+    """The deploy README, rendered from ``core/generate/templates/README.md.jinja``."""
     refs = [] if options.secrets == "inline" else secret_refs(config)
-    sections = [
-        f"# Deploying `{options.dag_id}` to Apache Airflow\n\n"
-        f"Two files, for Airflow 2.7+ and 3.x alike:\n\n"
-        f"- `{options.dag_filename}`: the DAG;\n"
-        f"- `{options.yaml_name}`: the ingestion workflow (OpenMetadata {dialect} dialect), read by the DAG "
-        f"from its own folder.",
-        _install_section(options),
-        "## 2. Copy both files into the dags folder\n\n"
-        "```bash\n"
-        f'cp {options.dag_filename} {options.yaml_name} "$AIRFLOW_HOME/dags/"\n'
-        "```\n\n"
-        "Keep them side by side: the DAG finds the YAML next to itself.",
-        _secrets_section(options, refs),
-        _run_section(options),
-    ]
-    return "\n\n".join(sections) + "\n"
-
-
-def _install_section(options: DagOptions) -> str:
-    if options.engine == "core":
-        return (
-            "## 1. Install the engine in the Airflow environment\n\n"
-            "On the workers (and wherever tasks run), install dbx-pipeline from its repository:\n\n"
-            "```bash\n"
-            "pip install /path/to/dbx-pipeline   # a checkout of this project, or its git URL\n"
-            "```\n\n"
-            "It works next to Airflow 2.x (SQLAlchemy 1.4) and 3.x (SQLAlchemy 2). The scheduler does not "
-            "need it to parse the DAG."
-        )
-    requirement = openmetadata_requirements(options.openmetadata_version)
-    return (
-        "## 1. Nothing to install for the engine\n\n"
-        f"The task installs `{requirement[0]}` (with `{requirement[1]}`) in a virtualenv of its own, so "
-        "OpenMetadata's package never meets Airflow's: this is what makes it work on Airflow 2.x. The "
-        "workers need to reach PyPI; the virtualenv (about 800 MB) is cached between runs on Airflow 2.8+.\n\n"
-        "On Airflow 2.x, `PythonVirtualenvOperator` needs the `virtualenv` package in Airflow's environment "
-        '(`pip install "apache-airflow[virtualenv]"`; the official Docker image has it). Airflow 3.x '
-        "needs nothing more."
-    )
-
-
-def _secrets_section(options: DagOptions, refs: list[SecretRef]) -> str:
-    title = "## 3. Provide the secrets\n\n"
-    if options.secrets == "inline":
-        return (
-            title + "**The workflow YAML contains the secrets in clear text** (generated with inline "
-            "secrets). Anyone who can read the dags folder can read them. Prefer `--secrets env`, "
-            "`variable` or `connection`."
-        )
-    table = "\n".join(f"| `{ref.env}` | {ref.description} |" for ref in refs)
-    if options.secrets == "env":
-        return (
-            title + "Set these environment variables for the Airflow workers (the processes that run tasks):"
-            f"\n\n| Variable | Value |\n|---|---|\n{table}\n\n"
-            "The workflow YAML references them as `${NAME}`; nothing secret is written in either file."
-        )
-    if options.secrets == "variable":
-        commands = "\n".join(f"airflow variables set {ref.env} '<{ref.description}>'" for ref in refs)
-        return (
-            title + "Create these Airflow Variables (Admin > Variables, or the CLI below):"
-            f"\n\n| Variable | Value |\n|---|---|\n{table}\n\n```bash\n{commands}\n```\n\n"
-            "Airflow hides values whose names contain TOKEN or SECRET; an environment variable "
-            "`AIRFLOW_VAR_<NAME>` or a secrets backend works too."
-        )
-    rows = "\n".join(
-        f"| `{CONNECTION_IDS[ref.side]}` | {ref.connection_field} | {ref.description} |" for ref in refs
-    )
-    commands = "\n".join(
-        f"airflow connections add {CONNECTION_IDS[ref.side]} --conn-type generic "
-        f"--conn-password '<{ref.description}>'"
-        for ref in refs
-        if ref.connection_field == "password"
-    )
-    return (
-        title + "Create these Airflow Connections (Admin > Connections, or the CLI below); the secret goes "
-        f"in the field shown:\n\n| Connection id | Field | Value |\n|---|---|---|\n{rows}\n\n"
-        f"```bash\n{commands}\n```\n\n"
-        "`databricks_default` is also the Databricks provider's default connection: an existing one is "
-        "reused. The ids can be changed at the top of the DAG file."
-    )
-
-
-def _run_section(options: DagOptions) -> str:
-    if options.schedule:
-        runs = "\n".join(
-            f"- {moment:%Y-%m-%d %H:%M %Z}" for moment in next_runs(options.schedule, options.timezone)
-        )
-        when = (
-            f"Schedule `{options.schedule}`: {describe_cron(options.schedule)} ({options.timezone}). "
-            f"Next runs:\n\n{runs}"
-        )
-    else:
-        when = f"{describe_cron(None)} (no schedule): trigger it from the UI or the CLI."
-    return (
-        "## 4. Check and run\n\n"
-        "```bash\n"
-        "airflow dags list-import-errors        # expect none\n"
-        f"airflow dags test {options.dag_id}   # one run now, in the foreground\n"
-        "```\n\n"
-        f"{when}\n\n"
-        "The DAG's documentation in the Airflow UI repeats where the secrets come from."
+    return render_template(
+        "README.md.jinja",
+        dag_id=options.dag_id,
+        dag_filename=options.dag_filename,
+        yaml_name=options.yaml_name,
+        dialect=dialect,
+        engine=options.engine,
+        requirements=openmetadata_requirements(options.openmetadata_version),
+        secrets=options.secrets,
+        refs=refs,
+        connection_ids=CONNECTION_IDS,
+        schedule=options.schedule,
+        schedule_description=describe_cron(options.schedule),
+        timezone=options.timezone,
+        next_runs=next_runs(options.schedule, options.timezone) if options.schedule else [],
     )

@@ -92,6 +92,19 @@ def test_secret_sources_follow_the_chosen_mode(demo_state: WizardState, mode: st
         assert wheres == ["databricks_default (password)", "openmetadata_default (password)"]
 
 
+def test_schedule_step_shows_every_wrong_field_at_its_input(demo_state: WizardState) -> None:
+    demo_state.schedule.preset = "custom"
+    demo_state.schedule.custom_cron = "61 * * * *"
+    demo_state.schedule.dag_id = "has space"
+    demo_state.schedule.owner = " "
+    demo_state.schedule.email = "not-an-address"
+    errors = services.field_errors(demo_state)
+    assert errors["sched_cron"] == "Minute field '61' is out of range 0-59."
+    assert errors["dag_id"] == "'has space' must be 1-200 letters, digits, '_', '.' or '-'."
+    assert errors["dag_owner"] == "The owner is empty."
+    assert errors["dag_email"] == "'not-an-address' is not an e-mail address."
+
+
 def test_inline_secrets_are_refused(demo_state: WizardState) -> None:
     demo_state.schedule.secrets = "inline"
     with pytest.raises(services.ConfigError, match="does not write secret values"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -54,17 +53,25 @@ def timezones() -> list[str]:
 
 
 def _schedule_errors(state: WizardState) -> dict[str, str]:
-    """The schedule step's field errors; the generator's own ``DagOptions`` checks are the reference."""
+    """The schedule step's field errors, each at its own field; ``DagOptions`` is the one set of checks.
+
+    An invalid custom cron expression is reported at the cron field and the other fields are still
+    checked (with the DAG on demand), so every wrong field shows at once.
+    """
     errors: dict[str, str] = {}
-    if state.schedule.preset == "custom":
-        _, message = describe_schedule(state)
-        if message:
-            errors["sched_cron"] = message
     try:
-        dag_options(state)
+        schedule = schedule_cron(state)
     except ConfigError as err:
-        field_id = field_for_yaml_path(err.field) or "dag_id"
-        errors.setdefault(field_id, _sentence(err, f"The {FIELD_LABELS.get(field_id, 'value').lower()}"))
+        errors["sched_cron"] = _sentence(err)
+        schedule = None
+    try:
+        _options(state, schedule)
+    except ConfigError as err:
+        for index, (field, message) in enumerate(err.problems):
+            field_id = field_for_yaml_path(field) or "dag_id"
+            subject = f"The {FIELD_LABELS.get(field_id, 'value').lower()}"
+            problem = ConfigError(message, field=field, hint=err.hint if index == 0 else None)
+            errors.setdefault(field_id, _sentence(problem, subject))
     return errors
 
 
@@ -78,36 +85,42 @@ def _sentence(err: IngestionError, subject: str = "The expression") -> str:
     return text if text.endswith(".") else text + "."
 
 
-_RELEASE = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?$")
-
-
 def openmetadata_release(state: WizardState) -> str:
-    """The openmetadata-ingestion release the "openmetadata" engine installs: typed, else tested, else 2.0.7."""
+    """The openmetadata-ingestion release the "openmetadata" engine installs: typed, else tested, else the
+    generator's default."""
+    from core.generate.options import DEFAULT_OPENMETADATA_VERSION, is_openmetadata_release
+
     typed = state.schedule.openmetadata_version.strip()
     if typed:
         return typed
-    return state.om_version if state.om_version and _RELEASE.match(state.om_version) else "2.0.7"
+    tested = state.om_version
+    return tested if tested and is_openmetadata_release(tested) else DEFAULT_OPENMETADATA_VERSION
 
 
 def dag_options(state: WizardState) -> Any:
     """The generator's ``DagOptions`` from the schedule step.
 
     Raises:
-        ConfigError: ``field="dag.<name>"`` for the first wrong value.
+        ConfigError: ``field="schedule"`` for an invalid custom cron expression, else ``field="dag.<name>"``
+            for the first wrong value (every one in ``problems``).
     """
-    from core.generate.dag import DagOptions
+    return _options(state, schedule_cron(state))
+
+
+def _options(state: WizardState, schedule: str | None) -> Any:
+    from core.generate.options import DagOptions
 
     sched = state.schedule
     return DagOptions(
         dag_id=sched.dag_id.strip(),
-        schedule=schedule_cron(state),
+        schedule=schedule,
         timezone=sched.timezone,
         start_date=sched.start_date,
         owner=sched.owner.strip(),
         retries=int(sched.retries),
         retry_delay_minutes=int(sched.retry_delay_minutes),
         execution_timeout_minutes=int(sched.execution_timeout_minutes),
-        email=[e.strip() for e in sched.email.split(",") if e.strip()],
+        email=sched.email.split(","),  # DagOptions strips each address and drops blank ones
         email_on_failure=sched.email_on_failure,
         email_on_retry=False,
         tags=[t.strip() for t in sched.tags.split(",") if t.strip()],

@@ -1,0 +1,228 @@
+"""``DagOptions``: everything about the generated DAG that is not the workflow itself.
+
+A frozen pydantic model that forbids unknown fields. Each value is checked by a validator that says, in
+the user's terms, what is wrong (``'has space' must be 1-200 letters, digits, '_', '.' or '-'``), and
+pydantic's errors go through the same formatter as the workflow YAML's
+(:func:`core.config.loader.config_error_from_validation`): constructing a bad ``DagOptions`` raises one
+:class:`~core.errors.ConfigError` whose ``field`` is ``dag.<name>`` and whose ``problems`` lists every
+wrong field, so the wizard can show each at its input and the CLI prints one line.
+
+The schedule and timezone are checked by :mod:`core.generate.schedule` (croniter, the IANA database),
+whose hints (``Did you mean 'Europe/Berlin'?``) reach the error's ``hint``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from core.config.loader import config_error_from_validation
+from core.generate.schedule import resolve_schedule, validate_timezone
+
+__all__ = ["DEFAULT_OPENMETADATA_VERSION", "DagOptions", "Engine", "SecretsFrom", "is_openmetadata_release"]
+
+Engine = Literal["core", "openmetadata"]
+SecretsFrom = Literal["env", "variable", "connection", "inline"]
+
+#: the OpenMetadata server release the ``openmetadata`` engine installs when none is given
+DEFAULT_OPENMETADATA_VERSION = "2.0.7"
+#: the largest retry count and number of minutes accepted
+_MAX_WHOLE = 100_000
+
+_DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+_RELEASE = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?$")
+_YAML_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
+
+
+def is_openmetadata_release(text: str) -> bool:
+    """True for a release number ``openmetadata-ingestion`` is published under (``2.0.7``, ``2.0.7.0``).
+
+    Args:
+        text: what the user typed or the connection test found.
+
+    Returns:
+        Whether ``DagOptions.openmetadata_version`` accepts it.
+    """
+    return bool(_RELEASE.match(text))
+
+
+class DagOptions(BaseModel):
+    """Everything about the generated DAG that is not the workflow itself.
+
+    ``schedule`` also takes a preset name (``daily``, ``on demand``...) and ``@daily``-style aliases, and
+    is stored as the five cron fields (``None``: on demand); ``timezone`` is stored as its canonical IANA
+    name; ``email`` entries are stripped and blank ones dropped.
+
+    Raises:
+        ConfigError: on construction, for any wrong value: ``field="dag.<name>"`` of the first, every
+            one in ``problems``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dag_id: str = "databricks_pipelines_to_openmetadata"
+    #: cron expression, or None: runs only when triggered
+    schedule: str | None = "0 2 * * *"
+    timezone: str = "UTC"
+    #: default: today in ``timezone``, written into the file as a fixed date (never ``days_ago``)
+    start_date: date | None = None
+    owner: str = "data-platform"
+    retries: int = 2
+    retry_delay_minutes: int = 5
+    execution_timeout_minutes: int = 120
+    email: list[str] = Field(default_factory=list)
+    email_on_failure: bool = False
+    email_on_retry: bool = False
+    tags: list[str] = Field(default_factory=lambda: ["openmetadata", "databricks"])
+    engine: Engine = "core"
+    secrets: SecretsFrom = "env"
+    #: OpenMetadata server version: the ``openmetadata-ingestion`` release the virtualenv installs
+    openmetadata_version: str = DEFAULT_OPENMETADATA_VERSION
+    #: the workflow YAML's file name, next to the DAG file; default ``<dag_id>.yaml``
+    yaml_filename: str | None = None
+
+    def __init__(self, **data: Any) -> None:
+        """Validate ``data`` (the fields above, by name).
+
+        Raises:
+            ConfigError: ``field="dag.<name>"``, one line; every wrong field in ``problems``.
+        """
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise config_error_from_validation(err, data, model=DagOptions, prefix="dag") from None
+
+    # -- one validator per field, in field order (errors are reported in this order) ------------------
+
+    @field_validator("dag_id", mode="before")
+    @classmethod
+    def _dag_id(cls, value: Any) -> Any:
+        if not (isinstance(value, str) and _DAG_ID.match(value) and len(value) <= 200):
+            raise ValueError(f"{value!r} must be 1-200 letters, digits, '_', '.' or '-'")
+        return value
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> str | None:
+        return resolve_schedule(value)  # ConfigError (a ValueError) with the field's hint
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, value: Any) -> str:
+        return validate_timezone(value)
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start_date(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
+            raise ValueError("must be a date (the DAG starts at midnight of it in its timezone)")
+        return value
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _owner(cls, value: Any) -> Any:
+        if not (isinstance(value, str) and value.strip()):
+            raise ValueError("is empty")
+        return value
+
+    @field_validator("retries", "retry_delay_minutes", mode="before")
+    @classmethod
+    def _from_zero(cls, value: Any) -> Any:
+        return _whole_number(value, 0)
+
+    @field_validator("execution_timeout_minutes", mode="before")
+    @classmethod
+    def _from_one(cls, value: Any) -> Any:
+        return _whole_number(value, 1)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value  # pydantic's own "should be a valid list"
+        addresses = [item.strip() if isinstance(item, str) else item for item in value]
+        addresses = [item for item in addresses if item != ""]
+        for address in addresses:
+            if not (isinstance(address, str) and _EMAIL.match(address)):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return addresses
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> Any:
+        for tag in value if isinstance(value, list) else []:
+            if not (isinstance(tag, str) and tag.strip() and len(tag) <= 100):
+                raise ValueError(f"{tag!r}: each tag must be 1-100 characters")
+        return value
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine(cls, value: Any) -> Any:
+        if value not in ("core", "openmetadata"):
+            raise ValueError(f"{value!r} must be core or openmetadata")
+        return value
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _secrets(cls, value: Any) -> Any:
+        if value not in ("env", "variable", "connection", "inline"):
+            raise ValueError(f"{value!r} must be env, variable, connection or inline")
+        return value
+
+    @field_validator("openmetadata_version", mode="before")
+    @classmethod
+    def _openmetadata_version(cls, value: Any) -> Any:
+        if not (isinstance(value, str) and is_openmetadata_release(value)):
+            raise ValueError(f"{value!r} must be a release number such as {DEFAULT_OPENMETADATA_VERSION}")
+        return value
+
+    @field_validator("yaml_filename", mode="before")
+    @classmethod
+    def _yaml_filename(cls, value: Any) -> Any:
+        if value is not None and not (isinstance(value, str) and _YAML_NAME.match(value)):
+            raise ValueError(f"{value!r} must be a file name ending in .yaml, without folders")
+        return value
+
+    @model_validator(mode="after")
+    def _email_to_send_to(self) -> DagOptions:
+        if self.email or not (self.email_on_failure or self.email_on_retry):
+            return self
+        # raised as a ValidationError so that it names the email field, not the whole model
+        message = "give at least one address to send failure or retry e-mails to"
+        error = PydanticCustomError("value_error", message)
+        raise ValidationError.from_exception_data(
+            type(self).__name__, [InitErrorDetails(type=error, loc=("email",), input=self.email)]
+        )
+
+    # -- derived values ---------------------------------------------------------------------------------
+
+    @property
+    def yaml_name(self) -> str:
+        """The workflow YAML's file name: ``yaml_filename`` or ``<dag_id>.yaml``."""
+        return self.yaml_filename or f"{self.dag_id}.yaml"
+
+    @property
+    def dag_filename(self) -> str:
+        """``<dag_id>.py``."""
+        return f"{self.dag_id}.py"
+
+    def resolved_start_date(self) -> date:
+        """``start_date``, or today's date in ``timezone``.
+
+        Returns:
+            The date whose midnight (in ``timezone``) is the DAG's ``start_date``.
+        """
+        return self.start_date or datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def _whole_number(value: Any, low: int) -> Any:
+    """``value`` when it is an ``int`` (not a ``bool``) from ``low`` to :data:`_MAX_WHOLE`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MAX_WHOLE:
+        raise ValueError(f"{value!r} must be a whole number from {low} to {_MAX_WHOLE}")
+    return value
