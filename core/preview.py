@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from core.config.models import WorkflowConfig
 from core.databricks.source import DatabricksSource
@@ -32,7 +33,7 @@ class PreviewRow:
     schedule: str | None
     url: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-able form (``preview --json``)."""
         return asdict(self)
 

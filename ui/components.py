@@ -9,7 +9,7 @@ password field is emptied as soon as its value is saved server-side and shows "s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 from pydantic import SecretStr
@@ -180,7 +180,7 @@ def render_checks(title: str, result: Any, *, stale: bool, extra: str | None = N
         st.caption(f"{title}: not tested yet.")
         return
     failed = [step for step in result.steps if step.ok is False]
-    state = "error" if failed else "complete"
+    state: Literal["error", "complete"] = "error" if failed else "complete"
     passed = sum(1 for step in result.steps if step.ok)
     label = f"{title}: {passed} of {len(result.steps)} checks passed"
     if stale:

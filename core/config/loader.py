@@ -214,4 +214,5 @@ def _unwrap(annotation: Any, node: Any) -> Any:
 
 
 def _auth_model_for(node: Any) -> type[BaseModel]:
-    return {"oauth": DatabricksOAuth, "azure": AzureAdSetup}.get(_auth_kind(node) or "", PersonalAccessToken)
+    models: dict[str, type[BaseModel]] = {"oauth": DatabricksOAuth, "azure": AzureAdSetup}
+    return models.get(_auth_kind(node) or "", PersonalAccessToken)

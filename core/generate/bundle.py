@@ -19,7 +19,7 @@ from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError
 from core.generate.dag import CONNECTION_IDS, DagOptions, openmetadata_requirements, render_dag
 from core.generate.schedule import describe_cron, next_runs
-from core.generate.yaml_render import Dialect, SecretRef, render_workflow_yaml, secret_refs
+from core.generate.yaml_render import Dialect, SecretMode, SecretRef, render_workflow_yaml, secret_refs
 
 __all__ = ["README_NAME", "load_config_for_generate", "render_bundle", "write_bundle", "zip_bundle"]
 
@@ -33,7 +33,7 @@ def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Diale
     Raises:
         ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...).
     """
-    secrets = "inline" if options.secrets == "inline" else "env"
+    secrets: SecretMode = "inline" if options.secrets == "inline" else "env"
     files = {
         options.yaml_name: render_workflow_yaml(config, dialect=dialect, secrets=secrets),
         options.dag_filename: render_dag(config, options, dialect=dialect),

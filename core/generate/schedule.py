@@ -146,7 +146,8 @@ def describe_cron(expression: str | None) -> str:
     text = validate_cron(expression)
     options = Options()
     options.verbose = True
-    return ExpressionDescriptor(text, options).get_description()
+    description: str = ExpressionDescriptor(text, options).get_description()  # cron_descriptor has no types
+    return description
 
 
 def next_runs(expression: str, timezone: str, count: int = 5, now: datetime | None = None) -> list[datetime]:

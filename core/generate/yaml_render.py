@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel
 
 from core.config.models import AzureAdSetup, DatabricksOAuth, PersonalAccessToken, WorkflowConfig
 from core.errors import ConfigError
@@ -194,7 +195,7 @@ def _document(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode) -> 
     }
     top = _dump(config, exclude={"source", "sink", "workflow_config"})
     document.update(top)
-    return _tidy(document)
+    return {key: _tidy(value) for key, value in document.items()}
 
 
 def _connection(config: WorkflowConfig, dialect: Dialect, secret: Any) -> dict[str, Any]:
@@ -265,7 +266,7 @@ def _workflow_settings(config: WorkflowConfig, secret: Any) -> dict[str, Any]:
     return out
 
 
-def _dump(model: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+def _dump(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
     """The fields of ``model`` that differ from their defaults, by YAML key."""
     return model.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude=exclude or set())
 
