@@ -53,4 +53,6 @@ SLOW_TESTS: dict[str, float] = {
     "tests/unit/test_transport.py::test_openmetadata_429_goes_through_the_gate": 2.0,
     "tests/unit/test_transport.py::test_one_429_pauses_every_databricks_worker": 1.8,
     "tests/unit/test_transport.py::test_workers_run_in_listing_order": 1.6,
+    # cold: mypy analyses pydantic, the SDK and Streamlit too; ~1 s with a warm .cache/mypy
+    "tests/unit/test_types.py::test_mypy_passes": 50.5,
 }  # fmt: skip
