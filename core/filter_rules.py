@@ -94,6 +94,10 @@ def rule_to_regex(operator: Operator, value: str) -> str:
     ``exactly`` -> ``^v$``; ``starts`` -> ``v``; ``ends`` -> ``.*v$``; ``contains`` -> ``.*v``;
     ``regex`` -> the value unchanged.
 
+    Args:
+        operator: one of :data:`OPERATORS`.
+        value: the text the rule applies to, taken literally except for ``regex``.
+
     Raises:
         ValueError: for an unknown operator.
     """

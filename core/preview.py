@@ -45,6 +45,17 @@ def iter_preview(
 
     ``with_tasks=False`` lists names only (no task arrays in the pages): the same number of calls but
     much smaller pages to transfer and parse, for when only the filter decision matters.
+
+    Args:
+        config: the workflow; its ``pipelineFilterPattern`` decides what is kept.
+        source: the Databricks workspace to list.
+        with_tasks: list each job's tasks too (the row's ``tasks`` count).
+
+    Yields:
+        One row per job or DLT pipeline, in listing order; an unreadable one is kept=False with the reason.
+
+    Raises:
+        SourceError: when the listing itself fails (raised by ``source`` as the rows are consumed).
     """
     name_filter = filter_for(config)
     listing = itertools.chain(source.iter_job_summaries(with_tasks=with_tasks), source.iter_dlt_pipelines())

@@ -128,6 +128,13 @@ class PreviewJob(BackgroundJob, Generic[Row, Decision]):
 
         On a 10,000-job workspace the page re-renders every second while listing; re-deciding only the
         new rows keeps each render cheap.
+
+        Args:
+            key: identifies the filter rules ``decide`` applies; a different key starts the cache over.
+            decide: the decision for one row (called on the page's thread).
+
+        Returns:
+            One decision per row listed so far, in listing order (a copy).
         """
         rows = self.rows()
         if key != self._decided_key:

@@ -89,7 +89,13 @@ class FiltersStep:
     def add(
         self, kind: Literal["include", "exclude"], operator: Operator = "starts", value: str = ""
     ) -> None:
-        """Append a rule with a fresh id."""
+        """Append a rule with a fresh id.
+
+        Args:
+            kind: include or exclude.
+            operator: a key of :data:`core.filter_rules.OPERATORS`.
+            value: the text the rule applies to.
+        """
         self.rules.append(FilterRuleState(self.next_id, kind, operator, value))
         self.next_id += 1
 

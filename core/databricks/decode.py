@@ -575,6 +575,10 @@ def merge_pages(first: dict[str, Any], page: Mapping[str, Any]) -> None:
 
     Arrays may sit at the top (runs) or under ``settings`` (jobs); later pages carry only the arrays
     that continue, and an array of the wrong shape is left as it was.
+
+    Args:
+        first: the first page's JSON, extended in place.
+        page: a later page's JSON (the one fetched with ``page_token``).
     """
     for container_key in (None, "settings"):
         target = first if container_key is None else first.get(container_key)

@@ -30,8 +30,14 @@ _PLACEHOLDER = "__dbx_pipeline_unset_{}__"
 def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> dict[str, str]:
     """File name -> content: ``<yaml_name>``, ``<dag_id>.py`` and ``README.md``.
 
+    Args:
+        config: the validated workflow to deploy.
+        options: the DAG's settings (id, schedule, engine, where its secrets come from).
+        dialect: the YAML dialect of the target OpenMetadata server (``1.x`` or ``2.x``).
+
     Raises:
-        ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...).
+        ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...),
+            or when a ``${NAME}`` placeholder for an unset variable would end up in a file.
     """
     secrets: SecretMode = "inline" if options.secrets == "inline" else "env"
     files = {
@@ -48,7 +54,20 @@ def write_bundle(
 ) -> list[Path]:
     """Write the YAML and the DAG into ``out_dir`` (created if missing); returns their paths.
 
-    An inline-secrets YAML is made readable by its owner only (mode 600).
+    An inline-secrets YAML is made readable by its owner only (mode 600); the rest is 644. Each file is
+    written to a temporary name and renamed, so a reader never sees half a file.
+
+    Args:
+        config: the validated workflow to deploy.
+        options: the DAG's settings (see :func:`render_bundle`).
+        out_dir: the directory to write into (a dags folder).
+        dialect: the YAML dialect (see :func:`render_bundle`).
+
+    Returns:
+        ``[<out_dir>/<yaml_name>, <out_dir>/<dag_id>.py]``.
+
+    Raises:
+        ConfigError: from :func:`render_bundle`, or when ``out_dir`` cannot be created (field ``out``).
     """
     files = render_bundle(config, options, dialect=dialect)
     out = Path(out_dir)
@@ -66,7 +85,19 @@ def write_bundle(
 
 
 def zip_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> bytes:
-    """The three files as a zip archive (the wizard's download)."""
+    """The three files of :func:`render_bundle` as a zip archive (the wizard's download).
+
+    Args:
+        config: the validated workflow to deploy.
+        options: the DAG's settings (see :func:`render_bundle`).
+        dialect: the YAML dialect (see :func:`render_bundle`).
+
+    Returns:
+        The zip's bytes; members are stamped with the local time, the YAML is mode 600 for inline secrets.
+
+    Raises:
+        ConfigError: from :func:`render_bundle`.
+    """
     files = render_bundle(config, options, dialect=dialect)
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]

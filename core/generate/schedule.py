@@ -167,6 +167,15 @@ def next_runs(expression: str, timezone: str, count: int = 5, now: datetime | No
     - an expression with ``*`` hours (``0 * * * *``, ``*/30 * * * *``) runs in the repeated hour twice and
       skips the missing one.
 
+    Args:
+        expression: a five-field cron expression.
+        timezone: an IANA timezone name (``Europe/Berlin``).
+        count: how many runs; fewer than 1 gives none.
+        now: the instant to start after (the current time when None).
+
+    Returns:
+        ``count`` aware datetimes in ``timezone``, strictly increasing.
+
     Raises:
         ConfigError: invalid expression (``schedule``) or unknown timezone (``timezone``).
     """

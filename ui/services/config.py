@@ -116,6 +116,11 @@ def workflow_dict(
 def build_config(state: WizardState, *, purpose: str = "run", for_export: bool = False) -> WorkflowConfig:
     """The validated config for a test, a preview, a run (real secrets) or an export (placeholders).
 
+    Args:
+        state: the session's wizard state.
+        purpose: ``"run"`` (the chosen sink) or ``"databricks"`` (a console sink; see :func:`workflow_dict`).
+        for_export: put a placeholder where a secret has not been entered (the files never hold secrets).
+
     Raises:
         ConfigError: with ``problems`` naming the YAML paths (see :func:`config_problems`).
     """

@@ -90,6 +90,10 @@ def demo_names() -> list[str]:
 def rule_regex(operator: Operator, value: str) -> str:
     """The regex a rule writes into ``pipelineFilterPattern``.
 
+    Args:
+        operator: the rule's operator key.
+        value: the rule's text.
+
     Raises:
         ValueError: for an operator outside :data:`core.filter_rules.OPERATORS`.
     """

@@ -47,6 +47,15 @@ def import_workflow(state: WizardState, data: bytes, filename: str) -> ImportRes
     The file is size-limited, must be UTF-8 text, is parsed with the safe loader, and is validated with
     ``${VAR}`` references resolved to placeholders. Secrets written in the file are kept server-side; a
     secret given as ``${VAR}`` must be entered in the form (its value is not in the file).
+
+    Args:
+        state: the session's wizard state, overwritten step by step when the file is usable.
+        data: the uploaded file's bytes (at most :data:`core.config.MAX_CONFIG_BYTES`).
+        filename: the uploaded file's name, for messages.
+
+    Returns:
+        ``ok`` False with a one-line message when nothing was imported; else ``ok`` True with notes on
+        what the model rejects and which secrets must be entered.
     """
     if len(data) > MAX_CONFIG_BYTES:
         return ImportResult(

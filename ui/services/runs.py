@@ -15,6 +15,10 @@ from ui.state import WizardState
 def start_run(state: WizardState, *, dry_run: bool) -> RunJob:
     """Start the ingestion in the background with the chosen sink; returns the job the page polls.
 
+    Args:
+        state: the session's wizard state; the job is stored in ``state.run``.
+        dry_run: True to write nothing (the report says what would be written).
+
     Raises:
         ConfigError: when the settings are incomplete or wrong (nothing is started).
     """
