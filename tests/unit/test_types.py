@@ -1,7 +1,7 @@
 """``mypy`` on ``core/`` and ``ui/`` is part of the test suite, with the settings in pyproject.toml.
 
 Strict on the engine, plain checks on the emulators and the wizard ([tool.mypy] says which and why).
-Slow tier (tests/tiers.py): a cold run type-checks pydantic, the SDK and Streamlit too (~20-50 s on 2
+Slow tier (tests/tiers.py): a cold run type-checks pydantic, the SDK and Streamlit too (~20 s on 2
 cores); the cache in ``.cache/mypy`` makes a rerun take about a second.
 """
 
