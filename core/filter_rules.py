@@ -1,4 +1,4 @@
-"""Friendly filter rules ("starts with etl") to and from the regexes of ``pipelineFilterPattern``.
+r"""Friendly filter rules ("starts with etl") to and from the regexes of ``pipelineFilterPattern``.
 
 Why: OpenMetadata's users write ``customers.*`` expecting "contains" (#7391), ``*_tmp`` expecting a glob
 (DataHub #10976), or ``prod`` not knowing it also keeps ``production``. The wizard offers OpenMetadata's
@@ -9,7 +9,7 @@ match is already anchored at the start, "starts with" needs no ``^`` and "contai
 The inverse (:func:`regex_to_rule`) turns the regexes of an imported YAML back into operators where the
 regex is one of those shapes over a literal, and keeps anything else as "matches regex". Literals are
 escaped minimally (only characters special outside a character class), so ``etl-daily`` stays readable
-in the YAML instead of becoming ``etl\\-daily``.
+in the YAML instead of becoming ``etl\-daily``.
 """
 
 from __future__ import annotations
@@ -63,9 +63,9 @@ def escape_literal(text: str) -> str:
 
 
 def unescape_literal(pattern: str) -> str | None:
-    """The literal text a pattern stands for, or None when it uses any regex feature.
+    r"""The literal text a pattern stands for, or None when it uses any regex feature.
 
-    ``\\.`` is a literal dot; ``\\d`` (a class), an unescaped ``.`` or ``*`` are regex features.
+    ``\.`` is a literal dot; ``\d`` (a class), an unescaped ``.`` or ``*`` are regex features.
     """
     out: list[str] = []
     index = 0
@@ -94,6 +94,10 @@ def rule_to_regex(operator: Operator, value: str) -> str:
     ``exactly`` -> ``^v$``; ``starts`` -> ``v``; ``ends`` -> ``.*v$``; ``contains`` -> ``.*v``;
     ``regex`` -> the value unchanged.
 
+    Args:
+        operator: one of :data:`OPERATORS`.
+        value: the text the rule applies to, taken literally except for ``regex``.
+
     Raises:
         ValueError: for an unknown operator.
     """
@@ -120,27 +124,34 @@ def regex_to_rule(pattern: str) -> FilterRule:
     body = pattern
     if body.startswith("^"):
         body = body[1:]
-        if body.endswith("$") and not body.endswith("\\$"):
-            literal = unescape_literal(body[:-1])
-            if literal:
-                return FilterRule("exactly", literal)
+        exact = _literal_before(body, "$")
+        if exact:
+            return FilterRule("exactly", exact)
     if body.startswith(".*"):
         rest = body[2:]
-        if rest.endswith("$") and not rest.endswith("\\$"):
-            literal = unescape_literal(rest[:-1])
-            if literal:
-                return FilterRule("ends", literal)
-        if rest.endswith(".*") and not rest.endswith("\\.*"):
-            rest = rest[:-2]
-        literal = unescape_literal(rest)
-        if literal:
-            return FilterRule("contains", literal)
-    if body.endswith(".*") and not body.endswith("\\.*"):
-        body = body[:-2]  # "etl.*" under re.match means the same as "etl"
-    literal = unescape_literal(body)
-    if literal:
-        return FilterRule("starts", literal)
+        ending = _literal_before(rest, "$")
+        if ending:
+            return FilterRule("ends", ending)
+        contained = unescape_literal(_strip_suffix(rest, ".*"))
+        if contained:
+            return FilterRule("contains", contained)
+    start = unescape_literal(_strip_suffix(body, ".*"))  # "etl.*" under re.match means the same as "etl"
+    if start:
+        return FilterRule("starts", start)
     return FilterRule("regex", pattern)
+
+
+def _strip_suffix(text: str, suffix: str) -> str:
+    """``text`` without a trailing ``suffix`` that is not backslash-escaped; ``text`` itself without one."""
+    if text.endswith(suffix) and not text.endswith("\\" + suffix):
+        return text[: -len(suffix)]
+    return text
+
+
+def _literal_before(text: str, suffix: str) -> str | None:
+    """The literal before an unescaped trailing ``suffix``; None without the suffix or for a regex feature."""
+    stripped = _strip_suffix(text, suffix)
+    return unescape_literal(stripped) if stripped != text else None
 
 
 def regex_error(pattern: str) -> str | None:

@@ -42,7 +42,11 @@ class NameFilter:
 
     @classmethod
     def from_pattern(cls, pattern: FilterPattern | None, field_path: str = FILTER_FIELD) -> NameFilter:
-        """Compile ``pattern``'s regexes.
+        """Compile ``pattern``'s regexes (case-insensitive, applied with ``re.match`` as OpenMetadata does).
+
+        Args:
+            pattern: ``pipelineFilterPattern``; None keeps every name.
+            field_path: where the pattern sits in the workflow YAML, for errors.
 
         Raises:
             InvalidPatternError: naming the list, the position and the pattern that does not compile.

@@ -18,46 +18,73 @@ __all__ = ["prefetch"]
 
 T = TypeVar("T")
 
-_DONE = object()
+
+class _Done:
+    """The producer's last item: ``source`` is exhausted."""
 
 
 class _Failure:
+    """The producer's last item when ``source`` raised: the exception, re-raised by the consumer."""
+
     def __init__(self, error: BaseException) -> None:
+        """Hold ``error`` for the consumer thread."""
         self.error = error
 
 
+_DONE = _Done()
+
+
 def prefetch(source: Iterator[T], depth: int = 256, name: str = "prefetch") -> Iterator[T]:
-    """Yield ``source``'s items, produced by a daemon thread at most ``depth`` items ahead."""
-    buffer: queue.Queue[object] = queue.Queue(maxsize=depth)
+    """Yield ``source``'s items, produced by a daemon thread at most ``depth`` items ahead.
+
+    Args:
+        source: the iterator to run ahead (a token-paged listing); it is advanced on the producer thread only.
+        depth: how many items the producer may run ahead (the queue's bound).
+        name: the producer thread's name (it shows in logs and thread dumps).
+
+    Yields:
+        ``source``'s items, in its order.
+
+    Raises:
+        BaseException: whatever ``source`` raised, re-raised here once the items before it are yielded.
+    """
+    buffer: queue.Queue[T | _Done | _Failure] = queue.Queue(maxsize=depth)
     stopped = threading.Event()
-
-    def put(item: object) -> bool:
-        while not stopped.is_set():
-            try:
-                buffer.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in source:
-                if not put(item):
-                    return
-            put(_DONE)
-        except BaseException as err:  # handed to the consumer, which raises it in its own thread
-            put(_Failure(err))
-
-    thread = threading.Thread(target=produce, name=name, daemon=True)
+    thread = threading.Thread(target=_produce, args=(source, buffer, stopped), name=name, daemon=True)
     thread.start()
     try:
         while True:
             item = buffer.get()
-            if item is _DONE:
+            if isinstance(item, _Done):
                 return
             if isinstance(item, _Failure):
                 raise item.error
-            yield item  # type: ignore[misc]
+            yield item
     finally:
         stopped.set()
+
+
+def _produce(
+    source: Iterator[T], buffer: queue.Queue[T | _Done | _Failure], stopped: threading.Event
+) -> None:
+    """The producer thread: every item of ``source``, then :data:`_DONE` or the :class:`_Failure`."""
+    try:
+        for item in source:
+            if not _put(buffer, item, stopped):
+                return
+        _put(buffer, _DONE, stopped)
+    except BaseException as err:  # noqa: BLE001 -- handed to the consumer, which raises it in its own thread
+        _put(buffer, _Failure(err), stopped)
+
+
+def _put(
+    buffer: queue.Queue[T | _Done | _Failure], item: T | _Done | _Failure, stopped: threading.Event
+) -> bool:
+    """Put ``item`` once there is room; False when the consumer stopped first (it is then dropped)."""
+    while not stopped.is_set():
+        try:
+            buffer.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from core.config.models import WorkflowConfig
 from core.databricks.source import DatabricksSource
@@ -32,7 +33,7 @@ class PreviewRow:
     schedule: str | None
     url: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-able form (``preview --json``)."""
         return asdict(self)
 
@@ -44,6 +45,17 @@ def iter_preview(
 
     ``with_tasks=False`` lists names only (no task arrays in the pages): the same number of calls but
     much smaller pages to transfer and parse, for when only the filter decision matters.
+
+    Args:
+        config: the workflow; its ``pipelineFilterPattern`` decides what is kept.
+        source: the Databricks workspace to list.
+        with_tasks: list each job's tasks too (the row's ``tasks`` count).
+
+    Yields:
+        One row per job or DLT pipeline, in listing order; an unreadable one is kept=False with the reason.
+
+    Raises:
+        SourceError: when the listing itself fails (raised by ``source`` as the rows are consumed).
     """
     name_filter = filter_for(config)
     listing = itertools.chain(source.iter_job_summaries(with_tasks=with_tasks), source.iter_dlt_pipelines())

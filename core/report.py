@@ -79,7 +79,12 @@ class RunReport:
     # -- updates ------------------------------------------------------------------------------------
 
     def count(self, name: str, amount: int = 1) -> None:
-        """Add to one of the integer counters (thread-safe)."""
+        """Add to one of the integer counters (thread-safe).
+
+        Args:
+            name: the counter's attribute (``"listed"``, ``"kept"``, ``"owners"``, ``"tags"``...).
+            amount: how much to add.
+        """
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
 
@@ -89,7 +94,12 @@ class RunReport:
             self.changes[kind] += 1
 
     def filtered_out(self, name: str, reason: str) -> None:
-        """Record a pipeline the filter dropped."""
+        """Record a pipeline the filter dropped (all are counted, the first names are kept).
+
+        Args:
+            name: the job or DLT pipeline name.
+            reason: the filter's decision, e.g. ``excluded by ".*_tmp"``; counted per reason.
+        """
         with self._lock:
             self.filtered += 1
             self.filter_reasons[reason] += 1
@@ -104,7 +114,14 @@ class RunReport:
                 self.warnings.append(redact(message))
 
     def fail(self, pipeline: str | None, name: str | None, reason: str, phase: str = "pipeline") -> None:
-        """Record a failure; the run goes on unless the caller decides otherwise."""
+        """Record a failure; the run goes on unless the caller decides otherwise.
+
+        Args:
+            pipeline: the Databricks job or pipeline id, or None for a whole phase.
+            name: its name when it differs from the id, else None.
+            reason: one line saying why (redacted here before it is kept).
+            phase: ``"pipeline"``, ``"lineage"``, or the run phase a fatal error stopped.
+        """
         with self._lock:
             self.failures.append(Failure(pipeline, name, redact(reason), phase))
 

@@ -65,7 +65,7 @@ class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string is not ours to fix; leave the record alone
+        except Exception:  # noqa: BLE001 -- a bad format string (any error) is the caller's; a log filter must not raise
             return True
         cleaned = redact(message)
         if record.exc_info and record.exc_info[1] is not None:
@@ -82,8 +82,13 @@ _FILTER = _RedactingFilter()
 
 
 def install_log_redaction(logger: logging.Logger | None = None) -> None:
-    """Attach the redacting filter to every handler of ``logger`` (root by default) and to the
-    loggers of libraries that log request details (databricks-sdk, urllib3)."""
+    """Attach the redacting filter to ``logger`` and its handlers, and to the loggers that log request details.
+
+    Those loggers are ``databricks.sdk``, ``urllib3`` and ``core``. Installing twice adds nothing.
+
+    Args:
+        logger: the logger whose handlers write the output (root by default).
+    """
     targets = [logger or logging.getLogger()]
     targets += [logging.getLogger(name) for name in ("databricks.sdk", "urllib3", "core")]
     for target in targets:

@@ -9,7 +9,7 @@ password field is emptied as soon as its value is saved server-side and shows "s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 from pydantic import SecretStr
@@ -86,6 +86,18 @@ def bound(
     current before the page script runs (errors computed at the top of a page see the latest input) and
     survives page switches. The target is looked up when the callback runs, so replacing parts of the
     state (demo mode, import) never leaves a callback writing into an orphaned object.
+
+    Args:
+        widget: the Streamlit widget function; called as ``widget(label, key=key, on_change=..., **kwargs)``.
+        label: the widget's label.
+        key: the widget's session-state key (its prefix names the step, see ``ui.fields.WIDGET_PREFIXES``).
+        path: the dotted attribute path in :class:`ui.state.WizardState` (``"databricks.host"``).
+        to_widget: converts the state value to what the widget shows (e.g. None -> the default dialect).
+        from_widget: converts the widget's value back before it is stored.
+        **kwargs: passed to ``widget`` (``help``, ``options``, ``placeholder``...).
+
+    Returns:
+        What ``widget`` returns (the value shown).
     """
     obj, attr = _target(path)
     value = getattr(obj, attr)
@@ -121,6 +133,13 @@ def secret_input(label: str, key: str, path: str, *, help: str, error: str | Non
     The field's own callback stores the typed value as a ``SecretStr`` at ``path`` and empties the field,
     so the browser holds the value only while the user types it; a stored secret is never rendered into
     the page. With a value stored, the placeholder says so and leaving the field empty keeps it.
+
+    Args:
+        label: the field's label.
+        key: the widget's session-state key (emptied after each submit).
+        path: the dotted attribute path of the ``SecretStr | None`` in the wizard state (``"sink.jwt"``).
+        help: the tooltip: where to find the secret.
+        error: the message to show under the field, if any.
     """
 
     def commit() -> None:
@@ -175,12 +194,19 @@ def _fix_link(field: str | None) -> None:
 
 
 def render_checks(title: str, result: Any, *, stale: bool, extra: str | None = None) -> None:
-    """One side's connection test as OpenMetadata-style rows: pass/fail/skip, duration, error, hint."""
+    """One side's connection test as OpenMetadata-style rows: pass/fail/skip, duration, error, hint.
+
+    Args:
+        title: the side tested (``"Databricks"``, ``"OpenMetadata"``).
+        result: a :class:`ui.state.CheckResult` (``steps`` with ``ok`` True/False/None), or None if untested.
+        stale: True when the settings changed since the test (the result is shown collapsed, marked).
+        extra: Markdown shown under the rows.
+    """
     if result is None:
         st.caption(f"{title}: not tested yet.")
         return
     failed = [step for step in result.steps if step.ok is False]
-    state = "error" if failed else "complete"
+    state: Literal["error", "complete"] = "error" if failed else "complete"
     passed = sum(1 for step in result.steps if step.ok)
     label = f"{title}: {passed} of {len(result.steps)} checks passed"
     if stale:

@@ -164,7 +164,11 @@ def field_for_yaml_path(path: str | None) -> str | None:
 
 
 def step_of_field(field_id: str) -> Step:
-    """The step whose page shows ``field_id``."""
+    """The step whose page shows ``field_id``.
+
+    Raises:
+        KeyError: when no step's widget prefix starts ``field_id``.
+    """
     for prefix, step_key in WIDGET_PREFIXES.items():
         if field_id.startswith(prefix):
             return next(step for step in STEPS if step.key == step_key)

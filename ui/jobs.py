@@ -27,6 +27,12 @@ class BackgroundJob:
     """A daemon thread with a stop flag, a finished flag and a user-facing error message."""
 
     def __init__(self, fingerprint: str = "") -> None:
+        """A job not started yet (:meth:`start` runs it); its clock starts now.
+
+        Args:
+            fingerprint: what the job was started for (a hash of the settings it read), so the page can
+                tell a result that no longer matches the form.
+        """
         self.fingerprint = fingerprint
         self.error: str | None = None
         self.started_at = time.monotonic()
@@ -42,7 +48,7 @@ class BackgroundJob:
         def runner() -> None:
             try:
                 work(self)
-            except Exception as err:  # the worker handles expected errors; this keeps the page alive
+            except Exception as err:  # noqa: BLE001 -- the worker handles expected errors; a bug must not kill the page
                 self.error = f"unexpected error ({type(err).__name__}); see the server log"
             finally:
                 self.finished_at = time.monotonic()
@@ -88,6 +94,11 @@ class PreviewJob(BackgroundJob, Generic[Row, Decision]):
     """
 
     def __init__(self, fingerprint: str = "") -> None:
+        """An empty listing.
+
+        Args:
+            fingerprint: as for :class:`BackgroundJob` (here: the connection settings listed).
+        """
         super().__init__(fingerprint)
         self._rows: list[Row] = []
         self.first_row_s: float | None = None
@@ -117,6 +128,13 @@ class PreviewJob(BackgroundJob, Generic[Row, Decision]):
 
         On a 10,000-job workspace the page re-renders every second while listing; re-deciding only the
         new rows keeps each render cheap.
+
+        Args:
+            key: identifies the filter rules ``decide`` applies; a different key starts the cache over.
+            decide: the decision for one row (called on the page's thread).
+
+        Returns:
+            One decision per row listed so far, in listing order (a copy).
         """
         rows = self.rows()
         if key != self._decided_key:
@@ -130,6 +148,13 @@ class RunJob(BackgroundJob):
     """An ingestion in a thread: the latest progress event, then the report."""
 
     def __init__(self, fingerprint: str = "", *, dry_run: bool = False, expected: int | None = None) -> None:
+        """A run with no progress yet.
+
+        Args:
+            fingerprint: as for :class:`BackgroundJob` (here: the Databricks settings it runs with).
+            dry_run: True when nothing is written (the report says what would be).
+            expected: pipelines the preview expects to be ingested, for the progress bar; None if unknown.
+        """
         super().__init__(fingerprint)
         self.dry_run = dry_run
         self.expected = expected

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import streamlit as st
 from pydantic import SecretStr
+
+if TYPE_CHECKING:  # types only: at run time this module still imports nothing of core
+    from core.filter_rules import Operator
+    from core.generate.yaml_render import Dialect
 
 __all__ = [
     "STATE_KEY",
@@ -71,7 +75,7 @@ class FilterRuleState:
 
     id: int
     kind: Literal["include", "exclude"]
-    operator: str = "starts"
+    operator: Operator = "starts"
     value: str = ""
 
 
@@ -82,8 +86,16 @@ class FiltersStep:
     rules: list[FilterRuleState] = field(default_factory=list)
     next_id: int = 1
 
-    def add(self, kind: Literal["include", "exclude"], operator: str = "starts", value: str = "") -> None:
-        """Append a rule with a fresh id."""
+    def add(
+        self, kind: Literal["include", "exclude"], operator: Operator = "starts", value: str = ""
+    ) -> None:
+        """Append a rule with a fresh id.
+
+        Args:
+            kind: include or exclude.
+            operator: a key of :data:`core.filter_rules.OPERATORS`.
+            value: the text the rule applies to.
+        """
         self.rules.append(FilterRuleState(self.next_id, kind, operator, value))
         self.next_id += 1
 
@@ -162,7 +174,7 @@ class WizardState:
     schedule: ScheduleStep = field(default_factory=ScheduleStep)
     checks: dict[str, CheckResult] = field(default_factory=dict)
     om_version: str | None = None
-    dialect: str | None = None
+    dialect: Dialect | None = None
     imported_from: str | None = None
     import_notes: list[str] = field(default_factory=list)
     dry_run: bool = False

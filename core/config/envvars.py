@@ -24,6 +24,16 @@ _REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[
 def expand_env(value: Any, environ: Mapping[str, str] | None = None, path: str = "") -> Any:
     """A copy of ``value`` (dicts, lists, strings) with every ``${NAME}`` replaced from ``environ``.
 
+    ``${NAME:-default}`` falls back to ``default`` when ``NAME`` is unset; other values are kept as they are.
+
+    Args:
+        value: the parsed YAML (a mapping, a list, a scalar), walked recursively.
+        environ: where variables are read (``os.environ`` when None; the wizard passes placeholders).
+        path: the dotted field path of ``value`` (``source.serviceConnection.config.token``), for errors.
+
+    Returns:
+        The same shape as ``value`` with every reference in a string replaced.
+
     Raises:
         ConfigError: naming the field and the variable when a variable without default is unset.
     """

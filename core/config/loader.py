@@ -45,6 +45,13 @@ MAX_CONFIG_BYTES = 1_000_000
 def parse_yaml_text(text: str, source: str = "the YAML") -> Any:
     """Parse YAML safely (no Python object tags), reporting syntax errors with their line.
 
+    Args:
+        text: the YAML document, at most :data:`MAX_CONFIG_BYTES` characters.
+        source: what the text is, for messages (a file name).
+
+    Returns:
+        The parsed document (a mapping for a workflow file; None for an empty one).
+
     Raises:
         ConfigError: on a syntax error, a too-large input or binary content.
     """
@@ -72,6 +79,10 @@ def load_workflow_config(
     path: str | os.PathLike[str], environ: Mapping[str, str] | None = None
 ) -> WorkflowConfig:
     """Read, parse and validate a workflow YAML file.
+
+    Args:
+        path: the UTF-8 workflow file, at most :data:`MAX_CONFIG_BYTES` bytes.
+        environ: where ``${NAME}`` references are resolved (``os.environ`` when None).
 
     Raises:
         ConfigError: file missing or unreadable, YAML syntax, or any invalid field.
@@ -103,6 +114,10 @@ def load_workflow_config(
 
 def parse_workflow_config(data: Any, environ: Mapping[str, str] | None = None) -> WorkflowConfig:
     """Validate an already-parsed workflow mapping (``Workflow.create(dict)`` uses this).
+
+    Args:
+        data: the parsed YAML; anything but a mapping is refused.
+        environ: where ``${NAME}`` references are resolved (``os.environ`` when None).
 
     Raises:
         ConfigError: with the first problem as message and all of them in ``problems``.
@@ -236,4 +251,5 @@ def _unwrap(annotation: Any, node: Any) -> Any:
 
 
 def _auth_model_for(node: Any) -> type[BaseModel]:
-    return {"oauth": DatabricksOAuth, "azure": AzureAdSetup}.get(_auth_kind(node) or "", PersonalAccessToken)
+    models: dict[str, type[BaseModel]] = {"oauth": DatabricksOAuth, "azure": AzureAdSetup}
+    return models.get(_auth_kind(node) or "", PersonalAccessToken)

@@ -492,6 +492,7 @@ class WorkflowConfig(_Model):
             return self
         # Lineage is asked for and httpPath cannot serve it: name the field the value came from.
         base = ("source", "serviceConnection", "config")
+        loc: tuple[str, ...]
         if connection.http_path_field == "httpPath":
             loc, message = (*base, "httpPath"), problem
         else:

@@ -106,6 +106,14 @@ class DecodeError(MappingError):
     """One job, run or pipeline whose JSON cannot be mapped; names the item and the field path."""
 
     def __init__(self, what: str, item: str | None, path: str, problem: str) -> None:
+        """Say which item was skipped and why.
+
+        Args:
+            what: the kind of item (``"job"``, ``"run"``, ``"pipeline"``).
+            item: its id as the API sent it, or None when it has none.
+            path: the JSON path of the field at fault (``settings.tags.team``, ``job_id``).
+            problem: what is wrong with it (``"is missing or not a number"``).
+        """
         who = f"{what} {item}" if item else f"a {what} with no id"
         super().__init__(f"{who}: {path} {problem}; it was skipped")
         self.item = item
@@ -175,7 +183,7 @@ class _Reader:
     def paused(self, parent: Mapping[str, Any], path: str) -> bool:
         """``pause_status`` as a flag; absent means UNPAUSED (the API's default)."""
         status = self.text(parent, "pause_status", f"{path}.pause_status")
-        return bool(status) and status.strip().upper() == "PAUSED"
+        return status is not None and status.strip().upper() == "PAUSED"
 
 
 def as_int(value: object) -> int | None:
@@ -567,6 +575,10 @@ def merge_pages(first: dict[str, Any], page: Mapping[str, Any]) -> None:
 
     Arrays may sit at the top (runs) or under ``settings`` (jobs); later pages carry only the arrays
     that continue, and an array of the wrong shape is left as it was.
+
+    Args:
+        first: the first page's JSON, extended in place.
+        page: a later page's JSON (the one fetched with ``page_token``).
     """
     for container_key in (None, "settings"):
         target = first if container_key is None else first.get(container_key)

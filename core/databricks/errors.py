@@ -25,7 +25,17 @@ def _short(err: BaseException) -> str:
 
 
 def translate(err: BaseException, what: str) -> SourceError:
-    """Our error for an exception raised while doing ``what`` (e.g. "listing jobs")."""
+    """Our error for an exception raised while doing ``what``, with a message a user can act on.
+
+    Args:
+        err: what the SDK, ``requests`` or the JSON decoding raised (a :class:`SourceError` is returned as is).
+        what: the operation, completing "while ...": ``"listing jobs"``, ``"reading run 42"``.
+
+    Returns:
+        :class:`SourceAuthError` for refused credentials (401/403, OAuth ``invalid_client``),
+        :class:`SourceUnavailableError` for no or an unusable answer, a 404 from an API that is not there,
+        or another SDK failure; a plain :class:`SourceError` otherwise. Messages are redacted.
+    """
     if isinstance(err, SourceError):
         return err
     if isinstance(err, (Unauthenticated, PermissionDenied)):
@@ -70,7 +80,15 @@ def translate(err: BaseException, what: str) -> SourceError:
 
 @contextlib.contextmanager
 def source_errors(what: str) -> Iterator[None]:
-    """Re-raise any SDK, HTTP or parsing exception in the block as a :class:`SourceError`."""
+    """Re-raise any SDK, HTTP or parsing exception in the block as a :class:`SourceError`.
+
+    Args:
+        what: the operation, for the message (see :func:`translate`).
+
+    Raises:
+        SourceError: the translation of a ``DatabricksError``, ``requests`` exception, ``TimeoutError``,
+            ``ValueError``, ``KeyError`` or ``TypeError`` raised in the block; other exceptions pass.
+    """
     try:
         yield
     except SourceError:

@@ -146,7 +146,8 @@ def describe_cron(expression: str | None) -> str:
     text = validate_cron(expression)
     options = Options()
     options.verbose = True
-    return ExpressionDescriptor(text, options).get_description()
+    description: str = ExpressionDescriptor(text, options).get_description()  # cron_descriptor has no types
+    return description
 
 
 def next_runs(expression: str, timezone: str, count: int = 5, now: datetime | None = None) -> list[datetime]:
@@ -165,6 +166,15 @@ def next_runs(expression: str, timezone: str, count: int = 5, now: datetime | No
       2024-03-10 is 03:30-05:00;
     - an expression with ``*`` hours (``0 * * * *``, ``*/30 * * * *``) runs in the repeated hour twice and
       skips the missing one.
+
+    Args:
+        expression: a five-field cron expression.
+        timezone: an IANA timezone name (``Europe/Berlin``).
+        count: how many runs; fewer than 1 gives none.
+        now: the instant to start after (the current time when None).
+
+    Returns:
+        ``count`` aware datetimes in ``timezone``, strictly increasing.
 
     Raises:
         ConfigError: invalid expression (``schedule``) or unknown timezone (``timezone``).

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic import BaseModel
 
 from core.config.models import AzureAdSetup, DatabricksOAuth, PersonalAccessToken, WorkflowConfig
 from core.errors import ConfigError
@@ -140,6 +141,13 @@ def required_env(config: WorkflowConfig, secrets: str = "env") -> dict[str, str]
     """Environment variable name -> what to put in it, for the deploy README and the wizard.
 
     Empty for inline secrets: the file then holds the values themselves.
+
+    Args:
+        config: the workflow whose secrets (Databricks token or client secret, OpenMetadata JWT) are named.
+        secrets: ``"env"`` (the YAML reads ``${NAME}``) or ``"inline"``.
+
+    Returns:
+        ``{"DATABRICKS_TOKEN": "Databricks personal access token", ...}`` in YAML order.
     """
     if secrets == "inline":
         return {}
@@ -153,9 +161,16 @@ def render_workflow_yaml(
 
     ``load_workflow_config`` on the result (with the referenced variables set) gives back ``config``.
 
+    Args:
+        config: the validated workflow.
+        dialect: ``"2.x"`` (``authType:`` for the Databricks login) or ``"1.x"`` (a top-level ``token:``),
+            as the target OpenMetadata server reads it.
+        secrets: ``"env"`` writes ``${NAME}`` references (see :func:`required_env`); ``"inline"`` the values.
+
     Raises:
         ConfigError: an OAuth or Azure login asked for in the 1.x dialect (1.x only has ``token:``), or an
             unknown dialect or secrets mode.
+        RuntimeError: a masked secret reached the text (a new secret field this module does not handle).
     """
     if dialect not in ("1.x", "2.x"):
         raise ConfigError(f"unknown YAML dialect {dialect!r}; use 1.x or 2.x", field="dialect")
@@ -194,7 +209,7 @@ def _document(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode) -> 
     }
     top = _dump(config, exclude={"source", "sink", "workflow_config"})
     document.update(top)
-    return _tidy(document)
+    return {key: _tidy(value) for key, value in document.items()}
 
 
 def _connection(config: WorkflowConfig, dialect: Dialect, secret: Any) -> dict[str, Any]:
@@ -265,7 +280,7 @@ def _workflow_settings(config: WorkflowConfig, secret: Any) -> dict[str, Any]:
     return out
 
 
-def _dump(model: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+def _dump(model: BaseModel, exclude: set[str] | None = None) -> dict[str, Any]:
     """The fields of ``model`` that differ from their defaults, by YAML key."""
     return model.model_dump(mode="json", by_alias=True, exclude_defaults=True, exclude=exclude or set())
 

@@ -102,6 +102,11 @@ def start_mode(
     A Quartz schedule wins (Databricks does not allow a schedule together with a trigger or continuous),
     then the trigger or continuous setting, then the ``triggers`` list: its entries joined with ``; ``,
     paused only when every one is paused.
+
+    Args:
+        schedule: ``settings.schedule`` (Quartz cron, timezone, pause status), or None.
+        trigger: ``settings.trigger`` or ``settings.continuous``, or None.
+        triggers: the entries of ``settings.triggers``.
     """
     if schedule is not None:
         return schedule_interval(schedule) or schedule.quartz_cron, schedule.paused

@@ -36,7 +36,7 @@ SCHEMA_ROOT = schema_root()
 
 C = "source.serviceConnection.config"
 S = "source.sourceConfig.config"
-O = "workflowConfig.openMetadataServerConfig"  # noqa: E741 - mirrors C and S
+O = "workflowConfig.openMetadataServerConfig"  # noqa: E741 -- mirrors C and S
 
 #: marks a key to delete in :func:`make`
 DROP = object()

@@ -121,7 +121,7 @@ def test_one_429_pauses_every_databricks_worker(databricks: DatabricksEmulator) 
         try:
             for _ in range(4):
                 list(client.jobs.list_runs(job_id=job_id, limit=25))
-        except Exception as err:  # collected and asserted below
+        except Exception as err:  # noqa: BLE001 -- collected and asserted below
             errors.append(err)
 
     threads = [threading.Thread(target=worker, args=(1000 + i,), name=f"worker-{i}") for i in range(4)]

@@ -35,13 +35,16 @@ def _auth_block(dbx: DatabricksStep, placeholder: str | None) -> dict[str, Any]:
 
 
 def _filter_pattern(state: WizardState, *, valid_only: bool = False) -> dict[str, list[str]] | None:
-    """``pipelineFilterPattern`` from the rules; empty rules are skipped, and with ``valid_only`` so are
-    rules whose regex does not compile (the live preview keeps working while one rule is being fixed)."""
+    """``pipelineFilterPattern`` from the rules, or None when there is none.
+
+    Empty rules are skipped, and with ``valid_only`` so are rules whose regex does not compile (the live
+    preview keeps working while one rule is being fixed).
+    """
     broken = filter_rule_errors(state) if valid_only else {}
     pattern: dict[str, list[str]] = {"includes": [], "excludes": []}
     for rule in state.filters.rules:
         if rule.value.strip() and rule.id not in broken:
-            pattern[f"{rule.kind}s"].append(rule_to_regex(rule.operator, rule.value))  # type: ignore[arg-type]
+            pattern[f"{rule.kind}s"].append(rule_to_regex(rule.operator, rule.value))
     return pattern if pattern["includes"] or pattern["excludes"] else None
 
 
@@ -51,6 +54,7 @@ def workflow_dict(
     """The workflow YAML as a dict, with the secret values from the state (never shown, never exported).
 
     Args:
+        state: the session's wizard state; secrets are read from it, never written back.
         purpose: ``"run"`` (the chosen sink), or ``"databricks"`` (a console sink, so the Databricks side
             can be tested and previewed before the sink is set up).
         placeholder: value for secrets not entered yet (exports), or None to leave them empty.
@@ -111,6 +115,11 @@ def workflow_dict(
 
 def build_config(state: WizardState, *, purpose: str = "run", for_export: bool = False) -> WorkflowConfig:
     """The validated config for a test, a preview, a run (real secrets) or an export (placeholders).
+
+    Args:
+        state: the session's wizard state.
+        purpose: ``"run"`` (the chosen sink) or ``"databricks"`` (a console sink; see :func:`workflow_dict`).
+        for_export: put a placeholder where a secret has not been entered (the files never hold secrets).
 
     Raises:
         ConfigError: with ``problems`` naming the YAML paths (see :func:`config_problems`).

@@ -8,12 +8,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from core.filter_rules import OPERATORS, rule_to_regex
+from core.filter_rules import OPERATORS, Operator, rule_to_regex
 from ui.state import WizardState
 
 #: The demo workspace: big enough to be realistic (filters, pages, DLT), small enough to run in seconds.
-#: a first run of the demo is warning-free (no runs naming removed tasks)
-DEMO_SPEC = {
+#: a first run of the demo is warning-free (no runs naming removed tasks). Keyword arguments of
+#: :class:`core.emulators.workspace.WorkspaceSpec` (a dict, so this module does not import the emulators).
+DEMO_SPEC: dict[str, Any] = {
     "jobs": 120,
     "tasks": 4,
     "runs": 3,
@@ -41,7 +42,8 @@ def start_demo() -> dict[str, Any]:
 
             workspace = Workspace(WorkspaceSpec(**DEMO_SPEC))
             databricks = DatabricksEmulator(workspace).start()
-            openmetadata = OpenMetadataEmulator().start()
+            openmetadata = OpenMetadataEmulator()
+            openmetadata.start()
             openmetadata.seed_from_workspace(workspace)
             _DEMO.update(workspace=workspace, databricks=databricks, openmetadata=openmetadata)
         return dict(_DEMO)
@@ -85,12 +87,20 @@ def demo_names() -> list[str]:
     return names + [pipeline["name"] for pipeline in workspace.pipelines()]
 
 
-def rule_regex(operator: str, value: str) -> str:
-    """The regex a rule writes into ``pipelineFilterPattern``."""
-    return rule_to_regex(operator, value)  # type: ignore[arg-type]
+def rule_regex(operator: Operator, value: str) -> str:
+    """The regex a rule writes into ``pipelineFilterPattern``.
+
+    Args:
+        operator: the rule's operator key.
+        value: the rule's text.
+
+    Raises:
+        ValueError: for an operator outside :data:`core.filter_rules.OPERATORS`.
+    """
+    return rule_to_regex(operator, value)
 
 
-def operator_labels() -> dict[str, str]:
+def operator_labels() -> dict[Operator, str]:
     """Filter operator key -> label, for the rule editor."""
     return dict(OPERATORS)
 

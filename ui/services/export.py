@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigError
 from ui.fields import FIELD_LABELS, field_for_yaml_path
@@ -11,6 +12,9 @@ from ui.services.forms import missing_fields
 from ui.services.schedule import _sentence, dag_options
 from ui.services.validation import field_errors
 from ui.state import WizardState
+
+if TYPE_CHECKING:  # core.generate is imported when a page asks for an export, not with the wizard
+    from core.generate.yaml_render import Dialect
 
 
 @dataclass(frozen=True)
@@ -24,12 +28,12 @@ class ExportFiles:
     #: (where the DAG looks the secret up, what it is): names only, never values
     secret_sources: list[tuple[str, str]]
     secrets_mode: str
-    dialect: str
+    dialect: Dialect
     zip_name: str
     zip_bytes: bytes = field(repr=False)
 
 
-def current_dialect(state: WizardState) -> str:
+def current_dialect(state: WizardState) -> Dialect:
     """The YAML dialect: the user's choice, else the one the tested server's version calls for."""
     from core.generate.yaml_render import dialect_for_version
 

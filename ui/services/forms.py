@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import SecretStr
+
 from core.config import parse_yaml_text
 from core.config.hosts import (
     normalize_databricks_host,
@@ -12,7 +14,7 @@ from core.config.hosts import (
 )
 from core.errors import ConfigError
 from core.filter_rules import regex_error, rule_to_regex
-from ui.state import WizardState
+from ui.state import DatabricksStep, SinkStep, WizardState
 
 
 def normalized_host(text: str) -> tuple[str | None, str | None]:
@@ -65,41 +67,45 @@ def filter_rule_errors(state: WizardState) -> dict[int, str]:
         if not rule.value.strip():
             errors[rule.id] = "Enter a value, or remove this rule (an empty rule is ignored)."
             continue
-        message = regex_error(rule_to_regex(rule.operator, rule.value))  # type: ignore[arg-type]
+        message = regex_error(rule_to_regex(rule.operator, rule.value))
         if message:
             errors[rule.id] = message[:1].upper() + message[1:] + "."
     return errors
 
 
 def missing_fields(state: WizardState) -> dict[str, list[str]]:
-    """Step key -> field ids that are required and still empty."""
-    dbx = state.databricks
-    missing: dict[str, list[str]] = {"databricks": [], "sink": []}
-    if not dbx.host.strip():
-        missing["databricks"].append("dbx_host")
-    if not dbx.service_name.strip():
-        missing["databricks"].append("dbx_service_name")
-    if dbx.auth == "pat" and dbx.token is None:
-        missing["databricks"].append("dbx_token")
-    if dbx.auth == "oauth":
-        missing["databricks"] += [f for f, v in (("dbx_client_id", dbx.client_id),) if not v.strip()]
-        if dbx.client_secret is None:
-            missing["databricks"].append("dbx_client_secret")
-    if dbx.auth == "azure":
-        for field_id, value in (
-            ("dbx_azure_client_id", dbx.azure_client_id),
-            ("dbx_azure_tenant_id", dbx.azure_tenant_id),
-        ):
-            if not value.strip():
-                missing["databricks"].append(field_id)
-        if dbx.azure_client_secret is None:
-            missing["databricks"].append("dbx_azure_client_secret")
-    sink = state.sink
-    if sink.kind == "openmetadata":
-        if not sink.om_host.strip():
-            missing["sink"].append("om_host")
-        if sink.jwt is None:
-            missing["sink"].append("om_jwt")
-    elif not sink.filename.strip():
-        missing["sink"].append("sink_filename")
+    """Step key -> field ids that are required and still empty (steps with none are left out).
+
+    Returns:
+        ``{"databricks": [...], "sink": [...]}`` in form order, e.g. ``{"sink": ["om_jwt"]}``.
+    """
+    missing = {"databricks": _missing_databricks(state.databricks), "sink": _missing_sink(state.sink)}
     return {step: fields for step, fields in missing.items() if fields}
+
+
+def _missing_databricks(dbx: DatabricksStep) -> list[str]:
+    """The empty required fields of step 1: host, service name, and the chosen auth kind's fields."""
+    texts = [("dbx_host", dbx.host), ("dbx_service_name", dbx.service_name)]
+    secrets: list[tuple[str, SecretStr | None]] = []
+    if dbx.auth == "pat":
+        secrets = [("dbx_token", dbx.token)]
+    elif dbx.auth == "oauth":
+        texts.append(("dbx_client_id", dbx.client_id))
+        secrets = [("dbx_client_secret", dbx.client_secret)]
+    elif dbx.auth == "azure":
+        texts += [("dbx_azure_client_id", dbx.azure_client_id), ("dbx_azure_tenant_id", dbx.azure_tenant_id)]
+        secrets = [("dbx_azure_client_secret", dbx.azure_client_secret)]
+    return [field_id for field_id, text in texts if not text.strip()] + [
+        field_id for field_id, secret in secrets if secret is None
+    ]
+
+
+def _missing_sink(sink: SinkStep) -> list[str]:
+    """The empty required fields of the sink step: server and JWT for OpenMetadata, else the file name."""
+    if sink.kind != "openmetadata":
+        return [] if sink.filename.strip() else ["sink_filename"]
+    return [
+        field_id
+        for field_id, empty in (("om_host", not sink.om_host.strip()), ("om_jwt", sink.jwt is None))
+        if empty
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import SecretStr
@@ -47,6 +47,15 @@ def import_workflow(state: WizardState, data: bytes, filename: str) -> ImportRes
     The file is size-limited, must be UTF-8 text, is parsed with the safe loader, and is validated with
     ``${VAR}`` references resolved to placeholders. Secrets written in the file are kept server-side; a
     secret given as ``${VAR}`` must be entered in the form (its value is not in the file).
+
+    Args:
+        state: the session's wizard state, overwritten step by step when the file is usable.
+        data: the uploaded file's bytes (at most :data:`core.config.MAX_CONFIG_BYTES`).
+        filename: the uploaded file's name, for messages.
+
+    Returns:
+        ``ok`` False with a one-line message when nothing was imported; else ``ok`` True with notes on
+        what the model rejects and which secrets must be entered.
     """
     if len(data) > MAX_CONFIG_BYTES:
         return ImportResult(
@@ -98,13 +107,51 @@ def _secret_from(value: Any, label: str, notes: list[str]) -> SecretStr | None:
     return SecretStr(text)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a YAML mapping, else an empty one (a malformed section fills nothing)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _apply_import(state: WizardState, raw: dict[str, Any], notes: list[str]) -> None:
-    connection = _dig(raw, "source", "serviceConnection", "config") or {}
-    options = _dig(raw, "source", "sourceConfig", "config") or {}
+    """Fill every step of ``state`` from the parsed workflow YAML ``raw`` (either dialect).
+
+    Args:
+        state: the session's wizard state; every step is overwritten, the test results are cleared.
+        raw: the YAML document as parsed by :func:`core.config.parse_yaml_text`.
+        notes: receives one sentence per secret given as ``${VAR}`` (its value is not in the file).
+    """
+    connection = _mapping(_dig(raw, "source", "serviceConnection", "config"))
+    options = _mapping(_dig(raw, "source", "sourceConfig", "config"))
+    _apply_databricks(state, raw, connection, notes)
+    _apply_filters(state, options, connection)
+    _apply_options(state, options)
+    _apply_sink(state, raw, notes)
+
+
+def _apply_databricks(
+    state: WizardState, raw: dict[str, Any], connection: dict[str, Any], notes: list[str]
+) -> None:
+    """Step 1 from ``source.serviceName`` and ``source.serviceConnection.config`` (``connection``)."""
     dbx = state.databricks
     dbx.service_name = _text(_dig(raw, "source", "serviceName")) or dbx.service_name
     dbx.host = _text(connection.get("hostPort"))
-    auth = connection.get("authType") if isinstance(connection.get("authType"), dict) else {}
+    _apply_auth(state, connection, notes)
+    args = dict(connection.get("connectionArguments") or {})
+    legacy_path = args.pop("http_path", None) or args.pop("httpPath", None)
+    dbx.http_path = _text(connection.get("httpPath") or legacy_path)
+    dbx.connection_args = yaml.safe_dump(args, sort_keys=False).strip() if args else ""
+    if isinstance(connection.get("connectionTimeout"), (int, float)):
+        dbx.timeout_s = int(connection["connectionTimeout"])
+
+
+def _apply_auth(state: WizardState, connection: dict[str, Any], notes: list[str]) -> None:
+    """The auth kind and its fields: ``authType`` (2.x dialect), else the 1.x top-level ``token``.
+
+    The kind is read from which keys are present: Azure AD (``azureClient*``/``azureTenantId``), then
+    OAuth M2M (``clientId``/``clientSecret``), else a personal access token.
+    """
+    dbx = state.databricks
+    auth = _mapping(connection.get("authType"))
     if {"azureClientId", "azureClientSecret", "azureTenantId"} & set(auth):
         dbx.auth = "azure"
         dbx.azure_client_id = _text(auth.get("azureClientId"))
@@ -119,20 +166,24 @@ def _apply_import(state: WizardState, raw: dict[str, Any], notes: list[str]) -> 
     else:
         dbx.auth = "pat"
         dbx.token = _secret_from(auth.get("token", connection.get("token")), "The token", notes)
-    args = dict(connection.get("connectionArguments") or {})
-    legacy_path = args.pop("http_path", None) or args.pop("httpPath", None)
-    dbx.http_path = _text(connection.get("httpPath") or legacy_path)
-    dbx.connection_args = yaml.safe_dump(args, sort_keys=False).strip() if args else ""
-    if isinstance(connection.get("connectionTimeout"), (int, float)):
-        dbx.timeout_s = int(connection["connectionTimeout"])
 
-    pattern = options.get("pipelineFilterPattern") or connection.get("pipelineFilterPattern") or {}
+
+def _apply_filters(state: WizardState, options: dict[str, Any], connection: dict[str, Any]) -> None:
+    """Step 3: each regex of ``pipelineFilterPattern`` as the friendliest rule that means it.
+
+    The pattern is read from ``sourceConfig.config`` (where OpenMetadata puts it), else from the connection.
+    """
+    pattern = _mapping(options.get("pipelineFilterPattern") or connection.get("pipelineFilterPattern"))
     state.filters.rules.clear()
-    for kind in ("include", "exclude"):
+    kinds: tuple[Literal["include", "exclude"], ...] = ("include", "exclude")
+    for kind in kinds:
         for regex in pattern.get(f"{kind}s") or []:
             rule = regex_to_rule(str(regex))
             state.filters.add(kind, rule.operator, rule.value)
 
+
+def _apply_options(state: WizardState, options: dict[str, Any]) -> None:
+    """Step 4 from ``sourceConfig.config``: values of the wrong type are left at the form's default."""
     opts = state.options
     for attr, key in (
         ("include_lineage", "includeLineage"),
@@ -148,8 +199,11 @@ def _apply_import(state: WizardState, raw: dict[str, Any], notes: list[str]) -> 
     names = _dig(options, "lineageInformation", "dbServiceNames")
     opts.db_service_names = [str(n) for n in names] if isinstance(names, list) else []
 
+
+def _apply_sink(state: WizardState, raw: dict[str, Any], notes: list[str]) -> None:
+    """Step 5 from ``sink`` and ``workflowConfig.openMetadataServerConfig``; clears the test results."""
     sink_type = _text(_dig(raw, "sink", "type")) or "metadata-rest"
-    server = _dig(raw, "workflowConfig", "openMetadataServerConfig") or {}
+    server = _mapping(_dig(raw, "workflowConfig", "openMetadataServerConfig"))
     if sink_type == "file":
         state.sink.kind = "file"
         state.sink.filename = _text(_dig(raw, "sink", "config", "filename")) or state.sink.filename

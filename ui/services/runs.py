@@ -15,6 +15,10 @@ from ui.state import WizardState
 def start_run(state: WizardState, *, dry_run: bool) -> RunJob:
     """Start the ingestion in the background with the chosen sink; returns the job the page polls.
 
+    Args:
+        state: the session's wizard state; the job is stored in ``state.run``.
+        dry_run: True to write nothing (the report says what would be written).
+
     Raises:
         ConfigError: when the settings are incomplete or wrong (nothing is started).
     """
@@ -41,7 +45,7 @@ def _run_workflow(config: WorkflowConfig, job: RunJob) -> None:
         job.report = workflow.execute()
     except IngestionError as err:
         job.error = err.one_line()
-    except Exception as err:  # a bug must still reach the page as a sentence
+    except Exception as err:  # noqa: BLE001 -- a bug must still reach the page as a sentence
         job.error = redact(f"the run failed: {type(err).__name__}: {err}")
 
 

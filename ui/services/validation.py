@@ -19,19 +19,19 @@ def field_errors(state: WizardState) -> dict[str, str]:
 
     Empty required fields are not errors here (see :func:`missing_fields`): a fresh form is not shouted at.
     """
-    errors: dict[str, str] = {}
+    found: dict[str, str | None] = {}
     dbx = state.databricks
-    _, errors["dbx_host"] = normalized_host(dbx.host)
-    _, errors["dbx_http_path"] = warehouse_id(dbx.http_path)
-    _, errors["dbx_conn_args"] = _connection_args(dbx.connection_args)
+    _, found["dbx_host"] = normalized_host(dbx.host)
+    _, found["dbx_http_path"] = warehouse_id(dbx.http_path)
+    _, found["dbx_conn_args"] = _connection_args(dbx.connection_args)
     if dbx.service_name and "::" in dbx.service_name:
-        errors["dbx_service_name"] = "The service name must not contain '::'."
+        found["dbx_service_name"] = "The service name must not contain '::'."
     if state.sink.kind == "openmetadata":
-        _, errors["om_host"] = normalized_om_url(state.sink.om_host)
+        _, found["om_host"] = normalized_om_url(state.sink.om_host)
     if any(filter_rule_errors(state).values()):
-        errors["filter_rules"] = "A filter rule needs fixing (see the rule)."
-    errors.update(_schedule_errors(state))
-    errors = {key: value for key, value in errors.items() if value}
+        found["filter_rules"] = "A filter rule needs fixing (see the rule)."
+    found.update(_schedule_errors(state))
+    errors = {key: value for key, value in found.items() if value}
     # Anything the full model still rejects (an imported YAML can hold more than the form checks).
     for key, message in config_problems(state).items():
         errors.setdefault(key, message)

@@ -27,6 +27,6 @@ def warm_up() -> None:
         time.sleep(WARM_UP_DELAY_S)
         import core.checks
         import core.preview
-        import core.workflow  # noqa: F401
+        import core.workflow  # noqa: F401 -- imported for its side effect: the module cache is warm
 
     threading.Thread(target=load, name="wizard-warm-up", daemon=True).start()
