@@ -35,10 +35,11 @@ from core.mapping.pipeline import (
     source_hash,
     tag_name,
 )
+from core.mapping.service import service_request
 from core.mapping.status import run_to_status, supports_run_detail
+from core.openmetadata.versions import version_warning
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
-from core.sinks.openmetadata import version_warning
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -49,23 +50,6 @@ R = TypeVar("R")
 
 DEFAULT_WORKERS = 16
 DAY_MS = 86_400_000
-
-
-def service_request(config: WorkflowConfig) -> dict:
-    """``CreatePipelineServiceRequest`` for the configured service (connection stored only if asked)."""
-    request: dict = {
-        "name": config.source.service_name,
-        "serviceType": "DatabricksPipeline",
-        "description": "Databricks Jobs and Lakeflow pipelines, ingested by dbx-pipeline.",
-    }
-    server = config.server
-    if server is None or server.store_service_connection:
-        connection = config.source.connection.model_dump(by_alias=True, exclude_none=True, mode="json")
-        for secret in ("token", "authType"):  # never store credentials in the catalogue
-            connection.pop(secret, None)
-        connection.pop("pipelineFilterPattern", None)
-        request["connection"] = {"config": connection}
-    return request
 
 
 @dataclass
@@ -284,9 +268,7 @@ class IngestionEngine:
             ):
                 ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
             else:
-                ref, change = self.sink.put_pipeline(request)
-                if change == "dry-run":  # nothing was written: say what would have been
-                    change = "would-create" if known is None else "would-update"
+                ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
             outcome.ref = ref
             self.report.change(change)
             if self.options.status_lookback_days > 0:

@@ -8,7 +8,7 @@ from typing import Literal
 
 __all__ = ["Change", "EntityRef", "Sink"]
 
-Change = Literal["created", "updated", "unchanged", "dry-run", "would-create", "would-update", "written"]
+Change = Literal["created", "updated", "unchanged", "would-create", "would-update", "written"]
 
 
 @dataclass(frozen=True)
