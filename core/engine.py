@@ -37,6 +37,7 @@ from core.mapping.pipeline import (
 )
 from core.mapping.service import service_request
 from core.mapping.status import run_to_status, supports_run_detail
+from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, PipelineStatus
 from core.openmetadata.versions import version_warning
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
@@ -284,7 +285,7 @@ class IngestionEngine:
             outcome.error = ItemError(f"internal error: {type(err).__name__}: {err}")
         return outcome
 
-    def _request(self, job: JobRecord) -> dict:
+    def _request(self, job: JobRecord) -> CreatePipelineRequest:
         urls = (
             (self.source.dlt_url, None) if job.kind == "dlt" else (self.source.job_url, self.source.task_url)
         )
@@ -300,7 +301,7 @@ class IngestionEngine:
             owners=owners,
         )
 
-    def _owners(self, job: JobRecord) -> list[dict] | None:
+    def _owners(self, job: JobRecord) -> list[EntityReference] | None:
         if not self.options.include_owners or not job.creator or "@" not in job.creator:
             return None
         user = self.sink.find_user(job.creator)
@@ -325,7 +326,7 @@ class IngestionEngine:
         else:
             runs = self.source.iter_runs(job.id, since, warnings)
         task_names = {task.key for task in job.tasks}
-        bodies: list[dict] = []
+        bodies: list[PipelineStatus] = []
         timestamps: set[int] = set()
         trimmed: set[str] = set()
         for run in runs:
