@@ -9,12 +9,13 @@ in between lives here, so the two clients cannot drift apart:
   together;
 - a 429 (or a 503 with ``Retry-After``) is not backed off per thread: it closes the shared
   :class:`~core.ratelimit.RateGate` for ``Retry-After`` seconds (``DEFAULT_PAUSE_S`` when the server
-  gives none, at most ``MAX_PAUSE_S``), which every worker waits at;
+  gives none, at most ``MAX_PAUSE_S``), which every worker waits at; OpenMetadata's client also
+  pauses the default for a 503 without ``Retry-After`` before asking again;
 - :func:`retrying` builds the tenacity ``Retrying`` both clients retry with.
 
-Sources: databricks-sdk's own budgets (300 s retry budget, 60 s per request, a pause of at most 2 s
-between its retries: ``databricks/sdk/retries.py``) and OpenMetadata's bulk limits, measured against the
-emulators in ``core/emulators``.
+Sources: databricks-sdk's own defaults (a 300 s retry budget and 60 s per request, which block for five
+minutes on an unreachable host; at most 2 s between its own retries), and the failures measured against
+the emulators in ``core/emulators`` (``tests/faults``).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from core.config.models import OpenMetadataServerConfig
 from core.http_policy import OPENMETADATA_RETRIES, OPENMETADATA_TIMEOUT_S
-from core.openmetadata.client import SERVER_FIELD, OpenMetadataClient
+from core.openmetadata.client import OpenMetadataClient
 from core.openmetadata.fqn import pipeline_fqn
 from core.openmetadata.payloads import (
     AddLineageRequest,
@@ -25,17 +25,10 @@ from core.openmetadata.payloads import (
     CreateTagRequest,
     PipelineStatus,
 )
-from core.openmetadata.versions import SUPPORTED_MAJORS, version_warning
 from core.ratelimit import RateGate
 from core.sinks.base import Change, EntityRef, Sink
 
-__all__ = [
-    "SERVER_FIELD",
-    "STATUS_CHUNK",
-    "SUPPORTED_MAJORS",
-    "OpenMetadataSink",
-    "version_warning",
-]
+__all__ = ["STATUS_CHUNK", "OpenMetadataSink"]
 
 STATUS_CHUNK = 1000  # the server validates at most this many statuses per bulk request
 _CHANGE_HEADER = "X-OpenMetadata-Change"
