@@ -20,8 +20,12 @@ from core.databricks.lineage import LineageReader
 from core.databricks.retry import pages
 from core.databricks.source import DatabricksSource
 from core.errors import ConfigError, IngestionError, SinkAuthError
+from core.http_policy import CHECK_RETRIES
+from core.mapping.service import service_request
+from core.openmetadata.client import OpenMetadataClient
+from core.openmetadata.versions import version_warning
 from core.secrets import redact
-from core.sinks.openmetadata import OpenMetadataSink, version_warning
+from core.sinks.openmetadata import OpenMetadataSink
 
 __all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp"]
 
@@ -38,6 +42,8 @@ class CheckStep:
     hint: str | None = None
     field: str | None = None
     duration_ms: float = 0.0
+    #: the OpenMetadata server's version (``"2.0.7"``), on the passed "Version" step; else None
+    server_version: str | None = None
 
     def as_dict(self) -> dict:
         """JSON-able form."""
@@ -154,14 +160,26 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
 
 
 def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
-    """Server reachable, its version, JWT accepted, and the bot may write (the service is ensured)."""
+    """Server reachable, its version, JWT accepted, and the bot may write (the service is ensured).
+
+    Args:
+        config: the validated workflow config.
+        timeout_s: per-request timeout of each step, in seconds (more than 0, at most 3600).
+
+    Returns:
+        One step each, in order; a failed step skips the rest. The passed "Version" step carries the
+        server's version as data in :attr:`CheckStep.server_version`.
+
+    Raises:
+        ConfigError: when ``timeout_s`` is out of range.
+    """
     _check_timeout(timeout_s)
     server = config.server
     if server is None:
         return [
             CheckStep("OpenMetadata", "Sink", ok=True, detail=f"{config.sink.type} sink: no server needed")
         ]
-    sink = OpenMetadataSink(server, timeout_s=timeout_s, retries=1)
+    client = OpenMetadataClient(server, timeout_s=timeout_s, retries=CHECK_RETRIES)
     state: dict[str, str] = {}
 
     def reachable() -> str:
@@ -170,21 +188,19 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[
         )
 
     def version() -> str:
-        state["version"] = sink.server_version()
+        state["version"] = client.server_version()
         dialect = "1.x (token:)" if state["version"].startswith(("0.", "1.")) else "2.x (authType:)"
         unsupported = version_warning(state["version"])
         warning = f"; warning: {unsupported}" if unsupported else ""
         return f"OpenMetadata {state['version']}; YAML dialect {dialect}{warning}"
 
     def jwt() -> str:
-        return f"JWT accepted for {sink.whoami()}"
+        return f"JWT accepted for {client.whoami()}"
 
     def write() -> str:
-        from core.engine import service_request
-
-        ref = sink.ensure_service(service_request(config))
+        ref = OpenMetadataSink(server, client=client).ensure_service(service_request(config))
         # An existing service is only read above, so a read-only bot would pass: ask the server.
-        refused = sink.refused_operations("pipeline", ("Create", "EditAll"))
+        refused = client.refused_operations("pipeline", ("Create", "EditAll"))
         if refused:
             raise SinkAuthError(
                 f"the bot may not write pipelines to OpenMetadata (refused: {', '.join(refused)})",
@@ -195,7 +211,7 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[
         return f"pipeline service {ref.fqn} is ready"
 
     try:
-        return _run(
+        steps = _run(
             "OpenMetadata",
             [
                 ("Server reachable", reachable),
@@ -205,4 +221,8 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[
             ],
         )
     finally:
-        sink.close()
+        client.close()
+    for step in steps:
+        if step.name == "Version" and step.ok:
+            step.server_version = state.get("version")
+    return steps

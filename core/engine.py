@@ -35,10 +35,12 @@ from core.mapping.pipeline import (
     source_hash,
     tag_name,
 )
+from core.mapping.service import service_request
 from core.mapping.status import run_to_status, supports_run_detail
+from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, PipelineStatus
+from core.openmetadata.versions import version_warning
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
-from core.sinks.openmetadata import version_warning
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -49,23 +51,6 @@ R = TypeVar("R")
 
 DEFAULT_WORKERS = 16
 DAY_MS = 86_400_000
-
-
-def service_request(config: WorkflowConfig) -> dict:
-    """``CreatePipelineServiceRequest`` for the configured service (connection stored only if asked)."""
-    request: dict = {
-        "name": config.source.service_name,
-        "serviceType": "DatabricksPipeline",
-        "description": "Databricks Jobs and Lakeflow pipelines, ingested by dbx-pipeline.",
-    }
-    server = config.server
-    if server is None or server.store_service_connection:
-        connection = config.source.connection.model_dump(by_alias=True, exclude_none=True, mode="json")
-        for secret in ("token", "authType"):  # never store credentials in the catalogue
-            connection.pop(secret, None)
-        connection.pop("pipelineFilterPattern", None)
-        request["connection"] = {"config": connection}
-    return request
 
 
 @dataclass
@@ -284,9 +269,7 @@ class IngestionEngine:
             ):
                 ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
             else:
-                ref, change = self.sink.put_pipeline(request)
-                if change == "dry-run":  # nothing was written: say what would have been
-                    change = "would-create" if known is None else "would-update"
+                ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
             outcome.ref = ref
             self.report.change(change)
             if self.options.status_lookback_days > 0:
@@ -302,7 +285,7 @@ class IngestionEngine:
             outcome.error = ItemError(f"internal error: {type(err).__name__}: {err}")
         return outcome
 
-    def _request(self, job: JobRecord) -> dict:
+    def _request(self, job: JobRecord) -> CreatePipelineRequest:
         urls = (
             (self.source.dlt_url, None) if job.kind == "dlt" else (self.source.job_url, self.source.task_url)
         )
@@ -318,7 +301,7 @@ class IngestionEngine:
             owners=owners,
         )
 
-    def _owners(self, job: JobRecord) -> list[dict] | None:
+    def _owners(self, job: JobRecord) -> list[EntityReference] | None:
         if not self.options.include_owners or not job.creator or "@" not in job.creator:
             return None
         user = self.sink.find_user(job.creator)
@@ -343,7 +326,7 @@ class IngestionEngine:
         else:
             runs = self.source.iter_runs(job.id, since, warnings)
         task_names = {task.key for task in job.tasks}
-        bodies: list[dict] = []
+        bodies: list[PipelineStatus] = []
         timestamps: set[int] = set()
         trimmed: set[str] = set()
         for run in runs:

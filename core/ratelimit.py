@@ -3,7 +3,8 @@
 Both clients retry a throttled request by sleeping in the thread that received the 429. With a pool of
 16 workers the other 15 keep firing and collect 429s of their own, which is how a rate limit turns into
 a storm. The gate remembers "nobody sends before T" (T = now + Retry-After, or a default when the server
-gives none) and every request waits at the gate before it goes out.
+gives none) and every request waits at the gate before it goes out. The pauses are
+:mod:`core.http_policy`'s.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
-__all__ = ["RateGate", "retry_after_seconds"]
+from core.http_policy import DEFAULT_PAUSE_S, MAX_PAUSE_S
 
-DEFAULT_PAUSE_S = 1.0
-MAX_PAUSE_S = 120.0
+__all__ = ["DEFAULT_PAUSE_S", "MAX_PAUSE_S", "RateGate", "retry_after_seconds"]
 
 
 def retry_after_seconds(headers: Mapping[str, str], default: float = DEFAULT_PAUSE_S) -> float:

@@ -4,14 +4,13 @@ Why so careful: the SDK's ``Config`` silently fills anything not passed explicit
 environment variables and ``~/.databrickscfg`` (a host-only config picks up an ambient token; a
 ``DATABRICKS_CONFIG_PROFILE`` can make construction fail). An ingestion must use exactly the credentials
 in its YAML, so the client is built with an explicit ``auth_type`` and with the environment hidden from
-the SDK while ``Config`` resolves. Retry and time budgets are bounded: the SDK's defaults (300 s retry
-budget, 60 s per request) block for five minutes on an unreachable host.
+the SDK while ``Config`` resolves. Retry and time budgets are bounded (:mod:`core.http_policy`): the
+SDK's defaults (300 s retry budget, 60 s per request) block for five minutes on an unreachable host.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import threading
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from core.config.models import AzureAdSetup, DatabricksConnection, DatabricksOAuth
 from core.databricks.errors import source_errors
+from core.http_policy import databricks_timeouts
 from core.ratelimit import RateGate
 
 __all__ = ["PRODUCT", "PRODUCT_VERSION", "attach_transport", "build_workspace_client"]
@@ -62,24 +62,22 @@ def build_workspace_client(
     Args:
         connection: the validated ``serviceConnection.config``.
         retry_timeout_seconds: total budget for the SDK's retries of one call (429/503/connection
-            errors, read timeouts); defaults to ``connectionTimeout``, but at least two request
-            timeouts plus the SDK's pause between them (at most 2 s), so one slow answer is retried
-            instead of using up the budget.
-        http_timeout_seconds: per-request socket timeout; defaults to ``min(connectionTimeout, 60)``.
+            errors, read timeouts); default: see :func:`core.http_policy.databricks_timeouts`.
+        http_timeout_seconds: per-request socket timeout; default: see
+            :func:`core.http_policy.databricks_timeouts`.
         pool_size: connections kept open to the workspace (the engine overlaps requests).
         gate: the rate gate every request waits at (one per run, shared by all workers).
     """
-    timeout = float(connection.connection_timeout)
-    http_timeout = http_timeout_seconds if http_timeout_seconds is not None else min(timeout, 60)
-    retry_timeout = (
-        retry_timeout_seconds if retry_timeout_seconds is not None else max(timeout, 2 * http_timeout + 2)
+    timeouts = databricks_timeouts(
+        float(connection.connection_timeout),
+        retry_timeout_s=retry_timeout_seconds,
+        http_timeout_s=http_timeout_seconds,
     )
     kwargs: dict[str, object] = {
         "host": connection.base_url,
         "auth_type": connection.auth_kind,
-        # whole seconds, never 0 (the SDK reads 0 as "use the default": 300 s and 60 s)
-        "retry_timeout_seconds": max(1, math.ceil(retry_timeout)),
-        "http_timeout_seconds": max(1, math.ceil(http_timeout)),
+        "retry_timeout_seconds": timeouts.retry_timeout_seconds,
+        "http_timeout_seconds": timeouts.http_timeout_seconds,
         "max_connection_pools": pool_size,
         "max_connections_per_pool": pool_size,
         "product": PRODUCT,

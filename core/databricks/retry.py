@@ -3,7 +3,7 @@
 databricks-sdk retries 429, 503 and connection errors within its time budget, but a 500, 502 or 504, a
 body that is not JSON, or a response cut short fails the call at once (measured against the emulator).
 On a 20,000-job listing one such blip would fail the whole run, so idempotent reads get a few more
-attempts with jittered exponential backoff (tenacity). Errors the SDK already retried until its budget
+attempts with :mod:`core.http_policy`'s backoff (tenacity). Errors the SDK already retried until its budget
 ran out (``TimeoutError``) and every 4xx are not retried again.
 
 Token paging is done here, at page grain, so a server that hands back a page token it already gave
@@ -18,23 +18,17 @@ from typing import Any, TypeVar
 import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError, DeadlineExceeded, InternalError, TemporarilyUnavailable
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential,
-    wait_random,
-)
+from tenacity import retry_if_exception
 
 from core.databricks.errors import translate
 from core.errors import SourceError, SourceUnavailableError
+from core.http_policy import DATABRICKS_ATTEMPTS, DATABRICKS_CALL_BUDGET_S, retrying
 
 __all__ = ["MAX_PAGES", "bodies", "call", "is_transient", "pages"]
 
 T = TypeVar("T")
 
-ATTEMPTS = 4
+ATTEMPTS = DATABRICKS_ATTEMPTS
 MAX_PAGES = 100_000  # 10 million jobs at 100 per page: beyond that something is wrong
 
 
@@ -47,16 +41,13 @@ def is_transient(err: BaseException) -> bool:
     return isinstance(err, (requests.exceptions.JSONDecodeError, requests.exceptions.ChunkedEncodingError))
 
 
-def call(what: str, fn: Callable[..., T], *args: Any, budget_s: float = 60.0, **kwargs: Any) -> T:
+def call(
+    what: str, fn: Callable[..., T], *args: Any, budget_s: float = DATABRICKS_CALL_BUDGET_S, **kwargs: Any
+) -> T:
     """``fn(*args, **kwargs)`` with transient failures retried; any failure raised as a SourceError."""
-    retrying = Retrying(
-        stop=stop_after_attempt(ATTEMPTS) | stop_after_delay(budget_s),
-        wait=wait_exponential(multiplier=0.5, max=8.0) + wait_random(0, 0.5),
-        retry=retry_if_exception(is_transient),
-        reraise=True,
-    )
+    attempts = retrying(attempts=ATTEMPTS, budget_s=budget_s, retry=retry_if_exception(is_transient))
     try:
-        return retrying(fn, *args, **kwargs)
+        return attempts(fn, *args, **kwargs)
     except SourceError:
         raise
     except (DatabricksError, requests.RequestException, TimeoutError, ValueError, KeyError, TypeError) as err:
@@ -69,7 +60,7 @@ def bodies(
     query: dict[str, Any],
     what: str,
     *,
-    budget_s: float = 60.0,
+    budget_s: float = DATABRICKS_CALL_BUDGET_S,
 ) -> Iterator[dict[str, Any]]:
     """Raw JSON bodies of a token-paged GET, through the SDK's ApiClient (auth, SDK retries, error mapping).
 
@@ -117,7 +108,7 @@ def pages(
     items_key: str,
     what: str,
     *,
-    budget_s: float = 60.0,
+    budget_s: float = DATABRICKS_CALL_BUDGET_S,
 ) -> Iterator[list[Any]]:
     """The ``items_key`` array of each page of a token-paged GET (see :func:`bodies`).
 

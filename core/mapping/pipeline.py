@@ -20,6 +20,7 @@ from collections.abc import Callable
 from core.databricks.records import JobRecord, TaskRecord
 from core.errors import MappingError
 from core.mapping.schedule import start_mode
+from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, TagLabel, Task
 
 __all__ = [
     "TAG_CLASSIFICATION",
@@ -77,8 +78,8 @@ def pipeline_request(
     job_url: Callable[[str], str],
     task_url: Callable[[str, str], str],
     include_tags: bool = True,
-    owners: list[dict] | None = None,
-) -> dict:
+    owners: list[EntityReference] | None = None,
+) -> CreatePipelineRequest:
     """The ``PUT /v1/pipelines`` body for ``job``.
 
     Raises:
@@ -91,9 +92,9 @@ def pipeline_request(
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         raise MappingError(f"job {job.id} ({job.name}) has duplicate task keys: {', '.join(duplicates)}")
     downstream = downstream_map(job.tasks)
-    tasks = []
+    tasks: list[Task] = []
     for task in job.tasks:
-        body: dict = {
+        body: Task = {
             "name": task.key,
             "displayName": task.key,
             "taskType": task.kind,
@@ -103,7 +104,7 @@ def pipeline_request(
         if task.description:
             body["description"] = task.description
         tasks.append(body)
-    request: dict = {
+    request: CreatePipelineRequest = {
         "name": job.id,
         "displayName": job.name,
         "service": service,
@@ -119,7 +120,7 @@ def pipeline_request(
     if job.max_concurrent_runs:
         request["concurrency"] = job.max_concurrent_runs
     if include_tags and job.tags:
-        request["tags"] = [
+        tags: list[TagLabel] = [
             {
                 "tagFQN": f"{TAG_CLASSIFICATION}.{tag_name(key, value)}",
                 "source": "Classification",
@@ -128,12 +129,13 @@ def pipeline_request(
             }
             for key, value in sorted(job.tags.items())
         ]
+        request["tags"] = tags
     if owners:
         request["owners"] = owners
     return request
 
 
-def source_hash(request: dict) -> str:
+def source_hash(request: CreatePipelineRequest) -> str:
     """A 32-character fingerprint of a request (OpenMetadata's ``sourceHash``: at most 32 characters).
 
     Stored with the pipeline, it lets the next run see that nothing changed and skip the PUT.

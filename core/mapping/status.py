@@ -28,9 +28,11 @@ OpenMetadata 1.13 and later (``entity/data/pipeline.json``); older servers rejec
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from core.databricks.records import RunRecord, TaskRunRecord
+from core.openmetadata.payloads import ExecutionError, PipelineStatus, StatusType, TaskStatus
 from core.secrets import redact
 
 __all__ = [
@@ -45,10 +47,13 @@ __all__ = [
     "supports_run_detail",
 ]
 
-SUCCESSFUL, FAILED, PENDING, SKIPPED = "Successful", "Failed", "Pending", "Skipped"
+SUCCESSFUL: StatusType = "Successful"
+FAILED: StatusType = "Failed"
+PENDING: StatusType = "Pending"
+SKIPPED: StatusType = "Skipped"
 
 #: Every ``RunLifeCycleState`` and ``RunLifecycleStateV2State``; None means "look at the result".
-LIFE_CYCLE_STATES: dict[str, str | None] = {
+LIFE_CYCLE_STATES: dict[str, StatusType | None] = {
     "QUEUED": PENDING,
     "PENDING": PENDING,
     "RUNNING": PENDING,
@@ -62,7 +67,7 @@ LIFE_CYCLE_STATES: dict[str, str | None] = {
 }
 
 #: Every ``RunResultState``.
-RESULT_STATES: dict[str, str] = {
+RESULT_STATES: dict[str, StatusType] = {
     "SUCCESS": SUCCESSFUL,
     # Databricks itself classifies this termination as type SUCCESS; the failed tasks show as Failed.
     "SUCCESS_WITH_FAILURES": SUCCESSFUL,
@@ -80,7 +85,7 @@ RESULT_STATES: dict[str, str] = {
 #: Every ``TerminationCodeCode`` (``status.termination_details.code``), plus the documented
 #: CLUSTER_TERMINATED_BY_USER that databricks-sdk 0.162's enum lacks. The codes that say the run was never
 #: executed are Skipped, like their ``result_state`` counterparts; every error is Failed.
-TERMINATION_CODES: dict[str, str] = {
+TERMINATION_CODES: dict[str, StatusType] = {
     "SUCCESS": SUCCESSFUL,
     "SUCCESS_WITH_FAILURES": SUCCESSFUL,
     "SKIPPED": SKIPPED,
@@ -111,7 +116,7 @@ TERMINATION_CODES: dict[str, str] = {
 }
 
 #: Every DLT ``UpdateInfoState``.
-DLT_UPDATE_STATES: dict[str, str] = {
+DLT_UPDATE_STATES: dict[str, StatusType] = {
     "COMPLETED": SUCCESSFUL,
     "FAILED": FAILED,
     "CANCELED": FAILED,
@@ -136,7 +141,7 @@ def _key(value: str) -> str:
     return _ALIASES.get(squashed, squashed)
 
 
-def _index(*tables: dict[str, object]) -> dict[str, str]:
+def _index(*tables: Mapping[str, object]) -> dict[str, str]:
     return {_key(name): name for table in tables for name in table}
 
 
@@ -172,7 +177,7 @@ def supports_run_detail(server_version: str | None) -> bool:
     return (int(match.group(1)), int(match.group(2))) >= (1, 13)
 
 
-def execution_status(life_cycle_state: str | None, result_state: str | None) -> tuple[str, bool]:
+def execution_status(life_cycle_state: str | None, result_state: str | None) -> tuple[StatusType, bool]:
     """``(status, known)`` for a life cycle and result as sent (normalised here).
 
     A terminated state with no known result gives ``(Failed, False)``: it finished, so it is never
@@ -184,7 +189,7 @@ def execution_status(life_cycle_state: str | None, result_state: str | None) -> 
 
 @dataclass
 class _Verdict:
-    status: str | None  # None: finished, result unknown (the caller derives it)
+    status: StatusType | None  # None: finished, result unknown (the caller derives it)
     known: bool
     note: str | None = None
 
@@ -222,13 +227,13 @@ def _verdict(life: str | None, result: str | None, code: str | None, *, ended: b
 class MappedStatus:
     """One ``PipelineStatus`` body plus what the mapping had to drop, guess or report."""
 
-    body: dict
+    body: PipelineStatus
     unknown_states: list[str]
     trimmed_tasks: list[str]
     warnings: list[str] = field(default_factory=list)
 
 
-def _task_status(task: TaskRunRecord, unknown: list[str], *, detail: bool) -> dict:
+def _task_status(task: TaskRunRecord, unknown: list[str], *, detail: bool) -> TaskStatus:
     verdict = _verdict(
         task.life_cycle_state, task.result_state, task.termination_code, ended=bool(task.end_ms)
     )
@@ -238,7 +243,7 @@ def _task_status(task: TaskRunRecord, unknown: list[str], *, detail: bool) -> di
         unknown.append(f"task {task.key}: {verdict.note}; it has finished, so it is recorded as Failed")
     elif not verdict.known:
         unknown.append(f"task {task.key}: {verdict.note}; recorded as {status}")
-    body: dict = {"name": task.key, "executionStatus": status}
+    body: TaskStatus = {"name": task.key, "executionStatus": status}
     if task.start_ms:
         body["startTime"] = task.start_ms
     if task.end_ms:
@@ -250,7 +255,7 @@ def _task_status(task: TaskRunRecord, unknown: list[str], *, detail: bool) -> di
     return body
 
 
-def _from_tasks(task_bodies: list[dict]) -> str:
+def _from_tasks(task_bodies: list[TaskStatus]) -> StatusType:
     statuses = [body["executionStatus"] for body in task_bodies]
     if FAILED in statuses or not statuses:
         return FAILED
@@ -261,7 +266,7 @@ def _from_tasks(task_bodies: list[dict]) -> str:
     return FAILED
 
 
-def _error(run: RunRecord, tasks: list[TaskRunRecord], task_bodies: list[dict]) -> dict:
+def _error(run: RunRecord, tasks: list[TaskRunRecord], task_bodies: list[TaskStatus]) -> ExecutionError:
     """``executionError`` of a failed run: type from the termination code, message from the failing task."""
     failed = [
         (task, body)
@@ -269,7 +274,7 @@ def _error(run: RunRecord, tasks: list[TaskRunRecord], task_bodies: list[dict]) 
         if body["executionStatus"] == FAILED
     ]
     failed.sort(key=lambda pair: pair[0].end_ms or 0)
-    error: dict = {}
+    error: ExecutionError = {}
     kind = (
         normalise_state(run.termination_code)
         or normalise_state(run.result_state)
@@ -328,7 +333,7 @@ def run_to_status(
             status = verdict.status
             if not verdict.known:
                 unknown.append(f"run {run.run_id}: {verdict.note}; recorded as {status}")
-    body: dict = {"timestamp": run.start_ms, "executionStatus": status}
+    body: PipelineStatus = {"timestamp": run.start_ms, "executionStatus": status}
     if task_bodies:
         body["taskStatus"] = task_bodies
     if detail:

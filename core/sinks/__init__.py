@@ -1,21 +1,53 @@
-"""Where pipelines go: OpenMetadata's REST API, a JSON-lines file, or the console."""
+"""Where pipelines go: OpenMetadata's REST API, a JSON-lines file, or the console; a dry run wraps one.
+
+``OpenMetadataSink`` is imported on first use, so ``core.sinks.base`` (what the engine needs) loads
+without ``requests`` or the OpenMetadata client.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from core.config.models import WorkflowConfig
 from core.sinks.base import EntityRef, Sink
+from core.sinks.dryrun import DryRunSink
 from core.sinks.offline import ConsoleSink, FileSink
-from core.sinks.openmetadata import OpenMetadataSink
 
-__all__ = ["ConsoleSink", "EntityRef", "FileSink", "OpenMetadataSink", "Sink", "create_sink"]
+if TYPE_CHECKING:
+    from core.sinks.openmetadata import OpenMetadataSink
+
+__all__ = ["ConsoleSink", "DryRunSink", "EntityRef", "FileSink", "OpenMetadataSink", "Sink", "create_sink"]
 
 
 def create_sink(config: WorkflowConfig, *, workers: int = 8, dry_run: bool = False) -> Sink:
-    """The sink named by ``sink.type``."""
+    """The sink named by ``sink.type``.
+
+    Args:
+        config: the validated workflow config.
+        workers: the engine's worker count (the OpenMetadata connection pool is sized for it).
+        dry_run: wrap the ``metadata-rest`` sink in a :class:`DryRunSink` (reads still go to the
+            server, nothing is written). The ``file`` and ``console`` sinks write their output as in a
+            real run: it goes to no catalogue.
+
+    Returns:
+        A sink ready to use; the caller closes it.
+    """
     kind = config.sink.type
     if kind == "file":
         return FileSink(config.sink.config.filename or "")
     if kind == "console":
         return ConsoleSink()
+    from core.sinks.openmetadata import OpenMetadataSink
+
     assert config.server is not None  # guaranteed by WorkflowConfig validation
-    return OpenMetadataSink(config.server, pool_size=max(4, workers * 2), dry_run=dry_run)
+    sink = OpenMetadataSink(config.server, pool_size=max(4, workers * 2))
+    return DryRunSink(sink) if dry_run else sink
+
+
+def __getattr__(name: str) -> Any:
+    """``core.sinks.OpenMetadataSink``, imported when first asked for."""
+    if name == "OpenMetadataSink":
+        from core.sinks.openmetadata import OpenMetadataSink
+
+        return OpenMetadataSink
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

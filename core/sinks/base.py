@@ -1,4 +1,16 @@
-"""What the engine needs from a sink, so ``metadata-rest``, ``file`` and ``console`` are interchangeable."""
+"""What the engine needs from a sink, so ``metadata-rest``, ``file`` and ``console`` are interchangeable.
+
+What an error from a sink means to the run (``core.errors``):
+
+- :class:`~core.errors.SinkAuthError` (the JWT is refused, or the bot may not write) and
+  :class:`~core.errors.SinkUnavailableError` (the server cannot be reached, or kept failing after the
+  retries) abort the run: every further call would fail the same way. Nothing is deleted afterwards.
+- :class:`~core.errors.SinkRejectedError` (the server refused one payload: 400/404/409/412/422) costs
+  one pipeline: the engine records it and the run goes on.
+
+Request bodies are typed after OpenMetadata's schemas (:mod:`core.openmetadata.payloads`); every sink
+receives exactly what ``metadata-rest`` would send.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
+
 __all__ = ["Change", "EntityRef", "Sink"]
 
-Change = Literal["created", "updated", "unchanged", "dry-run", "would-create", "would-update", "written"]
+#: What writing one pipeline did: a server's answer (created, updated, unchanged), a dry run's guess
+#: (would-create, would-update), or an offline sink's (written).
+Change = Literal["created", "updated", "unchanged", "would-create", "would-update", "written"]
 
 
 @dataclass(frozen=True)
@@ -17,60 +33,146 @@ class EntityRef:
 
     id: str
     fqn: str
+    #: OpenMetadata's entity type: ``pipelineService``, ``pipeline``, ``user``, ``table``
     type: str
     name: str | None = None
+    #: the pipeline's stored ``sourceHash`` (listings only): equal to the new one means unchanged
     source_hash: str | None = None
 
 
 class Sink:
     """Base sink. Offline sinks (file, console) override the writes and keep the lookups' defaults:
-    no users and no tables are known, so owners are skipped and lineage is written by table name."""
+    no users and no tables are known, so owners are skipped and lineage is written by table name.
+
+    Unless a method says otherwise it may raise SinkAuthError or SinkUnavailableError (abort the run)
+    and, for a write, SinkRejectedError (that pipeline fails); see the module docstring.
+    """
 
     kind = "base"
     #: whether lineage needs the target tables to exist in a catalogue (False: written by name)
     resolves_entities = True
 
     def server_version(self) -> str | None:
-        """The catalogue's version, when there is a server."""
+        """The catalogue's version (e.g. ``"2.0.7"``).
+
+        Returns:
+            The version string; None when there is no server (offline sinks).
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: the server cannot be used: abort the run.
+        """
         return None
 
-    def ensure_service(self, request: dict) -> EntityRef:
-        """Make sure the pipeline service exists."""
+    def ensure_service(self, request: CreatePipelineServiceRequest) -> EntityRef:
+        """Make sure the pipeline service exists (created when missing; an existing one is kept as is).
+
+        Args:
+            request: the service to create when missing.
+
+        Returns:
+            A reference to the service.
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: the server refused the service: nothing can be written; aborts the
+                run as well, since every pipeline belongs to it.
+        """
         return EntityRef(id=request["name"], fqn=request["name"], type="pipelineService")
 
-    def put_pipeline(self, request: dict) -> tuple[EntityRef, Change]:
-        """Write one pipeline."""
+    def put_pipeline(self, request: CreatePipelineRequest) -> tuple[EntityRef, Change]:
+        """Write (create or update) one pipeline.
+
+        Args:
+            request: the pipeline, its ``sourceHash`` set.
+
+        Returns:
+            A reference to the pipeline (its fqn is where statuses and lineage go) and what changed.
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: the server refused this pipeline: it fails, the run goes on.
+        """
         raise NotImplementedError
 
-    def put_statuses(self, fqn: str, statuses: list[dict]) -> int:
-        """Write the statuses of one pipeline; returns how many."""
+    def put_statuses(self, fqn: str, statuses: list[PipelineStatus]) -> int:
+        """Write the statuses of one pipeline (upserts keyed by ``timestamp``).
+
+        Args:
+            fqn: the pipeline's fully qualified name (from :meth:`put_pipeline`).
+            statuses: one per run, each with a distinct ``timestamp``.
+
+        Returns:
+            How many statuses were written (or would have been).
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: the server refused them: that pipeline fails, the run goes on.
+        """
         raise NotImplementedError
 
     def ensure_tags(self, classification: str, description: str, tags: dict[str, str]) -> None:
-        """Make sure the classification and tags exist."""
+        """Make sure the classification and tags exist (upserts).
+
+        Args:
+            classification: the classification's name (e.g. ``DatabricksTags``).
+            description: the classification's description.
+            tags: ``{tag name: description}``.
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: a tag was refused: the pipeline that needed it fails.
+        """
 
     def databricks_database_services(self) -> list[str]:
-        """Database services where lineage tables are looked up when none are configured."""
+        """Database services where lineage tables are looked up when none are configured.
+
+        Returns:
+            Service names (empty when none, or offline).
+        """
         return []
 
     def find_user(self, email: str) -> EntityRef | None:
-        """The catalogue's user for an e-mail, if any."""
+        """The catalogue's user for an e-mail.
+
+        Returns:
+            A reference to the user, or None when the catalogue has none (the owner is then left out).
+        """
         return None
 
     def find_table(self, fqn: str) -> EntityRef | None:
-        """The catalogue's table for a fully qualified name, if any."""
+        """The catalogue's table for a fully qualified name (``service.catalog.schema.table``).
+
+        Returns:
+            A reference to the table, or None when the catalogue has none (the edge is then skipped).
+        """
         return EntityRef(id=fqn, fqn=fqn, type="table")
 
     def put_lineage(self, source: EntityRef, target: EntityRef, pipeline: EntityRef) -> None:
-        """Write one table-to-table edge."""
+        """Write one table-to-table edge attributed to ``pipeline``.
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: the edge was refused: recorded as a lineage failure, the run goes on.
+        """
         raise NotImplementedError
 
     def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
-        """Pipelines the catalogue holds for the service (for markDeletedPipelines)."""
+        """Pipelines the catalogue holds for the service, with their ``sourceHash``.
+
+        Used to skip unchanged pipelines and, for ``markDeletedPipelines``, to find the stale ones.
+
+        Yields:
+            One reference per non-deleted pipeline (``name`` set); none for offline sinks.
+        """
         return iter(())
 
     def soft_delete_pipeline(self, ref: EntityRef) -> None:
-        """Soft-delete one pipeline."""
+        """Soft-delete one pipeline (recoverable in OpenMetadata's UI).
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: the delete was refused: recorded, the run goes on.
+        """
 
     def close(self) -> None:
-        """Flush and release resources."""
+        """Flush and release resources (connections, files)."""

@@ -10,9 +10,10 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from core.errors import ConfigError
+from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
 from core.sinks.base import Change, EntityRef, Sink
 
 __all__ = ["ConsoleSink", "FileSink", "JsonLinesSink"]
@@ -28,21 +29,21 @@ class JsonLinesSink(Sink):
         self.stream = stream
         self._lock = threading.Lock()
 
-    def _emit(self, record: dict) -> None:
+    def _emit(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, sort_keys=True, separators=(",", ":"))
         with self._lock:
             self.stream.write(line + "\n")
 
-    def ensure_service(self, request: dict) -> EntityRef:
+    def ensure_service(self, request: CreatePipelineServiceRequest) -> EntityRef:
         self._emit({"kind": "pipelineService", "request": request})
         return EntityRef(id=request["name"], fqn=request["name"], type="pipelineService")
 
-    def put_pipeline(self, request: dict) -> tuple[EntityRef, Change]:
+    def put_pipeline(self, request: CreatePipelineRequest) -> tuple[EntityRef, Change]:
         self._emit({"kind": "pipeline", "request": request})
         fqn = f"{request['service']}.{request['name']}"
         return EntityRef(id=fqn, fqn=fqn, type="pipeline"), "written"
 
-    def put_statuses(self, fqn: str, statuses: list[dict]) -> int:
+    def put_statuses(self, fqn: str, statuses: list[PipelineStatus]) -> int:
         if statuses:
             self._emit({"kind": "pipelineStatus", "pipeline": fqn, "statuses": statuses})
         return len(statuses)

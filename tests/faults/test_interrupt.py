@@ -25,7 +25,7 @@ from core.config import parse_workflow_config
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
-from core.engine import service_request
+from core.mapping.service import service_request
 from core.sinks.openmetadata import OpenMetadataSink
 from core.workflow import Workflow
 

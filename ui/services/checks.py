@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,6 @@ from ui.services._shared import _PLACEHOLDER_SECRET
 from ui.services.config import build_config, databricks_fingerprint, sink_fingerprint, workflow_dict
 from ui.services.forms import normalized_host
 from ui.state import CheckResult, WizardState
-
-_VERSION = re.compile(r"OpenMetadata (?P<version>\d+\.\d+(?:\.\d+)?\S*);")
 
 
 def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckResult:
@@ -48,9 +45,7 @@ def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckRe
     result = CheckResult(steps=steps, fingerprint=fingerprint, timeout_s=timeout_s, finished_at=time.time())
     state.checks[side] = result
     if side == "sink":
-        state.om_version = next(
-            (m.group("version") for s in steps if s.ok and (m := _VERSION.search(s.detail or ""))), None
-        )
+        state.om_version = next((s.server_version for s in steps if s.ok and s.server_version), None)
     return result
 
 

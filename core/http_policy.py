@@ -1,0 +1,177 @@
+"""Timeouts, retries, backoff and rate-limit pauses for both servers (Databricks and OpenMetadata).
+
+Every number that decides how long a call may take, how often it is tried again and how long to wait
+in between lives here, so the two clients cannot drift apart:
+
+- one backoff formula for every retry: before retry ``n`` (1, 2, ...) wait
+  ``min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (n - 1))`` plus up to ``BACKOFF_JITTER_S`` of random jitter
+  (0.5 s, 1 s, 2 s, 4 s, 8 s, 8 s ... each plus jitter) so workers that failed together do not retry
+  together;
+- a 429 (or a 503 with ``Retry-After``) is not backed off per thread: it closes the shared
+  :class:`~core.ratelimit.RateGate` for ``Retry-After`` seconds (``DEFAULT_PAUSE_S`` when the server
+  gives none, at most ``MAX_PAUSE_S``), which every worker waits at; OpenMetadata's client also
+  pauses the default for a 503 without ``Retry-After`` before asking again;
+- :func:`retrying` builds the tenacity ``Retrying`` both clients retry with.
+
+Sources: databricks-sdk's own defaults (a 300 s retry budget and 60 s per request, which block for five
+minutes on an unreachable host; at most 2 s between its own retries), and the failures measured against
+the emulators in ``core/emulators`` (``tests/faults``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_base,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+    wait_random,
+)
+from tenacity.stop import stop_base
+from tenacity.wait import wait_base
+
+__all__ = [
+    "BACKOFF_BASE_S",
+    "BACKOFF_JITTER_S",
+    "BACKOFF_MAX_S",
+    "CHECK_RETRIES",
+    "DATABRICKS_ATTEMPTS",
+    "DATABRICKS_CALL_BUDGET_S",
+    "DEFAULT_PAUSE_S",
+    "MAX_PAUSE_S",
+    "OPENMETADATA_RETRIES",
+    "OPENMETADATA_TIMEOUT_S",
+    "SdkTimeouts",
+    "backoff",
+    "databricks_timeouts",
+    "retrying",
+]
+
+# -- backoff (both servers) ---------------------------------------------------------------------------
+
+#: Seconds before the first retry; doubled for each further one.
+BACKOFF_BASE_S = 0.5
+#: The longest pause between two tries of one call, in seconds (before jitter).
+BACKOFF_MAX_S = 8.0
+#: Up to this many random seconds added to each pause.
+BACKOFF_JITTER_S = 0.5
+
+# -- rate limits (both servers, through the shared RateGate) ------------------------------------------
+
+#: Seconds every worker pauses after a 429 that carries no ``Retry-After``.
+DEFAULT_PAUSE_S = 1.0
+#: The longest pause a ``Retry-After`` may impose, in seconds (a larger value is capped).
+MAX_PAUSE_S = 120.0
+
+# -- Databricks -------------------------------------------------------------------------------------
+
+#: Tries of one idempotent read for failures the SDK does not retry itself (500, 502, 504, garbled).
+DATABRICKS_ATTEMPTS = 4
+#: Seconds all tries of one Databricks call may take together, unless the caller gives a budget.
+DATABRICKS_CALL_BUDGET_S = 60.0
+#: The longest per-request socket timeout given to the SDK, in seconds.
+DATABRICKS_MAX_HTTP_TIMEOUT_S = 60.0
+#: The SDK's longest pause between two of its own retries, in seconds.
+SDK_RETRY_PAUSE_S = 2.0
+
+# -- OpenMetadata ------------------------------------------------------------------------------------
+
+#: Per-request socket timeout (connect and read), in seconds.
+OPENMETADATA_TIMEOUT_S = 30.0
+#: Retries of one OpenMetadata call after its first try (every call is idempotent).
+OPENMETADATA_RETRIES = 5
+#: Retries of one OpenMetadata call in a connection check (a check should answer quickly).
+CHECK_RETRIES = 1
+
+
+@dataclass(frozen=True)
+class SdkTimeouts:
+    """What databricks-sdk's ``Config`` is given: whole seconds, never 0 (the SDK reads 0 as "default")."""
+
+    #: total budget of the SDK's retries of one call (429/503/connection errors, read timeouts)
+    retry_timeout_seconds: int
+    #: per-request socket timeout
+    http_timeout_seconds: int
+
+
+def databricks_timeouts(
+    connection_timeout_s: float,
+    *,
+    retry_timeout_s: float | None = None,
+    http_timeout_s: float | None = None,
+) -> SdkTimeouts:
+    """The SDK's time budgets for a workspace whose ``connectionTimeout`` is ``connection_timeout_s``.
+
+    Args:
+        connection_timeout_s: ``serviceConnection.config.connectionTimeout``, in seconds.
+        retry_timeout_s: overrides the retry budget; by default ``connectionTimeout``, but at least two
+            request timeouts plus the SDK's pause between them, so one slow answer is retried instead
+            of using up the budget.
+        http_timeout_s: overrides the per-request timeout; by default
+            ``min(connectionTimeout, DATABRICKS_MAX_HTTP_TIMEOUT_S)``.
+
+    Returns:
+        Both budgets rounded up to whole seconds, at least 1.
+    """
+    http_timeout = (
+        http_timeout_s
+        if http_timeout_s is not None
+        else min(connection_timeout_s, DATABRICKS_MAX_HTTP_TIMEOUT_S)
+    )
+    retry_timeout = (
+        retry_timeout_s
+        if retry_timeout_s is not None
+        else max(connection_timeout_s, 2 * http_timeout + SDK_RETRY_PAUSE_S)
+    )
+    return SdkTimeouts(
+        retry_timeout_seconds=max(1, math.ceil(retry_timeout)),
+        http_timeout_seconds=max(1, math.ceil(http_timeout)),
+    )
+
+
+def backoff() -> wait_base:
+    """The one backoff formula, as a tenacity wait (see the module docstring)."""
+    return wait_exponential(multiplier=BACKOFF_BASE_S, max=BACKOFF_MAX_S) + wait_random(0, BACKOFF_JITTER_S)
+
+
+def retrying(
+    *,
+    attempts: int,
+    retry: retry_base,
+    budget_s: float | None = None,
+    wait: wait_base | Callable[[RetryCallState], float] | None = None,
+    before_sleep: Callable[[RetryCallState], Any] | None = None,
+    retry_error_callback: Callable[[RetryCallState], Any] | None = None,
+) -> Retrying:
+    """A tenacity ``Retrying`` with this module's backoff.
+
+    Args:
+        attempts: tries in all, the first included (at least 1).
+        retry: which outcomes (exceptions or results) are worth another try.
+        budget_s: stop trying once this many seconds have passed since the first try (None: no limit).
+        wait: the pause before each retry; :func:`backoff` unless given.
+        before_sleep: called before each pause (e.g. to close a rate gate).
+        retry_error_callback: called with the last outcome when tries run out; its value is returned
+            (None: the last exception is raised again, as it was).
+
+    Returns:
+        A ``Retrying``: call it as ``retrying(...)(fn, *args, **kwargs)``.
+    """
+    stop: stop_base = stop_after_attempt(max(1, attempts))
+    if budget_s is not None:
+        stop = stop | stop_after_delay(budget_s)
+    return Retrying(
+        stop=stop,
+        wait=wait if wait is not None else backoff(),
+        retry=retry,
+        before_sleep=before_sleep,
+        retry_error_callback=retry_error_callback,
+        reraise=True,
+    )
