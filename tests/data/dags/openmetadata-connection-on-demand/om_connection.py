@@ -71,7 +71,7 @@ def resolve_secrets() -> dict[str, str]:
             from airflow.models import Variable
         for name in SECRETS:
             try:
-                value = Variable.get(name)  # noqa: AIR003 (resolve_secrets runs inside the task)
+                value = Variable.get(name)  # noqa: AIR003 -- resolve_secrets runs inside the task
             except Exception as err:  # 2.x: KeyError; 3.x: the task SDK's not-found error
                 raise RuntimeError(f"create the Airflow Variable {name} (Admin > Variables)") from err
             if not value:
