@@ -40,6 +40,12 @@ class RateGate:
     def __init__(
         self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> None:
+        """An open gate.
+
+        Args:
+            clock: monotonic seconds (injected by tests).
+            sleep: how to wait, in seconds (injected by tests).
+        """
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()

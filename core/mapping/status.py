@@ -292,6 +292,27 @@ def _error(run: RunRecord, tasks: list[TaskRunRecord], task_bodies: list[TaskSta
     return error
 
 
+def _run_status(run: RunRecord, unknown: list[str], *, dlt: bool) -> StatusType:
+    """The run's ``executionStatus``; a state we could not map exactly is appended to ``unknown``."""
+    if dlt:
+        state = normalise_state(run.life_cycle_state)
+        if state not in DLT_UPDATE_STATES:
+            unknown.append(f"update {run.run_id}: {_shown(run.life_cycle_state)}; recorded as Pending")
+        return DLT_UPDATE_STATES.get(state or "", PENDING)
+    verdict = _verdict(run.life_cycle_state, run.result_state, run.termination_code, ended=bool(run.end_ms))
+    if verdict.status is not None:
+        if not verdict.known:
+            unknown.append(f"run {run.run_id}: {verdict.note}; recorded as {verdict.status}")
+        return verdict.status
+    all_bodies = [_task_status(task, [], detail=False) for task in run.tasks]
+    status = _from_tasks(all_bodies)
+    source = "from its tasks" if all_bodies else "as it has no task to go by"
+    unknown.append(
+        f"run {run.run_id}: {verdict.note}; the run has ended, so it is recorded as {status} ({source})"
+    )
+    return status
+
+
 def run_to_status(
     run: RunRecord, task_names: set[str], *, dlt: bool = False, detail: bool = False
 ) -> MappedStatus:
@@ -312,27 +333,7 @@ def run_to_status(
     trimmed = [task.key for task in run.tasks if task.key not in task_names]
     kept_tasks = [task for task in run.tasks if task.key in task_names]
     task_bodies = [_task_status(task, unknown, detail=detail) for task in kept_tasks]
-    if dlt:
-        state = normalise_state(run.life_cycle_state)
-        status = DLT_UPDATE_STATES.get(state or "", PENDING)
-        if state not in DLT_UPDATE_STATES:
-            unknown.append(f"update {run.run_id}: {_shown(run.life_cycle_state)}; recorded as Pending")
-    else:
-        verdict = _verdict(
-            run.life_cycle_state, run.result_state, run.termination_code, ended=bool(run.end_ms)
-        )
-        if verdict.status is None:
-            all_bodies = [_task_status(task, [], detail=False) for task in run.tasks]
-            status = _from_tasks(all_bodies)
-            source = "from its tasks" if all_bodies else "as it has no task to go by"
-            unknown.append(
-                f"run {run.run_id}: {verdict.note}; the run has ended, so it is recorded "
-                f"as {status} ({source})"
-            )
-        else:
-            status = verdict.status
-            if not verdict.known:
-                unknown.append(f"run {run.run_id}: {verdict.note}; recorded as {status}")
+    status = _run_status(run, unknown, dlt=dlt)
     body: PipelineStatus = {"timestamp": run.start_ms, "executionStatus": status}
     if task_bodies:
         body["taskStatus"] = task_bodies

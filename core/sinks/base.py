@@ -41,8 +41,10 @@ class EntityRef:
 
 
 class Sink:
-    """Base sink. Offline sinks (file, console) override the writes and keep the lookups' defaults:
-    no users and no tables are known, so owners are skipped and lineage is written by table name.
+    """Base sink: where the engine writes, and what it may look up there.
+
+    Offline sinks (file, console) override the writes and keep the lookups' defaults: no users and no
+    tables are known, so owners are skipped and lineage is written by table name.
 
     Unless a method says otherwise it may raise SinkAuthError or SinkUnavailableError (abort the run)
     and, for a write, SinkRejectedError (that pipeline fails); see the module docstring.

@@ -67,8 +67,12 @@ class DryRunSink(Sink):
         return EntityRef(id="dry-run", fqn=request["name"], type="pipelineService")
 
     def put_pipeline(self, request: CreatePipelineRequest) -> tuple[EntityRef, Change]:
-        """Not sent. Returns a placeholder reference and ``would-update`` when the pipeline was among
-        those :meth:`iter_service_pipelines` listed, else ``would-create``."""
+        """Not sent: says what a write would do.
+
+        Returns:
+            A placeholder reference, and ``would-update`` when the pipeline was among those
+            :meth:`iter_service_pipelines` listed, else ``would-create``.
+        """
         fqn = pipeline_fqn(request)
         with self._lock:
             change: Change = "would-update" if request["name"] in self._listed else "would-create"

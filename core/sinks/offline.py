@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from typing_extensions import override
+
 from core.errors import ConfigError
 from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
 from core.sinks.base import Change, EntityRef, Sink
@@ -26,6 +28,11 @@ class JsonLinesSink(Sink):
     resolves_entities = False
 
     def __init__(self, stream: IO[str]) -> None:
+        """Write to ``stream`` (not closed here: :meth:`close` of a subclass decides).
+
+        Args:
+            stream: an open text stream; lines from several workers are serialised by a lock.
+        """
         self.stream = stream
         self._lock = threading.Lock()
 
@@ -34,24 +41,29 @@ class JsonLinesSink(Sink):
         with self._lock:
             self.stream.write(line + "\n")
 
+    @override
     def ensure_service(self, request: CreatePipelineServiceRequest) -> EntityRef:
         self._emit({"kind": "pipelineService", "request": request})
         return EntityRef(id=request["name"], fqn=request["name"], type="pipelineService")
 
+    @override
     def put_pipeline(self, request: CreatePipelineRequest) -> tuple[EntityRef, Change]:
         self._emit({"kind": "pipeline", "request": request})
         fqn = f"{request['service']}.{request['name']}"
         return EntityRef(id=fqn, fqn=fqn, type="pipeline"), "written"
 
+    @override
     def put_statuses(self, fqn: str, statuses: list[PipelineStatus]) -> int:
         if statuses:
             self._emit({"kind": "pipelineStatus", "pipeline": fqn, "statuses": statuses})
         return len(statuses)
 
+    @override
     def ensure_tags(self, classification: str, description: str, tags: dict[str, str]) -> None:
         if tags:
             self._emit({"kind": "tags", "classification": classification, "tags": sorted(tags)})
 
+    @override
     def put_lineage(self, source: EntityRef, target: EntityRef, pipeline: EntityRef) -> None:
         self._emit({"kind": "lineage", "from": source.fqn, "to": target.fqn, "pipeline": pipeline.fqn})
 
@@ -62,6 +74,14 @@ class FileSink(JsonLinesSink):
     kind = "file"
 
     def __init__(self, filename: str) -> None:
+        """Open (create or truncate) ``filename``, making its folder when missing.
+
+        Args:
+            filename: the path from ``sink.config.filename``; ``~`` is expanded.
+
+        Raises:
+            ConfigError: ``sink.config.filename`` when the file cannot be written.
+        """
         path = Path(filename).expanduser()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +95,7 @@ class FileSink(JsonLinesSink):
         super().__init__(stream)
         self.path = path
 
+    @override
     def close(self) -> None:
         self.stream.close()
 
@@ -85,7 +106,9 @@ class ConsoleSink(JsonLinesSink):
     kind = "console"
 
     def __init__(self, stream: IO[str] | None = None) -> None:
+        """Write to ``stream``, standard output by default."""
         super().__init__(stream or sys.stdout)
 
+    @override
     def close(self) -> None:
         self.stream.flush()

@@ -50,8 +50,11 @@ def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckRe
 
 
 def _sink_check_config(state: WizardState) -> WorkflowConfig:
-    """A config for testing the sink alone: the Databricks side may not be filled in yet (step 5 can be
-    tested before step 1), so its missing or wrong values are replaced by placeholders never contacted."""
+    """A config for testing the sink alone.
+
+    The Databricks side may not be filled in yet (step 5 can be tested before step 1), so its missing or
+    wrong values are replaced by placeholders that are never contacted.
+    """
     data = workflow_dict(state, placeholder=_PLACEHOLDER_SECRET)
     source = data["source"]
     source["serviceName"] = source["serviceName"] or "databricks_pipelines"

@@ -86,8 +86,11 @@ def _sentence(err: IngestionError, subject: str = "The expression") -> str:
 
 
 def openmetadata_release(state: WizardState) -> str:
-    """The openmetadata-ingestion release the "openmetadata" engine installs: typed, else tested, else the
-    generator's default."""
+    """The openmetadata-ingestion release the "openmetadata" engine installs.
+
+    Returns:
+        The release typed on the schedule step, else the tested server's, else the generator's default.
+    """
     from core.generate.options import DEFAULT_OPENMETADATA_VERSION, is_openmetadata_release
 
     typed = state.schedule.openmetadata_version.strip()
