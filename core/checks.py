@@ -19,7 +19,7 @@ from core.databricks.decode import DecodeError, decode_job
 from core.databricks.lineage import LineageReader
 from core.databricks.retry import pages
 from core.databricks.source import DatabricksSource
-from core.errors import ConfigError, IngestionError, SinkAuthError
+from core.errors import ConfigError, ConnectionCheckError, IngestionError, SinkAuthError
 from core.secrets import redact
 from core.sinks.openmetadata import OpenMetadataSink, version_warning
 
@@ -70,14 +70,26 @@ def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckSte
 
 
 def check_tcp(url: str, timeout_s: float, field: str) -> str:
-    """Resolve and connect to the host of ``url``; the cheapest proof the address is right."""
+    """Resolve and connect to the host of ``url``; the cheapest proof the address is right.
+
+    Args:
+        url: ``scheme://host[:port]``; the port defaults to 443 for https, else 80.
+        timeout_s: seconds for each connect attempt (one per address the name resolves to).
+        field: the dotted config path of the address, named in the error.
+
+    Returns:
+        ``host:port accepts connections``.
+
+    Raises:
+        ConnectionCheckError: the name does not resolve, or no address accepts a connection.
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise IngestionError(
+        raise ConnectionCheckError(
             f"cannot resolve host {host}",
             field=field,
             hint="Check the spelling of the host name and your DNS",
@@ -92,7 +104,7 @@ def check_tcp(url: str, timeout_s: float, field: str) -> str:
         except OSError as err:
             last = err
     reason = "timed out" if isinstance(last, TimeoutError) else (last.strerror if last else "unknown")
-    raise IngestionError(
+    raise ConnectionCheckError(
         f"cannot connect to {host}:{port} ({reason})",
         field=field,
         hint="Check the host and port, and that this machine may reach it (VPN, firewall, proxy)",

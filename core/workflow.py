@@ -21,7 +21,7 @@ from core.databricks.client import build_workspace_client
 from core.databricks.lineage import LineageReader
 from core.databricks.source import DatabricksSource
 from core.engine import DEFAULT_WORKERS, IngestionEngine
-from core.errors import ConfigError, ConnectionCheckError, IngestionError
+from core.errors import ConfigError, ConnectionCheckError, IngestionError, WorkflowExecutionError
 from core.filters import filter_for
 from core.report import ProgressEvent, RunReport
 from core.secrets import install_log_redaction
@@ -30,10 +30,6 @@ from core.sinks import Sink, create_sink
 __all__ = ["Workflow", "WorkflowExecutionError"]
 
 logger = logging.getLogger(__name__)
-
-
-class WorkflowExecutionError(IngestionError):
-    """Raised by :meth:`Workflow.raise_from_status` when the run had failures."""
 
 
 class Workflow:
