@@ -11,17 +11,16 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from core.config.models import WorkflowConfig
-from core.databricks.client import build_workspace_client
-from core.databricks.decode import DecodeError, decode_job
-from core.databricks.lineage import LineageReader
-from core.databricks.retry import pages
-from core.databricks.source import DatabricksSource
-from core.errors import ConfigError, ConnectionCheckError, IngestionError, SinkAuthError
+from core.errors import ConfigError, ConnectionCheckError, DecodeError, IngestionError, SinkAuthError
 from core.secrets import redact
 from core.sinks.openmetadata import OpenMetadataSink, version_warning
+
+if TYPE_CHECKING:
+    from core.factory import Sources
 
 __all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp"]
 
@@ -122,24 +121,32 @@ def _check_timeout(timeout_s: float) -> None:
 
 
 def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
-    """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set."""
+    """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set.
+
+    The source is built by :func:`core.factory.create_source` with ``timeout_s`` for each request and its
+    retries, so a step takes at most about ``timeout_s`` seconds.
+
+    Raises:
+        ConfigError: ``timeout_s`` is not in (0, 3600]. Every other failure is a failed step.
+    """
+    from core.databricks.decode import decode_job
+    from core.databricks.retry import pages
+    from core.factory import create_source, preflight
+
     _check_timeout(timeout_s)
     connection = config.source.connection
-    field = "source.serviceConnection.config.hostPort"
-    state: dict[str, DatabricksSource] = {}
+    state: dict[str, Sources] = {}
 
     def reachable() -> str:
-        return check_tcp(connection.base_url, min(timeout_s, 10.0), field)
+        (checked,) = preflight(config, sink=False, timeout_s=timeout_s)
+        return checked
 
     def credentials() -> str:
-        client = build_workspace_client(
-            connection, retry_timeout_seconds=timeout_s, http_timeout_seconds=timeout_s
-        )
-        state["source"] = DatabricksSource(client)
-        return f"signed in as {state['source'].current_user()} ({connection.auth_kind})"
+        state["sources"] = create_source(config, timeout_s=timeout_s, lineage=True, preflight_check=False)
+        return f"signed in as {state['sources'].source.current_user()} ({connection.auth_kind})"
 
     def jobs() -> str:
-        source = state["source"]
+        source = state["sources"].source
         page = next(pages(source.client, "/api/2.2/jobs/list", {"limit": 1}, "jobs", "listing jobs"), [])
         if not page:
             return "jobs can be listed (none yet)"
@@ -153,9 +160,8 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
     if connection.warehouse_id:
 
         def warehouse() -> str:
-            reader = LineageReader(
-                state["source"].client, connection.warehouse_id or "", wait_budget_s=timeout_s
-            )
+            reader = state["sources"].lineage
+            assert reader is not None  # lineage=True and httpPath names a warehouse
             reader.check()
             return f"SQL warehouse {connection.warehouse_id} runs queries"
 

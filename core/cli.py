@@ -215,12 +215,11 @@ def _test_connection(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from core.databricks.client import build_workspace_client
-    from core.databricks.source import DatabricksSource
+    from core.factory import create_source
     from core.preview import iter_preview
 
     config = _load(args)
-    source = DatabricksSource(build_workspace_client(config.source.connection))
+    source = create_source(config, lineage=False).source
     kept = total = 0
     for row in iter_preview(config, source, with_tasks=not args.names_only):
         total += 1
