@@ -416,8 +416,8 @@ class IngestionEngine:
             try:
                 self.sink.put_lineage(source, target, kept[edge.entity_id])
             except Exception as err:
-                if outcome_of(err, Place.LINEAGE) is not Outcome.COSTS_ONE:
-                    raise
+                if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
+                    raise  # to the lineage phase's handler below
                 return f"{edge.entity_id}: {_as_reported(err).one_line()}"
             self.report.count("lineage_edges")
             return None
@@ -476,7 +476,7 @@ class IngestionEngine:
                 self.sink.soft_delete_pipeline(ref)
                 report.count("deleted")
             except Exception as err:
-                if outcome_of(err, Place.CLEANUP) is not Outcome.COSTS_ONE:
+                if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
                     raise
                 report.fail(ref.name, None, _as_reported(err).one_line(), phase="cleanup")
 

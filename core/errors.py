@@ -180,7 +180,11 @@ class WorkflowExecutionError(IngestionError):
 
 
 class Place(str, Enum):
-    """Where in a run an error happened (the engine's phases, see :mod:`core.engine`)."""
+    """Where in a run an error happened (the engine's phases, see :mod:`core.engine`).
+
+    Item places sit inside a phase: an error that one lineage edge (one delete) does not absorb goes on
+    to the lineage phase's handler (to the run).
+    """
 
     #: the server version, the pipeline service, the catalogue's pipelines of this service
     SETUP = "setup"
@@ -188,29 +192,33 @@ class Place(str, Enum):
     LISTING = "listing"
     #: one pipeline's work on a worker: completing a job, owners, tags, the PUT, runs, statuses
     PIPELINE = "pipeline"
-    #: reading lineage edges from the source and writing one edge to the sink
+    #: the lineage query (the :class:`core.source.LineageSource`'s ``edges``) and looking up tables
     LINEAGE = "lineage"
-    #: markDeletedPipelines: listing the service's pipelines and soft-deleting one
+    #: writing one lineage edge (the sink's ``put_lineage``)
+    EDGE = "edge"
+    #: markDeletedPipelines: listing the service's pipelines in the catalogue
     CLEANUP = "cleanup"
+    #: markDeletedPipelines: soft-deleting one pipeline
+    DELETE = "delete"
 
 
 class Outcome(str, Enum):
     """What an error does to the run."""
 
     #: the run stops: ``report.fatal`` is set, one failure names the error, and deletes are skipped
-    #: when the listing had not completed
+    #: (``delete_skipped`` says so when the listing had not completed)
     ABORT = "aborts the run"
     #: that pipeline (or lineage edge, or delete) fails and is reported; the rest of the run goes on
     COSTS_ONE = "costs one"
-    #: the rest of the phase is skipped with one failure (lineage only); the run goes on
-    ENDS_PHASE = "ends the phase"
+    #: the rest of lineage is skipped with one failure; the run goes on (deletes included)
+    ENDS_PHASE = "ends lineage"
     #: the run stops as asked: ``report.interrupted``, deletes skipped, no failure recorded
     INTERRUPTS = "interrupts the run"
 
 
 @dataclass(frozen=True)
 class FailurePolicy:
-    """One row of :data:`FAILURE_POLICY`: the outcome of one error class in each place.
+    """One row of :data:`FAILURE_POLICY`: the outcome of one error class in each :class:`Place`.
 
     ``retried`` says whether the adapter already retried the failure before raising it (the engine
     itself never retries): databricks-sdk retries 429, 503, connection errors and timeouts within its
@@ -222,7 +230,9 @@ class FailurePolicy:
     listing: Outcome
     pipeline: Outcome
     lineage: Outcome
+    edge: Outcome
     cleanup: Outcome
+    delete: Outcome
     retried: bool = False
 
     def at(self, place: Place) -> Outcome:
@@ -232,38 +242,38 @@ class FailurePolicy:
 
 
 _A, _ONE, _END, _INT = Outcome.ABORT, Outcome.COSTS_ONE, Outcome.ENDS_PHASE, Outcome.INTERRUPTS
-_ALWAYS = FailurePolicy(_A, _A, _A, _A, _A)
-_ONE_ITEM = FailurePolicy(_A, _A, _ONE, _ONE, _ONE)
-_SOURCE = FailurePolicy(_A, _A, _ONE, _END, _A)
+_ALWAYS = FailurePolicy(_A, _A, _A, _A, _A, _A, _A)
+_STOP = FailurePolicy(_INT, _INT, _INT, _INT, _INT, _INT, _INT)
+_ONE_ITEM = FailurePolicy(_A, _A, _ONE, _A, _ONE, _A, _ONE)
 
 #: Every engine error class (and a bug, and Ctrl-C) -> what it does where. Columns: setup, listing,
-#: pipeline, lineage, cleanup. Read with :func:`failure_policy` (the first class of the error's MRO in
-#: the table), so a new subclass inherits its parent's row until it gets its own.
+#: pipeline, lineage, edge, cleanup, delete. Read with :func:`failure_policy` (the first class of the
+#: error's MRO in the table), so a new subclass gets its parent's row until it has its own.
 FAILURE_POLICY: dict[type[BaseException], FailurePolicy] = {
     # a bug: costs the one pipeline it happened in; anywhere else the run ends with a report
-    Exception: FailurePolicy(_A, _A, _ONE, _A, _A),
-    KeyboardInterrupt: FailurePolicy(_INT, _INT, _INT, _INT, _INT),
+    Exception: FailurePolicy(_A, _A, _ONE, _A, _A, _A, _A),
+    KeyboardInterrupt: _STOP,
+    RunInterrupted: _STOP,
     IngestionError: _ALWAYS,
     ConfigError: _ALWAYS,
     InvalidPatternError: _ALWAYS,
     ConnectionCheckError: _ALWAYS,
-    RunInterrupted: FailurePolicy(_INT, _INT, _INT, _INT, _INT),
+    WorkflowExecutionError: _ALWAYS,  # raised after a run, never inside one
     # Databricks: a failing call costs the pipeline it was for; lineage is optional, so its failure
-    # (a warehouse the principal may not query: 403 too) ends lineage, not the run
-    SourceError: _SOURCE,
-    # every other pipeline would fail the same way
-    SourceAuthError: FailurePolicy(_A, _A, _A, _END, _A),
-    SourceUnavailableError: FailurePolicy(_A, _A, _ONE, _END, _A, retried=True),
-    # OpenMetadata: nothing can be written any more
+    # (a warehouse the principal may not query: a 403 too) ends lineage, not the run
+    SourceError: FailurePolicy(_A, _A, _ONE, _END, _END, _A, _A),
+    # refused credentials: every other pipeline would fail the same way
+    SourceAuthError: FailurePolicy(_A, _A, _A, _END, _END, _A, _A),
+    SourceUnavailableError: FailurePolicy(_A, _A, _ONE, _END, _END, _A, _A, retried=True),
+    # OpenMetadata: nothing more can be written
     SinkError: _ALWAYS,
     SinkAuthError: _ALWAYS,
-    SinkUnavailableError: FailurePolicy(_A, _A, _A, _A, _A, retried=True),
-    # one payload rejected, one item unreadable
+    SinkUnavailableError: FailurePolicy(_A, _A, _A, _A, _A, _A, _A, retried=True),
+    # one payload rejected, one item unreadable: costs that item where there is one
     ItemError: _ONE_ITEM,
     SinkRejectedError: _ONE_ITEM,
     MappingError: _ONE_ITEM,
     DecodeError: _ONE_ITEM,
-    WorkflowExecutionError: _ALWAYS,  # raised after a run, never inside one
 }
 
 
