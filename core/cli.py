@@ -11,11 +11,13 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError, IngestionError
 from core.secrets import redact
+
+if TYPE_CHECKING:  # pydantic and the models: imported by the commands that read a config, not by --help
+    from core.config import WorkflowConfig
 
 __all__ = ["main"]
 
@@ -140,6 +142,7 @@ def _log_level(args: argparse.Namespace, config: WorkflowConfig) -> str:
 
 def _load(args: argparse.Namespace) -> WorkflowConfig:
     """The workflow config of ``-c``, with logging set up as the command line asks."""
+    from core.config import load_workflow_config
     from core.workflow import configure_logging
 
     config = load_workflow_config(args.config)
