@@ -62,6 +62,11 @@ class JobSource(Protocol):
     ``SourceAuthError`` (credentials refused, 401/403), ``SourceUnavailableError`` (the server kept failing
     after retries: 429, 5xx, timeouts, resets, unreadable bodies), ``SourceError`` (anything else the
     server said no to), ``DecodeError`` (one item's JSON cannot be mapped).
+
+    Sources of the shapes: the Jobs API 2.2 (``jobs/list``, ``jobs/get``, ``jobs/runs/list``:
+    https://docs.databricks.com/api/workspace/jobs) and the Pipelines API 2.0 (``GET /api/2.0/pipelines``,
+    ``.../updates``: https://docs.databricks.com/api/workspace/pipelines); records are decoded by
+    :mod:`core.databricks.decode`.
     """
 
     def iter_job_summaries(self, *, with_tasks: bool = True) -> Iterator[JobSummary]:
@@ -140,7 +145,11 @@ class JobSource(Protocol):
 
 @runtime_checkable
 class LineageSource(Protocol):
-    """Table-to-table lineage observed for jobs and DLT pipelines (Unity Catalog's system tables)."""
+    """Table-to-table lineage observed for jobs and DLT pipelines.
+
+    Source: Unity Catalog's ``system.access.table_lineage`` (``entity_type`` JOB or PIPELINE,
+    ``entity_id``; https://docs.databricks.com/en/admin/system-tables/lineage.html).
+    """
 
     def edges(self, entity_ids: Iterable[str], today: date | None = None) -> Iterator[LineageEdge]:
         """Distinct edges of ``entity_ids`` (job or DLT pipeline ids) within the source's lookback window.
