@@ -208,8 +208,7 @@ def run_preview_bench(spec: BenchSpec) -> dict[str, Any]:
     parallelised because each page token comes from the previous page.
     """
     from core.config import parse_workflow_config
-    from core.databricks.client import build_workspace_client
-    from core.databricks.source import DatabricksSource
+    from core.factory import create_source
     from core.preview import iter_preview
 
     databricks = _Emulator(
@@ -217,7 +216,7 @@ def run_preview_bench(spec: BenchSpec) -> dict[str, Any]:
     )
     try:
         config = parse_workflow_config(_config(spec, databricks.url, "http://127.0.0.1:9/api"))
-        source = DatabricksSource(build_workspace_client(config.source.connection))
+        source = create_source(config, lineage=False).source
         floor = (math.ceil(spec.jobs / PAGE) + 1) * spec.latency_ms / 1000.0  # + the DLT listing page
         result: dict[str, Any] = {
             "jobs": spec.jobs,

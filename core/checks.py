@@ -11,21 +11,20 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from core.config.models import WorkflowConfig
-from core.databricks.client import build_workspace_client
-from core.databricks.decode import DecodeError, decode_job
-from core.databricks.lineage import LineageReader
-from core.databricks.retry import pages
-from core.databricks.source import DatabricksSource
-from core.errors import ConfigError, IngestionError, SinkAuthError
+from core.errors import ConfigError, ConnectionCheckError, DecodeError, IngestionError, SinkAuthError
 from core.http_policy import CHECK_RETRIES
 from core.mapping.service import service_request
 from core.openmetadata.client import OpenMetadataClient
 from core.openmetadata.versions import version_warning
 from core.secrets import redact
 from core.sinks.openmetadata import OpenMetadataSink
+
+if TYPE_CHECKING:
+    from core.factory import Sources
 
 __all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp"]
 
@@ -76,14 +75,26 @@ def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckSte
 
 
 def check_tcp(url: str, timeout_s: float, field: str) -> str:
-    """Resolve and connect to the host of ``url``; the cheapest proof the address is right."""
+    """Resolve and connect to the host of ``url``; the cheapest proof the address is right.
+
+    Args:
+        url: ``scheme://host[:port]``; the port defaults to 443 for https, else 80.
+        timeout_s: seconds for each connect attempt (one per address the name resolves to).
+        field: the dotted config path of the address, named in the error.
+
+    Returns:
+        ``host:port accepts connections``.
+
+    Raises:
+        ConnectionCheckError: the name does not resolve, or no address accepts a connection.
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise IngestionError(
+        raise ConnectionCheckError(
             f"cannot resolve host {host}",
             field=field,
             hint="Check the spelling of the host name and your DNS",
@@ -98,7 +109,7 @@ def check_tcp(url: str, timeout_s: float, field: str) -> str:
         except OSError as err:
             last = err
     reason = "timed out" if isinstance(last, TimeoutError) else (last.strerror if last else "unknown")
-    raise IngestionError(
+    raise ConnectionCheckError(
         f"cannot connect to {host}:{port} ({reason})",
         field=field,
         hint="Check the host and port, and that this machine may reach it (VPN, firewall, proxy)",
@@ -116,24 +127,32 @@ def _check_timeout(timeout_s: float) -> None:
 
 
 def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
-    """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set."""
+    """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set.
+
+    The source is built by :func:`core.factory.create_source` with ``timeout_s`` for each request and its
+    retries, so a step takes at most about ``timeout_s`` seconds.
+
+    Raises:
+        ConfigError: ``timeout_s`` is not in (0, 3600]. Every other failure is a failed step.
+    """
+    from core.databricks.decode import decode_job
+    from core.databricks.retry import pages
+    from core.factory import create_source, preflight
+
     _check_timeout(timeout_s)
     connection = config.source.connection
-    field = "source.serviceConnection.config.hostPort"
-    state: dict[str, DatabricksSource] = {}
+    state: dict[str, Sources] = {}
 
     def reachable() -> str:
-        return check_tcp(connection.base_url, min(timeout_s, 10.0), field)
+        (checked,) = preflight(config, sink=False, timeout_s=timeout_s)
+        return checked
 
     def credentials() -> str:
-        client = build_workspace_client(
-            connection, retry_timeout_seconds=timeout_s, http_timeout_seconds=timeout_s
-        )
-        state["source"] = DatabricksSource(client)
-        return f"signed in as {state['source'].current_user()} ({connection.auth_kind})"
+        state["sources"] = create_source(config, timeout_s=timeout_s, lineage=True, preflight_check=False)
+        return f"signed in as {state['sources'].source.current_user()} ({connection.auth_kind})"
 
     def jobs() -> str:
-        source = state["source"]
+        source = state["sources"].source
         page = next(pages(source.client, "/api/2.2/jobs/list", {"limit": 1}, "jobs", "listing jobs"), [])
         if not page:
             return "jobs can be listed (none yet)"
@@ -147,9 +166,8 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
     if connection.warehouse_id:
 
         def warehouse() -> str:
-            reader = LineageReader(
-                state["source"].client, connection.warehouse_id or "", wait_budget_s=timeout_s
-            )
+            reader = state["sources"].lineage
+            assert reader is not None  # lineage=True and httpPath names a warehouse
             reader.check()
             return f"SQL warehouse {connection.warehouse_id} runs queries"
 

@@ -11,11 +11,13 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError, IngestionError
 from core.secrets import redact
+
+if TYPE_CHECKING:  # pydantic and the models: imported by the commands that read a config, not by --help
+    from core.config import WorkflowConfig
 
 __all__ = ["main"]
 
@@ -140,6 +142,7 @@ def _log_level(args: argparse.Namespace, config: WorkflowConfig) -> str:
 
 def _load(args: argparse.Namespace) -> WorkflowConfig:
     """The workflow config of ``-c``, with logging set up as the command line asks."""
+    from core.config import load_workflow_config
     from core.workflow import configure_logging
 
     config = load_workflow_config(args.config)
@@ -215,12 +218,11 @@ def _test_connection(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from core.databricks.client import build_workspace_client
-    from core.databricks.source import DatabricksSource
+    from core.factory import create_source
     from core.preview import iter_preview
 
     config = _load(args)
-    source = DatabricksSource(build_workspace_client(config.source.connection))
+    source = create_source(config, lineage=False).source
     kept = total = 0
     for row in iter_preview(config, source, with_tasks=not args.names_only):
         total += 1

@@ -6,7 +6,10 @@ Shape, and why:
   PUT) is network-bound, so it runs in a bounded thread pool. At most ``2 x workers`` pipelines are in
   flight, and results are consumed in listing order, so the report is the same as a sequential run's.
 - One pipeline failing (a rejected PUT, a runs listing that errors) is recorded and the run goes on.
-  Credentials refused, a server gone, or a listing that breaks part-way stop the run.
+  Credentials refused, a server gone, or a listing that breaks part-way stop the run. Which error does
+  what where is one table, :data:`core.errors.FAILURE_POLICY`, read here through ``outcome_of``.
+- The engine reads a :class:`core.source.JobSource` (and a :class:`core.source.LineageSource`), never a
+  client: any source of jobs and runs plugs in.
 - ``markDeletedPipelines`` runs only after a complete, uninterrupted listing: a truncated listing must
   never look like a smaller workspace.
 """
@@ -23,10 +26,8 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from core.config.models import WorkflowConfig
-from core.databricks.lineage import LineageEdge, LineageReader
 from core.databricks.records import JobRecord
-from core.databricks.source import DatabricksSource, JobSummary
-from core.errors import IngestionError, ItemError, RunInterrupted, SourceAuthError, SourceError
+from core.errors import IngestionError, ItemError, Outcome, Place, RunInterrupted, outcome_of
 from core.filters import filter_for
 from core.mapping.pipeline import (
     TAG_CLASSIFICATION,
@@ -41,6 +42,7 @@ from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, P
 from core.openmetadata.versions import version_warning
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
+from core.source import JobSource, JobSummary, LineageEdge, LineageSource
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -51,6 +53,16 @@ R = TypeVar("R")
 
 DEFAULT_WORKERS = 16
 DAY_MS = 86_400_000
+#: the engine's progress phases -> the places of the failure policy ("ingesting" is the listing with
+#: pipelines in flight: an error a pipeline did not absorb reaches the run from there)
+_PLACES = {
+    "starting": Place.SETUP,
+    "connecting": Place.SETUP,
+    "listing": Place.LISTING,
+    "ingesting": Place.LISTING,
+    "lineage": Place.LINEAGE,
+    "cleanup": Place.CLEANUP,
+}
 
 
 @dataclass
@@ -69,10 +81,10 @@ class IngestionEngine:
     def __init__(
         self,
         config: WorkflowConfig,
-        source: DatabricksSource,
+        source: JobSource,
         sink: Sink,
         *,
-        lineage: LineageReader | None = None,
+        lineage: LineageSource | None = None,
         workers: int = DEFAULT_WORKERS,
         on_event: Callable[[ProgressEvent], None] | None = None,
         now_ms: int | None = None,
@@ -161,28 +173,29 @@ class IngestionEngine:
                 self._lineage(kept_ids)
             self._emit("cleanup")
             self._mark_deleted(seen)
-        except RunInterrupted:
-            report.interrupted = True
-            report.delete_skipped = report.delete_skipped or "the run was interrupted"
-        except KeyboardInterrupt:
-            self._stop.set()
-            report.interrupted = True
-            report.delete_skipped = report.delete_skipped or "the run was interrupted"
-        except IngestionError as err:
-            report.fatal = err
-            report.fail(None, None, err.one_line(), phase=self._phase)
-            if not report.listing_complete:
-                report.delete_skipped = "the listing did not complete"
-        except Exception as err:  # a bug must still end in a printed report, never a bare traceback
-            logger.debug("internal error in phase %s", self._phase, exc_info=True)
-            report.fatal = ItemError(f"internal error while {self._phase}: {type(err).__name__}: {err}")
-            report.fail(None, None, report.fatal.one_line(), phase=self._phase)
-            if not report.listing_complete:
-                report.delete_skipped = "the listing did not complete"
+        except (Exception, KeyboardInterrupt) as err:  # a bug too: a printed report, never a traceback
+            self._end(err)
         finally:
             report.finished_at = time.time()
             self._emit("done")
         return report
+
+    def _end(self, err: Exception | KeyboardInterrupt) -> None:
+        """The run ends on ``err``: interrupted, or aborted (any error no place absorbed stops the run)."""
+        report = self.report
+        if outcome_of(err, _PLACES.get(self._phase, Place.SETUP)) is Outcome.INTERRUPTS:
+            self._stop.set()
+            report.interrupted = True
+            report.delete_skipped = report.delete_skipped or "the run was interrupted"
+            return
+        if isinstance(err, IngestionError):
+            report.fatal = err
+        else:
+            logger.debug("internal error in phase %s", self._phase, exc_info=True)
+            report.fatal = ItemError(f"internal error while {self._phase}: {type(err).__name__}: {err}")
+        report.fail(None, None, report.fatal.one_line(), phase=self._phase)
+        if not report.listing_complete:
+            report.delete_skipped = "the listing did not complete"
 
     def _load_existing(self) -> None:
         """One paged listing of the service's pipelines (1 call per 1,000): the hashes let unchanged
@@ -220,15 +233,13 @@ class IngestionEngine:
         yield from self.source.iter_job_summaries(with_tasks=True)
         yield from self.source.iter_dlt_pipelines()
 
-    def _ordered(
-        self, work: Callable[[JobSummary], _Outcome], items: Iterator[JobSummary]
-    ) -> Iterator[_Outcome]:
+    def _ordered(self, work: Callable[[T], R], items: Iterator[T]) -> Iterator[R]:
         """``map(work, items)`` on the pool, at most 2 x workers in flight, results in input order."""
         if self.workers == 1:
             for item in items:
                 yield work(item)
             return
-        window: collections.deque[Future[_Outcome]] = collections.deque()
+        window: collections.deque[Future[R]] = collections.deque()
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ingest") as pool:
             try:
                 for item in items:
@@ -274,15 +285,12 @@ class IngestionEngine:
             self.report.change(change)
             if self.options.status_lookback_days > 0:
                 self._statuses(job, ref, outcome.warnings)
-        except (ItemError, SourceError) as err:
-            if isinstance(err, SourceAuthError):
-                raise  # the credentials stopped working: every other pipeline would fail the same way
-            outcome.error = err
-        except IngestionError:
-            raise
-        except Exception as err:  # a bug must cost one pipeline, not the run; the report names it
-            logger.exception("unexpected error on %s %s", job.kind, job.id)
-            outcome.error = ItemError(f"internal error: {type(err).__name__}: {err}")
+        except Exception as err:
+            if outcome_of(err, Place.PIPELINE) is not Outcome.COSTS_ONE:
+                raise  # e.g. credentials refused: every other pipeline would fail the same way
+            if not isinstance(err, IngestionError):  # a bug costs one pipeline; the report names it
+                logger.exception("unexpected error on %s %s", job.kind, job.id)
+            outcome.error = _as_reported(err)
         return outcome
 
     def _request(self, job: JobRecord) -> CreatePipelineRequest:
@@ -390,8 +398,10 @@ class IngestionEngine:
                 return None
             try:
                 self.sink.put_lineage(source, target, kept[edge.entity_id])
-            except ItemError as err:
-                return f"{edge.entity_id}: {err.one_line()}"
+            except Exception as err:
+                if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
+                    raise  # to the lineage phase's handler below
+                return f"{edge.entity_id}: {_as_reported(err).one_line()}"
             self.report.count("lineage_edges")
             return None
 
@@ -402,8 +412,10 @@ class IngestionEngine:
                 if failure:
                     entity_id, _, reason = failure.partition(": ")
                     self.report.fail(entity_id, None, reason, phase="lineage")
-        except SourceError as err:
-            self.report.fail(None, None, f"lineage: {err.one_line()}", phase="lineage")
+        except Exception as err:
+            if outcome_of(err, Place.LINEAGE) is not Outcome.ENDS_PHASE:
+                raise
+            self.report.fail(None, None, f"lineage: {_as_reported(err).one_line()}", phase="lineage")
         self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
         if self.report.lineage_skipped:
             self.report.warn(
@@ -446,5 +458,14 @@ class IngestionEngine:
             try:
                 self.sink.soft_delete_pipeline(ref)
                 report.count("deleted")
-            except ItemError as err:
-                report.fail(ref.name, None, err.one_line(), phase="cleanup")
+            except Exception as err:
+                if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
+                    raise
+                report.fail(ref.name, None, _as_reported(err).one_line(), phase="cleanup")
+
+
+def _as_reported(err: Exception) -> IngestionError:
+    """``err`` as the report names it: ours as it is, anything else (a bug) as an internal error."""
+    if isinstance(err, IngestionError):
+        return err
+    return ItemError(f"internal error: {type(err).__name__}: {err}")

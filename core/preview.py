@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.config.models import WorkflowConfig
-from core.databricks.source import DatabricksSource
 from core.filters import filter_for
 from core.mapping.schedule import start_mode
+from core.source import JobSource
 
 __all__ = ["PreviewRow", "iter_preview"]
 
@@ -39,7 +39,7 @@ class PreviewRow:
 
 
 def iter_preview(
-    config: WorkflowConfig, source: DatabricksSource, *, with_tasks: bool = True
+    config: WorkflowConfig, source: JobSource, *, with_tasks: bool = True
 ) -> Iterator[PreviewRow]:
     """Stream a :class:`PreviewRow` per job, then per DLT pipeline.
 

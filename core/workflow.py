@@ -17,23 +17,18 @@ from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from core.config import WorkflowConfig, parse_workflow_config
-from core.databricks.client import build_workspace_client
-from core.databricks.lineage import LineageReader
-from core.databricks.source import DatabricksSource
 from core.engine import DEFAULT_WORKERS, IngestionEngine
-from core.errors import ConfigError, ConnectionCheckError, IngestionError
+from core.errors import ConfigError, WorkflowExecutionError
+from core.factory import create_source, preflight
 from core.filters import filter_for
 from core.report import ProgressEvent, RunReport
 from core.secrets import install_log_redaction
 from core.sinks import Sink, create_sink
+from core.source import JobSource, LineageSource
 
 __all__ = ["Workflow", "WorkflowExecutionError"]
 
 logger = logging.getLogger(__name__)
-
-
-class WorkflowExecutionError(IngestionError):
-    """Raised by :meth:`Workflow.raise_from_status` when the run had failures."""
 
 
 class Workflow:
@@ -47,6 +42,9 @@ class Workflow:
         dry_run: bool = False,
         on_event: Callable[[ProgressEvent], None] | None = None,
         log_level: str | None = None,
+        source: JobSource | None = None,
+        lineage: LineageSource | None = None,
+        sink: Sink | None = None,
     ) -> None:
         """See :meth:`create`; ``log_level`` overrides ``workflowConfig.loggerLevel`` (DEBUG ... ERROR)."""
         self.config = config
@@ -55,6 +53,9 @@ class Workflow:
         self.on_event = on_event
         self.report: RunReport | None = None
         self._engine: IngestionEngine | None = None
+        self._given_source = source
+        self._given_lineage = lineage
+        self._given_sink = sink
         self._sink: Sink | None = None
         self._stop_requested = False  # stop() may come before execute() has built the engine
         # Compile the filter now so an invalid regex fails at create(), not half-way through a run.
@@ -65,6 +66,16 @@ class Workflow:
     def create(cls, config: Mapping[str, Any] | WorkflowConfig, **kwargs: Any) -> Workflow:
         """Validate a workflow config (the parsed YAML) and return a ready workflow.
 
+        Args:
+            config: the parsed YAML (OpenMetadata's workflow format), or an already validated config.
+            **kwargs: ``workers`` (parallel pipelines; default ``workflowConfig.config.workers``, else 16),
+                ``dry_run``, ``on_event`` (progress callback), ``log_level``, and the run's ends:
+                ``source`` (a :class:`core.source.JobSource`), ``lineage`` (a
+                :class:`core.source.LineageSource`, read only with ``source``) and ``sink`` (a
+                :class:`core.sinks.Sink`). What is not given is built from the config when the run
+                starts (:func:`core.factory.create_source`, :func:`core.sinks.create_sink`); what is given
+                is the caller's to close.
+
         Raises:
             ConfigError: with the dotted path of the first invalid field.
         """
@@ -72,20 +83,19 @@ class Workflow:
         return cls(parsed, **kwargs)
 
     def execute(self) -> RunReport:
-        """Run the ingestion. Failures are recorded in the report, not raised (see raise_from_status)."""
-        connection = self.config.source.connection
-        _preflight(self.config)
-        client = build_workspace_client(connection, pool_size=max(4, self.workers * 2))
-        source = DatabricksSource(client)
-        lineage = None
-        if self.config.source.options.include_lineage and connection.warehouse_id:
-            lineage = LineageReader(
-                client,
-                connection.warehouse_id,
-                lookback_days=connection.lineage_look_back_days,
-                wait_budget_s=max(60.0, float(connection.connection_timeout) * 5),
-            )
-        self._sink = create_sink(self.config, workers=self.workers, dry_run=self.dry_run)
+        """Run the ingestion. Failures are recorded in the report, not raised (see raise_from_status).
+
+        Raises:
+            ConnectionCheckError: a server to be built from the config cannot be reached (nothing ran).
+            SourceError: the workspace client refused the settings before the run started.
+        """
+        source, lineage, sink = self._given_source, self._given_lineage, self._given_sink
+        if source is None or sink is None:  # both hosts are checked before anything is built
+            preflight(self.config, source=source is None, sink=sink is None)
+        if source is None:
+            built = create_source(self.config, workers=self.workers, preflight_check=False)
+            source, lineage = built.source, built.lineage
+        self._sink = sink or create_sink(self.config, workers=self.workers, dry_run=self.dry_run)
         self._engine = IngestionEngine(
             self.config,
             source,
@@ -100,7 +110,8 @@ class Workflow:
         try:
             self.report = self._engine.run()
         finally:
-            self._sink.close()
+            if self._given_sink is None:
+                self._sink.close()
         logger.info("ingestion finished: %s", self.report.summary_line())
         return self.report
 
@@ -113,7 +124,7 @@ class Workflow:
         self._stop_requested = True
         if self._engine is not None:
             self._engine.stop()
-        if self._sink is not None:
+        if self._sink is not None and self._given_sink is None:
             self._sink.close()
 
     def result_status(self) -> int:
@@ -155,22 +166,6 @@ def _configured_workers(config: WorkflowConfig) -> int:
             hint=f"Set the number of pipelines processed in parallel, e.g. workers: {DEFAULT_WORKERS}",
         )
     return value
-
-
-def _preflight(config: WorkflowConfig) -> None:
-    """Fail in seconds, with the field to fix, when a server cannot even be reached.
-
-    Without this, databricks-sdk's constructor retries an unreachable host for its whole retry budget.
-    """
-    from core.checks import check_tcp
-
-    timeout = min(10.0, float(config.source.connection.connection_timeout))
-    try:
-        check_tcp(config.source.connection.base_url, timeout, "source.serviceConnection.config.hostPort")
-        if config.server is not None:
-            check_tcp(config.server.host_port, timeout, "workflowConfig.openMetadataServerConfig.hostPort")
-    except IngestionError as err:
-        raise ConnectionCheckError(err.message, field=err.field, hint=err.hint) from None
 
 
 def configure_logging(level: str) -> None:

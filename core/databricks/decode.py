@@ -42,7 +42,7 @@ from core.databricks.records import (
     TaskRunRecord,
     TriggerRecord,
 )
-from core.errors import MappingError
+from core.errors import DecodeError  # defined with the other engine errors; importable from here too
 
 __all__ = [
     "TASK_KINDS",
@@ -100,24 +100,6 @@ PAGED_ARRAYS = (
 _DECIMAL = re.compile(r"-?[0-9]+")
 _UNITS = {"MINUTES": "minute", "HOURS": "hour", "DAYS": "day", "WEEKS": "week"}
 _MAX_LISTED = 3  # table names shown in a table-update trigger's text before "+N more"
-
-
-class DecodeError(MappingError):
-    """One job, run or pipeline whose JSON cannot be mapped; names the item and the field path."""
-
-    def __init__(self, what: str, item: str | None, path: str, problem: str) -> None:
-        """Say which item was skipped and why.
-
-        Args:
-            what: the kind of item (``"job"``, ``"run"``, ``"pipeline"``).
-            item: its id as the API sent it, or None when it has none.
-            path: the JSON path of the field at fault (``settings.tags.team``, ``job_id``).
-            problem: what is wrong with it (``"is missing or not a number"``).
-        """
-        who = f"{what} {item}" if item else f"a {what} with no id"
-        super().__init__(f"{who}: {path} {problem}; it was skipped")
-        self.item = item
-        self.path = path
 
 
 def _type_name(value: object) -> str:

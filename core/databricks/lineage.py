@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import BadRequest, NotFound
 from databricks.sdk.service.sql import (
     Disposition,
@@ -29,6 +28,10 @@ from databricks.sdk.service.sql import (
 from core.databricks.errors import source_errors
 from core.errors import SourceError
 from core.secrets import redact
+from core.source import LineageEdge  # defined with the protocol; importable from here too
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 __all__ = ["LINEAGE_SQL", "LineageEdge", "LineageReader"]
 
@@ -43,17 +46,13 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _DONE = {StatementState.SUCCEEDED, StatementState.FAILED, StatementState.CANCELED, StatementState.CLOSED}
 
 
-@dataclass(frozen=True)
-class LineageEdge:
-    """A table-to-table edge observed for one job or DLT pipeline."""
-
-    entity_id: str
-    source_table: str  # catalog.schema.table
-    target_table: str
-
-
 class LineageReader:
-    """Runs the scoped lineage query on the warehouse named by ``httpPath``."""
+    """Runs the scoped lineage query on the warehouse named by ``httpPath``: the
+    :class:`core.source.LineageSource` of Unity Catalog. Build it with :func:`core.factory.create_source`.
+
+    Raises :class:`core.errors.SourceError` subclasses only (``field`` names ``httpPath`` when the warehouse
+    refused the query).
+    """
 
     def __init__(
         self,

@@ -13,14 +13,12 @@ fail for that job alone (and run in parallel with other work).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceDoesNotExist
 
 from core.databricks.decode import (
-    DecodeError,
     decode_dlt_pipeline,
     decode_dlt_update,
     decode_job,
@@ -31,8 +29,12 @@ from core.databricks.decode import (
 from core.databricks.errors import source_errors
 from core.databricks.records import JobRecord, RunRecord
 from core.databricks.retry import bodies, pages
-from core.errors import SourceError
+from core.errors import DecodeError, SourceError
 from core.prefetch import prefetch
+from core.source import JobSummary  # defined with the protocol; importable from here too
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 __all__ = ["DatabricksSource", "JobSummary"]
 
@@ -40,20 +42,6 @@ JOBS_PAGE_SIZE = 100  # the API maximum
 RUNS_PAGE_SIZE = 25  # the API maximum
 PIPELINES_PAGE_SIZE = 100  # the API maximum
 UPDATES_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """A job (or DLT pipeline) as the listing returned it.
-
-    ``complete`` is False when the job has more than 100 tasks (complete it with ``get_job``).
-    ``problem`` is set when the item could not be decoded: ``record`` then holds only what could be
-    read (its id, and its name when there is one) and the item must be reported, not written.
-    """
-
-    record: JobRecord
-    complete: bool
-    problem: DecodeError | None = None
 
 
 def _undecodable(raw: object, err: DecodeError, kind: Literal["job", "dlt"]) -> JobSummary:
@@ -68,9 +56,11 @@ def _undecodable(raw: object, err: DecodeError, kind: Literal["job", "dlt"]) -> 
 
 
 class DatabricksSource:
-    """The workspace, seen through a ``WorkspaceClient``.
+    """The workspace, seen through a ``WorkspaceClient``: the :class:`core.source.JobSource` of the
+    Jobs API 2.2 and the Pipelines API 2.0.
 
-    Methods raise :class:`core.errors.SourceError` subclasses, never SDK exceptions.
+    Methods raise :class:`core.errors.SourceError` subclasses (and ``DecodeError`` from ``get_job``),
+    never SDK exceptions. Build it with :func:`core.factory.create_source`.
     """
 
     def __init__(self, client: WorkspaceClient, *, budget_s: float = 60.0) -> None:

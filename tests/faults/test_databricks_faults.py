@@ -331,7 +331,7 @@ def test_warehouse_that_never_starts_fails_lineage_only(
             super().__init__(*args, **{**kwargs, "wait_budget_s": 1.0})
             self.poll_interval_s = 0.2
 
-    monkeypatch.setattr("core.workflow.LineageReader", QuickReader)
+    monkeypatch.setattr("core.databricks.lineage.LineageReader", QuickReader)  # built by core.factory
     databricks.cold_warehouse_polls = 1_000_000
 
     code, report, _ = cli_ingest(config)

@@ -12,6 +12,9 @@ from ui.jobs import PreviewJob
 from ui.services.config import _filter_pattern, build_config, databricks_fingerprint
 from ui.state import WizardState
 
+#: the longest the wizard's listing waits for one request and its retries (seconds): a page must not hang
+PREVIEW_TIMEOUT_S = 30.0
+
 
 def start_preview(state: WizardState) -> PreviewJob[Any, Any] | None:
     """Start listing the workspace in the background (unless a listing of these settings exists).
@@ -57,18 +60,14 @@ def restart_preview(state: WizardState) -> PreviewJob[Any, Any] | None:
 
 
 def _list_workspace(config: WorkflowConfig, job: PreviewJob[Any, Any]) -> None:
-    from core.checks import check_tcp
-    from core.databricks.client import build_workspace_client
-    from core.databricks.source import DatabricksSource
+    from core.factory import create_source
     from core.preview import iter_preview
     from core.secrets import redact
 
-    connection = config.source.connection
-    budget = min(float(connection.connection_timeout), 30.0)
+    budget = min(float(config.source.connection.connection_timeout), PREVIEW_TIMEOUT_S)
     try:
-        check_tcp(connection.base_url, min(budget, 10.0), "source.serviceConnection.config.hostPort")
-        client = build_workspace_client(connection, retry_timeout_seconds=budget, http_timeout_seconds=budget)
-        for row in iter_preview(config, DatabricksSource(client)):
+        source = create_source(config, timeout_s=budget, lineage=False).source
+        for row in iter_preview(config, source):
             if job.stop_requested:
                 return
             job.add(row)

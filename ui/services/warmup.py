@@ -26,6 +26,8 @@ def warm_up() -> None:
     def load() -> None:
         time.sleep(WARM_UP_DELAY_S)
         import core.checks
+        import core.databricks.lineage  # databricks-sdk: imported when a source is built, so warm it here
+        import core.databricks.source
         import core.preview
         import core.workflow  # noqa: F401 -- imported for its side effect: the module cache is warm
 
