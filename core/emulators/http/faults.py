@@ -1,0 +1,123 @@
+"""Fault injection and holds: what an emulator does instead of (or before) answering a request."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Fault:
+    """One injected failure.
+
+    Attributes:
+        kind: ``status`` (answer ``status`` with ``body``), ``reset`` (close the socket without an
+            answer), ``delay`` (sleep ``delay_s`` before answering normally; use it beyond the client's
+            read timeout to cause timeouts), ``truncate`` (send a valid header and half the body),
+            ``not_json`` (answer 200 with an HTML body).
+        path: regular expression searched in the request path (``""`` matches every path).
+        method: HTTP method, or ``None`` for all.
+        times: how many matching requests it fires on; ``None`` for unlimited.
+        probability: chance of firing on a matching request (seeded RNG, so runs are repeatable).
+        status, body, retry_after: for ``kind == "status"``; ``retry_after`` adds a ``Retry-After`` header.
+        delay_s: for ``kind == "delay"``.
+    """
+
+    kind: str = "status"
+    path: str = ""
+    method: str | None = None
+    times: int | None = 1
+    probability: float = 1.0
+    status: int = 500
+    body: Any = None
+    retry_after: int | None = None
+    delay_s: float = 0.0
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this fault applies to a request (ignoring ``times`` and ``probability``)."""
+        if self.method and self.method != method:
+            return False
+        return re.search(self.path, path) is not None
+
+
+class Hold:
+    """A gate for requests: matching requests wait until :meth:`release`, so a run is held at a known point.
+
+    The first ``after`` matching requests pass; every later one waits (before latency and faults apply)
+    until the hold is released. A test waits with :meth:`wait_until_held` until the run is parked there,
+    acts (stop, signal, inspect), then releases. Leaving the ``with`` block releases too, as does stopping
+    the server, so a failing test never leaves server threads blocked.
+
+    Example:
+        >>> with server.hold(r"/jobs/list$", after=1) as gate:  # page 1 passes, page 2 waits
+        ...     start_the_run()
+        ...     gate.wait_until_held()  # the run is now between page 1 and page 2
+        ...     stop_the_run()
+
+    Attributes:
+        path: regular expression searched in the request path (``""`` matches every path).
+        method: HTTP method, or ``None`` for all.
+        after: how many matching requests pass before the gate closes.
+        seen: matching requests so far (passed and held).
+        held: matching requests that waited, or are waiting, at the gate.
+    """
+
+    def __init__(self, path: str = "", method: str | None = None, after: int = 0) -> None:
+        self.path = path
+        self.method = method
+        self.after = after
+        self.seen = 0
+        self.held = 0
+        self._cond = threading.Condition()
+        self._released = threading.Event()
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this hold applies to a request (ignoring ``after``)."""
+        if self.method and self.method != method:
+            return False
+        return re.search(self.path, path) is not None
+
+    @property
+    def released(self) -> bool:
+        """True once :meth:`release` was called."""
+        return self._released.is_set()
+
+    def wait_until_held(self, count: int = 1, timeout_s: float = 60.0) -> None:
+        """Block until ``count`` requests have reached the gate.
+
+        ``timeout_s`` only guards against a hang (the run never got there); it is not a timing.
+
+        Raises:
+            TimeoutError: fewer than ``count`` requests arrived within ``timeout_s``.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.held >= count, timeout_s):
+                raise TimeoutError(
+                    f"{self.held} of {count} requests held at {self.method or '*'} {self.path!r} "
+                    f"after {timeout_s:.0f} s ({self.seen} matching requests seen)"
+                )
+
+    def release(self) -> None:
+        """Let every held request (and every later one) through."""
+        self._released.set()
+
+    def _arrive(self, method: str, path: str) -> None:
+        """Count a request and, when the gate is closed for it, wait until released (server threads)."""
+        if self._released.is_set() or not self.matches(method, path):
+            return
+        with self._cond:
+            self.seen += 1
+            if self.seen <= self.after:
+                return
+            self.held += 1
+            self._cond.notify_all()
+        self._released.wait()
+
+    def __enter__(self) -> Hold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
