@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from core.emulators.http import Fault
+from core.emulators.http import Fault, FaultKind
 from core.emulators.openmetadata import (
     DEFAULT_JWT,
     EXPIRED_JWT,
@@ -193,7 +193,7 @@ def test_unknown_path_and_wrong_method(client: Client) -> None:
 
 
 def test_injected_429_with_retry_after_reaches_the_client(client: Client, om: OpenMetadataEmulator) -> None:
-    om.inject(Fault(kind="status", status=429, retry_after=3, path=r"/pipelineServices", times=1))
+    om.inject(Fault(kind=FaultKind.STATUS, status=429, retry_after=3, path=r"/pipelineServices", times=1))
     first = create_service(client)
     assert first.status_code == 429
     assert first.headers["Retry-After"] == "3"

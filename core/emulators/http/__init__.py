@@ -20,7 +20,7 @@ Layout: ``messages`` (request, response, error, route), ``faults`` (faults and h
 connection's request handling) and ``server`` (:class:`EmulatorServer`).
 """
 
-from core.emulators.http.faults import Fault, Hold
+from core.emulators.http.faults import Fault, FaultKind, Hold
 from core.emulators.http.messages import STATS_PATH, Handler, HttpError, Request, Response, Route
 from core.emulators.http.server import EmulatorServer
 
@@ -28,6 +28,7 @@ __all__ = [
     "STATS_PATH",
     "EmulatorServer",
     "Fault",
+    "FaultKind",
     "Handler",
     "Hold",
     "HttpError",

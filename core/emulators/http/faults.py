@@ -5,7 +5,44 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
+
+
+class FaultKind(str, Enum):
+    """What an injected fault does to a matching request (shared by both emulators).
+
+    A ``str`` subclass, so ``FaultKind.RESET == "reset"`` and call sites that pass plain strings keep
+    working; :meth:`parse` turns such a string into a member and refuses unknown kinds.
+    """
+
+    STATUS = "status"
+    """Answer ``Fault.status`` with ``Fault.body`` (and ``Retry-After`` when ``Fault.retry_after`` is set)."""
+    RESET = "reset"
+    """Close the socket without an answer (SO_LINGER 0, so the client sees a connection reset)."""
+    DELAY = "delay"
+    """Sleep ``Fault.delay_s``, then answer normally; beyond the client's read timeout this is a timeout."""
+    TRUNCATE = "truncate"
+    """Send a valid header and half the body, then close the connection."""
+    NOT_JSON = "not_json"
+    """Answer 200 with an HTML body, as a proxy or gateway error page would."""
+
+    def __str__(self) -> str:
+        """The bare value (``"reset"``), so ``f"fault:{kind}"`` reads the same on every Python version."""
+        return self.value
+
+    @classmethod
+    def parse(cls, kind: str | FaultKind) -> FaultKind:
+        """The member for ``kind`` (a member or its string value).
+
+        Raises:
+            ValueError: ``kind`` is no fault kind; the message names the valid ones.
+        """
+        try:
+            return cls(kind)
+        except ValueError:
+            valid = ", ".join(member.value for member in cls)
+            raise ValueError(f"unknown fault kind {kind!r}; valid kinds: {valid}") from None
 
 
 @dataclass
@@ -13,19 +50,20 @@ class Fault:
     """One injected failure.
 
     Attributes:
-        kind: ``status`` (answer ``status`` with ``body``), ``reset`` (close the socket without an
-            answer), ``delay`` (sleep ``delay_s`` before answering normally; use it beyond the client's
-            read timeout to cause timeouts), ``truncate`` (send a valid header and half the body),
-            ``not_json`` (answer 200 with an HTML body).
+        kind: what the fault does, a :class:`FaultKind` (a plain string such as ``"reset"`` is converted;
+            an unknown one raises ``ValueError`` naming the valid kinds).
         path: regular expression searched in the request path (``""`` matches every path).
         method: HTTP method, or ``None`` for all.
         times: how many matching requests it fires on; ``None`` for unlimited.
         probability: chance of firing on a matching request (seeded RNG, so runs are repeatable).
-        status, body, retry_after: for ``kind == "status"``; ``retry_after`` adds a ``Retry-After`` header.
-        delay_s: for ``kind == "delay"``.
+        status, body, retry_after: for ``FaultKind.STATUS``; ``retry_after`` adds a ``Retry-After`` header.
+        delay_s: for ``FaultKind.DELAY``.
+
+    Raises:
+        ValueError: ``kind`` is no :class:`FaultKind`.
     """
 
-    kind: str = "status"
+    kind: FaultKind | str = FaultKind.STATUS
     path: str = ""
     method: str | None = None
     times: int | None = 1
@@ -35,6 +73,9 @@ class Fault:
     retry_after: int | None = None
     delay_s: float = 0.0
     fired: int = 0
+
+    def __post_init__(self) -> None:
+        self.kind = FaultKind.parse(self.kind)
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request (ignoring ``times`` and ``probability``)."""

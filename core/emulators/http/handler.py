@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from core.emulators.http.faults import FaultKind
 from core.emulators.http.messages import Request, Response
 
 if TYPE_CHECKING:
@@ -48,21 +49,20 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(server.latency_ms / 1000.0)
             fault = server._pick_fault(request.method, request.path)
             if fault is not None:
+                kind = FaultKind.parse(fault.kind)
                 with server._lock:
-                    server.calls[f"fault:{fault.kind}"] += 1
-                if fault.kind == "reset":
+                    server.calls[f"fault:{kind.value}"] += 1
+                if kind is FaultKind.RESET:
                     self._reset()
                     return
-                if fault.kind == "delay":
-                    time.sleep(fault.delay_s)
-                elif fault.kind == "status":
+                if kind is FaultKind.STATUS:
                     headers = {}
                     if fault.retry_after is not None:
                         headers["Retry-After"] = str(fault.retry_after)
-                    body = fault.body if fault.body is not None else {"message": f"injected {fault.status}"}
-                    self._send(Response(fault.status, body, headers))
+                    answer = fault.body if fault.body is not None else {"message": f"injected {fault.status}"}
+                    self._send(Response(fault.status, answer, headers))
                     return
-                elif fault.kind == "not_json":
+                if kind is FaultKind.NOT_JSON:
                     self._send(
                         Response(
                             200,
@@ -71,10 +71,10 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
                         )
                     )
                     return
-                elif fault.kind == "truncate":
-                    response = server.dispatch(request)
-                    self._send(response, truncate=True)
+                if kind is FaultKind.TRUNCATE:
+                    self._send(server.dispatch(request), truncate=True)
                     return
+                time.sleep(fault.delay_s)  # FaultKind.DELAY: then answer normally
             self._send(server.dispatch(request))
 
         def _reset(self) -> None:

@@ -9,7 +9,7 @@ from collections import Counter
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from core.emulators.http.faults import Fault, Hold
+from core.emulators.http.faults import Fault, FaultKind, Hold
 from core.emulators.http.handler import _make_handler
 from core.emulators.http.messages import STATS_PATH, Handler, HttpError, Request, Response, Route
 
@@ -58,8 +58,13 @@ class EmulatorServer:
         self.routes.append(Route(method, re.compile(pattern), handler, name or pattern))
 
     def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:
-        """Add a fault (an instance, or the keyword arguments of :class:`Fault`) and return it."""
+        """Add a fault (an instance, or the keyword arguments of :class:`Fault`) and return it.
+
+        Raises:
+            ValueError: the fault's ``kind`` is no :class:`FaultKind` (the message names the valid kinds).
+        """
         fault = fault or Fault(**kwargs)
+        fault.kind = FaultKind.parse(fault.kind)  # an instance's kind may have been reassigned since
         with self._lock:
             self.faults.append(fault)
         return fault
