@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 
 from core.emulators.databricks.sql import (
-    _Statement,
+    StatementRecord,
 )
 from core.emulators.http import EmulatorServer
 from core.emulators.workspace import (
@@ -51,7 +51,7 @@ class DatabricksBase(EmulatorServer):
         self.system_tables_enabled = True
         self.me = self.workspace.user_emails()[0]
         self._oauth_tokens: dict[str, float] = {}
-        self._statements: OrderedDict[str, _Statement] = OrderedDict()
+        self._statements: OrderedDict[str, StatementRecord] = OrderedDict()
         self._state_lock = threading.Lock()
         self._register_routes()
 

@@ -7,16 +7,16 @@ from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
 from core.emulators.databricks.protocol import (
-    _ARRAY_PAGE,
-    _JOB_ARRAYS,
-    _RUN_ARRAYS,
-    _bool_param,
-    _decode_token,
-    _encode_token,
-    _int_param,
-    _invalid,
-    _page_links,
-    _slice_arrays,
+    ARRAY_PAGE,
+    JOB_ARRAYS,
+    RUN_ARRAYS,
+    bool_param,
+    decode_token,
+    encode_token,
+    int_param,
+    invalid_parameter,
+    page_links,
+    slice_arrays,
 )
 from core.emulators.http import Request
 from core.emulators.workspace import (
@@ -36,23 +36,23 @@ class JobRoutes(DatabricksBase):
         return request.path.startswith("/api/2.2/")
 
     def _jobs_list(self, request: Request) -> dict[str, Any]:
-        limit = _int_param(request, "limit", 20)
+        limit = int_param(request, "limit", 20)
         if not 1 <= limit <= 100:
-            raise _invalid(f"Invalid limit {limit}: must be between 1 and 100")
+            raise invalid_parameter(f"Invalid limit {limit}: must be between 1 and 100")
         offset = (
-            _decode_token("jobs", request.query.get("page_token"))
+            decode_token("jobs", request.query.get("page_token"))
             if request.query.get("page_token")
-            else _int_param(request, "offset", 0)
+            else int_param(request, "offset", 0)
         )
         if offset < 0:
-            raise _invalid("offset must be >= 0")
-        expand = _bool_param(request, "expand_tasks")
+            raise invalid_parameter("offset must be >= 0")
+        expand = bool_param(request, "expand_tasks")
         page_ids, total = self._job_id_page(request.query.get("name"), offset, limit)
         jobs = [self._listed_job(job_id, expand, self._is_v22(request)) for job_id in page_ids]
         body: dict[str, Any] = {"jobs": [j for j in jobs if j is not None]}
         if not body["jobs"]:
             del body["jobs"]
-        body.update(_page_links("jobs", offset, limit, offset + limit < total))
+        body.update(page_links("jobs", offset, limit, offset + limit < total))
         return body
 
     def _job_id_page(self, name: str | None, offset: int, limit: int) -> tuple[list[int], int]:
@@ -85,54 +85,54 @@ class JobRoutes(DatabricksBase):
             settings.pop("tasks", None)
             settings.pop("job_clusters", None)
         elif v22:
-            job["has_more"] = _slice_arrays(settings, _JOB_ARRAYS, 0)
+            job["has_more"] = slice_arrays(settings, JOB_ARRAYS, 0)
         return job
 
     def _jobs_get(self, request: Request) -> dict[str, Any]:
-        job_id = _int_param(request, "job_id")
+        job_id = int_param(request, "job_id")
         if job_id is None:
-            raise _invalid("Missing required field: job_id")
+            raise invalid_parameter("Missing required field: job_id")
         job = self.workspace.job_by_id(job_id)
         if job is None:
-            raise _invalid(f"Job {job_id} does not exist.")
+            raise invalid_parameter(f"Job {job_id} does not exist.")
         if self._is_v22(request) and isinstance(job.get("settings"), dict):
-            offset = _decode_token(f"job:{job_id}", request.query.get("page_token"))
-            if _slice_arrays(job["settings"], _JOB_ARRAYS, offset):
-                job["next_page_token"] = _encode_token(f"job:{job_id}", offset + _ARRAY_PAGE)
+            offset = decode_token(f"job:{job_id}", request.query.get("page_token"))
+            if slice_arrays(job["settings"], JOB_ARRAYS, offset):
+                job["next_page_token"] = encode_token(f"job:{job_id}", offset + ARRAY_PAGE)
         return job
 
     def _runs_list(self, request: Request) -> dict[str, Any]:
-        limit = _int_param(request, "limit", 20)
+        limit = int_param(request, "limit", 20)
         if limit == 0:
             limit = 25
         if not 1 <= limit <= 25:
-            raise _invalid(f"Invalid limit {limit}: must be between 1 and 25")
-        active_only = _bool_param(request, "active_only")
-        completed_only = _bool_param(request, "completed_only")
+            raise invalid_parameter(f"Invalid limit {limit}: must be between 1 and 25")
+        active_only = bool_param(request, "active_only")
+        completed_only = bool_param(request, "completed_only")
         if active_only and completed_only:
-            raise _invalid("active_only and completed_only cannot both be true")
+            raise invalid_parameter("active_only and completed_only cannot both be true")
         offset = (
-            _decode_token("runs", request.query.get("page_token"))
+            decode_token("runs", request.query.get("page_token"))
             if request.query.get("page_token")
-            else _int_param(request, "offset", 0)
+            else int_param(request, "offset", 0)
         )
-        refs = self.workspace.run_refs(_int_param(request, "job_id"))
+        refs = self.workspace.run_refs(int_param(request, "job_id"))
         refs = self._filter_runs(request, refs, active_only, completed_only)
-        expand = _bool_param(request, "expand_tasks")
+        expand = bool_param(request, "expand_tasks")
         runs = self._listed_runs(refs[offset : offset + limit], expand, self._is_v22(request))
         body: dict[str, Any] = {"runs": runs} if runs else {}
-        body.update(_page_links("runs", offset, limit, offset + limit < len(refs)))
+        body.update(page_links("runs", offset, limit, offset + limit < len(refs)))
         return body
 
     @staticmethod
     def _filter_runs(
         request: Request, refs: list[RunRef], active_only: bool, completed_only: bool
     ) -> list[RunRef]:
-        start_from = _int_param(request, "start_time_from")
-        start_to = _int_param(request, "start_time_to")
+        start_from = int_param(request, "start_time_from")
+        start_to = int_param(request, "start_time_to")
         run_type = request.query.get("run_type")
         if run_type and run_type not in ("JOB_RUN", "WORKFLOW_RUN", "SUBMIT_RUN"):
-            raise _invalid(f"Invalid run_type: {run_type}")
+            raise invalid_parameter(f"Invalid run_type: {run_type}")
         if run_type and run_type != "JOB_RUN":  # every generated run is a JOB_RUN
             return []
         return [
@@ -161,19 +161,19 @@ class JobRoutes(DatabricksBase):
                 run.pop("tasks", None)
                 run.pop("job_clusters", None)
             elif v22:
-                run["has_more"] = _slice_arrays(run, _RUN_ARRAYS, 0)
+                run["has_more"] = slice_arrays(run, RUN_ARRAYS, 0)
             runs.append(run)
         return runs
 
     def _runs_get(self, request: Request) -> dict[str, Any]:
-        run_id = _int_param(request, "run_id")
+        run_id = int_param(request, "run_id")
         if run_id is None:
-            raise _invalid("Missing required field: run_id")
+            raise invalid_parameter("Missing required field: run_id")
         run = self.workspace.run_by_id(run_id)
         if run is None:
-            raise _invalid(f"Run {run_id} does not exist.")
+            raise invalid_parameter(f"Run {run_id} does not exist.")
         if self._is_v22(request) and isinstance(run, dict):
-            offset = _decode_token(f"run:{run_id}", request.query.get("page_token"))
-            if _slice_arrays(run, _RUN_ARRAYS, offset):
-                run["next_page_token"] = _encode_token(f"run:{run_id}", offset + _ARRAY_PAGE)
+            offset = decode_token(f"run:{run_id}", request.query.get("page_token"))
+            if slice_arrays(run, RUN_ARRAYS, offset):
+                run["next_page_token"] = encode_token(f"run:{run_id}", offset + ARRAY_PAGE)
         return run

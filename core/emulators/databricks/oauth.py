@@ -8,9 +8,9 @@ from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
 from core.emulators.databricks.protocol import (
-    _TOKEN_TTL_S,
-    _basic_credentials,
-    _parse_form,
+    TOKEN_TTL_S,
+    basic_credentials,
+    parse_form,
 )
 from core.emulators.http import Request, Response
 
@@ -48,8 +48,8 @@ class OAuthRoutes(DatabricksBase):
 
     def _oidc_token(self, request: Request) -> Response:
         """Client-credentials grant; the SDK sends HTTP Basic auth and a form body."""
-        form = _parse_form(request.body)
-        client_id, client_secret = _basic_credentials(request.headers.get("authorization", ""))
+        form = parse_form(request.body)
+        client_id, client_secret = basic_credentials(request.headers.get("authorization", ""))
         client_id = client_id or form.get("client_id", "")
         client_secret = client_secret or form.get("client_secret", "")
         if form.get("grant_type") != "client_credentials":
@@ -69,13 +69,13 @@ class OAuthRoutes(DatabricksBase):
             )
         access_token = f"eyJemulator.{secrets.token_urlsafe(24)}"
         with self._state_lock:
-            self._oauth_tokens[access_token] = time.time() + _TOKEN_TTL_S
+            self._oauth_tokens[access_token] = time.time() + TOKEN_TTL_S
         return Response(
             200,
             {
                 "access_token": access_token,
                 "token_type": "Bearer",
-                "expires_in": _TOKEN_TTL_S,
+                "expires_in": TOKEN_TTL_S,
                 "scope": form.get("scope", "all-apis"),
             },
         )

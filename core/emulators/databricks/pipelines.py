@@ -7,11 +7,11 @@ from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
 from core.emulators.databricks.protocol import (
-    _decode_token,
-    _encode_token,
-    _error,
-    _int_param,
-    _invalid,
+    api_error,
+    decode_token,
+    encode_token,
+    int_param,
+    invalid_parameter,
 )
 from core.emulators.http import Request
 
@@ -22,26 +22,26 @@ class PipelineRoutes(DatabricksBase):
     # -- pipelines ----------------------------------------------------------------------------------
 
     def _pipelines_list(self, request: Request) -> dict[str, Any]:
-        limit = _int_param(request, "max_results", 25)
+        limit = int_param(request, "max_results", 25)
         if not 1 <= limit <= 100:
-            raise _invalid(f"max_results must be between 1 and 100, got {limit}")
-        offset = _decode_token("pipelines", request.query.get("page_token"))
+            raise invalid_parameter(f"max_results must be between 1 and 100, got {limit}")
+        offset = decode_token("pipelines", request.query.get("page_token"))
         statuses = _filter_pipelines(self.workspace.pipelines(), request.query.get("filter"))
         order = (request.query.get("order_by") or "id asc").strip().lower()
         if order not in ("id asc", "id desc"):
-            raise _invalid(f"Invalid order_by: {order}. Only 'id asc' and 'id desc' are supported")
+            raise invalid_parameter(f"Invalid order_by: {order}. Only 'id asc' and 'id desc' are supported")
         statuses.sort(key=_pipeline_sort_key, reverse=order == "id desc")
         body: dict[str, Any] = {}
         if statuses[offset : offset + limit]:
             body["statuses"] = statuses[offset : offset + limit]
         if offset + limit < len(statuses):
-            body["next_page_token"] = _encode_token("pipelines", offset + limit)
+            body["next_page_token"] = encode_token("pipelines", offset + limit)
         return body
 
     def _pipeline_or_404(self, pipeline_id: str) -> dict[str, Any]:
         pipeline = self.workspace.pipeline(pipeline_id)
         if pipeline is None:
-            raise _error(
+            raise api_error(
                 404, "RESOURCE_DOES_NOT_EXIST", f"The specified pipeline {pipeline_id} was not found."
             )
         return pipeline
@@ -53,21 +53,21 @@ class PipelineRoutes(DatabricksBase):
         pipeline_id = request.match.group(1)
         self._pipeline_or_404(pipeline_id)
         updates = self.workspace.pipeline_updates(pipeline_id) or []
-        limit = _int_param(request, "max_results", 25)
+        limit = int_param(request, "max_results", 25)
         if not 1 <= limit <= 100:
-            raise _invalid(f"max_results must be between 1 and 100, got {limit}")
+            raise invalid_parameter(f"max_results must be between 1 and 100, got {limit}")
         until = request.query.get("until_update_id")
         if until:
             ids = [u.get("update_id") if isinstance(u, dict) else None for u in updates]
             updates = updates[ids.index(until) :] if until in ids else []
-        offset = _decode_token(f"updates:{pipeline_id}", request.query.get("page_token"))
+        offset = decode_token(f"updates:{pipeline_id}", request.query.get("page_token"))
         body: dict[str, Any] = {}
         if updates[offset : offset + limit]:
             body["updates"] = updates[offset : offset + limit]
         if offset + limit < len(updates):
-            body["next_page_token"] = _encode_token(f"updates:{pipeline_id}", offset + limit)
+            body["next_page_token"] = encode_token(f"updates:{pipeline_id}", offset + limit)
         if offset > 0:
-            body["prev_page_token"] = _encode_token(f"updates:{pipeline_id}", max(0, offset - limit))
+            body["prev_page_token"] = encode_token(f"updates:{pipeline_id}", max(0, offset - limit))
         return body
 
     def _update_get(self, request: Request) -> dict[str, Any]:
@@ -76,7 +76,7 @@ class PipelineRoutes(DatabricksBase):
         for update in self.workspace.pipeline_updates(pipeline_id) or []:
             if isinstance(update, dict) and update.get("update_id") == update_id:
                 return {"update": update}
-        raise _error(404, "RESOURCE_DOES_NOT_EXIST", f"The specified update {update_id} was not found.")
+        raise api_error(404, "RESOURCE_DOES_NOT_EXIST", f"The specified update {update_id} was not found.")
 
 
 def _pipeline_sort_key(status: Any) -> str:
@@ -100,4 +100,4 @@ def _filter_pipelines(statuses: list[dict[str, Any]], expression: str | None) ->
         return [s for s in statuses if re.fullmatch(pattern, _pipeline_name(s), re.IGNORECASE | re.DOTALL)]
     if re.fullmatch(r"\s*notebook\s*=\s*'[^']*'\s*", expression, re.IGNORECASE):
         return []  # library paths are only in the detail view; real filtering is server-side
-    raise _invalid(f"Invalid filter: {expression}")
+    raise invalid_parameter(f"Invalid filter: {expression}")

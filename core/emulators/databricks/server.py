@@ -8,8 +8,8 @@ from core.emulators.databricks.pipelines import (
     PipelineRoutes,
 )
 from core.emulators.databricks.protocol import (
-    _OPEN_PATHS,
-    _error,
+    OPEN_PATHS,
+    api_error,
 )
 from core.emulators.databricks.statements import StatementRoutes
 from core.emulators.http import HttpError, Request, Response
@@ -94,12 +94,12 @@ class DatabricksEmulator(OAuthRoutes, JobRoutes, PipelineRoutes, StatementRoutes
 
     def authorize(self, request: Request) -> None:
         """Bearer PAT or an issued OAuth token; missing -> 401, unknown -> 403 with a numeric code."""
-        if request.path.startswith(_OPEN_PATHS):
+        if request.path.startswith(OPEN_PATHS):
             return
         header = request.headers.get("authorization", "")
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
-            raise _error(
+            raise api_error(
                 401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."
             )
         if self._principal(credential.strip()) is None:

@@ -9,21 +9,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.emulators.databricks.protocol import (
-    _error,
-    _invalid,
+    api_error,
+    invalid_parameter,
 )
 
-_LINEAGE_TABLE = "system.access.table_lineage"
-_LINEAGE_COLUMNS = (
+LINEAGE_TABLE = "system.access.table_lineage"
+LINEAGE_COLUMNS = (
     ("entity_type", "STRING"),
     ("entity_id", "STRING"),
     ("source_table_full_name", "STRING"),
     ("target_table_full_name", "STRING"),
     ("last_seen", "TIMESTAMP"),
 )
-_SELECT_ONE = re.compile(r"select\s+1", re.IGNORECASE)
-_FROM_TABLE = re.compile(r"\bfrom\s+([`\w.]+)", re.IGNORECASE)
-_LINEAGE_QUERY = re.compile(
+SELECT_ONE = re.compile(r"select\s+1", re.IGNORECASE)
+FROM_TABLE = re.compile(r"\bfrom\s+([`\w.]+)", re.IGNORECASE)
+LINEAGE_QUERY = re.compile(
     r"""select\s+entity_type\s*,\s*entity_id\s*,\s*source_table_full_name\s*,\s*target_table_full_name\s*,
         \s*max\s*\(\s*event_time\s*\)\s+as\s+last_seen
         \s+from\s+(?P<table>[`\w.]+)
@@ -38,12 +38,12 @@ _LINEAGE_QUERY = re.compile(
 )
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _SQL_LIST_ITEM = re.compile(r"\s*'(?:[^']|'')*'\s*")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE_LITERAL = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WAIT_TIMEOUT = re.compile(r"(\d+)s")
 
 
 @dataclass
-class _Statement:
+class StatementRecord:
     """One submitted SQL statement; its result is computed at submit time, revealed after polls."""
 
     statement_id: str
@@ -55,34 +55,34 @@ class _Statement:
     truncated: bool = False
 
 
-class _SqlError(Exception):
+class SqlError(Exception):
     """A statement-level failure: ``args[0]`` is ``(error_code, message, sql_state)``."""
 
 
-def _wait_timeout_seconds(raw: Any) -> int:
+def wait_timeout_seconds(raw: Any) -> int:
     match = _WAIT_TIMEOUT.fullmatch(str(raw))
     seconds = int(match.group(1)) if match else -1
     if seconds != 0 and not 5 <= seconds <= 50:
-        raise _invalid(f"wait_timeout must be 0s or between 5s and 50s, got {raw!r}")
+        raise invalid_parameter(f"wait_timeout must be 0s or between 5s and 50s, got {raw!r}")
     return seconds
 
 
-def _check_result_format(body: dict[str, Any]) -> None:
+def check_result_format(body: dict[str, Any]) -> None:
     disposition = body.get("disposition", "INLINE")
     fmt = body.get("format", "JSON_ARRAY")
     if disposition not in ("INLINE", "EXTERNAL_LINKS") or fmt not in ("JSON_ARRAY", "ARROW_STREAM", "CSV"):
-        raise _invalid(f"Invalid disposition/format: {disposition}/{fmt}")
+        raise invalid_parameter(f"Invalid disposition/format: {disposition}/{fmt}")
     if disposition == "INLINE" and fmt != "JSON_ARRAY":
-        raise _invalid(f"The format {fmt} is only supported with EXTERNAL_LINKS disposition")
+        raise invalid_parameter(f"The format {fmt} is only supported with EXTERNAL_LINKS disposition")
     if disposition == "EXTERNAL_LINKS":
-        raise _error(501, "NOT_IMPLEMENTED", "The Databricks emulator only serves INLINE results")
+        raise api_error(501, "NOT_IMPLEMENTED", "The Databricks emulator only serves INLINE results")
 
 
-def _parameter(parameters: list[dict[str, Any]], name: str) -> str:
+def named_parameter(parameters: list[dict[str, Any]], name: str) -> str:
     for parameter in parameters:
         if parameter.get("name") == name and parameter.get("value") is not None:
             return str(parameter["value"])
-    raise _SqlError(
+    raise SqlError(
         (
             "BAD_REQUEST",
             f"[UNBOUND_SQL_PARAMETER] Found the unbound parameter: {name}. "
@@ -93,15 +93,15 @@ def _parameter(parameters: list[dict[str, Any]], name: str) -> str:
     )
 
 
-def _sql_string_list(text: str) -> list[str]:
+def sql_string_list(text: str) -> list[str]:
     """The values of a ``'a', 'b'`` SQL list; anything but quoted literals is a syntax error."""
     items = text.split(",")  # an empty ``IN ()`` is a syntax error in Databricks SQL, too
     if not all(_SQL_LIST_ITEM.fullmatch(item) for item in items):
-        raise _SqlError(_syntax_error(text))
+        raise SqlError(syntax_error(text))
     return [value.replace("''", "'") for value in _QUOTED.findall(text)]
 
 
-def _table_not_found(name: str) -> tuple[str, str, str]:
+def table_not_found(name: str) -> tuple[str, str, str]:
     return (
         "BAD_REQUEST",
         f"[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found. Verify the "
@@ -110,7 +110,7 @@ def _table_not_found(name: str) -> tuple[str, str, str]:
     )
 
 
-def _syntax_error(text: str) -> tuple[str, str, str]:
+def syntax_error(text: str) -> tuple[str, str, str]:
     token = (text.split() or ["<EOF>"])[0]
     return (
         "BAD_REQUEST",

@@ -8,25 +8,25 @@ from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
 from core.emulators.databricks.protocol import (
-    _MAX_STATEMENTS,
-    _error,
-    _invalid,
+    MAX_STATEMENTS,
+    api_error,
+    invalid_parameter,
 )
 from core.emulators.databricks.sql import (
-    _DATE,
-    _FROM_TABLE,
-    _LINEAGE_COLUMNS,
-    _LINEAGE_QUERY,
-    _LINEAGE_TABLE,
-    _SELECT_ONE,
-    _check_result_format,
-    _parameter,
-    _sql_string_list,
-    _SqlError,
-    _Statement,
-    _syntax_error,
-    _table_not_found,
-    _wait_timeout_seconds,
+    DATE_LITERAL,
+    FROM_TABLE,
+    LINEAGE_COLUMNS,
+    LINEAGE_QUERY,
+    LINEAGE_TABLE,
+    SELECT_ONE,
+    SqlError,
+    StatementRecord,
+    check_result_format,
+    named_parameter,
+    sql_string_list,
+    syntax_error,
+    table_not_found,
+    wait_timeout_seconds,
 )
 from core.emulators.http import Request
 
@@ -40,19 +40,19 @@ class StatementRoutes(DatabricksBase):
         body = request.json() or {}
         statement = body.get("statement")
         if not isinstance(statement, str) or not statement.strip():
-            raise _invalid("Missing required field: statement")
+            raise invalid_parameter("Missing required field: statement")
         warehouse_id = body.get("warehouse_id") or ""
         if warehouse_id != self.warehouse_id:
-            raise _invalid(f"{warehouse_id} is not a valid endpoint id.")
-        wait_s = _wait_timeout_seconds(body.get("wait_timeout", "10s"))
-        _check_result_format(body)
-        stmt = _Statement(str(uuid.uuid4()), polls_left=self.cold_warehouse_polls)
+            raise invalid_parameter(f"{warehouse_id} is not a valid endpoint id.")
+        wait_s = wait_timeout_seconds(body.get("wait_timeout", "10s"))
+        check_result_format(body)
+        stmt = StatementRecord(str(uuid.uuid4()), polls_left=self.cold_warehouse_polls)
         self._evaluate(stmt, statement, body.get("parameters") or [])
         if body.get("row_limit") is not None and len(stmt.rows) > int(body["row_limit"]):
             stmt.rows, stmt.truncated = stmt.rows[: int(body["row_limit"])], True
         with self._state_lock:
             self._statements[stmt.statement_id] = stmt
-            while len(self._statements) > _MAX_STATEMENTS:
+            while len(self._statements) > MAX_STATEMENTS:
                 self._statements.popitem(last=False)
         if wait_s and stmt.polls_left and body.get("on_wait_timeout") == "CANCEL":
             stmt.canceled = True  # the warehouse did not finish within wait_timeout
@@ -61,11 +61,11 @@ class StatementRoutes(DatabricksBase):
             return {"statement_id": stmt.statement_id, "status": {"state": "PENDING"}}
         return self._statement_response(stmt)
 
-    def _statement_or_404(self, statement_id: str) -> _Statement:
+    def _statement_or_404(self, statement_id: str) -> StatementRecord:
         with self._state_lock:
             stmt = self._statements.get(statement_id)
         if stmt is None:
-            raise _error(404, "RESOURCE_DOES_NOT_EXIST", f"Statement {statement_id} not found.")
+            raise api_error(404, "RESOURCE_DOES_NOT_EXIST", f"Statement {statement_id} not found.")
         return stmt
 
     def _statement_get(self, request: Request) -> dict[str, Any]:
@@ -87,13 +87,13 @@ class StatementRoutes(DatabricksBase):
     def _statement_chunk(self, request: Request) -> dict[str, Any]:
         stmt = self._statement_or_404(request.match.group(1))
         if stmt.polls_left or stmt.canceled or stmt.error:
-            raise _error(400, "INVALID_STATE", f"Statement {stmt.statement_id} has no result to fetch.")
+            raise api_error(400, "INVALID_STATE", f"Statement {stmt.statement_id} has no result to fetch.")
         index = int(request.match.group(2))
         if not 0 <= index < self._chunk_count(stmt):
-            raise _invalid(f"Chunk index {index} is out of range for statement {stmt.statement_id}.")
+            raise invalid_parameter(f"Chunk index {index} is out of range for statement {stmt.statement_id}.")
         return self._chunk(stmt, index)
 
-    def _statement_response(self, stmt: _Statement) -> dict[str, Any]:
+    def _statement_response(self, stmt: StatementRecord) -> dict[str, Any]:
         """The terminal ``StatementResponse``: FAILED/CANCELED with status only, else manifest + chunk 0."""
         if stmt.canceled:
             return {"statement_id": stmt.statement_id, "status": {"state": "CANCELED"}}
@@ -138,10 +138,10 @@ class StatementRoutes(DatabricksBase):
             "result": result,
         }
 
-    def _chunk_count(self, stmt: _Statement) -> int:
+    def _chunk_count(self, stmt: StatementRecord) -> int:
         return -(-len(stmt.rows) // self.statement_chunk_rows)
 
-    def _chunk(self, stmt: _Statement, index: int) -> dict[str, Any]:
+    def _chunk(self, stmt: StatementRecord, index: int) -> dict[str, Any]:
         size = self.statement_chunk_rows
         rows = stmt.rows[index * size : (index + 1) * size]
         chunk: dict[str, Any] = {
@@ -157,34 +157,34 @@ class StatementRoutes(DatabricksBase):
             )
         return chunk
 
-    def _evaluate(self, stmt: _Statement, sql: str, parameters: list[dict[str, Any]]) -> None:
+    def _evaluate(self, stmt: StatementRecord, sql: str, parameters: list[dict[str, Any]]) -> None:
         """Run the two statements the engine sends; anything else fails like Databricks SQL would."""
         text = " ".join(sql.strip().rstrip(";").split())
-        if _SELECT_ONE.fullmatch(text):
+        if SELECT_ONE.fullmatch(text):
             stmt.columns, stmt.rows = [("1", "INT")], [["1"]]
             return
-        table = _FROM_TABLE.search(text)
+        table = FROM_TABLE.search(text)
         table_name = table.group(1).replace("`", "").lower() if table else None
-        if table_name and (table_name != _LINEAGE_TABLE or not self.system_tables_enabled):
-            stmt.error = _table_not_found(table.group(1))
+        if table_name and (table_name != LINEAGE_TABLE or not self.system_tables_enabled):
+            stmt.error = table_not_found(table.group(1))
             return
-        match = _LINEAGE_QUERY.fullmatch(text)
+        match = LINEAGE_QUERY.fullmatch(text)
         if match is None:
-            stmt.error = _syntax_error(text)
+            stmt.error = syntax_error(text)
             return
-        stmt.columns = list(_LINEAGE_COLUMNS)
+        stmt.columns = list(LINEAGE_COLUMNS)
         try:
             stmt.rows = self._lineage_result(match, parameters)
-        except _SqlError as err:
+        except SqlError as err:
             stmt.error = err.args[0]
 
     def _lineage_result(
         self, match: re.Match[str], parameters: list[dict[str, Any]]
     ) -> list[list[str | None]]:
         """``GROUP BY`` the four keys with ``max(event_time)``, dropping rows with a NULL side."""
-        since = _parameter(parameters, "since_date")
-        if not _DATE.fullmatch(since):
-            raise _SqlError(
+        since = named_parameter(parameters, "since_date")
+        if not DATE_LITERAL.fullmatch(since):
+            raise SqlError(
                 (
                     "BAD_REQUEST",
                     f"[CAST_INVALID_INPUT] The value '{since}' of the type \"STRING\" "
@@ -192,8 +192,8 @@ class StatementRoutes(DatabricksBase):
                     "22018",
                 )
             )
-        types = set(_sql_string_list(match.group("types")))
-        ids = _sql_string_list(match.group("ids"))
+        types = set(sql_string_list(match.group("types")))
+        ids = sql_string_list(match.group("ids"))
         latest: dict[tuple[str, str, str, str], str] = {}
         for row in self.workspace.lineage_rows(ids, since):
             if (

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from core.emulators.http.server import EmulatorServer
 
 
-def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
+def make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"{server.server_name}-emulator"

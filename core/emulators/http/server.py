@@ -10,7 +10,7 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from core.emulators.http.faults import Fault, FaultKind, Hold
-from core.emulators.http.handler import _make_handler
+from core.emulators.http.handler import make_handler
 from core.emulators.http.messages import STATS_PATH, Handler, HttpError, Request, Response, Route
 
 
@@ -108,7 +108,7 @@ class EmulatorServer:
 
     def start(self) -> EmulatorServer:
         """Bind and serve in a daemon thread; returns ``self``."""
-        handler_cls = _make_handler(self)
+        handler_cls = make_handler(self)
         self._httpd = _QuietThreadingServer(("127.0.0.1", self.port), handler_cls)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(

@@ -40,4 +40,4 @@ MSG_TOKEN_EXPIRED = "Expired token!"
 MSG_TOKEN_INVALID = "Invalid token"
 MSG_READ_ONLY = "Principal: CatalogPrincipal{name='readonly-bot'} operations [EditAll] not allowed"
 
-_WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
+WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})

@@ -16,19 +16,19 @@ from core.emulators.openmetadata.auth import (
     READ_ONLY_JWT,
 )
 from core.emulators.openmetadata.constants import (
-    _BUILD_TIMESTAMP_MS,
-    _INCLUDE_VALUES,
     API_PREFIX,
     BOT_NAME,
+    BUILD_TIMESTAMP_MS,
     DEFAULT_LIST_LIMIT,
     DEFAULT_VERSION,
+    INCLUDE_VALUES,
     MAX_LIST_LIMIT,
     READ_ONLY_BOT_NAME,
     RECEIVED_LOG_SIZE,
 )
-from core.emulators.openmetadata.errors import _bad_request, _not_found
+from core.emulators.openmetadata.errors import bad_request, entity_not_found
 from core.emulators.openmetadata.names import (
-    _page,
+    page_keys,
     quote_name,
 )
 
@@ -139,9 +139,9 @@ class OpenMetadataBase(EmulatorServer):
             message = (
                 err.body.get("message", "Malformed JSON") if isinstance(err.body, dict) else "Malformed JSON"
             )
-            raise _bad_request(message) from err
+            raise bad_request(message) from err
         if body is None:
-            raise _bad_request("[request body must not be null]")
+            raise bad_request("[request body must not be null]")
         return body
 
     @staticmethod
@@ -158,18 +158,18 @@ class OpenMetadataBase(EmulatorServer):
         try:
             value = int(raw)
         except ValueError as err:
-            raise _bad_request(f"[query param {name} must be a number]") from err
+            raise bad_request(f"[query param {name} must be a number]") from err
         if value < low:
-            raise _bad_request(f"[query param {name} must be greater than or equal to {low}]")
+            raise bad_request(f"[query param {name} must be greater than or equal to {low}]")
         if value > high:
-            raise _bad_request(f"[query param {name} must be less than or equal to {high}]")
+            raise bad_request(f"[query param {name} must be less than or equal to {high}]")
         return value
 
     @staticmethod
     def _include_param(request: Request) -> str:
         include = request.query.get("include") or "non-deleted"
-        if include not in _INCLUDE_VALUES:
-            raise _bad_request(f"[query param include must be one of {', '.join(_INCLUDE_VALUES)}]")
+        if include not in INCLUDE_VALUES:
+            raise bad_request(f"[query param include must be one of {', '.join(INCLUDE_VALUES)}]")
         return include
 
     @staticmethod
@@ -186,7 +186,7 @@ class OpenMetadataBase(EmulatorServer):
         entity_id = self._path_param(request, "id").lower()
         found = self._by_id.get(entity_id)
         if found is None or found[0] != entity_type:
-            raise _not_found(entity_type, entity_id)
+            raise entity_not_found(entity_type, entity_id)
         return found[1]
 
     def _list_response(
@@ -198,7 +198,7 @@ class OpenMetadataBase(EmulatorServer):
     ) -> dict[str, Any]:
         limit = self._int_param(request, "limit", DEFAULT_LIST_LIMIT, 0, MAX_LIST_LIMIT)
         assert limit is not None
-        chosen, paging = _page(keys, limit, request.query.get("before"), request.query.get("after"))
+        chosen, paging = page_keys(keys, limit, request.query.get("before"), request.query.get("after"))
         data = [render(store[key]) if render else store[key] for key in chosen]
         return {"data": data, "paging": paging}
 
@@ -218,7 +218,7 @@ class OpenMetadataBase(EmulatorServer):
             "isBot": is_bot,
             "isAdmin": False,
             "version": 0.1,
-            "updatedAt": _BUILD_TIMESTAMP_MS,
+            "updatedAt": BUILD_TIMESTAMP_MS,
             "updatedBy": "admin",
             "href": self._href("users", user_id),
             "deleted": False,

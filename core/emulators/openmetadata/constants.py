@@ -15,7 +15,7 @@ DEFAULT_LIST_LIMIT = 10
 MAX_LINEAGE_DEPTH = 3
 RECEIVED_LOG_SIZE = 1000
 # A fixed "build time" so /system/version is deterministic (2026-01-01T00:00:00Z).
-_BUILD_TIMESTAMP_MS = 1_767_225_600_000
+BUILD_TIMESTAMP_MS = 1_767_225_600_000
 
 #: Header in which OpenMetadata reports what a PUT did: entityCreated, entityUpdated or entityNoChange.
 CHANGE_HEADER = "X-OpenMetadata-Change"
@@ -34,11 +34,11 @@ MSG_DUPLICATE_STATUS = (
 )
 
 #: the operations ``GET /v1/permissions/{resource}`` reports (a subset of OpenMetadata's MetadataOperation)
-_PERMISSION_OPERATIONS = (
+PERMISSION_OPERATIONS = (
     "All", "Create", "Delete", "ViewAll", "ViewBasic", "EditAll", "EditDescription", "EditDisplayName",
     "EditLineage", "EditOwners", "EditStatus", "EditTags",
 )  # fmt: skip
-_INCLUDE_VALUES = ("non-deleted", "deleted", "all")
+INCLUDE_VALUES = ("non-deleted", "deleted", "all")
 
 # Enumerations, copied from the OpenMetadata JSON schemas.
 PIPELINE_SERVICE_TYPES = (
@@ -67,7 +67,7 @@ PIPELINE_FIELDS = frozenset({
     "sourceHash", "lifeCycle", "votes", "dataProducts", "usageSummary", "certification",
 })  # fmt: skip
 """Values ``?fields=`` accepts for pipelines."""
-_PIPELINE_GATED_FIELDS = frozenset({
+PIPELINE_GATED_FIELDS = frozenset({
     "owners", "tasks", "pipelineStatus", "followers", "tags", "extension", "domains", "votes", "dataProducts",
     "usageSummary", "lifeCycle", "certification",
 })  # fmt: skip

@@ -10,10 +10,10 @@ def om_error(status: int, message: str, headers: dict[str, str] | None = None) -
     return HttpError(status, {"code": status, "message": message}, headers)
 
 
-def _not_found(entity_type: str, key: str) -> HttpError:
+def entity_not_found(entity_type: str, key: str) -> HttpError:
     """OM's ``CatalogExceptionMessage.entityNotFound``: ``<type> instance for <key> not found``."""
     return om_error(404, f"{entity_type} instance for {key} not found")
 
 
-def _bad_request(message: str) -> HttpError:
+def bad_request(message: str) -> HttpError:
     return om_error(400, message)

@@ -11,7 +11,7 @@ from core.emulators.openmetadata.schemas import (
 )
 from core.emulators.openmetadata.seeding import Seeding
 from core.emulators.openmetadata.versioning import (
-    _content,
+    entity_content,
 )
 
 
@@ -108,8 +108,8 @@ class Inspection(Seeding):
         """
         with self._state:
             return {
-                "services": {name: _content(self._services[name]) for name in sorted(self._services)},
-                "pipelines": {fqn: _content(self._pipelines[fqn]) for fqn in sorted(self._pipelines)},
+                "services": {name: entity_content(self._services[name]) for name in sorted(self._services)},
+                "pipelines": {fqn: entity_content(self._pipelines[fqn]) for fqn in sorted(self._pipelines)},
                 "statuses": {
                     fqn: [self._statuses[fqn][ts] for ts in sorted(self._statuses[fqn])]
                     for fqn in sorted(self._statuses)
@@ -117,9 +117,9 @@ class Inspection(Seeding):
                 },
                 "lineage": self._lineage_snapshot(),
                 "classifications": {
-                    n: _content(self._classifications[n]) for n in sorted(self._classifications)
+                    n: entity_content(self._classifications[n]) for n in sorted(self._classifications)
                 },
-                "tags": {fqn: _content(self._tags[fqn]) for fqn in sorted(self._tags)},
+                "tags": {fqn: entity_content(self._tags[fqn]) for fqn in sorted(self._tags)},
             }
 
     def _lineage_snapshot(self) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from core.emulators.http import Request, Response
 from core.emulators.openmetadata.constants import (
     MAX_LINEAGE_DEPTH,
 )
-from core.emulators.openmetadata.errors import _bad_request, _not_found, om_error
+from core.emulators.openmetadata.errors import bad_request, entity_not_found, om_error
 from core.emulators.openmetadata.schemas import (
     ADD_LINEAGE,
 )
@@ -28,10 +28,10 @@ class LineageRoutes(EntityStore):
         """The stored table or pipeline a lineage reference points to, or a 404."""
         found = self._by_id.get(ref["id"].lower())
         if found is None or found[0] != ref["type"] or found[0] not in {"table", "pipeline"}:
-            raise _not_found(ref["type"], ref["id"])
+            raise entity_not_found(ref["type"], ref["id"])
         entity = (self._tables if found[0] == "table" else self._pipelines)[found[1]]
         if entity.get("deleted"):
-            raise _not_found(ref["type"], ref["id"])
+            raise entity_not_found(ref["type"], ref["id"])
         return entity
 
     def _put_lineage(self, request: Request) -> Response:
@@ -60,7 +60,7 @@ class LineageRoutes(EntityStore):
         details.setdefault("columnsLineage", [])
         if "pipeline" in details:
             if details["pipeline"]["type"] != "pipeline":
-                raise _bad_request(
+                raise bad_request(
                     f"Lineage pipeline must be of type pipeline, got {details['pipeline']['type']}"
                 )
             details["pipeline"] = self._ref(self._entity_by_ref(details["pipeline"]), "pipeline")
@@ -78,7 +78,7 @@ class LineageRoutes(EntityStore):
         if columns is None:
             return
         if column_fqn not in {column["fullyQualifiedName"] for column in columns}:
-            raise _bad_request(f"Invalid fully qualified column name {column_fqn}")
+            raise bad_request(f"Invalid fully qualified column name {column_fqn}")
 
     def _store_edge(self, edge: dict[str, Any]) -> None:
         key = (edge["fromEntity"]["id"], edge["toEntity"]["id"])
@@ -121,7 +121,7 @@ class LineageRoutes(EntityStore):
             raise om_error(404, f"Entity type {entity_type} not found")
         entity = store.get(fqn)
         if entity is None or entity.get("deleted"):
-            raise _not_found(entity_type, fqn)
+            raise entity_not_found(entity_type, fqn)
         return entity
 
     def _get_lineage_by_name(self, request: Request) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import binascii
 import bisect
 from typing import Any
 
-from core.emulators.openmetadata.errors import _bad_request
+from core.emulators.openmetadata.errors import bad_request
 
 
 def quote_name(name: str) -> str:
@@ -39,32 +39,32 @@ def split_fqn(fqn: str) -> list[str]:
     return parts
 
 
-def _encode_cursor(key: str) -> str:
+def encode_cursor(key: str) -> str:
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
-def _decode_cursor(cursor: str, param: str) -> str:
+def decode_cursor(cursor: str, param: str) -> str:
     try:
         return base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as err:
-        raise _bad_request(f"Invalid cursor in query param {param}: {cursor}") from err
+        raise bad_request(f"Invalid cursor in query param {param}: {cursor}") from err
 
 
-def _page(
+def page_keys(
     keys: list[str], limit: int, before: str | None, after: str | None
 ) -> tuple[list[str], dict[str, Any]]:
     """Cursor paging over sorted ``keys``: OM's ``{"before", "after", "total"}`` paging block."""
     total = len(keys)
     if before is not None:
-        end = bisect.bisect_left(keys, _decode_cursor(before, "before"))
+        end = bisect.bisect_left(keys, decode_cursor(before, "before"))
         start = max(0, end - limit)
     else:
-        start = bisect.bisect_right(keys, _decode_cursor(after, "after")) if after is not None else 0
+        start = bisect.bisect_right(keys, decode_cursor(after, "after")) if after is not None else 0
         end = min(total, start + limit)
     chosen = keys[start:end]
     paging: dict[str, Any] = {"total": total}
     if chosen and start > 0:
-        paging["before"] = _encode_cursor(chosen[0])
+        paging["before"] = encode_cursor(chosen[0])
     if chosen and end < total:
-        paging["after"] = _encode_cursor(chosen[-1])
+        paging["after"] = encode_cursor(chosen[-1])
     return chosen, paging

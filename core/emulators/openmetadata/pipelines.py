@@ -7,10 +7,10 @@ from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.constants import (
-    _PIPELINE_GATED_FIELDS,
     PIPELINE_FIELDS,
+    PIPELINE_GATED_FIELDS,
 )
-from core.emulators.openmetadata.errors import _bad_request, _not_found
+from core.emulators.openmetadata.errors import bad_request, entity_not_found
 from core.emulators.openmetadata.lineage import LineageRoutes
 from core.emulators.openmetadata.names import (
     fqn_add,
@@ -21,9 +21,9 @@ from core.emulators.openmetadata.schemas import (
 )
 from core.emulators.openmetadata.services import ServiceRoutes
 from core.emulators.openmetadata.versioning import (
-    _merge_tag_labels,
-    _next_version,
-    _now_ms,
+    merge_tag_labels,
+    next_version,
+    now_ms,
 )
 
 
@@ -61,12 +61,12 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         names: set[str] = set()
         for task in tasks:
             if task["name"] in names:
-                raise _bad_request(f"Duplicate task name {task['name']}")
+                raise bad_request(f"Duplicate task name {task['name']}")
             names.add(task["name"])
         for task in tasks:
             for downstream in task.get("downstreamTasks") or []:
                 if downstream not in names:
-                    raise _bad_request(
+                    raise bad_request(
                         f"Invalid downstream task name {downstream} in task {task['name']}: "
                         "not a task of this pipeline"
                     )
@@ -125,7 +125,7 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
                 task = dict(task)
                 if stored.get("description"):
                     task["description"] = stored["description"]
-                task["tags"] = _merge_tag_labels(stored.get("tags") or [], task.get("tags") or [])
+                task["tags"] = merge_tag_labels(stored.get("tags") or [], task.get("tags") or [])
             tasks.append(task)
         merged["tasks"] = tasks
         return merged
@@ -139,7 +139,7 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
     def _render_pipeline(self, entity: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
         """A GET view: gated fields only when asked for, ``pipelineStatus`` computed from stored statuses."""
         view = {
-            key: value for key, value in entity.items() if key not in _PIPELINE_GATED_FIELDS or key in fields
+            key: value for key, value in entity.items() if key not in PIPELINE_GATED_FIELDS or key in fields
         }
         if "pipelineStatus" in fields:
             latest = self._latest_status(entity["fullyQualifiedName"])
@@ -155,13 +155,13 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         fields = frozenset(part.strip() for part in raw.split(",") if part.strip())
         unknown = sorted(fields - PIPELINE_FIELDS)
         if unknown:
-            raise _bad_request(f"Invalid field name {unknown[0]}")
+            raise bad_request(f"Invalid field name {unknown[0]}")
         return fields
 
     def _find_pipeline(self, fqn: str, include: str, key: str | None = None) -> dict[str, Any]:
         entity = self._pipelines.get(fqn)
         if entity is None or not self._visible(entity, include):
-            raise _not_found("pipeline", key or fqn)
+            raise entity_not_found("pipeline", key or fqn)
         return entity
 
     def _get_pipeline_by_name(self, request: Request) -> dict[str, Any]:
@@ -221,8 +221,8 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         deleted = {
             **entity,
             "deleted": True,
-            "version": _next_version(entity["version"]),
-            "updatedAt": _now_ms(),
+            "version": next_version(entity["version"]),
+            "updatedAt": now_ms(),
             "updatedBy": self._current_principal(),
             "changeDescription": {
                 "fieldsAdded": [],

@@ -20,26 +20,26 @@ from core.emulators.openmetadata.constants import (
 )
 from core.emulators.openmetadata.validation import (
     ObjectSpec,
-    _any_object,
-    _any_value,
-    _boolean,
-    _enum,
-    _integer,
-    _list_of,
-    _string,
-    _uuid_string,
+    any_object,
+    any_value,
+    boolean,
+    enum_of,
+    integer,
+    list_of,
+    string_of,
+    uuid_string,
 )
 
-_ENTITY_NAME = _string(1, 256, forbid="::")
-_FQN = _string(1, 3072)
+_ENTITY_NAME = string_of(1, 256, forbid="::")
+_FQN = string_of(1, 3072)
 _OM = "org.openmetadata.schema"
 
 ENTITY_REFERENCE = ObjectSpec(
     f"{_OM}.type.EntityReference",
     {
-        "id": _uuid_string, "type": _string(), "name": _string(), "fullyQualifiedName": _string(),
-        "description": _string(), "displayName": _string(), "deleted": _boolean, "inherited": _boolean,
-        "href": _string(),
+        "id": uuid_string, "type": string_of(), "name": string_of(), "fullyQualifiedName": string_of(),
+        "description": string_of(), "displayName": string_of(), "deleted": boolean, "inherited": boolean,
+        "href": string_of(),
     },
     required=("id", "type"),
 )  # fmt: skip
@@ -48,11 +48,11 @@ ENTITY_REFERENCE = ObjectSpec(
 TAG_LABEL = ObjectSpec(
     f"{_OM}.type.TagLabel",
     {
-        "tagFQN": _string(), "name": _string(), "displayName": _string(), "description": _string(),
-        "style": _any_object, "source": _enum("TagSource", TAG_SOURCES),
-        "labelType": _enum("LabelType", TAG_LABEL_TYPES), "state": _enum("State", TAG_STATES),
-        "href": _string(), "reason": _string(), "appliedAt": _string(), "appliedBy": _string(),
-        "metadata": _any_object,
+        "tagFQN": string_of(), "name": string_of(), "displayName": string_of(), "description": string_of(),
+        "style": any_object, "source": enum_of("TagSource", TAG_SOURCES),
+        "labelType": enum_of("LabelType", TAG_LABEL_TYPES), "state": enum_of("State", TAG_STATES),
+        "href": string_of(), "reason": string_of(), "appliedAt": string_of(), "appliedBy": string_of(),
+        "metadata": any_object,
     },
     required=("tagFQN", "source", "labelType", "state"),
 )  # fmt: skip
@@ -61,10 +61,10 @@ TAG_LABEL = ObjectSpec(
 TASK = ObjectSpec(
     f"{_OM}.type.Task",
     {
-        "name": _string(), "displayName": _string(), "fullyQualifiedName": _string(),
-        "description": _string(), "sourceUrl": _string(), "downstreamTasks": _list_of(_string()),
-        "taskType": _string(), "taskSQL": _string(), "startDate": _string(), "endDate": _string(),
-        "tags": _list_of(TAG_LABEL), "owners": _list_of(ENTITY_REFERENCE),
+        "name": string_of(), "displayName": string_of(), "fullyQualifiedName": string_of(),
+        "description": string_of(), "sourceUrl": string_of(), "downstreamTasks": list_of(string_of()),
+        "taskType": string_of(), "taskSQL": string_of(), "startDate": string_of(), "endDate": string_of(),
+        "tags": list_of(TAG_LABEL), "owners": list_of(ENTITY_REFERENCE),
     },
     required=("name",),
 )  # fmt: skip
@@ -73,29 +73,29 @@ TASK = ObjectSpec(
 CREATE_PIPELINE = ObjectSpec(
     f"{_OM}.api.data.CreatePipeline",
     {
-        "name": _ENTITY_NAME, "displayName": _string(), "description": _string(),
-        "dataProducts": _list_of(_FQN), "sourceUrl": _string(), "concurrency": _integer,
-        "pipelineLocation": _string(), "startDate": _string(), "tasks": _list_of(TASK),
-        "state": _enum("PipelineState", PIPELINE_STATES), "tags": _list_of(TAG_LABEL),
-        "owners": _list_of(ENTITY_REFERENCE), "service": _FQN, "extension": _any_value,
-        "scheduleInterval": _string(), "domains": _list_of(_string()), "lifeCycle": _any_object,
-        "sourceHash": _string(1, 32),
+        "name": _ENTITY_NAME, "displayName": string_of(), "description": string_of(),
+        "dataProducts": list_of(_FQN), "sourceUrl": string_of(), "concurrency": integer,
+        "pipelineLocation": string_of(), "startDate": string_of(), "tasks": list_of(TASK),
+        "state": enum_of("PipelineState", PIPELINE_STATES), "tags": list_of(TAG_LABEL),
+        "owners": list_of(ENTITY_REFERENCE), "service": _FQN, "extension": any_value,
+        "scheduleInterval": string_of(), "domains": list_of(string_of()), "lifeCycle": any_object,
+        "sourceHash": string_of(1, 32),
     },
     required=("name", "service"),
 )  # fmt: skip
 """api/data/createPipeline.json."""
 
-PIPELINE_CONNECTION = ObjectSpec(f"{_OM}.type.PipelineConnection", {"config": _any_object})
+PIPELINE_CONNECTION = ObjectSpec(f"{_OM}.type.PipelineConnection", {"config": any_object})
 """entity/services/pipelineService.json#/definitions/pipelineConnection (the config itself is not checked)."""
 
 CREATE_PIPELINE_SERVICE = ObjectSpec(
     f"{_OM}.api.services.CreatePipelineService",
     {
-        "name": _ENTITY_NAME, "displayName": _string(), "description": _string(),
-        "serviceType": _enum("PipelineServiceType", PIPELINE_SERVICE_TYPES),
+        "name": _ENTITY_NAME, "displayName": string_of(), "description": string_of(),
+        "serviceType": enum_of("PipelineServiceType", PIPELINE_SERVICE_TYPES),
         "connection": PIPELINE_CONNECTION,
-        "tags": _list_of(TAG_LABEL), "owners": _list_of(ENTITY_REFERENCE), "scheduleInterval": _string(),
-        "dataProducts": _list_of(_FQN), "domains": _list_of(_string()), "lifeCycle": _any_object,
+        "tags": list_of(TAG_LABEL), "owners": list_of(ENTITY_REFERENCE), "scheduleInterval": string_of(),
+        "dataProducts": list_of(_FQN), "domains": list_of(string_of()), "lifeCycle": any_object,
         "ingestionRunner": ENTITY_REFERENCE,
     },
     required=("name", "serviceType"),
@@ -105,11 +105,11 @@ CREATE_PIPELINE_SERVICE = ObjectSpec(
 TASK_STATUS = ObjectSpec(
     f"{_OM}.type.Status",
     {
-        "name": _string(), "executionStatus": _enum("StatusType", STATUS_TYPES), "startTime": _integer,
-        "endTime": _integer, "logLink": _string(), "taskId": _string(),
-        "transformationType": _enum("TransformationType", TRANSFORMATION_TYPES),
-        "transformationLogic": _string(), "inputs": _list_of(_any_object), "outputs": _list_of(_any_object),
-        "metrics": _any_object,
+        "name": string_of(), "executionStatus": enum_of("StatusType", STATUS_TYPES), "startTime": integer,
+        "endTime": integer, "logLink": string_of(), "taskId": string_of(),
+        "transformationType": enum_of("TransformationType", TRANSFORMATION_TYPES),
+        "transformationLogic": string_of(), "inputs": list_of(any_object), "outputs": list_of(any_object),
+        "metrics": any_object,
     },
     required=("name", "executionStatus"),
 )  # fmt: skip
@@ -118,11 +118,11 @@ TASK_STATUS = ObjectSpec(
 PIPELINE_STATUS = ObjectSpec(
     f"{_OM}.entity.data.PipelineStatus",
     {
-        "timestamp": _integer, "executionStatus": _enum("StatusType", STATUS_TYPES),
-        "taskStatus": _list_of(TASK_STATUS), "executionId": _string(), "endTime": _integer,
-        "version": _string(), "parameters": _any_object, "executedBy": ENTITY_REFERENCE,
-        "inputs": _list_of(_any_object), "outputs": _list_of(_any_object), "metrics": _any_object,
-        "error": _any_object,
+        "timestamp": integer, "executionStatus": enum_of("StatusType", STATUS_TYPES),
+        "taskStatus": list_of(TASK_STATUS), "executionId": string_of(), "endTime": integer,
+        "version": string_of(), "parameters": any_object, "executedBy": ENTITY_REFERENCE,
+        "inputs": list_of(any_object), "outputs": list_of(any_object), "metrics": any_object,
+        "error": any_object,
     },
     required=("timestamp", "executionStatus"),
 )  # fmt: skip
@@ -136,9 +136,9 @@ TASK_STATUS_BEFORE_1_13 = ObjectSpec(
 PIPELINE_STATUS_BEFORE_1_13 = ObjectSpec(
     PIPELINE_STATUS.java_class,
     {
-        "timestamp": _integer,
-        "executionStatus": _enum("StatusType", STATUS_TYPES),
-        "taskStatus": _list_of(TASK_STATUS_BEFORE_1_13),
+        "timestamp": integer,
+        "executionStatus": enum_of("StatusType", STATUS_TYPES),
+        "taskStatus": list_of(TASK_STATUS_BEFORE_1_13),
     },
     required=PIPELINE_STATUS.required,
 )
@@ -158,10 +158,10 @@ def status_spec(version: str) -> ObjectSpec:
 CREATE_CLASSIFICATION = ObjectSpec(
     f"{_OM}.api.classification.CreateClassification",
     {
-        "name": _ENTITY_NAME, "displayName": _string(), "description": _string(),
-        "provider": _enum("ProviderType", PROVIDER_TYPES), "mutuallyExclusive": _boolean,
-        "domains": _list_of(_string()), "owners": _list_of(ENTITY_REFERENCE),
-        "reviewers": _list_of(ENTITY_REFERENCE), "autoClassificationConfig": _any_object,
+        "name": _ENTITY_NAME, "displayName": string_of(), "description": string_of(),
+        "provider": enum_of("ProviderType", PROVIDER_TYPES), "mutuallyExclusive": boolean,
+        "domains": list_of(string_of()), "owners": list_of(ENTITY_REFERENCE),
+        "reviewers": list_of(ENTITY_REFERENCE), "autoClassificationConfig": any_object,
     },
     required=("name", "description"),
 )  # fmt: skip
@@ -170,12 +170,12 @@ CREATE_CLASSIFICATION = ObjectSpec(
 CREATE_TAG = ObjectSpec(
     f"{_OM}.api.classification.CreateTag",
     {
-        "classification": _ENTITY_NAME, "parent": _FQN, "name": _ENTITY_NAME, "displayName": _string(),
-        "description": _string(), "style": _any_object, "associatedTags": _list_of(_string()),
-        "provider": _enum("ProviderType", PROVIDER_TYPES), "mutuallyExclusive": _boolean,
-        "owners": _list_of(ENTITY_REFERENCE), "domains": _list_of(_string()),
-        "reviewers": _list_of(ENTITY_REFERENCE), "autoClassificationEnabled": _boolean,
-        "autoClassificationPriority": _integer, "recognizers": _list_of(_any_object),
+        "classification": _ENTITY_NAME, "parent": _FQN, "name": _ENTITY_NAME, "displayName": string_of(),
+        "description": string_of(), "style": any_object, "associatedTags": list_of(string_of()),
+        "provider": enum_of("ProviderType", PROVIDER_TYPES), "mutuallyExclusive": boolean,
+        "owners": list_of(ENTITY_REFERENCE), "domains": list_of(string_of()),
+        "reviewers": list_of(ENTITY_REFERENCE), "autoClassificationEnabled": boolean,
+        "autoClassificationPriority": integer, "recognizers": list_of(any_object),
     },
     required=("name", "description"),
 )  # fmt: skip
@@ -183,27 +183,27 @@ CREATE_TAG = ObjectSpec(
 
 COLUMN_LINEAGE = ObjectSpec(
     f"{_OM}.type.ColumnLineage",
-    {"fromColumns": _list_of(_FQN), "toColumn": _FQN, "function": _string()},
+    {"fromColumns": list_of(_FQN), "toColumn": _FQN, "function": string_of()},
     closed=False,
 )
 LINEAGE_DETAILS = ObjectSpec(
     f"{_OM}.type.LineageDetails",
     {
-        "sqlQuery": _string(), "columnsLineage": _list_of(COLUMN_LINEAGE), "pipeline": ENTITY_REFERENCE,
-        "description": _string(), "source": _enum("Source", LINEAGE_SOURCES), "createdAt": _integer,
-        "createdBy": _string(), "updatedAt": _integer, "updatedBy": _string(), "assetEdges": _integer,
+        "sqlQuery": string_of(), "columnsLineage": list_of(COLUMN_LINEAGE), "pipeline": ENTITY_REFERENCE,
+        "description": string_of(), "source": enum_of("Source", LINEAGE_SOURCES), "createdAt": integer,
+        "createdBy": string_of(), "updatedAt": integer, "updatedBy": string_of(), "assetEdges": integer,
     },
     closed=False,
 )  # fmt: skip
 ENTITIES_EDGE = ObjectSpec(
     f"{_OM}.type.EntitiesEdge",
     {
-        "fromEntity": ENTITY_REFERENCE, "toEntity": ENTITY_REFERENCE, "description": _string(),
+        "fromEntity": ENTITY_REFERENCE, "toEntity": ENTITY_REFERENCE, "description": string_of(),
         "lineageDetails": LINEAGE_DETAILS,
     },
     required=("fromEntity", "toEntity"),
 )  # fmt: skip
 ADD_LINEAGE = ObjectSpec(
-    f"{_OM}.api.lineage.AddLineage", {"description": _string(), "edge": ENTITIES_EDGE}, required=("edge",)
+    f"{_OM}.api.lineage.AddLineage", {"description": string_of(), "edge": ENTITIES_EDGE}, required=("edge",)
 )
 """api/lineage/addLineage.json (edge: type/entityLineage.json#/definitions/entitiesEdge)."""

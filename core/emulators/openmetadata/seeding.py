@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from core.emulators.openmetadata.constants import (
-    _BUILD_TIMESTAMP_MS,
+    BUILD_TIMESTAMP_MS,
 )
 from core.emulators.openmetadata.names import (
     fqn_add,
@@ -66,7 +66,7 @@ class Seeding(TagRoutes):
             "service": self._ref(service, "databaseService"),
             "serviceType": service["serviceType"],
             "version": 0.1,
-            "updatedAt": _BUILD_TIMESTAMP_MS,
+            "updatedAt": BUILD_TIMESTAMP_MS,
             "updatedBy": "admin",
             "href": self._href("tables", table_id),
             "deleted": False,

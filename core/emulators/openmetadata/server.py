@@ -7,11 +7,11 @@ from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.auth import (
-    _WRITE_METHODS,
     MSG_READ_ONLY,
     MSG_TOKEN_EXPIRED,
     MSG_TOKEN_INVALID,
     MSG_TOKEN_MISSING,
+    WRITE_METHODS,
 )
 from core.emulators.openmetadata.constants import (
     API_PREFIX,
@@ -155,7 +155,7 @@ class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
             self._principal.name = BOT_NAME
             return
         if self.read_only_jwt is not None and token == self.read_only_jwt:
-            if request.method in _WRITE_METHODS:
+            if request.method in WRITE_METHODS:
                 raise om_error(403, MSG_READ_ONLY)
             self._principal.name = READ_ONLY_BOT_NAME
             return

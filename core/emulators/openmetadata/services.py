@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.emulators.http import Request, Response
-from core.emulators.openmetadata.errors import _not_found
+from core.emulators.openmetadata.errors import entity_not_found
 from core.emulators.openmetadata.names import (
     quote_name,
     split_fqn,
@@ -62,7 +62,7 @@ class ServiceRoutes(EntityStore):
         parts = split_fqn(fqn)
         service = self._services.get(parts[0]) if len(parts) == 1 else None
         if service is None or service.get("deleted"):
-            raise _not_found("pipelineService", fqn)
+            raise entity_not_found("pipelineService", fqn)
         return service
 
     def _get_service(self, request: Request) -> dict[str, Any]:
@@ -79,7 +79,7 @@ class ServiceRoutes(EntityStore):
         parts = split_fqn(name)
         service = self._db_services.get(parts[0]) if len(parts) == 1 else None
         if service is None:
-            raise _not_found("databaseService", name)
+            raise entity_not_found("databaseService", name)
         return service
 
     def _list_db_services(self, request: Request) -> dict[str, Any]:

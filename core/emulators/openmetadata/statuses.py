@@ -13,17 +13,17 @@ from core.emulators.openmetadata.constants import (
     MSG_BULK_TOO_LARGE,
     MSG_DUPLICATE_STATUS,
 )
-from core.emulators.openmetadata.errors import _bad_request, om_error
+from core.emulators.openmetadata.errors import bad_request, om_error
 from core.emulators.openmetadata.names import (
-    _decode_cursor,
-    _encode_cursor,
+    decode_cursor,
+    encode_cursor,
 )
 from core.emulators.openmetadata.pipelines import PipelineRoutes
 from core.emulators.openmetadata.schemas import (
     status_spec,
 )
 from core.emulators.openmetadata.validation import (
-    _type_error,
+    type_error,
 )
 
 
@@ -46,9 +46,9 @@ class StatusRoutes(PipelineRoutes):
         pipeline = self._live_pipeline(request)
         body = self._body(request)
         if not isinstance(body, list):
-            raise _type_error("java.util.ArrayList", body, "pipelineStatuses")
+            raise type_error("java.util.ArrayList", body, "pipelineStatuses")
         if len(body) > MAX_BULK_STATUSES:
-            raise _bad_request(MSG_BULK_TOO_LARGE)
+            raise bad_request(MSG_BULK_TOO_LARGE)
         statuses = [
             status_spec(self.version).validate(item, f"pipelineStatuses[{index}]")
             for index, item in enumerate(body)
@@ -72,7 +72,7 @@ class StatusRoutes(PipelineRoutes):
         for status in statuses:
             for task_status in status.get("taskStatus") or []:
                 if task_status["name"] not in task_names:
-                    raise _bad_request(f"Invalid task name {task_status['name']}")
+                    raise bad_request(f"Invalid task name {task_status['name']}")
 
     def _store_statuses(self, fqn: str, statuses: list[dict[str, Any]]) -> None:
         by_ts = self._statuses.setdefault(fqn, {})
@@ -90,7 +90,7 @@ class StatusRoutes(PipelineRoutes):
         end = self._int_param(request, "endTs", None, 0, 2**63 - 1)
         for name, value in (("startTs", start), ("endTs", end)):
             if value is None:
-                raise _bad_request(f"[query param {name} must not be null]")
+                raise bad_request(f"[query param {name} must not be null]")
         assert start is not None and end is not None
         wanted = set((request.query.get("status") or "").split(",")) - {""}
         stamps = sorted(
@@ -103,8 +103,8 @@ class StatusRoutes(PipelineRoutes):
         data = [self._statuses[fqn][ts] for ts in stamps]
         paging: dict[str, Any] = {"total": total}
         if request.query.get("limit") and data:
-            paging["before"] = _encode_cursor(str(stamps[0]))
-            paging["after"] = _encode_cursor(str(stamps[-1]))
+            paging["before"] = encode_cursor(str(stamps[0]))
+            paging["after"] = encode_cursor(str(stamps[-1]))
         return {"data": data, "paging": paging}
 
     def _status_window(self, request: Request, stamps: list[int]) -> list[int]:
@@ -121,6 +121,6 @@ class StatusRoutes(PipelineRoutes):
     @staticmethod
     def _cursor_int(cursor: str, param: str) -> int:
         try:
-            return int(_decode_cursor(cursor, param))
+            return int(decode_cursor(cursor, param))
         except ValueError as err:
-            raise _bad_request(f"Invalid cursor in query param {param}: {cursor}") from err
+            raise bad_request(f"Invalid cursor in query param {param}: {cursor}") from err

@@ -6,17 +6,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.emulators.openmetadata.base import OpenMetadataBase
-from core.emulators.openmetadata.errors import _bad_request, _not_found, om_error
+from core.emulators.openmetadata.errors import bad_request, entity_not_found, om_error
 from core.emulators.openmetadata.names import (
     split_fqn,
 )
 from core.emulators.openmetadata.versioning import (
-    _NO_VERSION_KEYS,
-    _content,
-    _diff_fields,
-    _merge_tag_labels,
-    _next_version,
-    _now_ms,
+    NO_VERSION_KEYS,
+    diff_fields,
+    entity_content,
+    merge_tag_labels,
+    next_version,
+    now_ms,
 )
 
 
@@ -30,10 +30,10 @@ class EntityStore(OpenMetadataBase):
         owners = []
         for ref in refs or []:
             if ref["type"] not in {"user", "team"}:
-                raise _bad_request(f"Entity type {ref['type']} can not be an owner")
+                raise bad_request(f"Entity type {ref['type']} can not be an owner")
             found = self._by_id.get(ref["id"].lower())
             if found is None or found[0] != ref["type"]:
-                raise _not_found(ref["type"], ref["id"])
+                raise entity_not_found(ref["type"], ref["id"])
             user = self._users[found[1]]
             owners.append(self._ref(user, "user"))
         return owners
@@ -44,10 +44,10 @@ class EntityStore(OpenMetadataBase):
         for label in labels or []:
             fqn = label["tagFQN"]
             if label["source"] == "Glossary":
-                raise _not_found("glossaryTerm", fqn)
+                raise entity_not_found("glossaryTerm", fqn)
             tag = self._tags.get(fqn)
             if tag is None:
-                raise _not_found("tag", fqn)
+                raise entity_not_found("tag", fqn)
             resolved[fqn] = {
                 "tagFQN": fqn,
                 "name": tag["name"],
@@ -66,7 +66,7 @@ class EntityStore(OpenMetadataBase):
             if not self._classifications.get(classification, {}).get("mutuallyExclusive"):
                 continue
             if classification in seen:
-                raise _bad_request(
+                raise bad_request(
                     f"Tag labels {seen[classification]} and {fqn} are mutually exclusive and can't be "
                     "assigned together"
                 )
@@ -76,9 +76,9 @@ class EntityStore(OpenMetadataBase):
     def _reject_domains(body: Mapping[str, Any]) -> None:
         """The emulator has no domains or data products, so naming one is a 404, as it would be on OM."""
         for domain in body.get("domains") or []:
-            raise _not_found("domain", domain)
+            raise entity_not_found("domain", domain)
         for product in body.get("dataProducts") or []:
-            raise _not_found("dataProduct", product)
+            raise entity_not_found("dataProduct", product)
 
     # -- create-or-update core --------------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ class EntityStore(OpenMetadataBase):
         if not merged.get("owners") and original.get("owners"):
             merged["owners"] = original["owners"]
         if "tags" in original or "tags" in merged:
-            merged["tags"] = _merge_tag_labels(original.get("tags") or [], merged.get("tags") or [])
+            merged["tags"] = merge_tag_labels(original.get("tags") or [], merged.get("tags") or [])
         if "extension" in original:
             merged["extension"] = original["extension"]
         else:
@@ -118,7 +118,7 @@ class EntityStore(OpenMetadataBase):
             entity = {
                 **candidate,
                 "version": 0.1,
-                "updatedAt": _now_ms(),
+                "updatedAt": now_ms(),
                 "updatedBy": self._current_principal(),
             }
             store[key] = entity
@@ -126,19 +126,19 @@ class EntityStore(OpenMetadataBase):
             self._principal.change = "entityCreated"
             return entity, 201
         merged = (merge or self._apply_bot_put_rules)(original, {**candidate, "deleted": False})
-        old = _content(original, _NO_VERSION_KEYS)
-        new = _content(merged, _NO_VERSION_KEYS)
+        old = entity_content(original, NO_VERSION_KEYS)
+        new = entity_content(merged, NO_VERSION_KEYS)
         if old == new:
             if original.get("sourceHash") != merged.get("sourceHash"):
                 store[key] = self._with_source_hash(original, merged.get("sourceHash"))
             self._counters[f"{kind}.unchanged"] += 1
             self._principal.change = "entityNoChange"
             return store[key], 200
-        change = {**_diff_fields(old, new), "previousVersion": original["version"]}
+        change = {**diff_fields(old, new), "previousVersion": original["version"]}
         entity = {
             **merged,
-            "version": _next_version(original["version"]),
-            "updatedAt": _now_ms(),
+            "version": next_version(original["version"]),
+            "updatedAt": now_ms(),
             "updatedBy": self._current_principal(),
             "changeDescription": change,
         }

@@ -7,11 +7,11 @@ from typing import Any
 
 from core.emulators.http import Request
 from core.emulators.openmetadata.constants import (
-    _BUILD_TIMESTAMP_MS,
-    _PERMISSION_OPERATIONS,
+    BUILD_TIMESTAMP_MS,
+    PERMISSION_OPERATIONS,
     READ_ONLY_BOT_NAME,
 )
-from core.emulators.openmetadata.errors import _not_found
+from core.emulators.openmetadata.errors import entity_not_found
 from core.emulators.openmetadata.store import EntityStore
 
 
@@ -22,7 +22,7 @@ class SystemRoutes(EntityStore):
 
     def _get_version(self, request: Request) -> dict[str, Any]:
         revision = hashlib.sha1(f"openmetadata-{self.version}".encode()).hexdigest()
-        return {"version": self.version, "revision": revision, "timestamp": _BUILD_TIMESTAMP_MS}
+        return {"version": self.version, "revision": revision, "timestamp": BUILD_TIMESTAMP_MS}
 
     def _get_permissions(self, request: Request) -> dict[str, Any]:
         """``GET /v1/permissions/{resource}``: the caller's ``ResourcePermission`` on a resource type.
@@ -35,7 +35,7 @@ class SystemRoutes(EntityStore):
                 "operation": operation,
                 "access": "allow" if not read_only or operation.startswith("View") else "notAllow",
             }
-            for operation in _PERMISSION_OPERATIONS
+            for operation in PERMISSION_OPERATIONS
         ]
         return {"resource": self._path_param(request, "resource"), "permissions": permissions}
 
@@ -46,7 +46,7 @@ class SystemRoutes(EntityStore):
         name = self._path_param(request, "name")
         user = self._users.get(name)
         if user is None:
-            raise _not_found("user", name)
+            raise entity_not_found("user", name)
         return user
 
     def _get_user_by_id(self, request: Request) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class SystemRoutes(EntityStore):
         fqn = self._path_param(request, "fqn")
         table = self._tables.get(fqn)
         if table is None:
-            raise _not_found("table", fqn)
+            raise entity_not_found("table", fqn)
         return table
 
     def _get_table_by_id(self, request: Request) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.emulators.http import Request, Response
-from core.emulators.openmetadata.errors import _bad_request, _not_found
+from core.emulators.openmetadata.errors import bad_request, entity_not_found
 from core.emulators.openmetadata.names import (
     fqn_add,
     quote_name,
@@ -52,7 +52,7 @@ class TagRoutes(EntityStore):
         name = self._path_param(request, "name")
         entity = self._classifications.get(split_fqn(name)[0])
         if entity is None:
-            raise _not_found("classification", name)
+            raise entity_not_found("classification", name)
         return entity
 
     def _put_tag(self, request: Request) -> Response:
@@ -67,15 +67,15 @@ class TagRoutes(EntityStore):
         if body.get("parent"):
             parent = self._tags.get(body["parent"])
             if parent is None:
-                raise _not_found("tag", body["parent"])
+                raise entity_not_found("tag", body["parent"])
             classification_name = parent["classification"]["name"]
         elif body.get("classification"):
             classification_name = body["classification"]
         else:
-            raise _bad_request("[classification must not be null]")
+            raise bad_request("[classification must not be null]")
         classification = self._classifications.get(classification_name)
         if classification is None:
-            raise _not_found("classification", classification_name)
+            raise entity_not_found("classification", classification_name)
         parent_fqn = parent["fullyQualifiedName"] if parent else classification["fullyQualifiedName"]
         fqn = fqn_add(parent_fqn, body["name"])
         tag_id = self._new_id("tag", fqn)
@@ -106,5 +106,5 @@ class TagRoutes(EntityStore):
         fqn = self._path_param(request, "fqn")
         tag = self._tags.get(fqn)
         if tag is None:
-            raise _not_found("tag", fqn)
+            raise entity_not_found("tag", fqn)
         return tag

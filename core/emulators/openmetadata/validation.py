@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.emulators.http import HttpError
-from core.emulators.openmetadata.errors import _bad_request
+from core.emulators.openmetadata.errors import bad_request
 
 Validator = Callable[[Any, str], None]
 """Checks one JSON value; ``path`` names it in messages (``tasks[0].name``). Raises a 400 on failure."""
@@ -33,72 +33,72 @@ def _json_kind(value: Any) -> str:
     return "Object"
 
 
-def _type_error(java_type: str, value: Any, path: str) -> HttpError:
-    return _bad_request(
+def type_error(java_type: str, value: Any, path: str) -> HttpError:
+    return bad_request(
         f"Cannot deserialize value of type `{java_type}` from {_json_kind(value)} value "
         f'(through reference chain: "{path}")'
     )
 
 
-def _string(min_len: int | None = None, max_len: int | None = None, forbid: str | None = None) -> Validator:
+def string_of(min_len: int | None = None, max_len: int | None = None, forbid: str | None = None) -> Validator:
     """A JSON string, optionally bounded like the schema's minLength/maxLength/pattern."""
 
     def check(value: Any, path: str) -> None:
         if not isinstance(value, str):
-            raise _type_error("java.lang.String", value, path)
+            raise type_error("java.lang.String", value, path)
         if (min_len is not None and len(value) < min_len) or (max_len is not None and len(value) > max_len):
-            raise _bad_request(f"[{path} size must be between {min_len or 0} and {max_len or 2147483647}]")
+            raise bad_request(f"[{path} size must be between {min_len or 0} and {max_len or 2147483647}]")
         if forbid is not None and forbid in value:
-            raise _bad_request(f'[{path} must match "^((?!{forbid}).)*$"]')
+            raise bad_request(f'[{path} must match "^((?!{forbid}).)*$"]')
 
     return check
 
 
-def _integer(value: Any, path: str) -> None:
+def integer(value: Any, path: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _type_error("java.lang.Long", value, path)
+        raise type_error("java.lang.Long", value, path)
 
 
 def _number(value: Any, path: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _type_error("java.lang.Double", value, path)
+        raise type_error("java.lang.Double", value, path)
 
 
-def _boolean(value: Any, path: str) -> None:
+def boolean(value: Any, path: str) -> None:
     if not isinstance(value, bool):
-        raise _type_error("java.lang.Boolean", value, path)
+        raise type_error("java.lang.Boolean", value, path)
 
 
-def _any_object(value: Any, path: str) -> None:
+def any_object(value: Any, path: str) -> None:
     if not isinstance(value, dict):
-        raise _type_error("java.lang.Object", value, path)
+        raise type_error("java.lang.Object", value, path)
 
 
-def _any_value(value: Any, path: str) -> None:
+def any_value(value: Any, path: str) -> None:
     """Accept anything (``extension`` has no declared type)."""
 
 
-def _uuid_string(value: Any, path: str) -> None:
+def uuid_string(value: Any, path: str) -> None:
     if not isinstance(value, str):
-        raise _type_error("java.util.UUID", value, path)
+        raise type_error("java.util.UUID", value, path)
     try:
         uuid.UUID(value)
     except ValueError as err:
-        raise _bad_request(
+        raise bad_request(
             f'Cannot deserialize value of type `java.util.UUID` from String "{value}": UUID has to be '
             f'represented by standard 36-char representation (through reference chain: "{path}")'
         ) from err
 
 
-def _enum(java_name: str, values: tuple[str, ...]) -> Validator:
+def enum_of(java_name: str, values: tuple[str, ...]) -> Validator:
     """A string restricted to ``values``; Jackson reports a miss as a failed enum construction."""
     allowed = frozenset(values)
 
     def check(value: Any, path: str) -> None:
         if not isinstance(value, str):
-            raise _type_error(java_name, value, path)
+            raise type_error(java_name, value, path)
         if value not in allowed:
-            raise _bad_request(
+            raise bad_request(
                 f"Cannot construct instance of `{java_name}`, problem: {value} "
                 f'(through reference chain: "{path}"; allowed: {", ".join(values)})'
             )
@@ -106,10 +106,10 @@ def _enum(java_name: str, values: tuple[str, ...]) -> Validator:
     return check
 
 
-def _list_of(item: Validator) -> Validator:
+def list_of(item: Validator) -> Validator:
     def check(value: Any, path: str) -> None:
         if not isinstance(value, list):
-            raise _type_error("java.util.ArrayList", value, path)
+            raise type_error("java.util.ArrayList", value, path)
         for index, element in enumerate(value):
             if element is None:
                 continue
@@ -135,13 +135,13 @@ class ObjectSpec:
     def validate(self, value: Any, path: str = "") -> dict[str, Any]:
         """Check ``value`` in Jackson's order (unknown keys and types first, then bean validation)."""
         if not isinstance(value, dict):
-            raise _type_error(self.java_class, value, path or self.java_class.rsplit(".", 1)[-1])
+            raise type_error(self.java_class, value, path or self.java_class.rsplit(".", 1)[-1])
         prefix = f"{path}." if path else ""
         for key, item in value.items():
             checker = self.fields.get(key)
             if checker is None:
                 if self.closed:
-                    raise _bad_request(
+                    raise bad_request(
                         f'Unrecognized field "{key}" (class {self.java_class}), not marked as ignorable'
                     )
                 continue
@@ -149,7 +149,7 @@ class ObjectSpec:
                 checker(item, f"{prefix}{key}")
         for key in self.required:
             if value.get(key) is None:
-                raise _bad_request(f"[{prefix}{key} must not be null]")
+                raise bad_request(f"[{prefix}{key} must not be null]")
         return value
 
     def __call__(self, value: Any, path: str) -> None:

@@ -10,26 +10,26 @@ _VOLATILE_KEYS = frozenset(
     {"version", "updatedAt", "updatedBy", "href", "changeDescription", "incrementalChangeDescription"}
 )
 """Keys that change on every write and so are left out of change detection and snapshots."""
-_NO_VERSION_KEYS = frozenset({"sourceHash"})
+NO_VERSION_KEYS = frozenset({"sourceHash"})
 """Stored but never a reason for a new version (OM records ``sourceHash`` with updateVersion=false)."""
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _next_version(version: float) -> float:
+def next_version(version: float) -> float:
     """Minor version bump (0.1 -> 0.2) without float drift."""
     return round(version + 0.1, 1)
 
 
-def _content(entity: Mapping[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
+def entity_content(entity: Mapping[str, Any], ignore: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The part of an entity that a change is measured on (volatile keys removed)."""
     skip = _VOLATILE_KEYS | ignore
     return {key: value for key, value in entity.items() if key not in skip}
 
 
-def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[str]]:
+def diff_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[str]]:
     """Top-level field names added, updated and deleted between two entity contents."""
     added = sorted(key for key in new if key not in old)
     deleted = sorted(key for key in old if key not in new)
@@ -37,7 +37,7 @@ def _diff_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, li
     return {"fieldsAdded": added, "fieldsUpdated": updated, "fieldsDeleted": deleted}
 
 
-def _merge_tag_labels(existing: list[dict[str, Any]], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_tag_labels(existing: list[dict[str, Any]], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``EntityUtil.mergeTags`` for PUT: keep every existing label, add new ones, sort by tagFQN."""
     merged = {label["tagFQN"]: label for label in existing}
     for label in incoming:

@@ -13,7 +13,7 @@ from core.emulators.workspace.spec import (
     WorkspaceSpec,
 )
 from core.emulators.workspace.vocabulary import (
-    _uuid,
+    uuid4_from,
 )
 
 
@@ -29,7 +29,7 @@ class WorkspaceBase:
         self._deleted: set[int] = set()
         self._removed_tasks: dict[int, set[str]] = {}
         self._pipeline_ids = [
-            _uuid(random.Random(f"{self.spec.seed}:pipeline:{p}")) for p in range(self.spec.pipelines)
+            uuid4_from(random.Random(f"{self.spec.seed}:pipeline:{p}")) for p in range(self.spec.pipelines)
         ]
         self._pipeline_index = {pid: p for p, pid in enumerate(self._pipeline_ids)}
 

@@ -7,14 +7,14 @@ from typing import Any
 
 from core.emulators.workspace.base import WorkspaceBase
 from core.emulators.workspace.spec import (
-    _DAY_MS,
+    DAY_MS,
     USER_POOL,
 )
 from core.emulators.workspace.vocabulary import (
-    _DOMAINS,
-    _cluster_id,
-    _iso,
-    _uuid,
+    DOMAINS,
+    iso_time,
+    new_cluster_id,
+    uuid4_from,
 )
 
 
@@ -28,7 +28,7 @@ class PipelineGenerator(WorkspaceBase):
 
     def _pipeline_base(self, p: int) -> tuple[random.Random, dict[str, Any]]:
         rng = self._pipeline_rng(p)
-        domain = rng.choice(_DOMAINS)
+        domain = rng.choice(DOMAINS)
         layer = rng.choice(("bronze", "silver", "gold"))
         creator = rng.choice(USER_POOL)
         base = {
@@ -68,7 +68,7 @@ class PipelineGenerator(WorkspaceBase):
             updates.append(
                 {
                     "pipeline_id": self._pipeline_ids[p],
-                    "update_id": _uuid(rng),
+                    "update_id": uuid4_from(rng),
                     "state": state,
                     "cause": rng.choice(
                         (
@@ -115,12 +115,16 @@ class PipelineGenerator(WorkspaceBase):
             state=state,
             health=health,
             latest_updates=[
-                {"update_id": u["update_id"], "state": u["state"], "creation_time": _iso(u["creation_time"])}
+                {
+                    "update_id": u["update_id"],
+                    "state": u["state"],
+                    "creation_time": iso_time(u["creation_time"]),
+                }
                 for u in updates[:3]
             ],
         )
         if not base["_serverless"] and state in ("RUNNING", "DEPLOYING", "STOPPING", "RESETTING"):
-            info["cluster_id"] = _cluster_id(random.Random(info["pipeline_id"]), self.now_ms)
+            info["cluster_id"] = new_cluster_id(random.Random(info["pipeline_id"]), self.now_ms)
         return info
 
     def _pipeline_detail(self, p: int) -> dict[str, Any]:
@@ -155,7 +159,7 @@ class PipelineGenerator(WorkspaceBase):
         detail.update(
             spec=spec,
             run_as={"user_name": base["run_as_user_name"]},
-            last_modified=self.now_ms - rng.randint(1, 60) * _DAY_MS,
+            last_modified=self.now_ms - rng.randint(1, 60) * DAY_MS,
             cause="JOB_TASK",
         )
         return detail

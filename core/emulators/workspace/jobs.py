@@ -7,27 +7,27 @@ from typing import Any
 
 from core.emulators.workspace.base import WorkspaceBase
 from core.emulators.workspace.spec import (
-    _DAY_MS,
+    DAY_MS,
     JOB_ID_BASE,
     USER_POOL,
 )
 from core.emulators.workspace.vocabulary import (
-    _CLUSTER_KINDS,
-    _ENTITIES,
-    _FREQS,
-    _KINDS,
-    _LAYERS,
-    _MODELS,
-    _STEMS,
-    _WAREHOUSE_IDS,
-    _draw_compute,
-    _draw_depends_on,
-    _draw_description,
-    _draw_name,
-    _draw_schedule_or_trigger,
-    _draw_tags,
-    _job_cluster,
-    _uuid,
+    CLUSTER_KINDS,
+    ENTITIES,
+    FREQS,
+    KINDS,
+    LAYERS,
+    MODELS,
+    STEMS,
+    WAREHOUSE_IDS,
+    draw_compute,
+    draw_depends_on,
+    draw_description,
+    draw_name,
+    draw_schedule_or_trigger,
+    draw_tags,
+    job_cluster,
+    uuid4_from,
 )
 
 
@@ -48,14 +48,14 @@ class JobGenerator(WorkspaceBase):
         task generation (most of the cost) and still agree with the full job on every other field.
         """
         rng = self._job_rng(index)
-        name = _draw_name(rng, index)
+        name = draw_name(rng, index)
         creator = rng.choice(USER_POOL)
         job_id = JOB_ID_BASE + index
         settings: dict[str, Any] = {"name": name}
-        description = _draw_description(rng, name)
+        description = draw_description(rng, name)
         if description is not None:
             settings["description"] = description
-        tags = _draw_tags(rng)
+        tags = draw_tags(rng)
         if tags is not None:
             settings["tags"] = tags
         settings.update(
@@ -66,12 +66,12 @@ class JobGenerator(WorkspaceBase):
             queue={"enabled": True},
             edit_mode=rng.choice(("EDITABLE", "EDITABLE", "UI_LOCKED")),
         )
-        settings.update(_draw_schedule_or_trigger(rng))
-        run_as_sp = _uuid(rng) if creator.startswith("svc-") or rng.random() < 0.15 else None
+        settings.update(draw_schedule_or_trigger(rng))
+        run_as_sp = uuid4_from(rng) if creator.startswith("svc-") or rng.random() < 0.15 else None
         settings["run_as"] = {"service_principal_name": run_as_sp} if run_as_sp else {"user_name": creator}
         if rng.random() < 0.4:
             settings["parameters"] = [{"name": "env", "default": "prod"}, {"name": "run_date", "default": ""}]
-        created = self.now_ms - rng.randint(30, 900) * _DAY_MS - rng.randrange(_DAY_MS)
+        created = self.now_ms - rng.randint(30, 900) * DAY_MS - rng.randrange(DAY_MS)
         job = {
             "job_id": job_id,
             "creator_user_name": creator,
@@ -87,7 +87,7 @@ class JobGenerator(WorkspaceBase):
             or t.get("for_each_task", {}).get("task", {}).get("job_cluster_key") == "main"
             for t in tasks
         ):
-            settings["job_clusters"] = [_job_cluster(rng)]
+            settings["job_clusters"] = [job_cluster(rng)]
         settings["tasks"] = tasks
         return job
 
@@ -97,18 +97,18 @@ class JobGenerator(WorkspaceBase):
         count = self._task_count(rng, index)
         tasks: list[dict[str, Any]] = []
         for k in range(count):
-            kind = _KINDS[(index + k) % len(_KINDS)]
+            kind = KINDS[(index + k) % len(KINDS)]
             kind = self._usable_kind(kind)
-            task: dict[str, Any] = {"task_key": f"{rng.choice(_STEMS[kind])}_{k + 1}"}
+            task: dict[str, Any] = {"task_key": f"{rng.choice(STEMS[kind])}_{k + 1}"}
             if k:
-                task["depends_on"] = _draw_depends_on(rng, tasks, k)
+                task["depends_on"] = draw_depends_on(rng, tasks, k)
                 if len(task["depends_on"]) > 1 and rng.random() < 0.3:
                     task["run_if"] = rng.choice(("ALL_DONE", "AT_LEAST_ONE_SUCCESS", "NONE_FAILED"))
             if rng.random() < 0.3:
                 task["description"] = f"{task['task_key'].replace('_', ' ').capitalize()} step of {job_name}"
             task.update(self._task_payload(rng, kind, index, job_name, creator))
-            if kind in _CLUSTER_KINDS:
-                task.update(_draw_compute(rng))
+            if kind in CLUSTER_KINDS:
+                task.update(draw_compute(rng))
             if rng.random() < 0.2:
                 task.update(max_retries=rng.choice((1, 2, 3)), min_retry_interval_millis=60000)
             if rng.random() < 0.15:
@@ -135,7 +135,7 @@ class JobGenerator(WorkspaceBase):
         if kind == "notebook_task":
             return {
                 "notebook_task": {
-                    "notebook_path": f"{repo}/notebooks/{rng.choice(_ENTITIES)}",
+                    "notebook_path": f"{repo}/notebooks/{rng.choice(ENTITIES)}",
                     "source": "WORKSPACE",
                     "base_parameters": {"run_date": "{{job.start_time.iso_date}}"},
                 }
@@ -156,18 +156,18 @@ class JobGenerator(WorkspaceBase):
             }
         if kind == "sql_task":
             if rng.random() < 0.5:
-                sql: dict[str, Any] = {"query": {"query_id": _uuid(rng)}}
+                sql: dict[str, Any] = {"query": {"query_id": uuid4_from(rng)}}
             else:
-                sql = {"file": {"path": f"{repo}/sql/{rng.choice(_ENTITIES)}.sql", "source": "WORKSPACE"}}
-            return {"sql_task": {"warehouse_id": rng.choice(_WAREHOUSE_IDS), **sql}}
+                sql = {"file": {"path": f"{repo}/sql/{rng.choice(ENTITIES)}.sql", "source": "WORKSPACE"}}
+            return {"sql_task": {"warehouse_id": rng.choice(WAREHOUSE_IDS), **sql}}
         if kind == "dbt_task":
             return {
                 "dbt_task": {
-                    "commands": ["dbt deps", f"dbt build --select tag:{rng.choice(_FREQS)}"],
+                    "commands": ["dbt deps", f"dbt build --select tag:{rng.choice(FREQS)}"],
                     "project_directory": f"{repo}/dbt",
                     "catalog": "main",
-                    "schema": rng.choice(_LAYERS),
-                    "warehouse_id": rng.choice(_WAREHOUSE_IDS),
+                    "schema": rng.choice(LAYERS),
+                    "warehouse_id": rng.choice(WAREHOUSE_IDS),
                     "source": "WORKSPACE",
                 }
             }
@@ -176,7 +176,7 @@ class JobGenerator(WorkspaceBase):
                 "python_wheel_task": {
                     "package_name": "acme_ml",
                     "entry_point": rng.choice(("train", "score")),
-                    "named_parameters": {"model": rng.choice(_MODELS)},
+                    "named_parameters": {"model": rng.choice(MODELS)},
                 },
                 "libraries": [{"whl": "dbfs:/FileStore/wheels/acme_ml-1.4.2-py3-none-any.whl"}],
             }

@@ -7,15 +7,15 @@ from typing import Any
 
 from core.emulators.workspace.dlt import PipelineGenerator
 from core.emulators.workspace.spec import (
-    _DAY_MS,
+    DAY_MS,
     JOB_ID_BASE,
 )
 from core.emulators.workspace.vocabulary import (
-    _AGGREGATES,
-    _ENTITIES,
-    _REFERENCE_TABLES,
-    _date,
-    _iso,
+    AGGREGATES,
+    ENTITIES,
+    REFERENCE_TABLES,
+    iso_date,
+    iso_time,
 )
 
 
@@ -37,20 +37,20 @@ class LineageGenerator(PipelineGenerator):
         return random.Random(f"{self.spec.seed}:{index}:lineage")
 
     def _job_entity(self, index: int) -> str:
-        return self._lineage_rng(index).choice(_ENTITIES)
+        return self._lineage_rng(index).choice(ENTITIES)
 
     def _job_lineage(self, index: int) -> list[dict[str, Any]]:
         """1-3 read/write edges per job, some pure reads, some reading another job's output."""
         rng = self._lineage_rng(index)
-        entity = rng.choice(_ENTITIES)
+        entity = rng.choice(ENTITIES)
         n = f"{index:04d}"
         silver = f"main.silver.{entity}_{n}"
         edges: list[tuple[str, str | None]] = [(f"main.bronze.raw_{entity}_{n}", silver)]
-        gold = f"main.gold.{entity}_{rng.choice(_AGGREGATES)}_{n}"
+        gold = f"main.gold.{entity}_{rng.choice(AGGREGATES)}_{n}"
         if rng.random() < 0.5:
             edges.append((silver, gold))
         if rng.random() < 0.3:
-            edges.append((rng.choice(_REFERENCE_TABLES), None))
+            edges.append((rng.choice(REFERENCE_TABLES), None))
         if index > 0 and rng.random() < 0.2 and len(edges) < 3:
             other = rng.randrange(index)
             edges.append((f"main.silver.{self._job_entity(other)}_{other:04d}", gold))
@@ -58,7 +58,7 @@ class LineageGenerator(PipelineGenerator):
 
     def _pipeline_lineage(self, p: int) -> list[dict[str, Any]]:
         rng = random.Random(f"{self.spec.seed}:pipeline:{p}:lineage")
-        entity = rng.choice(_ENTITIES)
+        entity = rng.choice(ENTITIES)
         _, base = self._pipeline_base(p)
         schema = f"main.{base['_domain']}_dlt"
         n = f"{p + 1:04d}"
@@ -75,7 +75,7 @@ class LineageGenerator(PipelineGenerator):
     ) -> list[dict[str, Any]]:
         """1-3 events per edge over the last two weeks, so ``since_date`` and ``max()`` matter."""
         rows = []
-        window_ms = max(14, self.spec.lookback_days_spread) * _DAY_MS
+        window_ms = max(14, self.spec.lookback_days_spread) * DAY_MS
         for source, target in edges:
             for _ in range(rng.randint(1, 3)):
                 at = self.now_ms - rng.randrange(window_ms)
@@ -87,8 +87,8 @@ class LineageGenerator(PipelineGenerator):
                         "target_table_full_name": target,
                         "source_type": "TABLE",
                         "target_type": "TABLE" if target else None,
-                        "event_time": _iso(at),
-                        "event_date": _date(at),
+                        "event_time": iso_time(at),
+                        "event_date": iso_date(at),
                     }
                 )
         return rows

@@ -12,8 +12,8 @@ from core.emulators.workspace.spec import (
     RunRef,
 )
 from core.emulators.workspace.vocabulary import (
-    _draw_name,
-    _drop_tasks,
+    draw_name,
+    drop_tasks,
 )
 
 
@@ -44,7 +44,7 @@ class Workspace(RunGenerator, LineageGenerator):
     def job_name(self, job_id: int) -> str | None:
         """Just the name (cheap: used by the exact-name filter over huge workspaces)."""
         index = self._live_index(job_id)
-        return None if index is None else _draw_name(self._job_rng(index), index)
+        return None if index is None else draw_name(self._job_rng(index), index)
 
     def job(self, index: int, with_tasks: bool = True) -> dict[str, Any]:
         """The full Jobs 2.2 ``Job`` JSON (all tasks, no paging) of the job at ``index``.
@@ -62,7 +62,7 @@ class Workspace(RunGenerator, LineageGenerator):
             removed = frozenset(self._removed_tasks.get(job_id, ()))
         job = self._build_job(index, with_tasks)
         if removed and with_tasks:
-            _drop_tasks(job["settings"], removed)
+            drop_tasks(job["settings"], removed)
         return job
 
     def job_by_id(self, job_id: int, with_tasks: bool = True) -> dict[str, Any] | None:

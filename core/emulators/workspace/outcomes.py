@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.emulators.workspace.spec import (
-    _RUN_STRIDE_RUN,
     COMPLETED_LIFE_CYCLE_STATES,
+    RUN_STRIDE_RUN,
 )
 from core.emulators.workspace.vocabulary import (
-    _descendants,
-    _is_leaf,
+    descendants,
+    is_leaf,
 )
 
 # -- run outcomes -------------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ class _Outcome:
         return self.life in COMPLETED_LIFE_CYCLE_STATES
 
 
-_OUTCOMES: dict[str, _Outcome] = {
+OUTCOMES: dict[str, _Outcome] = {
     "SUCCESS": _Outcome("TERMINATED", "SUCCESS", "TERMINATED", "SUCCESS", "SUCCESS"),
     "FAILED": _Outcome(
         "TERMINATED",
@@ -132,7 +132,7 @@ _OUTCOMES: dict[str, _Outcome] = {
     "WAITING_FOR_RETRY": _Outcome("WAITING_FOR_RETRY", None, "WAITING", message="Waiting for retry."),
 }
 
-_FAILURE_CODES = (
+FAILURE_CODES = (
     ("RUN_EXECUTION_ERROR", "CLIENT_ERROR", "Workload failed, see run output for details"),
     (
         "LIBRARY_INSTALLATION_ERROR",
@@ -144,8 +144,8 @@ _FAILURE_CODES = (
     ("UNAUTHORIZED_ERROR", "CLIENT_ERROR", "User does not have permission SELECT on table."),
 )
 
-_ACTIVE_SCENARIOS = ("RUNNING", "QUEUED", "PENDING", "TERMINATING", "BLOCKED", "WAITING_FOR_RETRY")
-_TERMINAL_SCENARIOS = (
+ACTIVE_SCENARIOS = ("RUNNING", "QUEUED", "PENDING", "TERMINATING", "BLOCKED", "WAITING_FOR_RETRY")
+TERMINAL_SCENARIOS = (
     "SUCCESS",
     "FAILED",
     "TIMEDOUT",
@@ -167,8 +167,8 @@ _WEIGHTED_TERMINAL = (
     ("INTERNAL_ERROR", 2),
     ("MAXIMUM_CONCURRENT_RUNS_REACHED", 4),
 )
-_WEIGHTED_NAMES = tuple(name for name, _ in _WEIGHTED_TERMINAL)
-_WEIGHTED_WEIGHTS = tuple(weight for _, weight in _WEIGHTED_TERMINAL)
+WEIGHTED_NAMES = tuple(name for name, _ in _WEIGHTED_TERMINAL)
+WEIGHTED_WEIGHTS = tuple(weight for _, weight in _WEIGHTED_TERMINAL)
 _RUN_SKIP_SCENARIOS = frozenset(
     {"MAXIMUM_CONCURRENT_RUNS_REACHED", "EXCLUDED", "UPSTREAM_FAILED", "UPSTREAM_CANCELED", "DISABLED"}
 )
@@ -180,7 +180,7 @@ _RUN_SKIP_SCENARIOS = frozenset(
 _RETRY_ID_OFFSET = 500  # task run ids of earlier attempts: run_id + 500 + position
 
 
-def _with_earlier_attempts(
+def with_earlier_attempts(
     rng: random.Random,
     task_runs: list[dict[str, Any]],
     page_url: Callable[[int, int], str],
@@ -203,7 +203,7 @@ def _with_earlier_attempts(
             task_run.get("max_retries", 0) > 0
             and state.get("result_state") in ("SUCCESS", "FAILED")
             and end - start > 2
-            and position + _RETRY_ID_OFFSET < _RUN_STRIDE_RUN - 1
+            and position + _RETRY_ID_OFFSET < RUN_STRIDE_RUN - 1
             and (task_run.get("attempt_number", 0) > 0 or rng.random() < 0.5)
         )
         if not retried:
@@ -239,7 +239,7 @@ def _with_earlier_attempts(
     return result
 
 
-def _legacy_state(outcome: _Outcome, scenario: str) -> dict[str, Any]:
+def legacy_state(outcome: _Outcome, scenario: str) -> dict[str, Any]:
     state: dict[str, Any] = {
         "life_cycle_state": outcome.life,
         "state_message": outcome.message,
@@ -252,7 +252,7 @@ def _legacy_state(outcome: _Outcome, scenario: str) -> dict[str, Any]:
     return state
 
 
-def _status(outcome: _Outcome) -> dict[str, Any]:
+def run_status(outcome: _Outcome) -> dict[str, Any]:
     status: dict[str, Any] = {"state": outcome.v2}
     if outcome.code is not None:
         status["termination_details"] = {
@@ -268,7 +268,7 @@ def _status(outcome: _Outcome) -> dict[str, Any]:
     return status
 
 
-def _run_trigger(rng: random.Random, settings: dict[str, Any], scenario: str) -> str:
+def run_trigger(rng: random.Random, settings: dict[str, Any], scenario: str) -> str:
     if scenario in ("UPSTREAM_FAILED", "UPSTREAM_CANCELED"):
         return "RUN_JOB_TASK"
     if "file_arrival" in settings.get("trigger", {}):
@@ -278,12 +278,12 @@ def _run_trigger(rng: random.Random, settings: dict[str, Any], scenario: str) ->
     return rng.choice(("ONE_TIME", "ONE_TIME", "RUN_JOB_TASK", "JOB_COMPLETION"))
 
 
-def _task_outcomes(rng: random.Random, scenario: str, tasks: list[dict[str, Any]]) -> list[str]:
+def draw_task_outcomes(rng: random.Random, scenario: str, tasks: list[dict[str, Any]]) -> list[str]:
     """Each task's own outcome key, consistent with the run's scenario and the DAG."""
     n = len(tasks)
     if scenario in _RUN_SKIP_SCENARIOS:
         return [scenario] * n
-    if scenario in _ACTIVE_SCENARIOS:
+    if scenario in ACTIVE_SCENARIOS:
         return _active_task_outcomes(rng, scenario, tasks)
     outcomes = ["DISABLED" if t.get("disabled") else "SUCCESS" for t in tasks]
     if scenario == "SUCCESS":
@@ -291,12 +291,12 @@ def _task_outcomes(rng: random.Random, scenario: str, tasks: list[dict[str, Any]
         return outcomes
     enabled = [i for i in range(n) if not tasks[i].get("disabled")] or [0]
     if scenario == "SUCCESS_WITH_FAILURES":
-        inner = [i for i in enabled if not _is_leaf(tasks, i)]
+        inner = [i for i in enabled if not is_leaf(tasks, i)]
         if not inner:
             return outcomes
         fault = rng.choice(inner)
         outcomes[fault] = "FAILED"
-        skipped = [i for i in sorted(_descendants(tasks, fault)) if not _is_leaf(tasks, i)]
+        skipped = [i for i in sorted(descendants(tasks, fault)) if not is_leaf(tasks, i)]
         if skipped:
             outcomes[skipped[0]] = rng.choice(("UPSTREAM_FAILED", "EXCLUDED"))
         return outcomes
@@ -308,7 +308,7 @@ def _task_outcomes(rng: random.Random, scenario: str, tasks: list[dict[str, Any]
         "INTERNAL_ERROR": ("INTERNAL_ERROR", "UPSTREAM_FAILED"),
     }[scenario]
     outcomes[fault] = fault_outcome
-    for i in _descendants(tasks, fault):
+    for i in descendants(tasks, fault):
         outcomes[i] = downstream
     return outcomes
 
@@ -319,7 +319,7 @@ def _maybe_exclude_condition_branch(
     """Sometimes a condition evaluates to false: the tasks behind its ``true`` edge are EXCLUDED."""
     for i, task in enumerate(tasks):
         if "condition_task" in task and rng.random() < 0.4:
-            for j in _descendants(tasks, i):
+            for j in descendants(tasks, i):
                 outcomes[j] = "EXCLUDED"
             return
 
@@ -346,7 +346,7 @@ def _active_task_outcomes(rng: random.Random, scenario: str, tasks: list[dict[st
     return outcomes
 
 
-def _timeline(
+def run_timeline(
     rng: random.Random, tasks: list[dict[str, Any]], outcomes: list[str], run_start: int, now_ms: int
 ) -> list[tuple[int, int]]:
     """(start_time, end_time) of every task: DAG-ordered, compressed to fit before ``now_ms``.
@@ -361,7 +361,7 @@ def _timeline(
             [rel[keys[d["task_key"]]][1] for d in task.get("depends_on", ()) if d["task_key"] in keys]
             or [rng.randint(5_000, 90_000)]
         )
-        o = _OUTCOMES[outcomes[i]]
+        o = OUTCOMES[outcomes[i]]
         if o.life == "SKIPPED":
             rel.append((ready, ready))
         else:
@@ -372,7 +372,7 @@ def _timeline(
     scale = min(1.0, horizon / latest) if latest else 1.0
     result = []
     for i, (s, e) in enumerate(rel):
-        life = _OUTCOMES[outcomes[i]].life
+        life = OUTCOMES[outcomes[i]].life
         start, end = run_start + int(s * scale), run_start + int(e * scale)
         if life in ("BLOCKED", "QUEUED"):
             result.append((0, 0))

@@ -8,31 +8,31 @@ from typing import Any
 
 from core.emulators.workspace.jobs import JobGenerator
 from core.emulators.workspace.outcomes import (
-    _ACTIVE_SCENARIOS,
-    _FAILURE_CODES,
-    _OUTCOMES,
-    _TERMINAL_SCENARIOS,
-    _WEIGHTED_NAMES,
-    _WEIGHTED_WEIGHTS,
-    _legacy_state,
-    _run_trigger,
-    _status,
-    _task_outcomes,
-    _timeline,
-    _with_earlier_attempts,
+    ACTIVE_SCENARIOS,
+    FAILURE_CODES,
+    OUTCOMES,
+    TERMINAL_SCENARIOS,
+    WEIGHTED_NAMES,
+    WEIGHTED_WEIGHTS,
+    draw_task_outcomes,
+    legacy_state,
+    run_status,
+    run_timeline,
+    run_trigger,
+    with_earlier_attempts,
 )
 from core.emulators.workspace.spec import (
-    _RUN_ID_BASE,
-    _RUN_STRIDE_JOB,
-    _RUN_STRIDE_RUN,
     JOB_ID_BASE,
+    RUN_ID_BASE,
+    RUN_STRIDE_JOB,
+    RUN_STRIDE_RUN,
     RunRef,
 )
 from core.emulators.workspace.vocabulary import (
-    _CLUSTER_KINDS,
-    _cluster_id,
-    _date,
-    _removed_task,
+    CLUSTER_KINDS,
+    iso_date,
+    new_cluster_id,
+    removed_task,
 )
 
 
@@ -62,11 +62,11 @@ class RunGenerator(JobGenerator):
         for ordinal, offset in enumerate(offsets):
             global_ordinal = index * n + ordinal
             if ordinal == 0 and active:
-                scenario = _ACTIVE_SCENARIOS[(index // 4) % len(_ACTIVE_SCENARIOS)]
+                scenario = ACTIVE_SCENARIOS[(index // 4) % len(ACTIVE_SCENARIOS)]
             elif global_ordinal % 7 == 3:
-                scenario = _TERMINAL_SCENARIOS[(global_ordinal // 7) % len(_TERMINAL_SCENARIOS)]
+                scenario = TERMINAL_SCENARIOS[(global_ordinal // 7) % len(TERMINAL_SCENARIOS)]
             else:
-                scenario = rng.choices(_WEIGHTED_NAMES, weights=_WEIGHTED_WEIGHTS)[0]
+                scenario = rng.choices(WEIGHTED_NAMES, weights=WEIGHTED_WEIGHTS)[0]
             plan.append((self.now_ms - offset * 1000 - rng.randrange(1000), scenario))
         return plan
 
@@ -74,20 +74,20 @@ class RunGenerator(JobGenerator):
         plan = self._run_plan(index, self._runs_rng(index))
         job_id = JOB_ID_BASE + index
         return [
-            RunRef(job_id, o, self._run_id(index, o), start, _OUTCOMES[s].life)
+            RunRef(job_id, o, self._run_id(index, o), start, OUTCOMES[s].life)
             for o, (start, s) in enumerate(plan)
         ]
 
     def _run_id(self, index: int, ordinal: int) -> int:
-        return _RUN_ID_BASE + index * _RUN_STRIDE_JOB + ordinal * _RUN_STRIDE_RUN
+        return RUN_ID_BASE + index * RUN_STRIDE_JOB + ordinal * RUN_STRIDE_RUN
 
     def _decode_run_id(self, run_id: Any) -> tuple[int, int] | None:
         try:
-            offset = int(run_id) - _RUN_ID_BASE
+            offset = int(run_id) - RUN_ID_BASE
         except (TypeError, ValueError):
             return None
-        index, rest = divmod(offset, _RUN_STRIDE_JOB)
-        ordinal, task_part = divmod(rest, _RUN_STRIDE_RUN)
+        index, rest = divmod(offset, RUN_STRIDE_JOB)
+        ordinal, task_part = divmod(rest, RUN_STRIDE_RUN)
         if offset < 0 or task_part or not 0 <= index < self.spec.jobs or ordinal >= self.spec.runs:
             return None
         return index, ordinal
@@ -106,25 +106,25 @@ class RunGenerator(JobGenerator):
     ) -> dict[str, Any]:
         settings = job["settings"]
         tasks = copy.deepcopy(settings["tasks"])
-        outcome = _OUTCOMES[scenario]
+        outcome = OUTCOMES[scenario]
         if (
             self.spec.stale_task_runs
             and index % 10 == 7
             and ordinal == self.spec.runs - 1
             and outcome.terminal
         ):
-            tasks.append(_removed_task(tasks))
-        task_outcomes = _task_outcomes(rng, scenario, tasks)
+            tasks.append(removed_task(tasks))
+        task_outcomes = draw_task_outcomes(rng, scenario, tasks)
         if scenario == "SUCCESS_WITH_FAILURES" and "FAILED" not in task_outcomes:
-            scenario, outcome = "FAILED", _OUTCOMES["FAILED"]  # degenerate one-task DAG
+            scenario, outcome = "FAILED", OUTCOMES["FAILED"]  # degenerate one-task DAG
             task_outcomes = ["FAILED"] * len(tasks)
         run_id = self._run_id(index, ordinal)
-        timeline = _timeline(rng, tasks, task_outcomes, start, self.now_ms)
+        timeline = run_timeline(rng, tasks, task_outcomes, start, self.now_ms)
         task_runs = [
             self._task_run(rng, job["job_id"], run_id, i, t, task_outcomes[i], timeline[i])
             for i, t in enumerate(tasks)
         ]
-        task_runs = _with_earlier_attempts(
+        task_runs = with_earlier_attempts(
             random.Random(f"{self.spec.seed}:attempts:{run_id}"), task_runs, self._run_page_url, job["job_id"]
         )
         run: dict[str, Any] = {
@@ -135,7 +135,7 @@ class RunGenerator(JobGenerator):
             "creator_user_name": job["creator_user_name"],
             "run_name": settings["name"],
             "run_type": "JOB_RUN",
-            "trigger": _run_trigger(rng, settings, scenario),
+            "trigger": run_trigger(rng, settings, scenario),
             "attempt_number": 0,
             "format": "MULTI_TASK",
             "start_time": start,
@@ -143,8 +143,8 @@ class RunGenerator(JobGenerator):
             "execution_duration": 0,
             "cleanup_duration": 0,
             "run_page_url": self._run_page_url(job["job_id"], run_id),
-            "state": _legacy_state(outcome, scenario),
-            "status": _status(outcome),
+            "state": legacy_state(outcome, scenario),
+            "status": run_status(outcome),
             "tasks": task_runs,
         }
         ends = [t.get("end_time", 0) for t in task_runs]
@@ -159,7 +159,7 @@ class RunGenerator(JobGenerator):
             run["job_clusters"] = copy.deepcopy(settings["job_clusters"])
         if "parameters" in settings:
             run["job_parameters"] = [
-                {**p, "value": p["default"] or _date(start)} for p in settings["parameters"]
+                {**p, "value": p["default"] or iso_date(start)} for p in settings["parameters"]
             ]
         if run["trigger"] == "PERIODIC" and "schedule" in settings:
             run["schedule"] = dict(settings["schedule"])
@@ -175,7 +175,7 @@ class RunGenerator(JobGenerator):
         outcome_key: str,
         times: tuple[int, int],
     ) -> dict[str, Any]:
-        outcome = _OUTCOMES[outcome_key]
+        outcome = OUTCOMES[outcome_key]
         task_run_id = run_id + 1 + position
         start, end = times
         task_run = dict(task)
@@ -190,18 +190,18 @@ class RunGenerator(JobGenerator):
             execution_duration=max(0, end - start) if end else 0,
             cleanup_duration=0,
             run_page_url=self._run_page_url(job_id, task_run_id),
-            state=_legacy_state(outcome, outcome_key),
-            status=_status(outcome),
+            state=legacy_state(outcome, outcome_key),
+            status=run_status(outcome),
         )
         if end:
             task_run["run_duration"] = end - start
         if outcome_key == "FAILED":
-            code, kind, message = rng.choice(_FAILURE_CODES)
+            code, kind, message = rng.choice(FAILURE_CODES)
             task_run["state"]["state_message"] = message
             task_run["status"]["termination_details"] = {"code": code, "type": kind, "message": message}
-        if start and any(k in task for k in _CLUSTER_KINDS):
+        if start and any(k in task for k in CLUSTER_KINDS):
             task_run["cluster_instance"] = {
-                "cluster_id": _cluster_id(rng, start),
+                "cluster_id": new_cluster_id(rng, start),
                 "spark_context_id": str(rng.getrandbits(62)),
             }
         return task_run

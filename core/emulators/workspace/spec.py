@@ -7,12 +7,12 @@ from dataclasses import dataclass
 JOB_ID_BASE = 1000
 """Job ids are ``JOB_ID_BASE + index``."""
 
-_RUN_ID_BASE = 500_000_000_000
-_RUN_STRIDE_JOB = 1_000_000  # run ids of one job: index * stride + ordinal * _RUN_STRIDE_RUN
-_RUN_STRIDE_RUN = 1_000  # task run ids: run_id + 1 + task position (so at most 998 tasks per run)
-_MAX_RUNS_PER_JOB = _RUN_STRIDE_JOB // _RUN_STRIDE_RUN - 1
-_MAX_TASKS_PER_JOB = _RUN_STRIDE_RUN - 2
-_DAY_MS = 86_400_000
+RUN_ID_BASE = 500_000_000_000
+RUN_STRIDE_JOB = 1_000_000  # run ids of one job: index * stride + ordinal * RUN_STRIDE_RUN
+RUN_STRIDE_RUN = 1_000  # task run ids: run_id + 1 + task position (so at most 998 tasks per run)
+_MAX_RUNS_PER_JOB = RUN_STRIDE_JOB // RUN_STRIDE_RUN - 1
+_MAX_TASKS_PER_JOB = RUN_STRIDE_RUN - 2
+DAY_MS = 86_400_000
 
 USER_POOL: tuple[str, ...] = (
     "alice@example.com",

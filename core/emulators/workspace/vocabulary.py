@@ -7,13 +7,13 @@ import random
 import uuid
 from typing import Any
 
-_DOMAINS = ("sales", "finance", "marketing", "supply", "hr", "risk", "product")
-_FREQS = ("daily", "hourly", "weekly", "monthly")
-_MODELS = ("churn", "ltv", "fraud", "forecast", "recsys")
-_LAYERS = ("staging", "marts", "snapshots", "seeds")
-_ENTITIES = ("orders", "customers", "invoices", "events", "clicks", "payments", "shipments", "products")
-_AGGREGATES = ("daily", "by_region", "summary", "kpis")
-_REFERENCE_TABLES = ("main.reference.calendar", "main.reference.country_codes", "main.reference.fx_rates")
+DOMAINS = ("sales", "finance", "marketing", "supply", "hr", "risk", "product")
+FREQS = ("daily", "hourly", "weekly", "monthly")
+MODELS = ("churn", "ltv", "fraud", "forecast", "recsys")
+LAYERS = ("staging", "marts", "snapshots", "seeds")
+ENTITIES = ("orders", "customers", "invoices", "events", "clicks", "payments", "shipments", "products")
+AGGREGATES = ("daily", "by_region", "summary", "kpis")
+REFERENCE_TABLES = ("main.reference.calendar", "main.reference.country_codes", "main.reference.fx_rates")
 _TEAMS = ("data-platform", "analytics", "ml", "finance", "growth")
 _TIMEZONES = ("Europe/Berlin", "UTC", "America/New_York", "Asia/Kolkata", "America/Los_Angeles")
 _CRONS = (
@@ -25,9 +25,9 @@ _CRONS = (
     "0 0 8 ? * SUN",
     "0 */30 * * * ?",
 )
-_WAREHOUSE_IDS = ("3f2a1b4c5d6e7f80", "a1b2c3d4e5f60718")
+WAREHOUSE_IDS = ("3f2a1b4c5d6e7f80", "a1b2c3d4e5f60718")
 
-_KINDS = (
+KINDS = (
     "notebook_task",
     "spark_python_task",
     "pipeline_task",
@@ -39,7 +39,7 @@ _KINDS = (
     "condition_task",
     "for_each_task",
 )
-_STEMS = {
+STEMS = {
     "notebook_task": ("ingest", "clean", "enrich", "load"),
     "spark_python_task": ("transform", "aggregate", "dedupe"),
     "pipeline_task": ("refresh_dlt",),
@@ -51,49 +51,49 @@ _STEMS = {
     "condition_task": ("check_gate", "has_new_data"),
     "for_each_task": ("per_region", "fan_out"),
 }
-_CLUSTER_KINDS = frozenset({"notebook_task", "spark_python_task", "python_wheel_task", "spark_jar_task"})
+CLUSTER_KINDS = frozenset({"notebook_task", "spark_python_task", "python_wheel_task", "spark_jar_task"})
 _REMOVED_TASK_KEY = "legacy_export"
 
 
-def _iso(ms: int) -> str:
+def iso_time(ms: int) -> str:
     """Epoch ms as the ISO-8601 UTC string Databricks uses (``2024-01-01T03:00:00.000Z``)."""
     stamp = dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{stamp}.{ms % 1000:03d}Z"
 
 
-def _date(ms: int) -> str:
+def iso_date(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d")
 
 
-def _uuid(rng: random.Random) -> str:
+def uuid4_from(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _cluster_id(rng: random.Random, ms: int) -> str:
+def new_cluster_id(rng: random.Random, ms: int) -> str:
     day = dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc).strftime("%m%d")
     return f"{day}-{rng.getrandbits(24):06x}-{rng.choice(('abcd', 'pq7x', 'zz01'))}{rng.randrange(1000):03d}"
 
 
-def _draw_name(rng: random.Random, index: int) -> str:
+def draw_name(rng: random.Random, index: int) -> str:
     """The job name; always the first draws of the job's RNG so names are cheap to compute alone."""
     n = f"{index:04d}"
     style = rng.choices(range(7), weights=(22, 12, 14, 14, 12, 4, 6))[0]
     if style == 0:
-        return f"etl-{rng.choice(_DOMAINS)}-{rng.choice(_FREQS)}-{n}"
+        return f"etl-{rng.choice(DOMAINS)}-{rng.choice(FREQS)}-{n}"
     if style == 1:
-        return f"ml-train-{rng.choice(_MODELS)}-{n}"
+        return f"ml-train-{rng.choice(MODELS)}-{n}"
     if style == 2:
-        return f"report_{rng.choice(_DOMAINS)}_{rng.choice(_FREQS)}_{n}"
+        return f"report_{rng.choice(DOMAINS)}_{rng.choice(FREQS)}_{n}"
     if style == 3:
-        return f"Ingest {rng.choice(_ENTITIES).title()} {n}"
+        return f"Ingest {rng.choice(ENTITIES).title()} {n}"
     if style == 4:
-        return f"dbt-{rng.choice(_LAYERS)}-{n}"
+        return f"dbt-{rng.choice(LAYERS)}-{n}"
     if style == 5:
         return f"tmp-scratch-{n}"
-    return f"{rng.choice(_DOMAINS).upper()}_Backfill_{n}"
+    return f"{rng.choice(DOMAINS).upper()}_Backfill_{n}"
 
 
-def _descendants(tasks: list[dict[str, Any]], root: int) -> set[int]:
+def descendants(tasks: list[dict[str, Any]], root: int) -> set[int]:
     """Positions of every task that transitively depends on ``tasks[root]`` (list order is topological)."""
     position = {t["task_key"]: i for i, t in enumerate(tasks)}
     found = {root}
@@ -104,7 +104,7 @@ def _descendants(tasks: list[dict[str, Any]], root: int) -> set[int]:
     return found
 
 
-def _is_leaf(tasks: list[dict[str, Any]], i: int) -> bool:
+def is_leaf(tasks: list[dict[str, Any]], i: int) -> bool:
     key = tasks[i]["task_key"]
     return not any(d["task_key"] == key for t in tasks for d in t.get("depends_on", ()))
 
@@ -112,16 +112,16 @@ def _is_leaf(tasks: list[dict[str, Any]], i: int) -> bool:
 # -- job-generation helpers ---------------------------------------------------------------------------
 
 
-def _draw_description(rng: random.Random, name: str) -> str | None:
+def draw_description(rng: random.Random, name: str) -> str | None:
     roll = rng.random()
     if roll < 0.25:
         return None
     if roll < 0.35:
         return ""
-    return f"{name}: loads and publishes {rng.choice(_ENTITIES)} for the {rng.choice(_TEAMS)} team."
+    return f"{name}: loads and publishes {rng.choice(ENTITIES)} for the {rng.choice(_TEAMS)} team."
 
 
-def _draw_tags(rng: random.Random) -> dict[str, str] | None:
+def draw_tags(rng: random.Random) -> dict[str, str] | None:
     if rng.random() < 0.25:
         return None
     tags = {"team": rng.choice(_TEAMS), "env": rng.choice(("prod", "prod", "dev"))}
@@ -130,7 +130,7 @@ def _draw_tags(rng: random.Random) -> dict[str, str] | None:
     return tags
 
 
-def _draw_schedule_or_trigger(rng: random.Random) -> dict[str, Any]:
+def draw_schedule_or_trigger(rng: random.Random) -> dict[str, Any]:
     """Mostly a cron schedule (some paused), some event triggers, some manual-only jobs."""
     roll = rng.random()
     if roll < 0.62:
@@ -145,7 +145,7 @@ def _draw_schedule_or_trigger(rng: random.Random) -> dict[str, Any]:
         return {
             "trigger": {
                 "pause_status": "UNPAUSED",
-                "file_arrival": {"url": f"s3://acme-landing/{rng.choice(_ENTITIES)}/"},
+                "file_arrival": {"url": f"s3://acme-landing/{rng.choice(ENTITIES)}/"},
             }
         }
     if roll < 0.75:
@@ -158,7 +158,7 @@ def _draw_schedule_or_trigger(rng: random.Random) -> dict[str, Any]:
     return {}
 
 
-def _draw_depends_on(rng: random.Random, earlier: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+def draw_depends_on(rng: random.Random, earlier: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     """1-2 parents among the few previous tasks, so big jobs form a long, narrow DAG."""
     window = range(max(0, k - 5), k)
     parents = sorted(rng.sample(window, min(len(window), 1 if k == 1 else rng.choice((1, 1, 2)))))
@@ -171,13 +171,13 @@ def _draw_depends_on(rng: random.Random, earlier: list[dict[str, Any]], k: int) 
     return deps
 
 
-def _draw_compute(rng: random.Random) -> dict[str, Any]:
+def draw_compute(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.8:
         return {"job_cluster_key": "main"}
     return {"existing_cluster_id": f"0312-{rng.getrandbits(24):06x}-shared01"}
 
 
-def _job_cluster(rng: random.Random) -> dict[str, Any]:
+def job_cluster(rng: random.Random) -> dict[str, Any]:
     return {
         "job_cluster_key": "main",
         "new_cluster": {
@@ -189,7 +189,7 @@ def _job_cluster(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _drop_tasks(settings: dict[str, Any], removed: frozenset[str]) -> None:
+def drop_tasks(settings: dict[str, Any], removed: frozenset[str]) -> None:
     """Remove tasks and every ``depends_on`` edge to them, as the Jobs UI would on save."""
     kept = [t for t in settings["tasks"] if t["task_key"] not in removed]
     for task in kept:
@@ -200,7 +200,7 @@ def _drop_tasks(settings: dict[str, Any], removed: frozenset[str]) -> None:
     settings["tasks"] = kept
 
 
-def _removed_task(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+def removed_task(tasks: list[dict[str, Any]]) -> dict[str, Any]:
     """A task that the job's settings no longer contain but that an old run still reports."""
     return {
         "task_key": _REMOVED_TASK_KEY,
