@@ -6,6 +6,10 @@ Messages copied from OpenMetadata's ``JwtFilter`` and authorizer (401 ``Not Auth
 
 from __future__ import annotations
 
+from core.emulators.http import Request
+from core.emulators.openmetadata.constants import BOT_NAME, READ_ONLY_BOT_NAME
+from core.emulators.openmetadata.errors import om_error
+
 # The tokens look like real OM bot JWTs (RS256 header; payload with iss "open-metadata.org", sub, isBot,
 # tokenType BOT; a 64-byte signature) but are fixed strings compared verbatim: the emulator checks no
 # signature, and tests must be able to paste them into a workflow config.
@@ -41,3 +45,36 @@ MSG_TOKEN_INVALID = "Invalid token"
 MSG_READ_ONLY = "Principal: CatalogPrincipal{name='readonly-bot'} operations [EditAll] not allowed"
 
 WRITE_METHODS = frozenset({"PUT", "POST", "PATCH", "DELETE"})
+
+
+def principal_for(request: Request, *, jwt: str, read_only_jwt: str | None, expired_jwt: str | None) -> str:
+    """The bot a request acts as, from its ``Authorization: Bearer <JWT>`` header (OM's ``JwtFilter``).
+
+    Tokens are compared verbatim (no signature check). Error messages never contain the token.
+
+    Args:
+        request: the request; only its ``authorization`` header and method are read.
+        jwt: the ingestion bot's token (read and write).
+        read_only_jwt: a token that may read only, or ``None``.
+        expired_jwt: a token answered as expired, or ``None``.
+
+    Returns:
+        ``BOT_NAME`` or ``READ_ONLY_BOT_NAME``.
+
+    Raises:
+        HttpError: 401 (no bearer token, an expired or an unknown one) or 403 (a write by the read-only bot).
+    """
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise om_error(401, MSG_TOKEN_MISSING)
+    if expired_jwt is not None and token == expired_jwt:
+        raise om_error(401, MSG_TOKEN_EXPIRED)
+    if token == jwt:
+        return BOT_NAME
+    if read_only_jwt is not None and token == read_only_jwt:
+        if request.method in WRITE_METHODS:
+            raise om_error(403, MSG_READ_ONLY)
+        return READ_ONLY_BOT_NAME
+    raise om_error(401, MSG_TOKEN_INVALID)

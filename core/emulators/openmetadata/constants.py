@@ -6,14 +6,22 @@ Sources: the OpenMetadata JSON schemas (``openmetadata-spec``) and server code, 
 from __future__ import annotations
 
 DEFAULT_VERSION = "2.0.7"
+"""What ``/system/version`` reports by default: the openmetadata-ingestion release the engine is built against."""
 API_PREFIX = "/api/v1"
 BOT_NAME = "ingestion-bot"
+"""OpenMetadata's default ingestion bot."""
 READ_ONLY_BOT_NAME = "readonly-bot"
+"""The emulator's own read-only principal (a bot without ``EditAll``)."""
 MAX_BULK_STATUSES = 1000
+"""The emulator's cap on one ``status/bulk`` request (not checked against the server code)."""
 MAX_LIST_LIMIT = 1_000_000
 DEFAULT_LIST_LIMIT = 10
+"""``limit`` of OM's list resources: ``@DefaultValue("10") @Min(0) @Max(1000000)`` on the JAX-RS parameter,
+whose messages ``must be greater than or equal to`` / ``less than or equal to`` the emulator copies."""
 MAX_LINEAGE_DEPTH = 3
+"""The largest ``upstreamDepth``/``downstreamDepth`` the emulator serves (not checked against the server)."""
 RECEIVED_LOG_SIZE = 1000
+"""How many ``(method, path, status)`` entries :attr:`OpenMetadataEmulator.received` keeps."""
 # A fixed "build time" so /system/version is deterministic (2026-01-01T00:00:00Z).
 BUILD_TIMESTAMP_MS = 1_767_225_600_000
 

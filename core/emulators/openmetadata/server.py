@@ -7,23 +7,16 @@ from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.auth import (
-    MSG_READ_ONLY,
-    MSG_TOKEN_EXPIRED,
-    MSG_TOKEN_INVALID,
-    MSG_TOKEN_MISSING,
-    WRITE_METHODS,
+    principal_for,
 )
 from core.emulators.openmetadata.constants import (
     API_PREFIX,
-    BOT_NAME,
     CHANGE_HEADER,
     DEFAULT_VERSION,
     MSG_METHOD_NOT_ALLOWED,
     MSG_MISSING_API_PREFIX,
     MSG_NOT_FOUND,
-    READ_ONLY_BOT_NAME,
 )
-from core.emulators.openmetadata.errors import om_error
 from core.emulators.openmetadata.inspection import Inspection
 from core.emulators.openmetadata.statuses import StatusRoutes
 from core.emulators.openmetadata.system import SystemRoutes
@@ -144,22 +137,9 @@ class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
         """Bearer-JWT check like OM's JwtFilter; ``/system/version`` is public, as on real servers."""
         if request.path == f"{API_PREFIX}/system/version":
             return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise om_error(401, MSG_TOKEN_MISSING)
-        if self.expired_jwt is not None and token == self.expired_jwt:
-            raise om_error(401, MSG_TOKEN_EXPIRED)
-        if token == self.jwt:
-            self._principal.name = BOT_NAME
-            return
-        if self.read_only_jwt is not None and token == self.read_only_jwt:
-            if request.method in WRITE_METHODS:
-                raise om_error(403, MSG_READ_ONLY)
-            self._principal.name = READ_ONLY_BOT_NAME
-            return
-        raise om_error(401, MSG_TOKEN_INVALID)
+        self._principal.name = principal_for(
+            request, jwt=self.jwt, read_only_jwt=self.read_only_jwt, expired_jwt=self.expired_jwt
+        )
 
     def not_found(self, request: Request) -> Response:
         """JAX-RS answers: 405 when the path exists for another method, else a bare 404."""
