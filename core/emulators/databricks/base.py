@@ -7,14 +7,9 @@ import threading
 import time
 from collections import OrderedDict
 
-from core.emulators.databricks.sql import (
-    StatementRecord,
-)
+from core.emulators.databricks.sql import StatementRecord
 from core.emulators.http import EmulatorServer
-from core.emulators.workspace import (
-    Workspace,
-    WorkspaceSpec,
-)
+from core.emulators.workspace import Workspace, WorkspaceSpec
 
 
 class DatabricksBase(EmulatorServer):

@@ -19,17 +19,11 @@ from core.emulators.databricks.protocol import (
     slice_arrays,
 )
 from core.emulators.http import Request
-from core.emulators.workspace import (
-    ACTIVE_LIFE_CYCLE_STATES,
-    COMPLETED_LIFE_CYCLE_STATES,
-    RunRef,
-)
+from core.emulators.workspace import ACTIVE_LIFE_CYCLE_STATES, COMPLETED_LIFE_CYCLE_STATES, RunRef
 
 
 class JobRoutes(DatabricksBase):
     """Jobs and runs, with 2.2's array paging and 2.1's whole arrays."""
-
-    # -- jobs ---------------------------------------------------------------------------------------
 
     @staticmethod
     def _is_v22(request: Request) -> bool:

@@ -7,18 +7,12 @@ import time
 from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
-from core.emulators.databricks.protocol import (
-    TOKEN_TTL_S,
-    basic_credentials,
-    parse_form,
-)
+from core.emulators.databricks.protocol import TOKEN_TTL_S, basic_credentials, parse_form
 from core.emulators.http import Request, Response
 
 
 class OAuthRoutes(DatabricksBase):
     """``/.well-known/databricks-config``, ``/oidc/...`` and ``/preview/scim/v2/Me``."""
-
-    # -- host metadata and OAuth M2M ----------------------------------------------------------------
 
     @staticmethod
     def _base_url(request: Request) -> str:

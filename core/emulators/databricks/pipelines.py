@@ -19,8 +19,6 @@ from core.emulators.http import Request
 class PipelineRoutes(DatabricksBase):
     """``/api/2.0/pipelines`` and their updates."""
 
-    # -- pipelines ----------------------------------------------------------------------------------
-
     def _pipelines_list(self, request: Request) -> dict[str, Any]:
         limit = int_param(request, "max_results", 25)
         if not 1 <= limit <= 100:

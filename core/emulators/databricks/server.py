@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from core.emulators.databricks.jobs import JobRoutes
 from core.emulators.databricks.oauth import OAuthRoutes
-from core.emulators.databricks.pipelines import (
-    PipelineRoutes,
-)
-from core.emulators.databricks.protocol import (
-    OPEN_PATHS,
-    api_error,
-)
+from core.emulators.databricks.pipelines import PipelineRoutes
+from core.emulators.databricks.protocol import OPEN_PATHS, api_error
 from core.emulators.databricks.statements import StatementRoutes
 from core.emulators.http import HttpError, Request, Response
-from core.emulators.workspace import (
-    Workspace,
-    WorkspaceSpec,
-)
+from core.emulators.workspace import Workspace, WorkspaceSpec
 
 
 class DatabricksEmulator(OAuthRoutes, JobRoutes, PipelineRoutes, StatementRoutes):

@@ -8,10 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.emulators.databricks.protocol import (
-    api_error,
-    invalid_parameter,
-)
+from core.emulators.databricks.protocol import api_error, invalid_parameter
 
 LINEAGE_TABLE = "system.access.table_lineage"
 LINEAGE_COLUMNS = (

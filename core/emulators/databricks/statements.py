@@ -7,11 +7,7 @@ import uuid
 from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
-from core.emulators.databricks.protocol import (
-    MAX_STATEMENTS,
-    api_error,
-    invalid_parameter,
-)
+from core.emulators.databricks.protocol import MAX_STATEMENTS, api_error, invalid_parameter
 from core.emulators.databricks.sql import (
     DATE_LITERAL,
     FROM_TABLE,
@@ -33,8 +29,6 @@ from core.emulators.http import Request
 
 class StatementRoutes(DatabricksBase):
     """``/api/2.0/sql/statements``: results computed at submit time, revealed after polls."""
-
-    # -- SQL statement execution --------------------------------------------------------------------
 
     def _statement_execute(self, request: Request) -> dict[str, Any]:
         body = request.json() or {}

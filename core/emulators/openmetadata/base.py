@@ -10,11 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from core.emulators.http import EmulatorServer, HttpError, Request
-from core.emulators.openmetadata.auth import (
-    DEFAULT_JWT,
-    EXPIRED_JWT,
-    READ_ONLY_JWT,
-)
+from core.emulators.openmetadata.auth import DEFAULT_JWT, EXPIRED_JWT, READ_ONLY_JWT
 from core.emulators.openmetadata.constants import (
     API_PREFIX,
     BOT_NAME,
@@ -27,10 +23,7 @@ from core.emulators.openmetadata.constants import (
     RECEIVED_LOG_SIZE,
 )
 from core.emulators.openmetadata.errors import bad_request, entity_not_found
-from core.emulators.openmetadata.names import (
-    page_keys,
-    quote_name,
-)
+from core.emulators.openmetadata.names import page_keys, quote_name
 
 
 class OpenMetadataBase(EmulatorServer):

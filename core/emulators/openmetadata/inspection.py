@@ -6,19 +6,13 @@ import copy
 from collections import Counter
 from typing import Any
 
-from core.emulators.openmetadata.schemas import (
-    CREATE_PIPELINE,
-)
+from core.emulators.openmetadata.schemas import CREATE_PIPELINE
 from core.emulators.openmetadata.seeding import Seeding
-from core.emulators.openmetadata.versioning import (
-    entity_content,
-)
+from core.emulators.openmetadata.versioning import entity_content
 
 
 class Inspection(Seeding):
     """Accessors for tests (copies taken under the lock), resets and snapshots."""
-
-    # -- accessors for tests (copies taken under the lock) ----------------------------------------------
 
     @property
     def services(self) -> dict[str, dict[str, Any]]:

@@ -9,20 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.emulators.http import Request, Response
-from core.emulators.openmetadata.constants import (
-    MAX_LINEAGE_DEPTH,
-)
+from core.emulators.openmetadata.constants import MAX_LINEAGE_DEPTH
 from core.emulators.openmetadata.errors import bad_request, entity_not_found, om_error
-from core.emulators.openmetadata.schemas import (
-    ADD_LINEAGE,
-)
+from core.emulators.openmetadata.schemas import ADD_LINEAGE
 from core.emulators.openmetadata.store import EntityStore
 
 
 class LineageRoutes(EntityStore):
     """Lineage edges: storage, ``PUT /lineage``, ``GET /lineage/{entity}/...``."""
-
-    # -- lineage ----------------------------------------------------------------------------------------
 
     def _entity_by_ref(self, ref: Mapping[str, Any]) -> dict[str, Any]:
         """The stored table or pipeline a lineage reference points to, or a 404."""

@@ -6,31 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.emulators.http import Request, Response
-from core.emulators.openmetadata.constants import (
-    PIPELINE_FIELDS,
-    PIPELINE_GATED_FIELDS,
-)
+from core.emulators.openmetadata.constants import PIPELINE_FIELDS, PIPELINE_GATED_FIELDS
 from core.emulators.openmetadata.errors import bad_request, entity_not_found
 from core.emulators.openmetadata.lineage import LineageRoutes
-from core.emulators.openmetadata.names import (
-    fqn_add,
-    split_fqn,
-)
-from core.emulators.openmetadata.schemas import (
-    CREATE_PIPELINE,
-)
+from core.emulators.openmetadata.names import fqn_add, split_fqn
+from core.emulators.openmetadata.schemas import CREATE_PIPELINE
 from core.emulators.openmetadata.services import ServiceRoutes
-from core.emulators.openmetadata.versioning import (
-    merge_tag_labels,
-    next_version,
-    now_ms,
-)
+from core.emulators.openmetadata.versioning import merge_tag_labels, next_version, now_ms
 
 
 class PipelineRoutes(LineageRoutes, ServiceRoutes):
     """``/pipelines``: create-or-update, get by name or id, list, delete."""
-
-    # -- pipelines --------------------------------------------------------------------------------------
 
     def _put_pipeline(self, request: Request) -> Response:
         return self._write_pipeline(request, create_only=False)

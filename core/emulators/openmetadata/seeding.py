@@ -6,14 +6,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from core.emulators.openmetadata.constants import (
-    BUILD_TIMESTAMP_MS,
-)
-from core.emulators.openmetadata.names import (
-    fqn_add,
-    quote_name,
-    split_fqn,
-)
+from core.emulators.openmetadata.constants import BUILD_TIMESTAMP_MS
+from core.emulators.openmetadata.names import fqn_add, quote_name, split_fqn
 from core.emulators.openmetadata.tags import TagRoutes
 
 

@@ -6,9 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.emulators.http import Request, Response
-from core.emulators.openmetadata.auth import (
-    principal_for,
-)
+from core.emulators.openmetadata.auth import principal_for
 from core.emulators.openmetadata.constants import (
     API_PREFIX,
     CHANGE_HEADER,

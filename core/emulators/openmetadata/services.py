@@ -6,20 +6,13 @@ from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.errors import entity_not_found
-from core.emulators.openmetadata.names import (
-    quote_name,
-    split_fqn,
-)
-from core.emulators.openmetadata.schemas import (
-    CREATE_PIPELINE_SERVICE,
-)
+from core.emulators.openmetadata.names import quote_name, split_fqn
+from core.emulators.openmetadata.schemas import CREATE_PIPELINE_SERVICE
 from core.emulators.openmetadata.store import EntityStore
 
 
 class ServiceRoutes(EntityStore):
     """``/services/pipelineServices`` and ``/services/databaseServices``."""
-
-    # -- pipeline services ------------------------------------------------------------------------------
 
     def _put_service(self, request: Request) -> Response:
         return self._write_service(request, create_only=False)

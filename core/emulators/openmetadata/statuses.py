@@ -14,23 +14,14 @@ from core.emulators.openmetadata.constants import (
     MSG_DUPLICATE_STATUS,
 )
 from core.emulators.openmetadata.errors import bad_request, om_error
-from core.emulators.openmetadata.names import (
-    decode_cursor,
-    encode_cursor,
-)
+from core.emulators.openmetadata.names import decode_cursor, encode_cursor
 from core.emulators.openmetadata.pipelines import PipelineRoutes
-from core.emulators.openmetadata.schemas import (
-    status_spec,
-)
-from core.emulators.openmetadata.validation import (
-    type_error,
-)
+from core.emulators.openmetadata.schemas import status_spec
+from core.emulators.openmetadata.validation import type_error
 
 
 class StatusRoutes(PipelineRoutes):
     """``/pipelines/{fqn}/status`` (PUT, GET) and ``/pipelines/{fqn}/status/bulk``."""
-
-    # -- pipeline statuses ------------------------------------------------------------------------------
 
     def _live_pipeline(self, request: Request) -> dict[str, Any]:
         return self._find_pipeline(self._path_param(request, "fqn"), "non-deleted")

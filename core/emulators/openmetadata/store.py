@@ -7,9 +7,7 @@ from typing import Any
 
 from core.emulators.openmetadata.base import OpenMetadataBase
 from core.emulators.openmetadata.errors import bad_request, entity_not_found, om_error
-from core.emulators.openmetadata.names import (
-    split_fqn,
-)
+from core.emulators.openmetadata.names import split_fqn
 from core.emulators.openmetadata.versioning import (
     NO_VERSION_KEYS,
     diff_fields,
@@ -22,8 +20,6 @@ from core.emulators.openmetadata.versioning import (
 
 class EntityStore(OpenMetadataBase):
     """OM's create-or-update rules: versions, bot PUT rules, restore of soft-deleted entities, owners, tags."""
-
-    # -- owners and tags --------------------------------------------------------------------------------
 
     def _resolve_owners(self, refs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         """Turn ``[{id, type}]`` into full references; a missing user or any team is a 404 like OM's."""

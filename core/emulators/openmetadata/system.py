@@ -18,8 +18,6 @@ from core.emulators.openmetadata.store import EntityStore
 class SystemRoutes(EntityStore):
     """``/system/version``, ``/permissions``, ``/users`` and ``/tables`` reads."""
 
-    # -- system and users -------------------------------------------------------------------------------
-
     def _get_version(self, request: Request) -> dict[str, Any]:
         revision = hashlib.sha1(f"openmetadata-{self.version}".encode()).hexdigest()
         return {"version": self.version, "revision": revision, "timestamp": BUILD_TIMESTAMP_MS}

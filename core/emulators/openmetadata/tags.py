@@ -7,15 +7,8 @@ from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.errors import bad_request, entity_not_found
-from core.emulators.openmetadata.names import (
-    fqn_add,
-    quote_name,
-    split_fqn,
-)
-from core.emulators.openmetadata.schemas import (
-    CREATE_CLASSIFICATION,
-    CREATE_TAG,
-)
+from core.emulators.openmetadata.names import fqn_add, quote_name, split_fqn
+from core.emulators.openmetadata.schemas import CREATE_CLASSIFICATION, CREATE_TAG
 from core.emulators.openmetadata.store import EntityStore
 
 

@@ -7,14 +7,8 @@ import threading
 import time
 from typing import Any
 
-from core.emulators.workspace.spec import (
-    JOB_ID_BASE,
-    USER_POOL,
-    WorkspaceSpec,
-)
-from core.emulators.workspace.vocabulary import (
-    uuid4_from,
-)
+from core.emulators.workspace.spec import JOB_ID_BASE, USER_POOL, WorkspaceSpec
+from core.emulators.workspace.vocabulary import uuid4_from
 
 
 class WorkspaceBase:

@@ -6,22 +6,12 @@ import random
 from typing import Any
 
 from core.emulators.workspace.base import WorkspaceBase
-from core.emulators.workspace.spec import (
-    DAY_MS,
-    USER_POOL,
-)
-from core.emulators.workspace.vocabulary import (
-    DOMAINS,
-    iso_time,
-    new_cluster_id,
-    uuid4_from,
-)
+from core.emulators.workspace.spec import DAY_MS, USER_POOL
+from core.emulators.workspace.vocabulary import DOMAINS, iso_time, new_cluster_id, uuid4_from
 
 
 class PipelineGenerator(WorkspaceBase):
     """Builds pipelines, their state and updates from ``(seed, pipeline index)``."""
-
-    # == generation: pipelines ======================================================================
 
     def _pipeline_rng(self, p: int) -> random.Random:
         return random.Random(f"{self.spec.seed}:pipeline:{p}:detail")

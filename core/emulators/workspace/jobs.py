@@ -6,11 +6,7 @@ import random
 from typing import Any
 
 from core.emulators.workspace.base import WorkspaceBase
-from core.emulators.workspace.spec import (
-    DAY_MS,
-    JOB_ID_BASE,
-    USER_POOL,
-)
+from core.emulators.workspace.spec import DAY_MS, JOB_ID_BASE, USER_POOL
 from core.emulators.workspace.vocabulary import (
     CLUSTER_KINDS,
     ENTITIES,
@@ -33,8 +29,6 @@ from core.emulators.workspace.vocabulary import (
 
 class JobGenerator(WorkspaceBase):
     """Builds a job's settings and tasks from ``(seed, index)``."""
-
-    # == generation: jobs ===========================================================================
 
     def _task_count(self, rng: random.Random, index: int) -> int:
         if index >= self.spec.jobs - self.spec.big_jobs:

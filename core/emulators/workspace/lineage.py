@@ -6,23 +6,12 @@ import random
 from typing import Any
 
 from core.emulators.workspace.dlt import PipelineGenerator
-from core.emulators.workspace.spec import (
-    DAY_MS,
-    JOB_ID_BASE,
-)
-from core.emulators.workspace.vocabulary import (
-    AGGREGATES,
-    ENTITIES,
-    REFERENCE_TABLES,
-    iso_date,
-    iso_time,
-)
+from core.emulators.workspace.spec import DAY_MS, JOB_ID_BASE
+from core.emulators.workspace.vocabulary import AGGREGATES, ENTITIES, REFERENCE_TABLES, iso_date, iso_time
 
 
 class LineageGenerator(PipelineGenerator):
     """Builds table lineage rows per job or pipeline."""
-
-    # == generation: lineage ========================================================================
 
     def _entity_lineage(self, entity_id: str) -> list[dict[str, Any]]:
         if entity_id in self._pipeline_index:

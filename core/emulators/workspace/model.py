@@ -7,14 +7,8 @@ from typing import Any
 
 from core.emulators.workspace.lineage import LineageGenerator
 from core.emulators.workspace.runs import RunGenerator
-from core.emulators.workspace.spec import (
-    JOB_ID_BASE,
-    RunRef,
-)
-from core.emulators.workspace.vocabulary import (
-    draw_name,
-    drop_tasks,
-)
+from core.emulators.workspace.spec import JOB_ID_BASE, RunRef
+from core.emulators.workspace.vocabulary import draw_name, drop_tasks
 
 
 class Workspace(RunGenerator, LineageGenerator):

@@ -12,14 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.emulators.workspace.spec import (
-    COMPLETED_LIFE_CYCLE_STATES,
-    RUN_STRIDE_RUN,
-)
-from core.emulators.workspace.vocabulary import (
-    descendants,
-    is_leaf,
-)
+from core.emulators.workspace.spec import COMPLETED_LIFE_CYCLE_STATES, RUN_STRIDE_RUN
+from core.emulators.workspace.vocabulary import descendants, is_leaf
 
 # -- run outcomes -------------------------------------------------------------------------------------
 

@@ -21,25 +21,12 @@ from core.emulators.workspace.outcomes import (
     run_trigger,
     with_earlier_attempts,
 )
-from core.emulators.workspace.spec import (
-    JOB_ID_BASE,
-    RUN_ID_BASE,
-    RUN_STRIDE_JOB,
-    RUN_STRIDE_RUN,
-    RunRef,
-)
-from core.emulators.workspace.vocabulary import (
-    CLUSTER_KINDS,
-    iso_date,
-    new_cluster_id,
-    removed_task,
-)
+from core.emulators.workspace.spec import JOB_ID_BASE, RUN_ID_BASE, RUN_STRIDE_JOB, RUN_STRIDE_RUN, RunRef
+from core.emulators.workspace.vocabulary import CLUSTER_KINDS, iso_date, new_cluster_id, removed_task
 
 
 class RunGenerator(JobGenerator):
     """Builds a job's runs, newest first, with ids that decode back to (job, ordinal)."""
-
-    # == generation: runs ===========================================================================
 
     def _runs_rng(self, index: int) -> random.Random:
         return random.Random(f"{self.spec.seed}:{index}:runs")
