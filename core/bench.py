@@ -19,8 +19,6 @@ from typing import Any
 
 import requests
 
-from core.emulators.openmetadata import DEFAULT_JWT
-
 __all__ = ["BenchResult", "BenchSpec", "format_preview", "format_table", "run_bench", "run_preview_bench"]
 
 PAGE = 100
@@ -106,6 +104,9 @@ class _Emulator:
 
 
 def _config(spec: BenchSpec, databricks_url: str, openmetadata_url: str) -> dict[str, Any]:
+    # Imported here, not at the top: the engine's modules load no emulator until one is used.
+    from core.emulators.openmetadata import DEFAULT_JWT
+
     source_config: dict[str, Any] = {
         "type": "PipelineMetadata",
         "statusLookbackDays": spec.lookback_days,

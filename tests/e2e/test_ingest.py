@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from core.emulators.databricks import DatabricksEmulator
+from core.emulators.http import FaultKind
 from core.emulators.openmetadata import OpenMetadataEmulator
 from core.emulators.workspace import Workspace
 from core.mapping.status import execution_status
@@ -162,7 +163,7 @@ def test_listing_failure_fails_the_run_and_deletes_nothing(
     run(config)
     workspace.delete_job(1001)
     databricks.inject(
-        kind="status",
+        kind=FaultKind.STATUS,
         status=500,
         path="/api/2.2/jobs/list",
         times=None,
@@ -180,7 +181,7 @@ def test_one_rejected_pipeline_fails_alone(
     openmetadata: OpenMetadataEmulator, config: dict, workspace: Workspace
 ) -> None:
     openmetadata.inject(
-        kind="status",
+        kind=FaultKind.STATUS,
         status=400,
         method="PUT",
         path=r"^/api/v1/pipelines$",
@@ -194,7 +195,7 @@ def test_one_rejected_pipeline_fails_alone(
 
 def test_rate_limited_databricks_is_retried(databricks: DatabricksEmulator, config: dict) -> None:
     databricks.inject(
-        kind="status",
+        kind=FaultKind.STATUS,
         status=429,
         retry_after=1,
         path="/jobs/runs/list",

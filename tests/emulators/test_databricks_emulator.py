@@ -27,7 +27,7 @@ from databricks.sdk.service import jobs as jobs_service
 from databricks.sdk.service.sql import StatementParameterListItem, StatementState
 
 from core.emulators.databricks import DatabricksEmulator, build_databricks_emulator
-from core.emulators.http import Fault
+from core.emulators.http import Fault, FaultKind
 from core.emulators.workspace import (
     COMPLETED_LIFE_CYCLE_STATES,
     JOB_ID_BASE,
@@ -291,7 +291,7 @@ def test_429_with_retry_after_is_retried(emulator: DatabricksEmulator) -> None:
     w = _client(emulator)
     emulator.inject(
         Fault(
-            kind="status",
+            kind=FaultKind.STATUS,
             path="/jobs/list",
             status=429,
             retry_after=1,

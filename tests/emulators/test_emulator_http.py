@@ -1,4 +1,4 @@
-"""The emulators' shared HTTP server: holds, the gate tests use to park a run at a known point."""
+"""The emulators' shared HTTP server: holds (the gate tests use to park a run at a known point) and fault kinds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from core.emulators.http import EmulatorServer
+from core.emulators.http import EmulatorServer, Fault, FaultKind
 
 
 @pytest.fixture
@@ -66,3 +66,35 @@ def test_stopping_the_server_releases_held_requests() -> None:
     assert gate.released
     thread.join(timeout=60)
     assert [answer.status_code for answer in answers] == [200]  # answered on its open connection
+
+
+# -- fault kinds -------------------------------------------------------------------------------------
+
+
+def test_an_unknown_fault_kind_is_refused_naming_the_valid_kinds(server: EmulatorServer) -> None:
+    valid = "valid kinds: status, reset, delay, truncate, not_json"
+    with pytest.raises(ValueError, match=f"unknown fault kind 'rest'; {valid}"):
+        server.inject(kind="rest", path=r"/b")
+    with pytest.raises(ValueError, match=f"unknown fault kind 'timeout'; {valid}"):
+        Fault(kind="timeout")
+    fault = Fault(kind=FaultKind.RESET)
+    fault.kind = "slow"  # reassigned after construction: inject checks again
+    with pytest.raises(ValueError, match="unknown fault kind 'slow'"):
+        server.inject(fault)
+    assert server.faults == []  # nothing refused was registered
+    assert requests.get(f"{server.url}/b", timeout=10).json() == {"b": True}
+
+
+def test_fault_kinds_compare_equal_to_their_strings_and_strings_become_members(
+    server: EmulatorServer,
+) -> None:
+    assert FaultKind.NOT_JSON == "not_json"
+    assert f"fault:{FaultKind.NOT_JSON}" == "fault:not_json"
+    fault = server.inject(kind="status", status=503, path=r"/b", times=1)
+    assert fault.kind is FaultKind.STATUS
+    assert requests.get(f"{server.url}/b", timeout=10).status_code == 503
+    assert server.calls["fault:status"] == 1
+    server.inject(Fault(kind=FaultKind.NOT_JSON, path=r"/b", times=1))
+    answer = requests.get(f"{server.url}/b", timeout=10)
+    assert (answer.status_code, answer.headers["Content-Type"]) == (200, "text/html")
+    assert server.calls["fault:not_json"] == 1

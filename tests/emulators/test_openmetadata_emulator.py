@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from core.emulators.http import Fault
+from core.emulators.http import Fault, FaultKind, HttpError, Request
 from core.emulators.openmetadata import (
     DEFAULT_JWT,
     EXPIRED_JWT,
@@ -27,6 +27,7 @@ from core.emulators.openmetadata import (
     fqn_add,
     split_fqn,
 )
+from core.emulators.openmetadata.auth import principal_for
 from tests.paths import SCHEMA_BASE, schema_root
 
 SCHEMA_DIR = schema_root()
@@ -193,7 +194,7 @@ def test_unknown_path_and_wrong_method(client: Client) -> None:
 
 
 def test_injected_429_with_retry_after_reaches_the_client(client: Client, om: OpenMetadataEmulator) -> None:
-    om.inject(Fault(kind="status", status=429, retry_after=3, path=r"/pipelineServices", times=1))
+    om.inject(Fault(kind=FaultKind.STATUS, status=429, retry_after=3, path=r"/pipelineServices", times=1))
     first = create_service(client)
     assert first.status_code == 429
     assert first.headers["Retry-After"] == "3"
@@ -743,3 +744,40 @@ def test_validation_agrees_with_the_createpipeline_schema(client: Client, om: Op
         mutate(body)
         assert list(validator.iter_errors(body)), body
         assert client.put("/pipelines", body).status_code == 400, body
+
+
+# -- authentication, without HTTP ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "header", "status", "message"),
+    [
+        ("GET", None, 401, "Not Authorized! Token not present"),
+        ("GET", "Basic dXNlcjpwYXNz", 401, "Not Authorized! Token not present"),
+        ("GET", f"Bearer {EXPIRED_JWT}", 401, "Expired token!"),
+        ("GET", f"Bearer {DEFAULT_JWT[:-4]}AAAA", 401, "Invalid token"),
+        ("PUT", f"Bearer {READ_ONLY_JWT}", 403, "operations [EditAll] not allowed"),
+    ],
+    ids=["missing", "not-bearer", "expired", "unknown", "read-only-write"],
+)
+def test_principal_for_refuses_without_echoing_the_token(
+    method: str, header: str | None, status: int, message: str
+) -> None:
+    request = Request(method, "/api/v1/pipelines", {}, {"authorization": header} if header else {}, b"")
+    with pytest.raises(HttpError) as caught:
+        principal_for(request, jwt=DEFAULT_JWT, read_only_jwt=READ_ONLY_JWT, expired_jwt=EXPIRED_JWT)
+    assert caught.value.status == status
+    assert message in caught.value.body["message"]
+    if header is not None:
+        assert header.split()[-1] not in json.dumps(caught.value.body)
+
+
+def test_principal_for_names_the_bot_a_token_belongs_to() -> None:
+    def principal(method: str, token: str) -> str:
+        request = Request(method, "/api/v1/pipelines", {}, {"authorization": f"Bearer {token}"}, b"")
+        return principal_for(request, jwt=DEFAULT_JWT, read_only_jwt=READ_ONLY_JWT, expired_jwt=None)
+
+    assert principal("PUT", DEFAULT_JWT) == "ingestion-bot"
+    assert principal("GET", READ_ONLY_JWT) == "readonly-bot"
+    with pytest.raises(HttpError, match="HTTP 401"):  # with no expired token configured it is just unknown
+        principal("GET", EXPIRED_JWT)

@@ -16,7 +16,7 @@ import pytest
 
 from core.databricks.lineage import LineageReader
 from core.emulators.databricks import DatabricksEmulator
-from core.emulators.http import Request
+from core.emulators.http import FaultKind, Request
 from core.emulators.openmetadata import OpenMetadataEmulator
 from core.emulators.workspace import Workspace
 
@@ -88,17 +88,17 @@ def repeat_page_token(original: Callable[[Request], Any], request: Request) -> A
 # -- transient faults: a full, correct run ------------------------------------------------------------
 
 TRANSIENT = [
-    pytest.param({"kind": "status", "status": 500, "body": INTERNAL, "times": 3, "path": RUNS}, id="500-burst"),
-    pytest.param({"kind": "status", "status": 502, "times": 3, "path": RUNS}, id="502-burst"),
-    pytest.param({"kind": "status", "status": 503, "body": UNAVAILABLE, "times": 3, "path": RUNS}, id="503-burst"),
-    pytest.param({"kind": "status", "status": 504, "times": 3, "path": RUNS}, id="504-burst"),
-    pytest.param({"kind": "reset", "times": 3, "path": RUNS}, id="connection-resets"),
-    pytest.param({"kind": "delay", "delay_s": 1.5, "times": 1, "path": r"/jobs/list$"}, id="read-timeout-listing"),
-    pytest.param({"kind": "delay", "delay_s": 1.5, "times": 1, "path": RUNS}, id="read-timeout-runs"),
-    pytest.param({"kind": "truncate", "times": 1, "path": r"/jobs/list$"}, id="truncated-page"),
-    pytest.param({"kind": "not_json", "times": 1, "path": r"/jobs/list$"}, id="non-json-page"),
-    pytest.param({"kind": "truncate", "times": 2, "path": r"/jobs/runs/list$"}, id="truncated-runs-pages"),
-    pytest.param({"kind": "not_json", "times": 1, "path": r"/api/2\.0/pipelines$"}, id="non-json-dlt-page"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 500, "body": INTERNAL, "times": 3, "path": RUNS}, id="500-burst"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 502, "times": 3, "path": RUNS}, id="502-burst"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 503, "body": UNAVAILABLE, "times": 3, "path": RUNS}, id="503-burst"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 504, "times": 3, "path": RUNS}, id="504-burst"),
+    pytest.param({"kind": FaultKind.RESET, "times": 3, "path": RUNS}, id="connection-resets"),
+    pytest.param({"kind": FaultKind.DELAY, "delay_s": 1.5, "times": 1, "path": r"/jobs/list$"}, id="read-timeout-listing"),
+    pytest.param({"kind": FaultKind.DELAY, "delay_s": 1.5, "times": 1, "path": RUNS}, id="read-timeout-runs"),
+    pytest.param({"kind": FaultKind.TRUNCATE, "times": 1, "path": r"/jobs/list$"}, id="truncated-page"),
+    pytest.param({"kind": FaultKind.NOT_JSON, "times": 1, "path": r"/jobs/list$"}, id="non-json-page"),
+    pytest.param({"kind": FaultKind.TRUNCATE, "times": 2, "path": r"/jobs/runs/list$"}, id="truncated-runs-pages"),
+    pytest.param({"kind": FaultKind.NOT_JSON, "times": 1, "path": r"/api/2\.0/pipelines$"}, id="non-json-dlt-page"),
 ]  # fmt: skip
 
 
@@ -147,7 +147,7 @@ def test_429_storm_is_absorbed(
     config = config_for(databricks, openmetadata, connection={"connectionTimeout": 10})
     seed = seeded(config)
     databricks.inject(
-        kind="status",
+        kind=FaultKind.STATUS,
         status=429,
         retry_after=retry_after,
         probability=0.5,
@@ -169,13 +169,13 @@ def test_429_storm_is_absorbed(
 # -- persistent faults part-way through the listing: a clear failure, and no delete at all -------------------
 
 BROKEN_LISTINGS = [
-    pytest.param({"kind": "status", "status": 500, "body": INTERNAL}, 1, 10, "failed while listing jobs", id="500"),
-    pytest.param({"kind": "reset"}, 1, 10, "did not answer while listing jobs", id="reset"),
-    pytest.param({"kind": "delay", "delay_s": 1.5}, 1, 10, "did not answer while listing jobs", id="read-timeout"),
-    pytest.param({"kind": "truncate"}, 1, 10, "unusable answer while listing jobs", id="truncated"),
-    pytest.param({"kind": "not_json"}, 1, 10, "unusable answer while listing jobs", id="non-json"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 500, "body": INTERNAL}, 1, 10, "failed while listing jobs", id="500"),
+    pytest.param({"kind": FaultKind.RESET}, 1, 10, "did not answer while listing jobs", id="reset"),
+    pytest.param({"kind": FaultKind.DELAY, "delay_s": 1.5}, 1, 10, "did not answer while listing jobs", id="read-timeout"),
+    pytest.param({"kind": FaultKind.TRUNCATE}, 1, 10, "unusable answer while listing jobs", id="truncated"),
+    pytest.param({"kind": FaultKind.NOT_JSON}, 1, 10, "unusable answer while listing jobs", id="non-json"),
     pytest.param(
-        {"kind": "status", "status": 403, "body": {"error_code": 403, "message": "Invalid access token."}},
+        {"kind": FaultKind.STATUS, "status": 403, "body": {"error_code": 403, "message": "Invalid access token."}},
         2,
         10,
         "refused the credentials while listing jobs",

@@ -14,6 +14,7 @@ import yaml
 from core.cli import main
 from core.config.models import WorkflowConfig
 from core.emulators.databricks import DatabricksEmulator
+from core.emulators.http import FaultKind
 from core.emulators.openmetadata import EXPIRED_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace
 from core.sinks.openmetadata import OpenMetadataSink
@@ -100,7 +101,7 @@ def test_jwt_expiring_mid_run_aborts_and_deletes_nothing(
     FAULTS_TRIED.append("jwt-expires-mid-run")
     seed = seeded()
     openmetadata.inject(
-        kind="status", status=401, method="PUT", path=PUT_STATUSES, times=None,
+        kind=FaultKind.STATUS, status=401, method="PUT", path=PUT_STATUSES, times=None,
         body={"code": 401, "message": "Expired token!"},
     )  # fmt: skip
 
@@ -131,7 +132,7 @@ def test_rejected_write_fails_that_pipeline_only(
 ) -> None:
     FAULTS_TRIED.append(f"rejected-{request.node.callspec.id}")
     openmetadata.inject(
-        kind="status", status=status, method="PUT", times=1,
+        kind=FaultKind.STATUS, status=status, method="PUT", times=1,
         path=PUT_PIPELINE if target == "pipeline" else PUT_STATUSES,
         body={"code": status, "message": f"rejected by the test ({status})"},
     )  # fmt: skip
@@ -162,15 +163,15 @@ def test_rejected_write_fails_that_pipeline_only(
 # -- server errors, resets, timeouts, garbled answers: retried ------------------------------------------------
 
 RETRIED = [
-    pytest.param({"kind": "status", "status": 500, "times": 2, "path": r"/system/version$"}, 1.0, id="500"),
-    pytest.param({"kind": "status", "status": 502, "times": 2, "path": r"/system/version$"}, 1.0, id="502"),
-    pytest.param({"kind": "status", "status": 503, "times": 2, "path": r"/system/version$"}, 1.0, id="503"),
-    pytest.param({"kind": "status", "status": 504, "times": 2, "path": r"/system/version$"}, 1.0, id="504"),
-    pytest.param({"kind": "status", "status": 429, "retry_after": 1, "times": 2, "probability": 0.5}, 1.0, id="429"),
-    pytest.param({"kind": "reset", "times": 3, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="reset"),
-    pytest.param({"kind": "delay", "delay_s": 1.5, "times": 2, "path": r"/system/version$"}, 2.0, id="read-timeout"),
-    pytest.param({"kind": "truncate", "times": 1, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="truncated"),
-    pytest.param({"kind": "not_json", "times": 1, "method": "PUT", "path": PUT_STATUSES}, 0.0, id="non-json"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 500, "times": 2, "path": r"/system/version$"}, 1.0, id="500"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 502, "times": 2, "path": r"/system/version$"}, 1.0, id="502"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 503, "times": 2, "path": r"/system/version$"}, 1.0, id="503"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 504, "times": 2, "path": r"/system/version$"}, 1.0, id="504"),
+    pytest.param({"kind": FaultKind.STATUS, "status": 429, "retry_after": 1, "times": 2, "probability": 0.5}, 1.0, id="429"),
+    pytest.param({"kind": FaultKind.RESET, "times": 3, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="reset"),
+    pytest.param({"kind": FaultKind.DELAY, "delay_s": 1.5, "times": 2, "path": r"/system/version$"}, 2.0, id="read-timeout"),
+    pytest.param({"kind": FaultKind.TRUNCATE, "times": 1, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="truncated"),
+    pytest.param({"kind": FaultKind.NOT_JSON, "times": 1, "method": "PUT", "path": PUT_STATUSES}, 0.0, id="non-json"),
 ]  # fmt: skip
 
 
@@ -199,7 +200,7 @@ def test_transient_failure_is_retried_with_backoff(
 
 @pytest.mark.usefixtures("quick_sink")
 @pytest.mark.parametrize(
-    "fault", [{"kind": "status", "status": 500}, {"kind": "reset"}], ids=["500", "reset"]
+    "fault", [{"kind": FaultKind.STATUS, "status": 500}, {"kind": FaultKind.RESET}], ids=["500", "reset"]
 )
 def test_persistent_server_failure_aborts_clearly_and_deletes_nothing(
     fault: dict[str, Any],

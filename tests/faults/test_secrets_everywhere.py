@@ -26,6 +26,7 @@ import yaml
 from core.cli import main
 from core.config import load_workflow_config, parse_workflow_config, parse_yaml_text
 from core.emulators.databricks import DatabricksEmulator
+from core.emulators.http import FaultKind
 from core.emulators.openmetadata import EXPIRED_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
 from core.errors import IngestionError, SinkRejectedError
@@ -194,7 +195,7 @@ def test_failing_runs_and_their_exceptions_leak_no_secret(
             workflow.raise_from_status()
         places.update(exception_texts(f"{name}: raise_from_status", raised.value))
 
-    openmetadata.inject(kind="status", status=400, method="PUT", path=r"^/api/v1/pipelines$", times=3,
+    openmetadata.inject(kind=FaultKind.STATUS, status=400, method="PUT", path=r"^/api/v1/pipelines$", times=3,
                         body={"code": 400, "message": "rejected for the secrets test"})  # fmt: skip
     report = Workflow.create(secret_config()).execute()
     assert len(report.failures) == 3
@@ -202,7 +203,7 @@ def test_failing_runs_and_their_exceptions_leak_no_secret(
     server = parse_workflow_config(secret_config()).server
     assert server is not None
     sink = OpenMetadataSink(server)
-    openmetadata.inject(kind="status", status=400, method="PUT", path=r"^/api/v1/pipelines$", times=1,
+    openmetadata.inject(kind=FaultKind.STATUS, status=400, method="PUT", path=r"^/api/v1/pipelines$", times=1,
                         body={"code": 400, "message": "rejected for the secrets test"})  # fmt: skip
     with pytest.raises(SinkRejectedError) as rejected:
         sink.put_pipeline({"name": "1000", "service": "dbx_emulated", "tasks": []})

@@ -11,6 +11,7 @@ from databricks.sdk.service.jobs import JobsAPI
 from core.config.models import DatabricksConnection, OpenMetadataServerConfig
 from core.databricks.client import build_workspace_client
 from core.emulators.databricks import DatabricksEmulator
+from core.emulators.http import FaultKind
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.ratelimit import RateGate, retry_after_seconds
 from core.sinks.openmetadata import OpenMetadataSink
@@ -108,7 +109,7 @@ def test_one_429_pauses_every_databricks_worker(databricks: DatabricksEmulator) 
     gate = RateGate(clock=clock, sleep=clock.sleep)
     client = build_workspace_client(connection, retry_timeout_seconds=20, http_timeout_seconds=5, gate=gate)
     databricks.inject(
-        kind="status",
+        kind=FaultKind.STATUS,
         status=429,
         retry_after=1,
         path="/jobs/runs/list",
@@ -147,7 +148,7 @@ def test_openmetadata_429_goes_through_the_gate(openmetadata: OpenMetadataEmulat
     gate = RateGate()
     sink = OpenMetadataSink(server, gate=gate)
     openmetadata.inject(
-        kind="status",
+        kind=FaultKind.STATUS,
         status=429,
         retry_after=1,
         path="/api/v1/system/version",

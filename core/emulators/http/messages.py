@@ -1,0 +1,84 @@
+"""What route handlers see and return: :class:`Request`, :class:`Response`, :class:`HttpError`, :class:`Route`."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Request:
+    """One parsed HTTP request, as handed to a route handler."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    match: re.Match[str] | None = None
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``None`` when the body is empty.
+
+        Raises:
+            HttpError: 400 when the body is not valid JSON.
+        """
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError as err:
+            raise HttpError(400, {"message": f"Malformed JSON body: {err}"}) from err
+
+    def query_list(self, name: str) -> list[str]:
+        """All values of a repeated query parameter (``?a=1&a=2``)."""
+        return self._raw_query.get(name, [])
+
+    _raw_query: dict[str, list[str]] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Response:
+    """What a route handler returns."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+    def encode(self) -> bytes:
+        """The body as bytes: ``raw`` when given, else JSON (empty for ``None``)."""
+        if self.raw is not None:
+            return self.raw
+        if self.body is None:
+            return b""
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+class HttpError(Exception):
+    """Raised by handlers to answer with an error status and JSON body."""
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+#: Unauthenticated counters endpoint (not part of either real API; used by ``dbx-pipeline bench``).
+STATS_PATH = "/_emulator"
+
+Handler = Callable[[Request], Response | dict | list | None]
+
+
+@dataclass
+class Route:
+    """A method, a path pattern (full match) and the function that answers it."""
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    name: str

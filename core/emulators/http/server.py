@@ -1,0 +1,204 @@
+"""The threaded emulator server: routing, latency, faults, holds, counters and its lifecycle."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from collections import Counter
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from core.emulators.http.faults import Fault, FaultKind, Hold
+from core.emulators.http.handler import make_handler
+from core.emulators.http.messages import STATS_PATH, Handler, HttpError, Request, Response, Route
+
+
+class _QuietThreadingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that time out or get reset are normal under fault injection; stay silent.
+        return
+
+
+class EmulatorServer:
+    """A threaded HTTP server on 127.0.0.1 with routing, latency, faults and counters.
+
+    Subclasses register routes in ``__init__`` with :meth:`add_route` and may override
+    :meth:`authorize` to check credentials before a handler runs.
+
+    Example:
+        >>> server = EmulatorServer(latency_ms=5)
+        >>> server.add_route("GET", r"/ping", lambda req: {"ok": True})
+        >>> with server:
+        ...     url = server.url
+    """
+
+    server_name = "emulator"
+
+    def __init__(self, *, port: int = 0, latency_ms: float = 0.0, seed: int = 0) -> None:
+        self.port = port
+        self.latency_ms = latency_ms
+        self.routes: list[Route] = []
+        self.faults: list[Fault] = []
+        self.calls: Counter[str] = Counter()
+        self.holds: list[Hold] = []
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self._httpd: _QuietThreadingServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- configuration ------------------------------------------------------------------------------
+
+    def add_route(self, method: str, pattern: str, handler: Handler, name: str | None = None) -> None:
+        """Register ``handler`` for ``method`` on paths fully matching ``pattern``."""
+        self.routes.append(Route(method, re.compile(pattern), handler, name or pattern))
+
+    def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:
+        """Add a fault (an instance, or the keyword arguments of :class:`Fault`) and return it.
+
+        Raises:
+            ValueError: the fault's ``kind`` is no :class:`FaultKind` (the message names the valid kinds).
+        """
+        fault = fault or Fault(**kwargs)
+        fault.kind = FaultKind.parse(fault.kind)  # an instance's kind may have been reassigned since
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def hold(self, path: str = "", method: str | None = None, after: int = 0) -> Hold:
+        """Make requests matching ``method``/``path`` wait until released; see :class:`Hold`.
+
+        Use it as a context manager (releases on exit) or call :meth:`Hold.release`.
+        """
+        gate = Hold(path, method, after)
+        with self._lock:
+            self.holds.append(gate)
+        return gate
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        with self._lock:
+            self.faults.clear()
+
+    def reset_counters(self) -> None:
+        """Forget the per-route call counts."""
+        with self._lock:
+            self.calls.clear()
+
+    @property
+    def total_calls(self) -> int:
+        """Requests answered (or failed on purpose) since start or the last reset."""
+        return sum(self.calls.values())
+
+    def authorize(self, request: Request) -> None:
+        """Check credentials; raise :class:`HttpError` to refuse. Default: everything is allowed."""
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321``."""
+        if self._httpd is None:
+            raise RuntimeError(f"{self.server_name} emulator is not started")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def start(self) -> EmulatorServer:
+        """Bind and serve in a daemon thread; returns ``self``."""
+        handler_cls = make_handler(self)
+        self._httpd = _QuietThreadingServer(("127.0.0.1", self.port), handler_cls)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.server_name}-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (releasing every hold, so no handler stays blocked)."""
+        with self._lock:
+            holds, self.holds = self.holds, []
+        for gate in holds:
+            gate.release()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- dispatch -----------------------------------------------------------------------------------
+
+    def _wait_at_holds(self, method: str, path: str) -> None:
+        with self._lock:
+            self.holds = [gate for gate in self.holds if not gate.released]
+            holds = list(self.holds)
+        for gate in holds:
+            gate._arrive(method, path)
+
+    def _pick_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.times is not None and fault.fired >= fault.times:
+                    continue
+                if not fault.matches(method, path):
+                    continue
+                if fault.probability < 1.0 and self._rng.random() >= fault.probability:
+                    continue
+                fault.fired += 1
+                return fault
+        return None
+
+    def _route(self, method: str, path: str) -> tuple[Route | None, re.Match[str] | None]:
+        for route in self.routes:
+            if route.method != method:
+                continue
+            match = route.pattern.fullmatch(path)
+            if match:
+                return route, match
+        return None, None
+
+    def _stats(self, request: Request) -> Response:
+        """``GET /_emulator/calls`` (counters) and ``POST /_emulator/reset``: for benchmarks in another process."""
+        if request.method == "POST" and request.path == f"{STATS_PATH}/reset":
+            self.reset_counters()
+            return Response(200, {"reset": True})
+        with self._lock:
+            calls = dict(self.calls)
+        return Response(200, {"calls": calls, "total": sum(calls.values())})
+
+    def not_found(self, request: Request) -> Response:
+        """Answer for a path no route serves (subclasses mimic their real API's shape)."""
+        return Response(404, {"message": f"No API found for '{request.method} {request.path}'"})
+
+    def dispatch(self, request: Request) -> Response:
+        """Run auth and the matching handler; turn :class:`HttpError` into a response."""
+        if request.path.startswith(STATS_PATH):
+            return self._stats(request)
+        route, match = self._route(request.method, request.path)
+        name = route.name if route else "unrouted"
+        with self._lock:
+            self.calls[name] += 1
+        if route is None:
+            return self.not_found(request)
+        request.match = match
+        try:
+            self.authorize(request)
+            result = route.handler(request)
+        except HttpError as err:
+            return Response(err.status, err.body, dict(err.headers))
+        except Exception as err:  # a handler bug must still answer, or clients retry a "reset" forever
+            return Response(500, {"error_code": "INTERNAL_ERROR", "message": f"{type(err).__name__}: {err}"})
+        if isinstance(result, Response):
+            return result
+        return Response(200, result)
