@@ -150,7 +150,7 @@ def floor_seconds(spec: BenchSpec, report: dict[str, Any], setup_calls: int = 4)
     pipeline_puts = report.get("created", 0) + report.get("updated", 0) + report.get("unchanged", 0)
     lineage_calls = report.get("lineageEdges", 0) + report.get("tableLookups", 0)  # each distinct table once
     per_pipeline = runs_pages + status_puts + pipeline_puts + lineage_calls
-    return (setup_calls + max(listing, per_pipeline / spec.workers)) * latency
+    return float((setup_calls + max(listing, per_pipeline / spec.workers)) * latency)
 
 
 def run_bench(spec: BenchSpec) -> BenchResult:

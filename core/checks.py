@@ -11,7 +11,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.config.models import WorkflowConfig
@@ -44,7 +44,7 @@ class CheckStep:
     #: the OpenMetadata server's version (``"2.0.7"``), on the passed "Version" step; else None
     server_version: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         return asdict(self)
 
@@ -67,7 +67,7 @@ def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckSte
             step.error, step.hint, step.field = redact(err.message), err.hint, err.field
             if err.field:  # printed before the error by `test-connection`: the setting to fix
                 step.detail = f"check {err.field}"
-        except Exception as err:  # an unexpected failure is still a failed step, never a traceback
+        except Exception as err:  # noqa: BLE001 -- an unexpected failure is still a failed step, never a traceback
             step.ok, failed = False, True
             step.error = redact(f"{type(err).__name__}: {err}")
         step.duration_ms = round((time.perf_counter() - started) * 1000, 1)

@@ -394,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dbx-pipeline: interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # a bug: still one line for the user; the type helps a bug report
+    except Exception as err:  # noqa: BLE001 -- a bug: still one line for the user; the type helps a bug report
         print(f"dbx-pipeline: internal error: {type(err).__name__}: {redact(err)}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -90,6 +90,18 @@ class IngestionEngine:
         now_ms: int | None = None,
         dry_run: bool = False,
     ) -> None:
+        """Prepare one run; nothing is read or written until :meth:`run`.
+
+        Args:
+            config: the validated workflow.
+            source: where jobs, runs and DLT pipelines come from (see :class:`core.source.JobSource`).
+            sink: where they go; a dry run's sink is a :class:`core.sinks.dryrun.DryRunSink`.
+            lineage: where table lineage comes from, or None to skip it.
+            workers: pipelines processed at once (at least 1; at most ``2 x workers`` in flight).
+            on_event: called on the calling thread at each phase and every 50 pipelines.
+            now_ms: "now" in epoch milliseconds, for the status lookback window (tests pin it).
+            dry_run: marks the report as a dry run (markDeletedPipelines is skipped).
+        """
         self.config = config
         self.options = config.source.options
         self.source = source
@@ -173,7 +185,7 @@ class IngestionEngine:
                 self._lineage(kept_ids)
             self._emit("cleanup")
             self._mark_deleted(seen)
-        except (Exception, KeyboardInterrupt) as err:  # a bug too: a printed report, never a traceback
+        except (Exception, KeyboardInterrupt) as err:  # noqa: BLE001 -- a bug too: a printed report, never a traceback
             self._end(err)
         finally:
             report.finished_at = time.time()
@@ -196,10 +208,16 @@ class IngestionEngine:
         report.fail(None, None, report.fatal.one_line(), phase=self._phase)
         if not report.listing_complete:
             report.delete_skipped = "the listing did not complete"
+        elif self.options.mark_deleted_pipelines and not report.dry_run:
+            # stopped in lineage or cleanup: the deletes did not (all) happen, and the report says so
+            report.delete_skipped = report.delete_skipped or f"the run stopped during {self._phase}"
 
     def _load_existing(self) -> None:
-        """One paged listing of the service's pipelines (1 call per 1,000): the hashes let unchanged
-        pipelines skip their PUT, and the names are what markDeletedPipelines compares against."""
+        """One paged listing of the service's pipelines (1 call per 1,000).
+
+        The hashes let unchanged pipelines skip their PUT, and the names are what markDeletedPipelines
+        compares against.
+        """
         self._existing = {
             ref.name or "": ref for ref in self.sink.iter_service_pipelines(self.report.service)
         }
@@ -386,26 +404,24 @@ class IngestionEngine:
                 "sourceConfig.config.lineageInformation.dbServiceNames"
             )
             return
+        self._write_edges(self.lineage, services, kept)
+        self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
+        if self.report.lineage_skipped:
+            self.report.warn(
+                f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "
+                f"(looked in {', '.join(services) or 'no service'})"
+            )
+
+    def _write_edges(self, lineage: LineageSource, services: list[str], kept: dict[str, EntityRef]) -> None:
+        """Read the kept pipelines' edges and write them on the pool; failures go to the report."""
 
         def write(edge: LineageEdge) -> str | None:
             """One edge on a worker: resolve both tables (cached) and write; returns a failure or None."""
             if self._stop.is_set():
                 return None
-            source = self._table(services, edge.source_table)
-            target = self._table(services, edge.target_table)
-            if source is None or target is None:
-                self.report.count("lineage_skipped")
-                return None
-            try:
-                self.sink.put_lineage(source, target, kept[edge.entity_id])
-            except Exception as err:
-                if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
-                    raise  # to the lineage phase's handler below
-                return f"{edge.entity_id}: {_as_reported(err).one_line()}"
-            self.report.count("lineage_edges")
-            return None
+            return self._write_edge(services, edge, kept[edge.entity_id])
 
-        edges = (edge for edge in self.lineage.edges(list(kept)) if edge.entity_id in kept)
+        edges = (edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept)
         try:
             for failure in self._ordered(write, edges):
                 self._check_stop()
@@ -416,12 +432,30 @@ class IngestionEngine:
             if outcome_of(err, Place.LINEAGE) is not Outcome.ENDS_PHASE:
                 raise
             self.report.fail(None, None, f"lineage: {_as_reported(err).one_line()}", phase="lineage")
-        self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
-        if self.report.lineage_skipped:
-            self.report.warn(
-                f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "
-                f"(looked in {', '.join(services) or 'no service'})"
-            )
+
+    def _write_edge(self, services: list[str], edge: LineageEdge, pipeline: EntityRef) -> str | None:
+        """Resolve both tables (cached) and write one edge.
+
+        Returns:
+            ``"<entity id>: <reason>"`` when the edge failed alone, else None (written, or skipped because
+            a table is not in the catalogue).
+
+        Raises:
+            Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
+        """
+        source = self._table(services, edge.source_table)
+        target = self._table(services, edge.target_table)
+        if source is None or target is None:
+            self.report.count("lineage_skipped")
+            return None
+        try:
+            self.sink.put_lineage(source, target, pipeline)
+        except Exception as err:
+            if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
+                raise  # to the lineage phase's handler in _write_edges
+            return f"{edge.entity_id}: {_as_reported(err).one_line()}"
+        self.report.count("lineage_edges")
+        return None
 
     def _lineage_services(self) -> list[str]:
         info = self.options.lineage_information

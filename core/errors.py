@@ -54,6 +54,13 @@ class IngestionError(Exception):
     hint: str | None = None
 
     def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        """An error the user can read.
+
+        Args:
+            message: what went wrong, safe to print (no secret is ever formatted into it).
+            field: the dotted config path it is about, if any.
+            hint: what to do about it, one sentence.
+        """
         super().__init__(message)
         self.message = message
         if field is not None:
@@ -94,6 +101,14 @@ class ConfigError(IngestionError, ValueError):
         hint: str | None = None,
         problems: list[tuple[str | None, str]] | None = None,
     ) -> None:
+        """Invalid settings.
+
+        Args:
+            message: the first problem, the one the CLI prints.
+            field: its dotted config path.
+            hint: what to do about it.
+            problems: every ``(field, message)`` found; defaults to the first alone.
+        """
         super().__init__(message, field=field, hint=hint)
         self.problems = problems or [(field, message)]
 
@@ -102,6 +117,13 @@ class InvalidPatternError(ConfigError):
     """A filter regex does not compile; carries the pattern and the ``re.error`` text."""
 
     def __init__(self, pattern: str, reason: str, *, field: str | None = None) -> None:
+        """A pattern that ``re.compile`` refused.
+
+        Args:
+            pattern: the regular expression as written.
+            reason: the ``re.error`` message.
+            field: the dotted path of the filter it came from.
+        """
         super().__init__(
             f"invalid regular expression {pattern!r} ({reason})",
             field=field,
@@ -131,6 +153,13 @@ class SinkError(IngestionError):
     """OpenMetadata side; ``status_code`` is the HTTP status when there was one."""
 
     def __init__(self, message: str, *, status_code: int | None = None, **kwargs: str | None) -> None:
+        """An OpenMetadata failure.
+
+        Args:
+            message: what went wrong (the server's message is redacted before it gets here).
+            status_code: the HTTP status, when there was an answer.
+            **kwargs: ``field`` and ``hint``, as for :class:`IngestionError`.
+        """
         super().__init__(message, **kwargs)
         self.status_code = status_code
 
@@ -162,6 +191,14 @@ class DecodeError(MappingError):
     """
 
     def __init__(self, what: str, item: str | None, path: str, problem: str) -> None:
+        """Say which item was skipped and why.
+
+        Args:
+            what: the kind of item (``"job"``, ``"run"``, ``"pipeline"``).
+            item: its id as the API sent it, or None when it has none.
+            path: the JSON path of the field at fault (``settings.tags.team``, ``job_id``).
+            problem: what is wrong with it (``"is missing or not a number"``).
+        """
         who = f"{what} {item}" if item else f"a {what} with no id"
         super().__init__(f"{who}: {path} {problem}; it was skipped")
         self.item = item

@@ -14,6 +14,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import requests
 from databricks.sdk import WorkspaceClient
@@ -73,7 +74,7 @@ def build_workspace_client(
         retry_timeout_s=retry_timeout_seconds,
         http_timeout_s=http_timeout_seconds,
     )
-    kwargs: dict[str, object] = {
+    kwargs: dict[str, Any] = {  # Config's keyword arguments, each of its own type
         "host": connection.base_url,
         "auth_type": connection.auth_kind,
         "retry_timeout_seconds": timeouts.retry_timeout_seconds,
@@ -118,7 +119,7 @@ def attach_transport(client: WorkspaceClient, gate: RateGate, pool_size: int) ->
 
     def gated_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
         gate.wait()
-        return authenticate(request) if authenticate is not None else request
+        return authenticate(request) if callable(authenticate) else request
 
     def observe(response: requests.Response, *args: object, **kwargs: object) -> None:
         gate.observe(response.status_code, response.headers)

@@ -47,8 +47,9 @@ _DONE = {StatementState.SUCCEEDED, StatementState.FAILED, StatementState.CANCELE
 
 
 class LineageReader:
-    """Runs the scoped lineage query on the warehouse named by ``httpPath``: the
-    :class:`core.source.LineageSource` of Unity Catalog. Build it with :func:`core.factory.create_source`.
+    """The :class:`core.source.LineageSource` of Unity Catalog: the scoped lineage query on a SQL warehouse.
+
+    The warehouse is the one named by ``httpPath``. Build it with :func:`core.factory.create_source`.
 
     Raises :class:`core.errors.SourceError` subclasses only (``field`` names ``httpPath`` when the warehouse
     refused the query).
@@ -64,6 +65,17 @@ class LineageReader:
         wait_budget_s: float = 600.0,
         poll_interval_s: float = 1.0,
     ) -> None:
+        """Read lineage through ``client``'s Statement Execution API; nothing is sent until asked.
+
+        Args:
+            client: the workspace client (its rate gate and timeouts apply).
+            warehouse_id: the SQL warehouse's id (the last part of ``httpPath``).
+            lookback_days: how far back ``system.access.table_lineage`` is read, in days.
+            batch_size: job or pipeline ids per statement (keeps each statement's text bounded).
+            wait_budget_s: seconds one statement may run (queued, starting or executing) before it
+                counts as failed.
+            poll_interval_s: seconds between polls of a running statement.
+        """
         self.client = client
         self.warehouse_id = warehouse_id
         self.lookback_days = lookback_days

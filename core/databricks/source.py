@@ -56,14 +56,21 @@ def _undecodable(raw: object, err: DecodeError, kind: Literal["job", "dlt"]) -> 
 
 
 class DatabricksSource:
-    """The workspace, seen through a ``WorkspaceClient``: the :class:`core.source.JobSource` of the
-    Jobs API 2.2 and the Pipelines API 2.0.
+    """The :class:`core.source.JobSource` of the Jobs API 2.2 and the Pipelines API 2.0.
+
+    The workspace is seen through a ``WorkspaceClient``, which does transport, auth and its own retries.
 
     Methods raise :class:`core.errors.SourceError` subclasses (and ``DecodeError`` from ``get_job``),
     never SDK exceptions. Build it with :func:`core.factory.create_source`.
     """
 
     def __init__(self, client: WorkspaceClient, *, budget_s: float = 60.0) -> None:
+        """Read through ``client``.
+
+        Args:
+            client: a client built by :func:`core.databricks.client.build_workspace_client`.
+            budget_s: seconds our own retries of one call (transient 5xx, unreadable bodies) may take.
+        """
         self.client = client
         self.budget_s = budget_s  # upper bound on our own retries of one call (transient 5xx, bad bodies)
 

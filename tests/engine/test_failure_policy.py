@@ -142,7 +142,10 @@ def test_each_cell_of_the_policy_table_is_what_the_run_does(
             assert f"internal error while {failure.phase}: RuntimeError" in failure.reason
         listing_done = place not in (Place.SETUP, Place.LISTING, Place.PIPELINE)
         assert report.listing_complete is listing_done
-        assert report.delete_skipped == (None if listing_done else "the listing did not complete")
+        stopped_during = "cleanup" if place in (Place.CLEANUP, Place.DELETE) else "lineage"
+        assert report.delete_skipped == (
+            f"the run stopped during {stopped_during}" if listing_done else "the listing did not complete"
+        )
     elif outcome is Outcome.ENDS_PHASE:
         assert report.fatal is None and report.listing_complete and report.delete_skipped is None
         (failure,) = report.failures

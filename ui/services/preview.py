@@ -73,7 +73,7 @@ def _list_workspace(config: WorkflowConfig, job: PreviewJob[Any, Any]) -> None:
             job.add(row)
     except IngestionError as err:
         job.error = err.one_line()
-    except Exception as err:  # an unexpected failure is still a message, never a traceback
+    except Exception as err:  # noqa: BLE001 -- an unexpected failure is still a message, never a traceback
         job.error = redact(f"listing failed: {type(err).__name__}: {err}")
 
 
