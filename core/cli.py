@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, IngestionError
+from core.generate.defaults import DEFAULT_DAG_ID, DEFAULT_OPENMETADATA_VERSION
 from core.secrets import redact
 
 if TYPE_CHECKING:  # pydantic and the models: imported by the commands that read a config, not by --help
@@ -105,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         help="cron expression, or hourly|daily|weekly|monthly|none (default daily)",
     )
     generate.add_argument("--timezone", default="UTC", help="IANA timezone of the schedule (default UTC)")
-    generate.add_argument("--dag-id", default="databricks_pipelines_to_openmetadata")
+    generate.add_argument("--dag-id", default=DEFAULT_DAG_ID, help=f"the DAG id (default {DEFAULT_DAG_ID})")
     generate.add_argument(
         "--secrets",
         choices=["env", "variable", "connection", "inline"],
@@ -114,7 +115,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--dialect", choices=["1.x", "2.x"], default="2.x", help="OpenMetadata server line")
     generate.add_argument(
-        "--openmetadata-version", default="2.0.7", help="openmetadata-ingestion release (engine openmetadata)"
+        "--openmetadata-version",
+        default=DEFAULT_OPENMETADATA_VERSION,
+        help=f"openmetadata-ingestion release (engine openmetadata; default {DEFAULT_OPENMETADATA_VERSION})",
     )
     return parser
 

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from core.config.loader import config_error_from_validation
+from core.generate.defaults import DEFAULT_DAG_ID, DEFAULT_OPENMETADATA_VERSION
 from core.generate.schedule import resolve_schedule, validate_timezone
 
 __all__ = ["DEFAULT_OPENMETADATA_VERSION", "DagOptions", "Engine", "SecretsFrom", "is_openmetadata_release"]
@@ -29,8 +30,6 @@ __all__ = ["DEFAULT_OPENMETADATA_VERSION", "DagOptions", "Engine", "SecretsFrom"
 Engine = Literal["core", "openmetadata"]
 SecretsFrom = Literal["env", "variable", "connection", "inline"]
 
-#: the OpenMetadata server release the ``openmetadata`` engine installs when none is given
-DEFAULT_OPENMETADATA_VERSION = "2.0.7"
 #: the largest retry count and number of minutes accepted
 _MAX_WHOLE = 100_000
 
@@ -66,7 +65,7 @@ class DagOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dag_id: str = "databricks_pipelines_to_openmetadata"
+    dag_id: str = DEFAULT_DAG_ID
     #: cron expression, or None: runs only when triggered
     schedule: str | None = "0 2 * * *"
     timezone: str = "UTC"

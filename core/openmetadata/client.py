@@ -19,7 +19,7 @@ classifies it by what the run should do: :class:`~core.errors.SinkAuthError` (40
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 import requests
@@ -32,7 +32,7 @@ from core.http_policy import OPENMETADATA_RETRIES, OPENMETADATA_TIMEOUT_S, backo
 from core.ratelimit import RateGate
 from core.secrets import redact
 
-__all__ = ["SERVER_FIELD", "OpenMetadataClient"]
+__all__ = ["SERVER_FIELD", "ClientOptions", "OpenMetadataClient"]
 
 #: Where the server's settings are in the workflow YAML (errors name the field to fix).
 SERVER_FIELD = "workflowConfig.openMetadataServerConfig"
@@ -48,6 +48,15 @@ _TRANSIENT_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 _BACKOFF = backoff()
+
+
+class ClientOptions(TypedDict, total=False):
+    """:class:`OpenMetadataClient`'s tuning arguments, for callers that pass them through."""
+
+    pool_size: int
+    timeout_s: float
+    retries: int
+    gate: RateGate | None
 
 
 class OpenMetadataClient:

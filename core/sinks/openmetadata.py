@@ -13,9 +13,10 @@ import threading
 from collections.abc import Iterator
 from urllib.parse import quote
 
+from typing_extensions import Unpack
+
 from core.config.models import OpenMetadataServerConfig
-from core.http_policy import OPENMETADATA_RETRIES, OPENMETADATA_TIMEOUT_S
-from core.openmetadata.client import OpenMetadataClient
+from core.openmetadata.client import ClientOptions, OpenMetadataClient
 from core.openmetadata.fqn import pipeline_fqn
 from core.openmetadata.payloads import (
     AddLineageRequest,
@@ -49,27 +50,20 @@ class OpenMetadataSink(Sink):
         self,
         server: OpenMetadataServerConfig,
         *,
-        pool_size: int = 16,
-        timeout_s: float = OPENMETADATA_TIMEOUT_S,
-        retries: int = OPENMETADATA_RETRIES,
-        gate: RateGate | None = None,
         client: OpenMetadataClient | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        """A sink for ``server``; the other arguments configure its client (see OpenMetadataClient).
+        """A sink for ``server``.
 
         Args:
             server: the validated ``workflowConfig.openMetadataServerConfig``.
-            pool_size: connections kept open (the engine overlaps requests).
-            timeout_s: per-request socket timeout, in seconds.
-            retries: tries of one call after its first.
-            gate: the rate gate every request waits at.
-            client: an open client to write through instead (the connection checks share theirs);
-                the other arguments are then ignored.
+            client: an open client to write through (the connection checks share theirs); when None, one is
+                opened with ``options``.
+            **options: :class:`~core.openmetadata.client.OpenMetadataClient`'s keyword arguments
+                (``pool_size``, ``timeout_s``, ``retries``, ``gate``), ignored when ``client`` is given.
         """
         self.server = server
-        self.client = client or OpenMetadataClient(
-            server, pool_size=pool_size, timeout_s=timeout_s, retries=retries, gate=gate
-        )
+        self.client = client or OpenMetadataClient(server, **options)
         self.table_lookups = 0
         self._lock = threading.Lock()
         self._user_cache: dict[str, EntityRef | None] = {}
