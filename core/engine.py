@@ -16,12 +16,10 @@ Shape, and why:
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -40,6 +38,7 @@ from core.mapping.service import service_request
 from core.mapping.status import run_to_status, supports_run_detail
 from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, PipelineStatus
 from core.openmetadata.versions import version_warning
+from core.overlap import ordered_map
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
 from core.source import JobSource, JobSummary, LineageEdge, LineageSource
@@ -252,23 +251,8 @@ class IngestionEngine:
         yield from self.source.iter_dlt_pipelines()
 
     def _ordered(self, work: Callable[[T], R], items: Iterator[T]) -> Iterator[R]:
-        """``map(work, items)`` on the pool, at most 2 x workers in flight, results in input order."""
-        if self.workers == 1:
-            for item in items:
-                yield work(item)
-            return
-        window: collections.deque[Future[R]] = collections.deque()
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ingest") as pool:
-            try:
-                for item in items:
-                    window.append(pool.submit(work, item))
-                    while len(window) >= 2 * self.workers:
-                        yield window.popleft().result()
-                while window:
-                    yield window.popleft().result()
-            finally:
-                for future in window:
-                    future.cancel()
+        """``work`` over ``items`` on the run's pool (see :func:`core.overlap.ordered_map`)."""
+        return ordered_map(work, items, workers=self.workers)
 
     # -- per pipeline (runs on a worker) -------------------------------------------------------------------
 
