@@ -243,7 +243,8 @@ class Outcome(str, Enum):
     """What an error does to the run."""
 
     #: the run stops: ``report.fatal`` is set, one failure names the error, and deletes are skipped
-    #: (``delete_skipped`` says so when the listing had not completed)
+    #: (``delete_skipped`` says why: the listing did not complete, or the run stopped during lineage or
+    #: cleanup)
     ABORT = "aborts the run"
     #: that pipeline (or lineage edge, or delete) fails and is reported; the rest of the run goes on
     COSTS_ONE = "costs one"

@@ -16,3 +16,40 @@ def test_both_commands_create_and_use_the_virtualenv_without_activating_it() -> 
         assert install.startswith(".venv/bin/python -m pip install -e "), command
         assert run.startswith(".venv/bin/"), command
         assert "activate" not in command and "source " not in command, command
+
+
+def policy_table() -> str:
+    """The README's failure-policy table, rendered from ``core.errors.FAILURE_POLICY`` (rows with the same
+    outcomes everywhere share a line, in the table's order)."""
+    from core.errors import FAILURE_POLICY, Place
+
+    heads = {
+        Place.SETUP: "setup",
+        Place.LISTING: "listing",
+        Place.PIPELINE: "one pipeline",
+        Place.LINEAGE: "lineage query",
+        Place.EDGE: "one lineage edge",
+        Place.CLEANUP: "cleanup listing",
+        Place.DELETE: "one delete",
+    }
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for cls, row in FAILURE_POLICY.items():
+        key = (*(row.at(place).value for place in Place), row.retried)
+        name = "a bug (any other exception)" if cls is Exception else f"`{cls.__name__}`"
+        groups.setdefault(key, []).append(name)
+    lines = [
+        "| error | " + " | ".join(heads[place] for place in Place) + " | retried first |",
+        "|---" * (len(Place) + 2) + "|",
+    ]
+    for key, names in groups.items():
+        *outcomes, retried = key
+        lines.append(f"| {', '.join(names)} | " + " | ".join(map(str, outcomes)) + f" | {'yes' if retried else 'no'} |")
+    return "\n".join(lines)
+
+
+def test_the_failure_table_is_the_engines_own() -> None:
+    from tests.paths import REPO
+
+    table = policy_table()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "README's failure table is out of date; paste this:\n" + table
