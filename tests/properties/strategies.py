@@ -449,7 +449,7 @@ def _json_type(value: Any) -> str:
     return "dict"
 
 
-#: Keys ``core/databricks/decode.py`` reads (and their containers), where a wrong shape matters most.
+#: Keys ``core/databricks/decode/`` reads (and their containers), where a wrong shape matters most.
 READ_KEYS = frozenset(
     {
         *("job_id", "settings", "name", "description", "creator_user_name", "tags", "tasks", "task_key"),

@@ -43,7 +43,9 @@ def policy_table() -> str:
     ]
     for key, names in groups.items():
         *outcomes, retried = key
-        lines.append(f"| {', '.join(names)} | " + " | ".join(map(str, outcomes)) + f" | {'yes' if retried else 'no'} |")
+        lines.append(
+            f"| {', '.join(names)} | " + " | ".join(map(str, outcomes)) + f" | {'yes' if retried else 'no'} |"
+        )
     return "\n".join(lines)
 
 
@@ -53,3 +55,37 @@ def test_the_failure_table_is_the_engines_own() -> None:
     table = policy_table()
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert table in readme, "README's failure table is out of date; paste this:\n" + table
+
+
+def _layout_block() -> str:
+    from tests.paths import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layout", 1)[1]
+    return section.split("```", 2)[1]
+
+
+def test_the_layout_names_every_package_module_and_test_folder() -> None:
+    """Every package and top-level module of core/ and ui/, every core/ subpackage and every test folder is
+    named in the README's layout (by its name as it stands in the tree), so the map cannot fall behind."""
+    from tests.paths import REPO
+
+    layout = _layout_block()
+    named = {token.rstrip("/") for line in layout.splitlines() for token in line.split()}
+    missing = []
+    for root in ("core", "ui"):
+        for path in sorted((REPO / root).iterdir()):
+            if path.name.startswith(("_", ".")):
+                continue
+            if (path.is_dir() and (path / "__init__.py").exists()) or path.suffix == ".py":
+                if path.name not in named:
+                    missing.append(f"{root}/{path.name}")
+        for sub in sorted((REPO / root).iterdir()):
+            if sub.is_dir() and (sub / "__init__.py").exists():
+                for child in sorted(sub.iterdir()):
+                    if child.is_dir() and (child / "__init__.py").exists() and child.name not in named:
+                        missing.append(f"{root}/{sub.name}/{child.name}/")
+    for path in sorted((REPO / "tests").iterdir()):
+        if path.is_dir() and not path.name.startswith(("_", ".")) and path.name not in named:
+            missing.append(f"tests/{path.name}/")
+    assert not missing, f"README's layout does not name: {missing}"
