@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.readme import ci_command, readme_commands
 
 
@@ -65,27 +67,29 @@ def _layout_block() -> str:
     return section.split("```", 2)[1]
 
 
+def _rooms(root: Path) -> list[str]:
+    """The names the layout must show for ``root``: its packages and modules, and their subpackages."""
+    names = []
+    for path in sorted(root.iterdir()):
+        if path.name.startswith(("_", ".")):
+            continue
+        if path.suffix == ".py":
+            names.append(path.name)
+        elif (path / "__init__.py").exists():
+            names.append(path.name)
+            names.extend(child.name for child in sorted(path.iterdir()) if (child / "__init__.py").exists())
+    return names
+
+
 def test_the_layout_names_every_package_module_and_test_folder() -> None:
-    """Every package and top-level module of core/ and ui/, every core/ subpackage and every test folder is
-    named in the README's layout (by its name as it stands in the tree), so the map cannot fall behind."""
+    """Every package and top-level module of core/ and ui/, their subpackages and every test folder are
+    named in the README's layout (by their names in the tree), so the map cannot fall behind."""
     from tests.paths import REPO
 
-    layout = _layout_block()
-    named = {token.rstrip("/") for line in layout.splitlines() for token in line.split()}
-    missing = []
-    for root in ("core", "ui"):
-        for path in sorted((REPO / root).iterdir()):
-            if path.name.startswith(("_", ".")):
-                continue
-            if (path.is_dir() and (path / "__init__.py").exists()) or path.suffix == ".py":
-                if path.name not in named:
-                    missing.append(f"{root}/{path.name}")
-        for sub in sorted((REPO / root).iterdir()):
-            if sub.is_dir() and (sub / "__init__.py").exists():
-                for child in sorted(sub.iterdir()):
-                    if child.is_dir() and (child / "__init__.py").exists() and child.name not in named:
-                        missing.append(f"{root}/{sub.name}/{child.name}/")
-    for path in sorted((REPO / "tests").iterdir()):
-        if path.is_dir() and not path.name.startswith(("_", ".")) and path.name not in named:
-            missing.append(f"tests/{path.name}/")
+    named = {token.rstrip("/") for line in _layout_block().splitlines() for token in line.split()}
+    wanted = [*_rooms(REPO / "core"), *_rooms(REPO / "ui")]
+    wanted += [
+        path.name for path in sorted((REPO / "tests").iterdir()) if path.is_dir() and path.name[0] not in "_."
+    ]
+    missing = [name for name in wanted if name not in named]
     assert not missing, f"README's layout does not name: {missing}"
