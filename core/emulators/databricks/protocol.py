@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs
 
 from core.emulators.http import HttpError, Request
@@ -50,7 +50,28 @@ def decode_token(kind: str, token: str | None) -> int:
     return offset
 
 
+@overload
+def int_param(request: Request, name: str, default: int) -> int: ...
+
+
+@overload
+def int_param(request: Request, name: str, default: None = None) -> int | None: ...
+
+
 def int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    """An integer query parameter; absent or empty gives ``default``.
+
+    Args:
+        request: the request whose query string is read.
+        name: the parameter, e.g. ``limit`` or ``job_id``.
+        default: the value when the parameter is absent or empty (an int default gives an int).
+
+    Returns:
+        The parsed integer, or ``default``.
+
+    Raises:
+        HttpError: 400 ``INVALID_PARAMETER_VALUE`` when the value is not an integer.
+    """
     raw = request.query.get(name)
     if raw in (None, ""):
         return default

@@ -33,6 +33,22 @@ class Request:
         except ValueError as err:
             raise HttpError(400, {"message": f"Malformed JSON body: {err}"}) from err
 
+    def path_group(self, group: int | str) -> str:
+        """One group of the route's path pattern: ``(...)`` by position, ``(?P<name>...)`` by name.
+
+        Args:
+            group: the group's 1-based position or its name.
+
+        Returns:
+            The group's text as it appears in the path (still percent-encoded).
+
+        Raises:
+            RuntimeError: the request was not routed (the server sets ``match`` before a handler runs).
+        """
+        if self.match is None:
+            raise RuntimeError(f"{self.method} {self.path} reached a handler without a route match")
+        return self.match.group(group)
+
     def query_list(self, name: str) -> list[str]:
         """All values of a repeated query parameter (``?a=1&a=2``)."""
         return self._raw_query.get(name, [])
