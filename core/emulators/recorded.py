@@ -116,6 +116,16 @@ class RecordedWorkspace:
     """
 
     def __init__(self, data: dict[str, Any], *, name: str = "recorded workspace") -> None:
+        """Index a recorded workspace's jobs by routing key.
+
+        Args:
+            data: the parsed file (layout in the module docstring).
+            name: what error messages call it, e.g. the file's path.
+
+        Raises:
+            ValueError: the top level is no object, a section has the wrong type, or ``now_ms`` is not
+                epoch milliseconds.
+        """
         if not isinstance(data, dict):
             raise ValueError(f"{name}: expected a JSON object at the top level")
         self.name = name

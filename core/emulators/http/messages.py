@@ -78,6 +78,13 @@ class HttpError(Exception):
     """Raised by handlers to answer with an error status and JSON body."""
 
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """The answer the server sends for this error.
+
+        Args:
+            status: the HTTP status, e.g. 400 or 404.
+            body: the JSON body, in the emulated API's error shape.
+            headers: extra response headers, e.g. ``Retry-After``.
+        """
         super().__init__(f"HTTP {status}")
         self.status = status
         self.body = body

@@ -139,6 +139,7 @@ def enum_of(java_name: str, values: tuple[str, ...]) -> Validator:
 
 def list_of(item: Validator) -> Validator:
     """A JSON array whose non-null elements each pass ``item`` (named ``path[i]`` in messages)."""
+
     def check(value: Any, path: str) -> None:
         if not isinstance(value, list):
             raise type_error("java.util.ArrayList", value, path)
