@@ -116,6 +116,16 @@ class RecordedWorkspace:
     """
 
     def __init__(self, data: dict[str, Any], *, name: str = "recorded workspace") -> None:
+        """Index a recorded workspace's jobs by routing key.
+
+        Args:
+            data: the parsed file (layout in the module docstring).
+            name: what error messages call it, e.g. the file's path.
+
+        Raises:
+            ValueError: the top level is no object, a section has the wrong type, or ``now_ms`` is not
+                epoch milliseconds.
+        """
         if not isinstance(data, dict):
             raise ValueError(f"{name}: expected a JSON object at the top level")
         self.name = name
@@ -127,11 +137,12 @@ class RecordedWorkspace:
         self._updates: dict[str, list[Any]] = _map_of_lists(data, "updates", name)
         self._lineage: list[Any] = _list_of(data, "lineage", name)
         now_ms = data.get("now_ms")
-        if now_ms is not None and as_int(now_ms) is None:
+        fixed_ms = as_int(now_ms)
+        if now_ms is not None and fixed_ms is None:
             raise ValueError(f"{name}: now_ms must be epoch milliseconds, got {now_ms!r}")
         self.loaded_ms = int(time.time() * 1000)
         #: the file's fixed clock (``now_ms``), else the time the file was loaded
-        self.now_ms: int = as_int(now_ms) if now_ms is not None else self.loaded_ms  # type: ignore[assignment]
+        self.now_ms: int = fixed_ms if fixed_ms is not None else self.loaded_ms
         workspace_id = data.get("workspace_id")
         self.workspace_id: str | None = None if workspace_id in (None, "") else str(workspace_id)
         self._bound_host: str | None = None
@@ -200,7 +211,7 @@ class RecordedWorkspace:
 
     def _job(self, job_id: object) -> tuple[int | str, Any] | None:
         recorded = isinstance(job_id, str) and job_id.startswith("recorded#")
-        key: int | str | None = job_id if recorded else as_int(job_id)  # type: ignore[assignment]
+        key: int | str | None = job_id if isinstance(job_id, str) and recorded else as_int(job_id)
         if key is None or key not in self._index:
             return None
         with self._lock:
@@ -266,11 +277,11 @@ class RecordedWorkspace:
                 start = as_int(_get(run, "start_time"))
                 refs.append(
                     RunRef(
-                        job_id=found[0],  # type: ignore[arg-type]
+                        job_id=found[0],
                         ordinal=ordinal,
                         run_id=as_int(_get(run, "run_id")) or -1,
                         start_time=start if start is not None and start > 0 else UNKNOWN_START,
-                        life_cycle_state=_life_cycle_state(run),  # type: ignore[arg-type]
+                        life_cycle_state=_life_cycle_state(run),
                     )
                 )
         refs.sort(key=lambda ref: (-ref.start_time, -ref.run_id))  # stable: file order breaks ties

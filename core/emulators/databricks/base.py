@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 from core.emulators.databricks.sql import StatementRecord
 from core.emulators.http import EmulatorServer
+from core.emulators.recorded import RecordedWorkspace
 from core.emulators.workspace import Workspace, WorkspaceSpec
 
 
@@ -23,7 +24,7 @@ class DatabricksBase(EmulatorServer):
 
     def __init__(
         self,
-        workspace: Workspace | None = None,
+        workspace: Workspace | RecordedWorkspace | None = None,
         *,
         token: str = "dapi-emulator-token",
         client_id: str = "emulator-client",
@@ -35,8 +36,15 @@ class DatabricksBase(EmulatorServer):
         cold_warehouse_polls: int = 0,
         statement_chunk_rows: int = 1000,
     ) -> None:
+        """Hold the workspace and the accepted credentials, then register the routes.
+
+        The arguments are described on :class:`~core.emulators.databricks.DatabricksEmulator`; no
+        ``workspace`` means a generated one from ``seed``.
+        """
         super().__init__(port=port, latency_ms=latency_ms, seed=seed)
-        self.workspace = workspace if workspace is not None else Workspace(WorkspaceSpec(seed=seed))
+        self.workspace: Workspace | RecordedWorkspace = (
+            workspace if workspace is not None else Workspace(WorkspaceSpec(seed=seed))
+        )
         self.token = token
         self.client_id = client_id
         self.client_secret = client_secret

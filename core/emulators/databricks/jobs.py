@@ -49,10 +49,11 @@ class JobRoutes(DatabricksBase):
         body.update(page_links("jobs", offset, limit, offset + limit < total))
         return body
 
-    def _job_id_page(self, name: str | None, offset: int, limit: int) -> tuple[list[int], int]:
-        """One page of live job ids and the total, optionally only those named ``name``.
+    def _job_id_page(self, name: str | None, offset: int, limit: int) -> tuple[list[int | str], int]:
+        """One page of live job keys and the total, optionally only those named ``name``.
 
         The name filter is exact and case-insensitive (real semantics); without it no name is computed.
+        A key is the ``job_id``, or ``recorded#<n>`` for a recorded job without a usable one.
         """
         if not name:
             return list(islice(self.workspace.job_ids(), offset, offset + limit)), self.workspace.job_count
@@ -64,7 +65,7 @@ class JobRoutes(DatabricksBase):
         ]
         return ids[offset : offset + limit], len(ids)
 
-    def _listed_job(self, job_id: int, expand: bool, v22: bool) -> dict[str, Any] | None:
+    def _listed_job(self, job_id: int | str, expand: bool, v22: bool) -> dict[str, Any] | None:
         """A ``BaseJob``: no ``run_as_user_name``; tasks only with ``expand_tasks`` (capped in 2.2)."""
         job = self.workspace.job_by_id(job_id, with_tasks=expand)
         if job is None:  # deleted between listing ids and building the page
@@ -138,10 +139,10 @@ class JobRoutes(DatabricksBase):
             and (not active_only or ref.life_cycle_state in ACTIVE_LIFE_CYCLE_STATES)
         ]
 
-    def _listed_runs(self, refs: list[RunRef], expand: bool, v22: bool) -> list[dict[str, Any]]:
+    def _listed_runs(self, refs: list[RunRef], expand: bool, v22: bool) -> list[Any]:
         """Build each job's runs once per page; tasks only with ``expand_tasks`` (capped in 2.2)."""
-        by_job: dict[int, list[dict[str, Any]]] = {}
-        runs = []
+        by_job: dict[int | str, list[Any]] = {}  # a recorded workspace's runs may be any JSON value
+        runs: list[Any] = []
         for ref in refs:
             if ref.job_id not in by_job:
                 by_job[ref.job_id] = self.workspace.runs(ref.job_id)

@@ -45,10 +45,10 @@ class PipelineRoutes(DatabricksBase):
         return pipeline
 
     def _pipeline_get(self, request: Request) -> dict[str, Any]:
-        return self._pipeline_or_404(request.match.group(1))
+        return self._pipeline_or_404(request.path_group(1))
 
     def _updates_list(self, request: Request) -> dict[str, Any]:
-        pipeline_id = request.match.group(1)
+        pipeline_id = request.path_group(1)
         self._pipeline_or_404(pipeline_id)
         updates = self.workspace.pipeline_updates(pipeline_id) or []
         limit = int_param(request, "max_results", 25)
@@ -69,7 +69,7 @@ class PipelineRoutes(DatabricksBase):
         return body
 
     def _update_get(self, request: Request) -> dict[str, Any]:
-        pipeline_id, update_id = request.match.group(1), request.match.group(2)
+        pipeline_id, update_id = request.path_group(1), request.path_group(2)
         self._pipeline_or_404(pipeline_id)
         for update in self.workspace.pipeline_updates(pipeline_id) or []:
             if isinstance(update, dict) and update.get("update_id") == update_id:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, overload
 from urllib.parse import parse_qs
 
 from core.emulators.http import HttpError, Request
@@ -28,6 +28,7 @@ def api_error(status: int, code: str, message: str, headers: dict[str, str] | No
 
 
 def invalid_parameter(message: str) -> HttpError:
+    """A 400 ``INVALID_PARAMETER_VALUE`` (the SDK raises ``InvalidParameterValue``) saying ``message``."""
     return api_error(400, "INVALID_PARAMETER_VALUE", message)
 
 
@@ -38,6 +39,19 @@ def encode_token(kind: str, offset: int) -> str:
 
 
 def decode_token(kind: str, token: str | None) -> int:
+    """The offset a page token of :func:`encode_token` stands for.
+
+    Args:
+        kind: the listing the token must come from (``"jobs"``, ``"runs"``, ``"job:<id>"``...).
+        token: the ``page_token`` query parameter; absent or empty means the first page.
+
+    Returns:
+        The offset into the listing (0 for the first page).
+
+    Raises:
+        HttpError: 400 ``INVALID_PARAMETER_VALUE`` for a token that does not decode, comes from another
+            listing or has a negative offset.
+    """
     if not token:
         return 0
     try:
@@ -50,7 +64,28 @@ def decode_token(kind: str, token: str | None) -> int:
     return offset
 
 
+@overload
+def int_param(request: Request, name: str, default: int) -> int: ...
+
+
+@overload
+def int_param(request: Request, name: str, default: None = None) -> int | None: ...
+
+
 def int_param(request: Request, name: str, default: int | None = None) -> int | None:
+    """An integer query parameter; absent or empty gives ``default``.
+
+    Args:
+        request: the request whose query string is read.
+        name: the parameter, e.g. ``limit`` or ``job_id``.
+        default: the value when the parameter is absent or empty (an int default gives an int).
+
+    Returns:
+        The parsed integer, or ``default``.
+
+    Raises:
+        HttpError: 400 ``INVALID_PARAMETER_VALUE`` when the value is not an integer.
+    """
     raw = request.query.get(name)
     if raw in (None, ""):
         return default
@@ -61,6 +96,18 @@ def int_param(request: Request, name: str, default: int | None = None) -> int | 
 
 
 def bool_param(request: Request, name: str) -> bool:
+    """A boolean query parameter as the SDK sends it (``true``/``false``); absent or empty is ``False``.
+
+    Args:
+        request: the request whose query string is read.
+        name: the parameter, e.g. ``expand_tasks``.
+
+    Returns:
+        The flag.
+
+    Raises:
+        HttpError: 400 ``INVALID_PARAMETER_VALUE`` for any other value (case-insensitive).
+    """
     raw = request.query.get(name, "").lower()
     if raw in ("", "false"):
         return False
@@ -93,10 +140,19 @@ def slice_arrays(obj: dict[str, Any], names: tuple[str, ...], offset: int) -> bo
 
 
 def parse_form(body: bytes) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (the OAuth token request); a repeated key keeps its last value."""
     return {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
 
 
 def basic_credentials(header: str) -> tuple[str, str]:
+    """The client id and secret of an HTTP Basic ``Authorization`` header (RFC 7617).
+
+    Args:
+        header: the header's value, e.g. ``"Basic <base64 of id:secret>"``.
+
+    Returns:
+        ``(client_id, client_secret)``, or ``("", "")`` for another scheme or an undecodable value.
+    """
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return "", ""

@@ -7,7 +7,7 @@ from core.emulators.databricks.oauth import OAuthRoutes
 from core.emulators.databricks.pipelines import PipelineRoutes
 from core.emulators.databricks.protocol import OPEN_PATHS, api_error
 from core.emulators.databricks.statements import StatementRoutes
-from core.emulators.http import HttpError, Request, Response
+from core.emulators.http import Handler, HttpError, Request, Response
 from core.emulators.workspace import Workspace, WorkspaceSpec
 
 
@@ -48,7 +48,7 @@ class DatabricksEmulator(OAuthRoutes, JobRoutes, PipelineRoutes, StatementRoutes
 
     def _register_routes(self) -> None:
         jobs = r"/api/2\.[12]/jobs"
-        routes = [
+        routes: list[tuple[str, str, Handler, str]] = [
             ("GET", r"/\.well-known/databricks-config", self._host_metadata, "host-metadata"),
             ("GET", r"/oidc/\.well-known/oauth-authorization-server", self._oidc_discovery, "oidc/discovery"),
             ("POST", r"/oidc/v1/token", self._oidc_token, "oidc/token"),

@@ -1,5 +1,7 @@
-"""The SQL the emulator understands (``SELECT 1`` and the engine's ``system.access.table_lineage`` query),
-statement records and SQL error answers.
+"""The SQL the emulator understands, its statement records and SQL error answers.
+
+The SQL is ``SELECT 1`` and the engine's ``system.access.table_lineage`` query; anything else fails with
+the error class Databricks SQL gives it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ class SqlError(Exception):
 
 
 def wait_timeout_seconds(raw: Any) -> int:
+    """The ``wait_timeout`` of a statement submission, in seconds.
+
+    Args:
+        raw: the request's value, e.g. ``"10s"`` (the Statement Execution API takes ``<n>s``).
+
+    Returns:
+        ``0`` (answer at once, asynchronous) or 5 to 50 seconds, the range the API reference allows.
+
+    Raises:
+        HttpError: 400 ``INVALID_PARAMETER_VALUE`` for any other value.
+    """
     match = _WAIT_TIMEOUT.fullmatch(str(raw))
     seconds = int(match.group(1)) if match else -1
     if seconds != 0 and not 5 <= seconds <= 50:
@@ -65,6 +78,17 @@ def wait_timeout_seconds(raw: Any) -> int:
 
 
 def check_result_format(body: dict[str, Any]) -> None:
+    """Refuse a ``disposition``/``format`` pair the real API refuses, or the emulator cannot serve.
+
+    Args:
+        body: the statement submission's JSON body (``disposition`` defaults to ``INLINE``, ``format``
+            to ``JSON_ARRAY``, as in the API reference).
+
+    Raises:
+        HttpError: 400 ``INVALID_PARAMETER_VALUE`` for an unknown value or an ``INLINE`` result in a
+            format other than ``JSON_ARRAY`` (the real API's rule); 501 ``NOT_IMPLEMENTED`` for
+            ``EXTERNAL_LINKS``, which the emulator does not serve.
+    """
     disposition = body.get("disposition", "INLINE")
     fmt = body.get("format", "JSON_ARRAY")
     if disposition not in ("INLINE", "EXTERNAL_LINKS") or fmt not in ("JSON_ARRAY", "ARROW_STREAM", "CSV"):
@@ -76,6 +100,19 @@ def check_result_format(body: dict[str, Any]) -> None:
 
 
 def named_parameter(parameters: list[dict[str, Any]], name: str) -> str:
+    """The value of the statement parameter ``:name``.
+
+    Args:
+        parameters: the submission's ``parameters``, each ``{"name", "value", "type"?}``.
+        name: the parameter's name without the colon.
+
+    Returns:
+        The value as text (every parameter value travels as a string).
+
+    Raises:
+        SqlError: ``UNBOUND_SQL_PARAMETER`` (SQLSTATE 42P02, message copied from Databricks SQL) when no
+            parameter of that name has a value.
+    """
     for parameter in parameters:
         if parameter.get("name") == name and parameter.get("value") is not None:
             return str(parameter["value"])
@@ -99,6 +136,14 @@ def sql_string_list(text: str) -> list[str]:
 
 
 def table_not_found(name: str) -> tuple[str, str, str]:
+    """Databricks SQL's ``TABLE_OR_VIEW_NOT_FOUND`` (SQLSTATE 42P01) for ``name``, message copied from it.
+
+    Args:
+        name: the table as the statement wrote it.
+
+    Returns:
+        ``(error_code, message, sql_state)``, the statement-level error a :class:`SqlError` carries.
+    """
     return (
         "BAD_REQUEST",
         f"[TABLE_OR_VIEW_NOT_FOUND] The table or view `{name}` cannot be found. Verify the "
@@ -108,6 +153,14 @@ def table_not_found(name: str) -> tuple[str, str, str]:
 
 
 def syntax_error(text: str) -> tuple[str, str, str]:
+    """Databricks SQL's ``PARSE_SYNTAX_ERROR`` (SQLSTATE 42601) at the statement's first token.
+
+    Args:
+        text: the statement (whitespace-normalised).
+
+    Returns:
+        ``(error_code, message, sql_state)``; the message adds what the emulator does understand.
+    """
     token = (text.split() or ["<EOF>"])[0]
     return (
         "BAD_REQUEST",

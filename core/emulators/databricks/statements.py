@@ -63,7 +63,7 @@ class StatementRoutes(DatabricksBase):
         return stmt
 
     def _statement_get(self, request: Request) -> dict[str, Any]:
-        stmt = self._statement_or_404(request.match.group(1))
+        stmt = self._statement_or_404(request.path_group(1))
         with self._state_lock:
             if stmt.polls_left and not stmt.canceled:
                 stmt.polls_left -= 1
@@ -72,17 +72,17 @@ class StatementRoutes(DatabricksBase):
         return self._statement_response(stmt)
 
     def _statement_cancel(self, request: Request) -> dict[str, Any]:
-        stmt = self._statement_or_404(request.match.group(1))
+        stmt = self._statement_or_404(request.path_group(1))
         with self._state_lock:
             if stmt.polls_left:
                 stmt.canceled = True
         return {}
 
     def _statement_chunk(self, request: Request) -> dict[str, Any]:
-        stmt = self._statement_or_404(request.match.group(1))
+        stmt = self._statement_or_404(request.path_group(1))
         if stmt.polls_left or stmt.canceled or stmt.error:
             raise api_error(400, "INVALID_STATE", f"Statement {stmt.statement_id} has no result to fetch.")
-        index = int(request.match.group(2))
+        index = int(request.path_group(2))
         if not 0 <= index < self._chunk_count(stmt):
             raise invalid_parameter(f"Chunk index {index} is out of range for statement {stmt.statement_id}.")
         return self._chunk(stmt, index)
@@ -159,7 +159,7 @@ class StatementRoutes(DatabricksBase):
             return
         table = FROM_TABLE.search(text)
         table_name = table.group(1).replace("`", "").lower() if table else None
-        if table_name and (table_name != LINEAGE_TABLE or not self.system_tables_enabled):
+        if table and table_name and (table_name != LINEAGE_TABLE or not self.system_tables_enabled):
             stmt.error = table_not_found(table.group(1))
             return
         match = LINEAGE_QUERY.fullmatch(text)

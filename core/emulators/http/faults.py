@@ -107,6 +107,7 @@ class Hold:
     """
 
     def __init__(self, path: str = "", method: str | None = None, after: int = 0) -> None:
+        """An open gate for requests matching ``method``/``path`` (see Attributes) that closes after ``after``."""
         self.path = path
         self.method = method
         self.after = after

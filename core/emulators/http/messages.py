@@ -33,6 +33,22 @@ class Request:
         except ValueError as err:
             raise HttpError(400, {"message": f"Malformed JSON body: {err}"}) from err
 
+    def path_group(self, group: int | str) -> str:
+        """One group of the route's path pattern: ``(...)`` by position, ``(?P<name>...)`` by name.
+
+        Args:
+            group: the group's 1-based position or its name.
+
+        Returns:
+            The group's text as it appears in the path (still percent-encoded).
+
+        Raises:
+            RuntimeError: the request was not routed (the server sets ``match`` before a handler runs).
+        """
+        if self.match is None:
+            raise RuntimeError(f"{self.method} {self.path} reached a handler without a route match")
+        return self.match.group(group)
+
     def query_list(self, name: str) -> list[str]:
         """All values of a repeated query parameter (``?a=1&a=2``)."""
         return self._raw_query.get(name, [])
@@ -62,6 +78,13 @@ class HttpError(Exception):
     """Raised by handlers to answer with an error status and JSON body."""
 
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        """The answer the server sends for this error.
+
+        Args:
+            status: the HTTP status, e.g. 400 or 404.
+            body: the JSON body, in the emulated API's error shape.
+            headers: extra response headers, e.g. ``Retry-After``.
+        """
         super().__init__(f"HTTP {status}")
         self.status = status
         self.body = body

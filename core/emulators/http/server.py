@@ -40,6 +40,13 @@ class EmulatorServer:
     server_name = "emulator"
 
     def __init__(self, *, port: int = 0, latency_ms: float = 0.0, seed: int = 0) -> None:
+        """A server with no routes, faults or holds yet; :meth:`start` binds it.
+
+        Args:
+            port: the TCP port on 127.0.0.1; 0 picks a free one.
+            latency_ms: the delay before each answer, in milliseconds (simulates a remote API).
+            seed: the seed of the RNG that decides probabilistic faults.
+        """
         self.port = port
         self.latency_ms = latency_ms
         self.routes: list[Route] = []
@@ -197,7 +204,7 @@ class EmulatorServer:
             result = route.handler(request)
         except HttpError as err:
             return Response(err.status, err.body, dict(err.headers))
-        except Exception as err:  # a handler bug must still answer, or clients retry a "reset" forever
+        except Exception as err:  # noqa: BLE001 -- a handler bug must still answer (a 500), or clients retry a "reset" forever
             return Response(500, {"error_code": "INTERNAL_ERROR", "message": f"{type(err).__name__}: {err}"})
         if isinstance(result, Response):
             return result

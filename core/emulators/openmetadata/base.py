@@ -48,6 +48,10 @@ class OpenMetadataBase(EmulatorServer):
         require_api_prefix: bool = True,
         bot_put_preserves_user_edits: bool = True,
     ) -> None:
+        """An empty catalogue (but for the two bots), then the routes.
+
+        The arguments are described on :class:`~core.emulators.openmetadata.OpenMetadataEmulator`.
+        """
         super().__init__(port=port, latency_ms=latency_ms, seed=seed)
         self.jwt = jwt
         self.read_only_jwt = read_only_jwt

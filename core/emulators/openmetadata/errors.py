@@ -16,4 +16,5 @@ def entity_not_found(entity_type: str, key: str) -> HttpError:
 
 
 def bad_request(message: str) -> HttpError:
+    """A 400 with OpenMetadata's error body, e.g. a schema violation ``[query param limit must be ...]``."""
     return om_error(400, message)

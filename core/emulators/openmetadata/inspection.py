@@ -40,6 +40,7 @@ class Inspection(Seeding):
 
     @property
     def classifications(self) -> dict[str, dict[str, Any]]:
+        """Classifications (tag groups such as ``Tier`` or ``databricks``) by name."""
         with self._state:
             return dict(self._classifications)
 
@@ -57,13 +58,17 @@ class Inspection(Seeding):
 
     @property
     def tables(self) -> dict[str, dict[str, Any]]:
+        """Tables by FQN (``service.database.schema.table``), the ends of lineage edges."""
         with self._state:
             return dict(self._tables)
 
     @property
     def counters(self) -> Counter[str]:
-        """Write outcomes: ``pipeline.created|updated|unchanged|restored|soft_deleted|hard_deleted``,
-        ``status.upserted|new``, ``lineage.created|updated|unchanged``, ``service.*``, ``tag.*`` ..."""
+        """Write outcomes counted by kind, for tests that check what a run wrote.
+
+        Keys: ``pipeline.created|updated|unchanged|restored|soft_deleted|hard_deleted``,
+        ``status.upserted|new``, ``lineage.created|updated|unchanged``, ``service.*``, ``tag.*`` ...
+        """
         with self._state:
             return Counter(self._counters)
 

@@ -152,8 +152,11 @@ class LineageRoutes(EntityStore):
     def _walk(
         start: str, depth: int, index: Mapping[str, set[tuple[str, str]]], next_end: int
     ) -> set[tuple[str, str]]:
-        """Breadth-first edge collection: ``index`` maps an id to the edges to follow, ``next_end`` picks the
-        end of each edge to continue from (0 = from-entity for upstream, 1 = to-entity for downstream)."""
+        """Breadth-first edge collection from ``start``, ``depth`` hops deep.
+
+        ``index`` maps an id to the edges to follow, ``next_end`` picks the end of each edge to continue
+        from (0 = from-entity for upstream, 1 = to-entity for downstream).
+        """
         found: set[tuple[str, str]] = set()
         frontier = {start}
         for _ in range(depth):

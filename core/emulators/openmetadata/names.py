@@ -40,10 +40,23 @@ def split_fqn(fqn: str) -> list[str]:
 
 
 def encode_cursor(key: str) -> str:
+    """A paging cursor (``before``/``after``) for the sort key ``key``: URL-safe base64, as OM's are."""
     return base64.urlsafe_b64encode(key.encode()).decode()
 
 
 def decode_cursor(cursor: str, param: str) -> str:
+    """The sort key a cursor of :func:`encode_cursor` stands for.
+
+    Args:
+        cursor: the ``before`` or ``after`` query parameter.
+        param: that parameter's name, for the error message.
+
+    Returns:
+        The key the page starts after (``after``) or ends before (``before``).
+
+    Raises:
+        HttpError: 400 ``Invalid cursor in query param <param>`` when the cursor does not decode.
+    """
     try:
         return base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as err:

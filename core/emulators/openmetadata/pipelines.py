@@ -98,8 +98,11 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         return entity
 
     def _merge_pipeline(self, original: Mapping[str, Any], updated: dict[str, Any]) -> dict[str, Any]:
-        """Entity-level bot rules plus PipelineUpdater's: a stored non-empty task description is kept and
-        task tags are merged; the task list itself is replaced (the client's list is the truth)."""
+        """The stored pipeline after a PUT by the ingestion bot.
+
+        Entity-level bot rules plus PipelineUpdater's: a stored non-empty task description is kept and
+        task tags are merged; the task list itself is replaced (the client's list is the truth).
+        """
         merged = self._apply_bot_put_rules(original, updated)
         if not self.bot_put_preserves_user_edits:
             return merged
@@ -192,8 +195,10 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         return self._delete_pipeline(request, fqn, fqn)
 
     def _delete_pipeline(self, request: Request, fqn: str, key: str) -> dict[str, Any]:
-        """Soft delete (``deleted: true``, version +0.1) or, with ``hardDelete=true``, removal with its
-        statuses and the lineage edges it carries or touches."""
+        """Soft delete (``deleted: true``, version +0.1), or hard delete with ``hardDelete=true``.
+
+        A hard delete removes the pipeline with its statuses and the lineage edges it carries or touches.
+        """
         hard = self._bool_param(request, "hardDelete")
         entity = self._find_pipeline(fqn, "all" if hard else "non-deleted", key)
         self._pipeline_index.clear()

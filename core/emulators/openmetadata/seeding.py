@@ -14,9 +14,13 @@ from core.emulators.openmetadata.tags import TagRoutes
 class WorkspaceLike(Protocol):
     """What :meth:`OpenMetadataEmulator.seed_from_workspace` needs from the Databricks workspace emulator."""
 
-    def table_full_names(self) -> Iterable[str]: ...
+    def table_full_names(self) -> Iterable[str]:
+        """Unity Catalog names ``catalog.schema.table`` of the workspace's tables."""
+        ...
 
-    def user_emails(self) -> Iterable[str]: ...
+    def user_emails(self) -> Iterable[str]:
+        """E-mails of the workspace's job owners and run-as users."""
+        ...
 
 
 class Seeding(TagRoutes):

@@ -34,6 +34,16 @@ def _json_kind(value: Any) -> str:
 
 
 def type_error(java_type: str, value: Any, path: str) -> HttpError:
+    """Jackson's type-mismatch 400 (``Cannot deserialize value of type `java.lang.Long` from String ...``).
+
+    Args:
+        java_type: the Java type the schema field maps to, e.g. ``java.lang.String``.
+        value: the JSON value that did not fit.
+        path: the field's reference chain, e.g. ``tasks[0].name``.
+
+    Returns:
+        The error to raise.
+    """
     return bad_request(
         f"Cannot deserialize value of type `{java_type}` from {_json_kind(value)} value "
         f'(through reference chain: "{path}")'
@@ -55,6 +65,11 @@ def string_of(min_len: int | None = None, max_len: int | None = None, forbid: st
 
 
 def integer(value: Any, path: str) -> None:
+    """A JSON integer (a Java ``Long``; a boolean is no integer to Jackson).
+
+    Raises:
+        HttpError: 400 type mismatch naming ``path``.
+    """
     if isinstance(value, bool) or not isinstance(value, int):
         raise type_error("java.lang.Long", value, path)
 
@@ -65,11 +80,21 @@ def _number(value: Any, path: str) -> None:
 
 
 def boolean(value: Any, path: str) -> None:
+    """A JSON boolean.
+
+    Raises:
+        HttpError: 400 type mismatch naming ``path``.
+    """
     if not isinstance(value, bool):
         raise type_error("java.lang.Boolean", value, path)
 
 
 def any_object(value: Any, path: str) -> None:
+    """A JSON object of any content.
+
+    Raises:
+        HttpError: 400 type mismatch naming ``path``.
+    """
     if not isinstance(value, dict):
         raise type_error("java.lang.Object", value, path)
 
@@ -79,6 +104,12 @@ def any_value(value: Any, path: str) -> None:
 
 
 def uuid_string(value: Any, path: str) -> None:
+    """A string holding a UUID (entity ids).
+
+    Raises:
+        HttpError: 400 type mismatch, or Jackson's ``UUID has to be represented by standard 36-char
+            representation`` for a string that is no UUID.
+    """
     if not isinstance(value, str):
         raise type_error("java.util.UUID", value, path)
     try:
@@ -107,6 +138,8 @@ def enum_of(java_name: str, values: tuple[str, ...]) -> Validator:
 
 
 def list_of(item: Validator) -> Validator:
+    """A JSON array whose non-null elements each pass ``item`` (named ``path[i]`` in messages)."""
+
     def check(value: Any, path: str) -> None:
         if not isinstance(value, list):
             raise type_error("java.util.ArrayList", value, path)
@@ -153,4 +186,5 @@ class ObjectSpec:
         return value
 
     def __call__(self, value: Any, path: str) -> None:
+        """Use the spec as the :data:`Validator` of an embedded object (see :meth:`validate`)."""
         self.validate(value, path)

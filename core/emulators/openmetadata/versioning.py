@@ -15,6 +15,7 @@ NO_VERSION_KEYS = frozenset({"sourceHash"})
 
 
 def now_ms() -> int:
+    """The wall clock in epoch milliseconds, the unit of OM's ``updatedAt``."""
     return int(time.time() * 1000)
 
 

@@ -15,6 +15,11 @@ class WorkspaceBase:
     """A workspace's spec, "now", host, deleted jobs and removed tasks; per-job RNGs."""
 
     def __init__(self, spec: WorkspaceSpec | None = None) -> None:
+        """A workspace drawn from ``spec`` (default: :class:`WorkspaceSpec`'s 50 jobs, seed 0).
+
+        Args:
+            spec: sizes, seed and clock; its ``now_ms`` is "now", else the wall clock at construction.
+        """
         self.spec = spec or WorkspaceSpec()
         self.now_ms = self.spec.now_ms if self.spec.now_ms is not None else int(time.time() * 1000)
         self.workspace_id = self.spec.workspace_id

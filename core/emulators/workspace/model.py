@@ -35,8 +35,12 @@ class Workspace(RunGenerator, LineageGenerator):
             if job_id not in deleted:
                 yield job_id
 
-    def job_name(self, job_id: int) -> str | None:
-        """Just the name (cheap: used by the exact-name filter over huge workspaces)."""
+    def job_name(self, job_id: int | str) -> str | None:
+        """Just the name (cheap: used by the exact-name filter over huge workspaces).
+
+        ``job_id`` is a routing key of ``jobs/list``: an int here; a str key (only a recorded workspace
+        has them, e.g. ``recorded#3``) names no generated job and gives ``None``.
+        """
         index = self._live_index(job_id)
         return None if index is None else draw_name(self._job_rng(index), index)
 
@@ -59,8 +63,8 @@ class Workspace(RunGenerator, LineageGenerator):
             drop_tasks(job["settings"], removed)
         return job
 
-    def job_by_id(self, job_id: int, with_tasks: bool = True) -> dict[str, Any] | None:
-        """The job with this id, or ``None`` when it never existed or was deleted."""
+    def job_by_id(self, job_id: int | str, with_tasks: bool = True) -> dict[str, Any] | None:
+        """The job with this id, or ``None`` when it never existed or was deleted (or the key is no id)."""
         index = self._live_index(job_id)
         return None if index is None else self.job(index, with_tasks)
 
@@ -76,7 +80,7 @@ class Workspace(RunGenerator, LineageGenerator):
 
     # -- runs ---------------------------------------------------------------------------------------
 
-    def runs(self, job_id: int) -> list[dict[str, Any]]:
+    def runs(self, job_id: int | str) -> list[dict[str, Any]]:
         """Every run of a job with all its task runs, newest first (``[]`` for unknown/deleted jobs)."""
         index = self._live_index(job_id)
         return [] if index is None else self._build_runs(index)

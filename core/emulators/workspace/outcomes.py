@@ -234,6 +234,16 @@ def with_earlier_attempts(
 
 
 def legacy_state(outcome: _Outcome, scenario: str) -> dict[str, Any]:
+    """A run's legacy ``state`` object (Jobs API 2.2 ``RunState``, deprecated in favour of ``status``).
+
+    Args:
+        outcome: the run's outcome (life cycle state, result state, message).
+        scenario: the scenario key drawn for the run, e.g. ``"TIMEDOUT"`` or ``"QUEUED"``.
+
+    Returns:
+        ``{"life_cycle_state", "state_message", "user_cancelled_or_timedout", "result_state"?,
+        "queue_reason"?}``; ``result_state`` only once the run has one.
+    """
     state: dict[str, Any] = {
         "life_cycle_state": outcome.life,
         "state_message": outcome.message,
@@ -247,6 +257,15 @@ def legacy_state(outcome: _Outcome, scenario: str) -> dict[str, Any]:
 
 
 def run_status(outcome: _Outcome) -> dict[str, Any]:
+    """A run's ``status`` object (Jobs API 2.2 ``RunStatus``), the successor of ``state``.
+
+    Args:
+        outcome: the run's outcome.
+
+    Returns:
+        ``{"state", "termination_details"?: {"code", "type", "message"}, "queue_details"?}``;
+        ``termination_details`` only for a terminated run, ``queue_details`` only for a queued one.
+    """
     status: dict[str, Any] = {"state": outcome.v2}
     if outcome.code is not None:
         status["termination_details"] = {
@@ -263,6 +282,16 @@ def run_status(outcome: _Outcome) -> dict[str, Any]:
 
 
 def run_trigger(rng: random.Random, settings: dict[str, Any], scenario: str) -> str:
+    """A run's ``trigger`` (Jobs API ``TriggerType``), drawn to fit the job's schedule or trigger.
+
+    Args:
+        rng: the job's run RNG (one draw at most).
+        settings: the job's ``settings`` (``schedule`` and ``trigger`` are read).
+        scenario: the run's scenario; an upstream failure means the run was started by a run-job task.
+
+    Returns:
+        ``PERIODIC``, ``ONE_TIME``, ``RETRY``, ``FILE_ARRIVAL``, ``RUN_JOB_TASK`` or ``JOB_COMPLETION``.
+    """
     if scenario in ("UPSTREAM_FAILED", "UPSTREAM_CANCELED"):
         return "RUN_JOB_TASK"
     if "file_arrival" in settings.get("trigger", {}):

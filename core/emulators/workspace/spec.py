@@ -79,13 +79,17 @@ class WorkspaceSpec:
 
 @dataclass(frozen=True)
 class RunRef:
-    """A cheap reference to one run, enough to sort and filter before building the full JSON."""
+    """A cheap reference to one run, enough to sort and filter before building the full JSON.
 
-    job_id: int
+    ``job_id`` is the job's routing key (a recorded job without a usable id has ``recorded#<n>``), and
+    ``life_cycle_state`` is ``None`` for a recorded run that states none.
+    """
+
+    job_id: int | str
     ordinal: int  # 0 = newest run of the job
     run_id: int
     start_time: int
-    life_cycle_state: str
+    life_cycle_state: str | None
 
 
 # -- small helpers ----------------------------------------------------------------------------------

@@ -62,14 +62,20 @@ def iso_time(ms: int) -> str:
 
 
 def iso_date(ms: int) -> str:
+    """Epoch ms as the UTC calendar date ``YYYY-MM-DD`` (``event_date`` of ``system.access.table_lineage``)."""
     return dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc).strftime("%Y-%m-%d")
 
 
 def uuid4_from(rng: random.Random) -> str:
+    """A version-4 UUID drawn from ``rng`` (128 bits), so ids repeat for a given seed."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def new_cluster_id(rng: random.Random, ms: int) -> str:
+    """A job cluster id in Databricks' ``MMDD-HHMMSS-xxxxxxxx`` look, dated by ``ms`` (epoch ms, UTC).
+
+    The middle part is 24 random bits in hex, not a time: only the shape matters to a client.
+    """
     day = dt.datetime.fromtimestamp(ms // 1000, tz=dt.timezone.utc).strftime("%m%d")
     return f"{day}-{rng.getrandbits(24):06x}-{rng.choice(('abcd', 'pq7x', 'zz01'))}{rng.randrange(1000):03d}"
 
@@ -105,6 +111,7 @@ def descendants(tasks: list[dict[str, Any]], root: int) -> set[int]:
 
 
 def is_leaf(tasks: list[dict[str, Any]], i: int) -> bool:
+    """Whether no task of the job depends on ``tasks[i]`` (by ``depends_on[].task_key``)."""
     key = tasks[i]["task_key"]
     return not any(d["task_key"] == key for t in tasks for d in t.get("depends_on", ()))
 
@@ -113,6 +120,7 @@ def is_leaf(tasks: list[dict[str, Any]], i: int) -> bool:
 
 
 def draw_description(rng: random.Random, name: str) -> str | None:
+    """A job description: absent (25 %), empty (10 %) or one sentence naming the job, an entity and a team."""
     roll = rng.random()
     if roll < 0.25:
         return None
@@ -122,6 +130,7 @@ def draw_description(rng: random.Random, name: str) -> str | None:
 
 
 def draw_tags(rng: random.Random) -> dict[str, str] | None:
+    """Job tags: absent (25 %), else ``team`` and ``env``, and sometimes a value-less ``pii`` tag."""
     if rng.random() < 0.25:
         return None
     tags = {"team": rng.choice(_TEAMS), "env": rng.choice(("prod", "prod", "dev"))}
@@ -172,12 +181,14 @@ def draw_depends_on(rng: random.Random, earlier: list[dict[str, Any]], k: int) -
 
 
 def draw_compute(rng: random.Random) -> dict[str, Any]:
+    """A task's compute: the job cluster ``main`` (80 %) or an existing all-purpose cluster."""
     if rng.random() < 0.8:
         return {"job_cluster_key": "main"}
     return {"existing_cluster_id": f"0312-{rng.getrandbits(24):06x}-shared01"}
 
 
 def job_cluster(rng: random.Random) -> dict[str, Any]:
+    """The job's one ``job_clusters[]`` entry, key ``main``, with a drawn ``new_cluster`` spec."""
     return {
         "job_cluster_key": "main",
         "new_cluster": {
