@@ -27,7 +27,6 @@ import yaml
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
-from tests.paths import MISSING_SHARED, shared_dir
 from tests.tiers import OPENMETADATA_INGESTION, SLOW_DIRS, SLOW_TESTS
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -51,36 +50,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             markers.append("openmetadata_ingestion")
         for marker in dict.fromkeys(markers):
             item.add_marker(marker)
-
-
-_MISSING_SHARED: list[tuple[str, str]] = []
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped and isinstance(report.longrepr, tuple) and MISSING_SHARED in str(report.longrepr[2]):
-        _MISSING_SHARED.append((report.nodeid, str(report.longrepr[2]).removeprefix("Skipped: ")))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not _MISSING_SHARED:
-        return
-    bar = "!" * 100
-    terminalreporter.write_line("")
-    terminalreporter.write_line(bar, red=True, bold=True)
-    terminalreporter.write_line(
-        f"!! {len(_MISSING_SHARED)} test(s) did not run because ../shared is missing ({shared_dir()}).",
-        red=True,
-        bold=True,
-    )
-    terminalreporter.write_line(
-        "!! Put the team's shared folder beside this checkout, or point DBX_PIPELINE_SHARED at it:",
-        red=True,
-        bold=True,
-    )
-    for nodeid, reason in _MISSING_SHARED:
-        terminalreporter.write_line(f"!!   {nodeid}: {reason}", red=True)
-    terminalreporter.write_line(bar, red=True, bold=True)
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ and otherwise from the copy vendored in ``tests/data/openmetadata-schemas/`` (th
 see its README), so the contract tests run on any clone. ``tests/unit/test_vendored_schemas.py`` checks the
 copy against the reference whenever both exist.
 
-A test that really cannot run without ``../shared`` calls :func:`skip_without_shared`: it skips with a
-reason that ``tests/conftest.py`` collects and prints as a loud block at the end of the run, never quietly.
+No test needs ``../shared`` and none skips without it: the one check that compares with it
+(``tests/unit/test_vendored_schemas.py``) compares with the checksums recorded from it when it is absent.
 (Test modules cannot import ``conftest.py``, hence this module.)
 """
 
@@ -16,14 +16,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_BASE = "https://open-metadata.org/schema/"
 #: the OpenMetadata 1.13 schema files the tests reach, copied from ../shared/reference (Apache-2.0)
 VENDORED_SCHEMAS = REPO / "tests" / "data" / "openmetadata-schemas"
-#: the prefix of every skip reason that means "../shared is missing" (the terminal summary looks for it)
-MISSING_SHARED = "needs ../shared"
 
 
 def shared_dir() -> Path:
@@ -41,9 +37,3 @@ def schema_root() -> Path:
     """OpenMetadata's JSON schema tree: ``../shared``'s reference copy when present, else the vendored one."""
     reference = reference_schemas()
     return reference if reference.is_dir() else VENDORED_SCHEMAS
-
-
-def skip_without_shared(what: str) -> None:
-    """Skip the calling test, loudly, when ``../shared`` is missing: ``what`` says what it needed."""
-    if not shared_dir().is_dir():
-        pytest.skip(f"{MISSING_SHARED} ({shared_dir()}): {what}")

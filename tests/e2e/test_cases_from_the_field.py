@@ -210,11 +210,7 @@ def more_triggers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[st
 
 @pytest.mark.parametrize(
     ("kind", "pause"),
-    [
-        (kind, pause)
-        for kind in TRIGGER_TEXT
-        for pause in ("unpaused", "paused", "default")
-    ],
+    [(kind, pause) for kind in TRIGGER_TEXT for pause in ("unpaused", "paused", "default")],
 )
 def test_trigger_kinds_every_kind_paused_and_unpaused(
     kind: str, pause: str, more_triggers: dict[str, dict[str, Any]]

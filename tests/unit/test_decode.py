@@ -35,7 +35,9 @@ def _task_kinds_of(model: type) -> set[str]:
 @pytest.mark.parametrize("model", [sdk_jobs.Task, sdk_jobs.RunTask, sdk_jobs.SubmitTask])
 def test_every_task_kind_the_sdk_knows_is_in_the_table(model: type) -> None:
     missing = sorted(_task_kinds_of(model) - set(TASK_KINDS))
-    assert not missing, f"task kinds of {model.__name__} missing from core/databricks/decode/tasks.py: {missing}"
+    assert not missing, (
+        f"task kinds of {model.__name__} missing from core/databricks/decode/tasks.py: {missing}"
+    )
 
 
 def test_task_kind_table_has_no_duplicates() -> None:
@@ -45,13 +47,17 @@ def test_task_kind_table_has_no_duplicates() -> None:
 def test_every_trigger_kind_the_sdk_knows_is_mapped() -> None:
     kinds = {f.name for f in dataclasses.fields(sdk_jobs.TriggerSettings)} - {"pause_status"}
     missing = sorted(kinds - set(TRIGGER_KINDS))
-    assert not missing, f"TriggerSettings fields without a start-mode text in core/databricks/decode/triggers.py: {missing}"
+    assert not missing, (
+        f"TriggerSettings fields without a start-mode text in core/databricks/decode/triggers.py: {missing}"
+    )
 
 
 def test_every_kind_of_the_triggers_list_the_sdk_knows_is_mapped() -> None:
     kinds = {f.name for f in dataclasses.fields(sdk_jobs.TriggerConfiguration)} - {"pause_status"}
     missing = sorted(kinds - set(TRIGGER_KINDS) - {"schedule", "continuous"})
-    assert not missing, f"TriggerConfiguration fields without a start-mode text in core/databricks/decode/triggers.py: {missing}"
+    assert not missing, (
+        f"TriggerConfiguration fields without a start-mode text in core/databricks/decode/triggers.py: {missing}"
+    )
 
 
 def test_the_multiple_triggers_list_maps_each_trigger_and_pauses_only_when_all_are() -> None:

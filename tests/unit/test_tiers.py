@@ -32,6 +32,8 @@ def test_every_slow_directory_exists() -> None:
 
 def test_every_tier_marker_is_registered() -> None:
     with open(REPO / "pyproject.toml", "rb") as file:
-        registered = {line.split(":")[0] for line in tomllib.load(file)["tool"]["pytest"]["ini_options"]["markers"]}
+        registered = {
+            line.split(":")[0] for line in tomllib.load(file)["tool"]["pytest"]["ini_options"]["markers"]
+        }
     used = {"slow", "openmetadata_ingestion"} | {m for markers in SLOW_DIRS.values() for m in markers}
     assert used <= registered, used - registered

@@ -1,10 +1,17 @@
-"""The OpenMetadata schemas vendored in tests/data are the reference's, byte for byte (no drift)."""
+"""The OpenMetadata schemas vendored in tests/data are the reference's, byte for byte (no drift).
+
+``SHA256SUMS`` beside them records each file's checksum as copied from ``../shared/reference``. With the
+reference beside the checkout the copy is compared with it (and the record with both); without it, with the
+record. Either way the test runs: nothing here skips because ``../shared`` is missing.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
-from tests.paths import VENDORED_SCHEMAS, reference_schemas, skip_without_shared
+from tests.paths import VENDORED_SCHEMAS, reference_schemas
 
 ENTRY_POINTS = (
     "api/data/createPipeline.json",
@@ -13,6 +20,17 @@ ENTRY_POINTS = (
     "metadataIngestion/pipelineServiceMetadataPipeline.json",
     "entity/services/connections/pipeline/databricksPipelineConnection.json",
 )
+MANIFEST = VENDORED_SCHEMAS / "SHA256SUMS"
+
+
+def _recorded() -> dict[str, str]:
+    """``relative path -> sha256`` from ``SHA256SUMS`` (``sha256sum``'s format)."""
+    pairs = (line.split(maxsplit=1) for line in MANIFEST.read_text().splitlines() if line.strip())
+    return {path.strip(): digest for digest, path in pairs}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_the_vendored_copy_holds_the_entry_points_and_its_licence() -> None:
@@ -23,11 +41,15 @@ def test_the_vendored_copy_holds_the_entry_points_and_its_licence() -> None:
 
 
 def test_the_vendored_copy_equals_the_reference() -> None:
-    skip_without_shared("compares tests/data/openmetadata-schemas with ../shared/reference")
-    reference = reference_schemas()
-    assert reference.is_dir(), f"../shared exists but has no reference schemas at {reference}"
-    vendored = sorted(p.relative_to(VENDORED_SCHEMAS) for p in VENDORED_SCHEMAS.rglob("*.json"))
+    recorded = _recorded()
+    vendored = sorted(p.relative_to(VENDORED_SCHEMAS).as_posix() for p in VENDORED_SCHEMAS.rglob("*.json"))
     assert len(vendored) > 100, vendored
-    differ = [str(p) for p in vendored if not (reference / p).is_file()]
-    differ += [str(p) for p in vendored if (reference / p).is_file() and (reference / p).read_bytes() != (VENDORED_SCHEMAS / p).read_bytes()]  # fmt: skip
-    assert not differ, f"tests/data/openmetadata-schemas differs from {reference}: {differ}"
+    assert sorted(recorded) == vendored, "SHA256SUMS does not list exactly the vendored schema files"
+    drifted = [path for path in vendored if _sha256(VENDORED_SCHEMAS / path) != recorded[path]]
+    assert not drifted, f"vendored schemas differ from the checksums recorded from the reference: {drifted}"
+    reference = reference_schemas()
+    if reference.is_dir():  # the team's copy is beside the checkout: compare with it too
+        differ = [
+            p for p in vendored if not (reference / p).is_file() or _sha256(reference / p) != recorded[p]
+        ]
+        assert not differ, f"tests/data/openmetadata-schemas differs from {reference}: {differ}"
