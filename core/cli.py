@@ -1,13 +1,15 @@
 """``dbx-pipeline``: ingest, test-connection, preview, emulate and generate from a shell.
 
-Exit codes: 0 success; 1 the run had failures; 2 bad config or connection (one line on stderr naming the
-field and what to do, never a traceback).
+Exit codes: 0 success; 1 the run had failures (a run that stopped also says why in one line on stderr); 2 bad
+config or connection (one line on stderr naming the field and what to do, never a traceback); 141 the
+reader of stdout went away (``| head``); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -23,6 +25,8 @@ if TYPE_CHECKING:  # pydantic and the models: imported by the commands that read
 __all__ = ["main"]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: the reader of stdout went away (``| head``): 128 + SIGPIPE, what a shell reports for a killed writer
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -172,10 +176,10 @@ def _ingest(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         workflow.print_status()
-    if _is_connection_problem(report.fatal, started=bool(report.written)):
-        assert isinstance(report.fatal, IngestionError)
-        print(f"dbx-pipeline: {report.fatal.one_line()}", file=sys.stderr)  # the one line to act on
-        return EXIT_USAGE
+    if isinstance(report.fatal, IngestionError):  # the run stopped: the one line to act on, in any format
+        print(f"dbx-pipeline: {report.fatal.one_line()}", file=sys.stderr)
+        if _is_connection_problem(report.fatal, started=bool(report.written)):
+            return EXIT_USAGE
     return workflow.result_status()
 
 
@@ -397,9 +401,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dbx-pipeline: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dbx-pipeline preview | head`: the reader has gone, which is not an error
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except Exception as err:  # noqa: BLE001 -- a bug: still one line for the user; the type helps a bug report
         print(f"dbx-pipeline: internal error: {type(err).__name__}: {redact(err)}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot raise BrokenPipeError again.
+
+    The recipe of the Python documentation, "Note on SIGPIPE" (library/signal.html).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -113,6 +113,8 @@ class IngestionEngine:
         self.report = RunReport(service=config.source.service_name, dry_run=dry_run)
         self._stop = threading.Event()
         self._tags_lock = threading.Lock()
+        #: id(error) -> (error, job) for an error one pipeline's work raised that stops the run
+        self._stopped_by: dict[int, tuple[BaseException, JobRecord]] = {}
         self._known_tags: set[str] = set()
         self._service: EntityRef | None = None
         #: the service's pipelines in the catalogue before this run (name -> ref with sourceHash)
@@ -204,7 +206,12 @@ class IngestionEngine:
         else:
             logger.debug("internal error in phase %s", self._phase, exc_info=True)
             report.fatal = ItemError(f"internal error while {self._phase}: {type(err).__name__}: {err}")
-        report.fail(None, None, report.fatal.one_line(), phase=self._phase)
+        err_and_job = self._stopped_by.get(id(err))
+        if err_and_job is not None:  # raised by one pipeline's work: the failure names that pipeline
+            job = err_and_job[1]
+            report.fail(job.id, job.name, report.fatal.one_line(), phase="pipeline")
+        else:
+            report.fail(None, None, report.fatal.one_line(), phase=self._phase)
         if not report.listing_complete:
             report.delete_skipped = "the listing did not complete"
         elif self.options.mark_deleted_pipelines and not report.dry_run:
@@ -289,6 +296,8 @@ class IngestionEngine:
                 self._statuses(job, ref, outcome.warnings)
         except Exception as err:
             if outcome_of(err, Place.PIPELINE) is not Outcome.COSTS_ONE:
+                with self._tags_lock:  # the report names the pipeline whose work stopped the run
+                    self._stopped_by[id(err)] = (err, job)
                 raise  # e.g. credentials refused: every other pipeline would fail the same way
             if not isinstance(err, IngestionError):  # a bug costs one pipeline; the report names it
                 logger.exception("unexpected error on %s %s", job.kind, job.id)

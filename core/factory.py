@@ -60,7 +60,8 @@ def preflight(
     Args:
         config: the validated workflow config.
         source: check the workspace's ``hostPort``.
-        sink: check OpenMetadata's ``hostPort`` (when the sink is ``metadata-rest``).
+        sink: check OpenMetadata's ``hostPort`` when the sink is ``metadata-rest`` (the file and console
+            sinks never contact it, so a server section left in their YAML is not checked).
         timeout_s: the caller's timeout; each connect waits ``min(10, timeout_s)`` seconds, and
             ``min(10, connectionTimeout)`` when None.
 
@@ -77,7 +78,7 @@ def preflight(
     checked = []
     if source:
         checked.append(check_tcp(config.source.connection.base_url, wait, HOST_FIELD))
-    if sink and config.server is not None:
+    if sink and config.server is not None and config.sink.type == "metadata-rest":
         checked.append(check_tcp(config.server.host_port, wait, SERVER_FIELD))
     return checked
 

@@ -134,8 +134,8 @@ class RunReport:
 
     @property
     def written(self) -> int:
-        """Pipelines written (any outcome)."""
-        return sum(self.changes.values())
+        """Pipelines the sink answered for (created, updated, unchanged, or written to a file); never a dry run's."""
+        return sum(count for kind, count in self.changes.items() if not kind.startswith("would-"))
 
     @property
     def ok(self) -> bool:
@@ -199,6 +199,7 @@ class RunReport:
             ("Created", self.changes["created"]),
             ("Updated", self.changes["updated"]),
             ("Unchanged", self.changes["unchanged"]),
+            *([("Written", self.changes["written"])] if self.changes["written"] else []),
             ("Statuses", self.statuses),
             ("Lineage edges", self.lineage_edges),
             ("Owners set", self.owners),

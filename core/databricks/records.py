@@ -95,7 +95,14 @@ class TaskRunRecord:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One job run (or DLT update) with each task's state (one entry per task key)."""
+    """One job run (or DLT update) with each task's state (one entry per task key).
+
+    Times are epoch milliseconds. For a job run, ``life_cycle_state`` and ``result_state`` hold the Jobs API's
+    words as sent (``TERMINATED`` / ``SUCCESS``, ``RUNNING`` / None ...; see
+    :data:`core.mapping.status.LIFE_CYCLE_STATES` and ``RESULT_STATES``). For a DLT update,
+    ``life_cycle_state`` holds its ``UpdateInfoState`` (``COMPLETED``, ``FAILED``, ``RUNNING`` ...) and
+    ``result_state`` is None. Unknown words are kept and reported, never guessed silently.
+    """
 
     run_id: str
     start_ms: int

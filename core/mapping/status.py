@@ -292,13 +292,35 @@ def _error(run: RunRecord, tasks: list[TaskRunRecord], task_bodies: list[TaskSta
     return error
 
 
+def _dlt_status(run: RunRecord, unknown: list[str]) -> StatusType:
+    """A DLT update's ``executionStatus``, from its ``UpdateInfoState``.
+
+    An unknown state is Pending while the update runs. Once the update has an end time it is never Pending:
+    an unfinished or unknown state then gives the result word if there is a known one, else Failed.
+    """
+    state = normalise_state(run.life_cycle_state)
+    if state in DLT_UPDATE_STATES:
+        status = DLT_UPDATE_STATES[state]
+        if status != PENDING or not run.end_ms:
+            return status
+    if not run.end_ms:
+        unknown.append(f"update {run.run_id}: {_shown(run.life_cycle_state)}; recorded as Pending")
+        return PENDING
+    result = normalise_state(run.result_state) or ""
+    status = DLT_UPDATE_STATES.get(result) or RESULT_STATES.get(result) or FAILED
+    if status == PENDING:
+        status = FAILED
+    unknown.append(
+        f"update {run.run_id}: {_shown(run.life_cycle_state)} with an end time; the update has ended, so it "
+        f"is recorded as {status}"
+    )
+    return status
+
+
 def _run_status(run: RunRecord, unknown: list[str], *, dlt: bool) -> StatusType:
     """The run's ``executionStatus``; a state we could not map exactly is appended to ``unknown``."""
     if dlt:
-        state = normalise_state(run.life_cycle_state)
-        if state not in DLT_UPDATE_STATES:
-            unknown.append(f"update {run.run_id}: {_shown(run.life_cycle_state)}; recorded as Pending")
-        return DLT_UPDATE_STATES.get(state or "", PENDING)
+        return _dlt_status(run, unknown)
     verdict = _verdict(run.life_cycle_state, run.result_state, run.termination_code, ended=bool(run.end_ms))
     if verdict.status is not None:
         if not verdict.known:

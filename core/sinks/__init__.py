@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from core.config.models import WorkflowConfig
 from core.sinks.base import EntityRef, Sink
 from core.sinks.dryrun import DryRunSink
-from core.sinks.offline import ConsoleSink, FileSink
+from core.sinks.offline import ConsoleSink, FileSink, OfflineLookups
 
 if TYPE_CHECKING:
     from core.sinks.openmetadata import OpenMetadataSink
@@ -25,18 +25,17 @@ def create_sink(config: WorkflowConfig, *, workers: int = 8, dry_run: bool = Fal
     Args:
         config: the validated workflow config.
         workers: the engine's worker count (the OpenMetadata connection pool is sized for it).
-        dry_run: wrap the ``metadata-rest`` sink in a :class:`DryRunSink` (reads still go to the
-            server, nothing is written). The ``file`` and ``console`` sinks write their output as in a
-            real run: it goes to no catalogue.
+        dry_run: wrap the sink in a :class:`DryRunSink`: reads still go to the server, nothing is written.
+            For the ``file`` and ``console`` sinks the file is not even opened (a dry run writes nothing).
 
     Returns:
         A sink ready to use; the caller closes it.
     """
     kind = config.sink.type
-    if kind == "file":
-        return FileSink(config.sink.config.filename or "")
-    if kind == "console":
-        return ConsoleSink()
+    if kind in ("file", "console"):
+        if dry_run:
+            return DryRunSink(OfflineLookups(kind))
+        return FileSink(config.sink.config.filename or "") if kind == "file" else ConsoleSink()
     from core.sinks.openmetadata import OpenMetadataSink
 
     assert config.server is not None  # guaranteed by WorkflowConfig validation

@@ -18,7 +18,21 @@ from core.errors import ConfigError
 from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
 from core.sinks.base import Change, EntityRef, Sink
 
-__all__ = ["ConsoleSink", "FileSink", "JsonLinesSink"]
+__all__ = ["ConsoleSink", "FileSink", "JsonLinesSink", "OfflineLookups"]
+
+
+class OfflineLookups(Sink):
+    """What the offline sinks know, with no output: the inner sink of a dry run of ``file`` or ``console``.
+
+    No users or tables are known (owners are skipped, lineage goes by table name) and there is no catalogue
+    to list; it is never written to (:class:`~core.sinks.dryrun.DryRunSink` answers every write).
+    """
+
+    resolves_entities = False
+
+    def __init__(self, kind: str) -> None:
+        """Stand in for the sink named ``kind`` (``file`` or ``console``), as the report names it."""
+        self.kind = kind
 
 
 class JsonLinesSink(Sink):

@@ -587,3 +587,27 @@ def test_error_falls_back_to_the_result_state_and_the_run_message() -> None:
 )
 def test_supports_run_detail_by_server_version(version: str | None, detail: bool) -> None:
     assert supports_run_detail(version) is detail
+
+
+@pytest.mark.parametrize(
+    ("state", "result", "status"),
+    [
+        ("TERMINATED", "SUCCESS", SUCCESSFUL),  # a jobs-style word in a DLT update: its result decides
+        ("SOMETHING_NEW", "COMPLETED", SUCCESSFUL),
+        ("RUNNING", None, FAILED),  # an end time beats an unfinished state, as for job runs
+        (None, None, FAILED),
+        ("STOPPING", "RUNNING", FAILED),  # an unfinished result word is no verdict either
+    ],
+)
+def test_an_ended_dlt_update_is_never_pending(state: str | None, result: str | None, status: str) -> None:
+    update = RunRecord("u-4", 1_700_000_000_000, 1_700_000_060_000, state, result)
+    mapped = run_to_status(update, set(), dlt=True)
+    assert mapped.body["executionStatus"] == status
+    (note,) = mapped.unknown_states
+    assert note.startswith("update u-4: ") and f"the update has ended, so it is recorded as {status}" in note
+
+
+def test_a_finished_dlt_state_with_an_end_time_is_taken_as_it_is() -> None:
+    update = RunRecord("u-5", 1_700_000_000_000, 1_700_000_060_000, "CANCELED", None)
+    mapped = run_to_status(update, set(), dlt=True)
+    assert (mapped.body["executionStatus"], mapped.unknown_states) == (FAILED, [])
