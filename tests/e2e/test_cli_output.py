@@ -164,3 +164,64 @@ def test_the_demo_workspace_runs_without_warnings_unless_asked(stale: bool, tmp_
         report = workflow.execute()
     assert report.ok, report.render()
     assert (report.warning_count > 0) is stale, report.warnings
+
+
+def test_a_run_that_stops_says_why_in_one_stderr_line(
+    config: dict, yaml_file: Any, databricks: DatabricksEmulator
+) -> None:
+    from core.emulators.http import FaultKind
+
+    databricks.inject(
+        kind=FaultKind.STATUS,
+        status=500,
+        path="/api/2.2/jobs/list",
+        times=None,
+        body={"error_code": "INTERNAL_ERROR", "message": "boom"},
+    )
+    result = dbx("ingest", "-c", str(yaml_file(quiet(config))))
+    # a server failing before anything was written is a connection problem: exit 2 (1 once writes began)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = stderr_lines(result)
+    assert line.startswith("dbx-pipeline: ") and "boom" in line
+    assert result.stdout.count("Service ") == 1 and "the listing did not complete" in result.stdout
+
+
+def test_a_dry_run_of_the_file_sink_writes_no_file_and_skips_the_unused_server(
+    config_for: Any, databricks: DatabricksEmulator, yaml_file: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "never-written.jsonl"
+    config = quiet(config_for(databricks, None, sink={"type": "file", "config": {"filename": str(out)}}))
+    # a server section the file sink never uses, at an address nothing listens on: not preflighted
+    config["workflowConfig"]["openMetadataServerConfig"] = {
+        "hostPort": "http://127.0.0.1:9/api",
+        "authProvider": "openmetadata",
+        "securityConfig": {"jwtToken": "unused"},
+    }
+    result = dbx("ingest", "--dry-run", "--json", "-c", str(yaml_file(config)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not out.exists()
+    import json
+
+    report = json.loads(result.stdout)
+    assert report["dryRun"] is True and report["written"] == 0 and report["wouldCreate"] > 0
+
+
+def test_a_reader_that_goes_away_is_not_an_error() -> None:
+    """``dbx-pipeline preview | head -1``: the closed pipe ends the command quietly with 141."""
+    script = (
+        "import sys, core.cli as cli\n"
+        "def flood(args):\n"
+        "    while True:\n"
+        "        print('row ' * 50)\n"
+        "cli._COMMANDS['generate'] = flood\n"
+        "sys.exit(cli.main(['generate', '-c', 'x.yaml', '--out', 'y']))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    writer.stdout.readline()
+    writer.stdout.close()  # what `head -1` does after its first line
+    assert writer.wait(timeout=60) == 141
+    assert writer.stderr.read() == b""
