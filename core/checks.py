@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from core.config.models import WorkflowConfig
 from core.errors import ConfigError, ConnectionCheckError, DecodeError, IngestionError, SinkAuthError
-from core.http_policy import CHECK_RETRIES
+from core.http_policy import CHECK_RETRIES, CHECK_STEP_TIMEOUT_S
 from core.mapping.service import service_request
 from core.openmetadata.client import OpenMetadataClient
 from core.openmetadata.versions import version_warning
@@ -126,7 +126,7 @@ def _check_timeout(timeout_s: float) -> None:
         )
 
 
-def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
+def check_databricks(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEOUT_S) -> list[CheckStep]:
     """Host reachable, credentials accepted, jobs listable, and the SQL warehouse when httpPath is set.
 
     The source is built by :func:`core.factory.create_source` with ``timeout_s`` for each request and its
@@ -177,7 +177,7 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = 20.0) -> list[Ch
     return _run("Databricks", steps)
 
 
-def check_openmetadata(config: WorkflowConfig, timeout_s: float = 20.0) -> list[CheckStep]:
+def check_openmetadata(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEOUT_S) -> list[CheckStep]:
     """Server reachable, its version, JWT accepted, and the bot may write (the service is ensured).
 
     Args:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, IngestionError
 from core.generate.defaults import DEFAULT_DAG_ID, DEFAULT_OPENMETADATA_VERSION
+from core.http_policy import CHECK_STEP_TIMEOUT_S
 from core.secrets import redact
 
 if TYPE_CHECKING:  # pydantic and the models: imported by the commands that read a config, not by --help
@@ -52,7 +53,12 @@ def _parser() -> argparse.ArgumentParser:
 
     test = commands.add_parser("test-connection", help="check both connections step by step")
     test.add_argument("-c", "--config", required=True)
-    test.add_argument("--timeout", type=float, default=20.0, help="seconds per step (default 20)")
+    test.add_argument(
+        "--timeout",
+        type=float,
+        default=CHECK_STEP_TIMEOUT_S,
+        help=f"seconds per step (default {CHECK_STEP_TIMEOUT_S:g})",
+    )
     test.add_argument("--json", action="store_true")
     _add_log_level(test)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.config.models import WorkflowConfig
+from core.http_policy import PREFLIGHT_MAX_S, lineage_wait_budget_s
 
 if TYPE_CHECKING:
     from core.databricks.lineage import LineageReader
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HOST_FIELD",
-    "PREFLIGHT_MAX_S",
     "SERVER_FIELD",
     "SOURCE_CONNECTIONS",
     "Sources",
@@ -33,7 +33,6 @@ __all__ = [
 HOST_FIELD = "source.serviceConnection.config.hostPort"
 SERVER_FIELD = "workflowConfig.openMetadataServerConfig.hostPort"
 #: the longest a TCP connect of the preflight check waits, whatever the timeouts (seconds)
-PREFLIGHT_MAX_S = 10.0
 #: connections kept open to the workspace when no worker count is given (a listing and its prefetch)
 SOURCE_CONNECTIONS = 16
 
@@ -138,7 +137,9 @@ def create_source(
             client,
             connection.warehouse_id,
             lookback_days=connection.lineage_look_back_days,
-            wait_budget_s=timeout_s if timeout_s is not None else max(60.0, _timeout(config, None) * 5),
+            wait_budget_s=timeout_s
+            if timeout_s is not None
+            else lineage_wait_budget_s(_timeout(config, None)),
         )
     return Sources(DatabricksSource(client), reader)
 

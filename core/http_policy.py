@@ -23,34 +23,34 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_base,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential,
-    wait_random,
-)
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
+if TYPE_CHECKING:  # tenacity is imported where a retry is built, so `dbx-pipeline --help` does not pay for it
+    from tenacity import RetryCallState, Retrying, retry_base
+    from tenacity.stop import stop_base
+    from tenacity.wait import wait_base
 
 __all__ = [
     "BACKOFF_BASE_S",
     "BACKOFF_JITTER_S",
     "BACKOFF_MAX_S",
     "CHECK_RETRIES",
+    "CHECK_STEP_TIMEOUT_S",
     "DATABRICKS_ATTEMPTS",
     "DATABRICKS_CALL_BUDGET_S",
     "DEFAULT_PAUSE_S",
     "MAX_PAUSE_S",
+    "OPENMETADATA_RETRIED_STATUSES",
     "OPENMETADATA_RETRIES",
     "OPENMETADATA_TIMEOUT_S",
+    "PREFLIGHT_MAX_S",
+    "PREVIEW_TIMEOUT_S",
+    "STATEMENT_POLL_S",
+    "STATEMENT_WAIT_S",
     "SdkTimeouts",
     "backoff",
     "databricks_timeouts",
+    "lineage_wait_budget_s",
     "retrying",
 ]
 
@@ -89,6 +89,30 @@ OPENMETADATA_TIMEOUT_S = 30.0
 OPENMETADATA_RETRIES = 5
 #: Retries of one OpenMetadata call in a connection check (a check should answer quickly).
 CHECK_RETRIES = 1
+#: Statuses retried with backoff; 429 and 503 wait at the shared rate gate instead (see the module docstring).
+OPENMETADATA_RETRIED_STATUSES = (500, 502, 504)
+
+# -- what each caller may spend ----------------------------------------------------------------------
+
+#: ``test-connection``: seconds each step may take, unless ``--timeout`` says otherwise.
+CHECK_STEP_TIMEOUT_S = 20.0
+#: The wizard's live preview: its listing waits at most this, or ``connectionTimeout`` if shorter.
+PREVIEW_TIMEOUT_S = 30.0
+#: The preflight TCP connect to each server waits at most this, or the caller's timeout if shorter.
+PREFLIGHT_MAX_S = 10.0
+#: A SQL statement: how long one ``statements`` call waits on the server before answering (the API's
+#: ``wait_timeout``, 5 to 50 s), and the pause between polls of a statement still running, in seconds.
+STATEMENT_WAIT_S = 30
+STATEMENT_POLL_S = 1.0
+#: A lineage statement may run (queued on a cold warehouse, then executing) at least this long, and
+#: ``LINEAGE_WAIT_FACTOR x connectionTimeout`` when that is longer, in seconds.
+LINEAGE_WAIT_MIN_S = 60.0
+LINEAGE_WAIT_FACTOR = 5.0
+
+
+def lineage_wait_budget_s(connection_timeout_s: float) -> float:
+    """Seconds one lineage statement may take: ``max(LINEAGE_WAIT_MIN_S, 5 x connectionTimeout)``."""
+    return max(LINEAGE_WAIT_MIN_S, LINEAGE_WAIT_FACTOR * connection_timeout_s)
 
 
 @dataclass(frozen=True)
@@ -138,6 +162,8 @@ def databricks_timeouts(
 
 def backoff() -> wait_base:
     """The one backoff formula, as a tenacity wait (see the module docstring)."""
+    from tenacity import wait_exponential, wait_random
+
     return wait_exponential(multiplier=BACKOFF_BASE_S, max=BACKOFF_MAX_S) + wait_random(0, BACKOFF_JITTER_S)
 
 
@@ -164,6 +190,8 @@ def retrying(
     Returns:
         A ``Retrying``: call it as ``retrying(...)(fn, *args, **kwargs)``.
     """
+    from tenacity import Retrying, stop_after_attempt, stop_after_delay
+
     stop: stop_base = stop_after_attempt(max(1, attempts))
     if budget_s is not None:
         stop = stop | stop_after_delay(budget_s)

@@ -27,6 +27,7 @@ from databricks.sdk.service.sql import (
 
 from core.databricks.errors import source_errors
 from core.errors import SourceError
+from core.http_policy import STATEMENT_POLL_S, STATEMENT_WAIT_S
 from core.secrets import redact
 from core.source import LineageEdge  # defined with the protocol; importable from here too
 
@@ -63,7 +64,7 @@ class LineageReader:
         lookback_days: int = 90,
         batch_size: int = 500,
         wait_budget_s: float = 600.0,
-        poll_interval_s: float = 1.0,
+        poll_interval_s: float = STATEMENT_POLL_S,
     ) -> None:
         """Read lineage through ``client``'s Statement Execution API; nothing is sent until asked.
 
@@ -117,7 +118,7 @@ class LineageReader:
                     statement=statement,
                     warehouse_id=self.warehouse_id,
                     parameters=params,
-                    wait_timeout="30s",
+                    wait_timeout=f"{STATEMENT_WAIT_S}s",
                     format=Format.JSON_ARRAY,
                     disposition=Disposition.INLINE,
                 )

@@ -28,7 +28,13 @@ from tenacity import RetryCallState, retry_if_exception_type, retry_if_result
 
 from core.config.models import OpenMetadataServerConfig
 from core.errors import SinkAuthError, SinkRejectedError, SinkUnavailableError
-from core.http_policy import OPENMETADATA_RETRIES, OPENMETADATA_TIMEOUT_S, backoff, retrying
+from core.http_policy import (
+    OPENMETADATA_RETRIED_STATUSES,
+    OPENMETADATA_RETRIES,
+    OPENMETADATA_TIMEOUT_S,
+    backoff,
+    retrying,
+)
 from core.ratelimit import RateGate
 from core.secrets import redact
 
@@ -37,7 +43,7 @@ __all__ = ["SERVER_FIELD", "ClientOptions", "OpenMetadataClient"]
 #: Where the server's settings are in the workflow YAML (errors name the field to fix).
 SERVER_FIELD = "workflowConfig.openMetadataServerConfig"
 #: Statuses asked again with backoff.
-_RETRIED_STATUSES = frozenset({500, 502, 504})
+_RETRIED_STATUSES = frozenset(OPENMETADATA_RETRIED_STATUSES)
 #: Statuses asked again once the shared rate gate opens (no backoff of their own).
 _THROTTLED_STATUSES = frozenset({429, 503})
 #: No answer, or an answer cut off after its headers: worth another try.

@@ -8,12 +8,12 @@ from typing import Any
 from core.config import WorkflowConfig
 from core.errors import ConfigError, IngestionError
 from core.filters import FilterDecision, NameFilter
+from core.http_policy import PREVIEW_TIMEOUT_S
 from ui.jobs import PreviewJob
 from ui.services.config import _filter_pattern, build_config, databricks_fingerprint
 from ui.state import WizardState
 
 #: the longest the wizard's listing waits for one request and its retries (seconds): a page must not hang
-PREVIEW_TIMEOUT_S = 30.0
 
 
 def start_preview(state: WizardState) -> PreviewJob[Any, Any] | None:
