@@ -6,9 +6,11 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 
+from core.emulators.databricks.limits import parse_rate_limits
 from core.emulators.databricks.sql import StatementRecord
-from core.emulators.http import EmulatorServer
+from core.emulators.http import EmulatorServer, RateLimiter
 from core.emulators.recorded import RecordedWorkspace
 from core.emulators.workspace import Workspace, WorkspaceSpec
 
@@ -35,6 +37,8 @@ class DatabricksBase(EmulatorServer):
         warehouse_id: str = "emulatorwh",
         cold_warehouse_polls: int = 0,
         statement_chunk_rows: int = 1000,
+        rate_limits: str | Mapping[str, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Hold the workspace and the accepted credentials, then register the routes.
 
@@ -57,6 +61,8 @@ class DatabricksBase(EmulatorServer):
         self._statements: OrderedDict[str, StatementRecord] = OrderedDict()
         self._state_lock = threading.Lock()
         self._register_routes()
+        limits = parse_rate_limits(rate_limits, {route.name for route in self.routes})
+        self.rate_limiter = RateLimiter(limits, clock) if limits else None
 
     def _register_routes(self) -> None:
         """Register the API's routes (the final class does; the base serves none)."""
