@@ -281,6 +281,8 @@ def format_table(results: list[BenchResult]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
+    if any("*" in line for line in models):
+        models.append("(*: a figure Databricks does not publish, assumed; core/emulators/databricks/limits.py)")
     return "\n".join(["model:", *(f"  {line}" for line in models), "", *lines])
 
 
