@@ -28,7 +28,12 @@ class DatabricksEmulator(OAuthRoutes, JobRoutes, PipelineRoutes, StatementRoutes
         rate_limits: request rate limits per endpoint (see :mod:`core.emulators.databricks.limits`):
             ``None``/``"off"`` (default: none), ``"documented"`` (Databricks' published figures), a mapping of
             route name to requests per second, or ``"documented,jobs/runs/list=5"``-style text.
-        clock: the rate limiter's monotonic clock (tests inject one).
+        statement_base_ms, statement_ms_per_row: a statement's execution time on the warehouse, a base
+            plus a cost per result row (default 0: results at once); the execute call waits it out up to
+            ``wait_timeout``, longer ones stay RUNNING until done. Results over the INLINE disposition's
+            25 MiB fail the statement, as documented.
+        clock, sleep: the monotonic clock of the rate limiter and statement times, and how the server
+            waits (tests inject both).
 
     Attributes:
         system_tables_enabled: set ``False`` to make ``system.access.table_lineage`` missing
