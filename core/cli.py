@@ -291,7 +291,7 @@ def _check_rate_limits(value: str) -> None:
         parse_rate_limits(value)
     except ValueError as err:
         raise ConfigError(
-            str(err), field="--rate-limits", hint="Give off, documented or ROUTE=RPS,..."
+            str(err), field="--rate-limits", hint="Give off, documented or ROUTE=RPS items"
         ) from None
 
 
@@ -340,7 +340,7 @@ def _emulate(args: argparse.Namespace) -> int:
             )
         except ValueError as err:
             raise ConfigError(
-                str(err), field="--rate-limits", hint="Give off, documented or ROUTE=RPS,..."
+                str(err), field="--rate-limits", hint="Give off, documented or ROUTE=RPS items"
             ) from None
         extra = f"token: {server.token}"
         if args.recorded:

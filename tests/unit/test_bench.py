@@ -61,3 +61,17 @@ def test_under_a_limit_of_n_per_second_the_floor_is_the_limited_calls_over_n() -
     assert network < 30  # 2,000 x (runs page + pipeline PUT + status PUT) / 16 workers x 50 ms
     limited = floor_seconds(spec, report, limits=dict(DOCUMENTED), route_calls={"jobs/runs/list": 2000})
     assert limited == pytest.approx(99.0)
+
+
+@pytest.mark.parametrize("command", ["bench", "emulate"])
+@pytest.mark.parametrize("value", ["sometimes", "jobs/get=0", "jobs/get=fast"])
+def test_a_bad_rate_limits_flag_is_one_line_naming_it(
+    command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.cli import main
+
+    args = [command, *(["databricks"] if command == "emulate" else []), "--rate-limits", value]
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "--rate-limits" in err and "Give off, documented or ROUTE=RPS items" in err
