@@ -4,7 +4,14 @@ The emulators run in their own processes (``dbx-pipeline emulate``), so the peak
 engine's alone and the engine's threads do not share a GIL with the servers. The floor is what the
 network alone forces for this workload: the sequential listing pages, and every per-pipeline call
 (runs pages, pipeline PUT, status PUT, lineage lookups and writes) spread over the workers, each costing
-one latency. Our time divided by it says how close to the network's limit the engine runs.
+one latency; and, under rate limits, each limited endpoint's calls at its documented rate (2,000
+``runs/list`` calls at 20 requests per second need 99 s whatever the latency). Our time divided by it says
+how close to those limits the engine runs.
+
+The table states the model it ran under, as each emulator reports it (``GET /_emulator/calls``): the
+latency per request on each side, the Databricks rate limits (off, or each endpoint's requests per
+second), OpenMetadata's cost per entity (``none`` when its emulator models none) and the workers; next to
+wall time, peak RSS and the floor it gives the calls per pipeline on each side and the 429s received.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ class BenchSpec:
     seed: int = 0
     lineage: bool = True
     lookback_days: int = 7
+    rate_limits: str = "off"
 
 
 @dataclass
@@ -50,15 +58,29 @@ class BenchResult:
     peak_rss_mb: float
     floor_s: float
     report: dict[str, Any] = field(default_factory=dict)
+    #: what each emulator modelled: side -> {"latency_ms", "rate_limits", "cost_ms_per_entity"}
+    model: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: 429s each side answered (requests over a rate limit; counted in the calls above)
+    throttled: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (``bench --json``)."""
         return {
-            "spec": vars(self.spec), "wall_s": round(self.wall_s, 3), "floor_s": round(self.floor_s, 3),
-            "x_floor": round(self.vs_floor, 3), "peak_rss_mb": round(self.peak_rss_mb, 1),
-            "databricks_calls": self.databricks_calls, "openmetadata_calls": self.openmetadata_calls,
-            "report": self.report,
+            "spec": vars(self.spec), "model": self.model, "wall_s": round(self.wall_s, 3),
+            "floor_s": round(self.floor_s, 3), "x_floor": round(self.vs_floor, 3),
+            "peak_rss_mb": round(self.peak_rss_mb, 1), "databricks_calls": self.databricks_calls,
+            "openmetadata_calls": self.openmetadata_calls, "calls_per_pipeline": self.calls_per_pipeline,
+            "throttled": self.throttled, "report": self.report,
         }  # fmt: skip
+
+    @property
+    def calls_per_pipeline(self) -> dict[str, float]:
+        """Requests per kept pipeline on each side (429s included: each one is a request sent)."""
+        kept = max(1, int(self.report.get("kept", self.spec.jobs + self.spec.pipelines)))
+        return {
+            "databricks": round(self.databricks_calls / kept, 2),
+            "openmetadata": round(self.openmetadata_calls / kept, 2),
+        }
 
     @property
     def jobs_per_s(self) -> float:
@@ -80,6 +102,8 @@ class _Emulator:
             "--jobs", str(spec.jobs), "--tasks", str(spec.tasks), "--runs", str(spec.runs),
             "--pipelines", str(spec.pipelines), "--latency-ms", str(spec.latency_ms), "--seed", str(spec.seed),
         ]  # fmt: skip
+        if target == "databricks":
+            args += ["--rate-limits", spec.rate_limits]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if " on " not in line:
@@ -89,8 +113,10 @@ class _Emulator:
             )
         self.url = line.split(" on ", 1)[1].split(" ", 1)[0]
 
-    def calls(self) -> int:
-        return int(requests.get(f"{self.url}/_emulator/calls", timeout=10).json()["total"])
+    def stats(self) -> dict[str, Any]:
+        """``{"calls": {route: n}, "total": n, "model": {...}}`` from the emulator's counters endpoint."""
+        answer: dict[str, Any] = requests.get(f"{self.url}/_emulator/calls", timeout=10).json()
+        return answer
 
     def reset(self) -> None:
         requests.post(f"{self.url}/_emulator/reset", timeout=10)
@@ -140,8 +166,34 @@ def _config(spec: BenchSpec, databricks_url: str, openmetadata_url: str) -> dict
     }
 
 
-def floor_seconds(spec: BenchSpec, report: dict[str, Any], setup_calls: int = 4) -> float:
-    """The time the network alone forces on this workload (see the module docstring)."""
+def rate_floor_seconds(limits: dict[str, float], route_calls: dict[str, int]) -> float:
+    """The time the rate limits alone force: the slowest limited endpoint's calls at its rate.
+
+    A full bucket lets one second's worth (``rate`` requests, at least 1) through at once, so ``n`` calls
+    to an endpoint limited to ``rate`` per second need at least ``(n - rate) / rate`` seconds.
+
+    Args:
+        limits: endpoint (route name) -> requests per second.
+        route_calls: endpoint -> calls it answered (429s not included: they are not work done).
+
+    Returns:
+        Seconds (0 without limits).
+    """
+    return max(
+        (max(0.0, route_calls.get(route, 0) - max(1.0, rate)) / rate for route, rate in limits.items()),
+        default=0.0,
+    )
+
+
+def floor_seconds(
+    spec: BenchSpec,
+    report: dict[str, Any],
+    setup_calls: int = 4,
+    limits: dict[str, float] | None = None,
+    route_calls: dict[str, int] | None = None,
+) -> float:
+    """The time the network and the rate limits force on this workload (see the module docstring)."""
+    rate_floor = rate_floor_seconds(limits or {}, route_calls or {})
     latency = spec.latency_ms / 1000.0
     listing = math.ceil(max(spec.jobs, 1) / PAGE) + math.ceil(max(spec.pipelines, 1) / PAGE)
     pipelines = report.get("kept", spec.jobs + spec.pipelines)
@@ -150,7 +202,7 @@ def floor_seconds(spec: BenchSpec, report: dict[str, Any], setup_calls: int = 4)
     pipeline_puts = report.get("created", 0) + report.get("updated", 0) + report.get("unchanged", 0)
     lineage_calls = report.get("lineageEdges", 0) + report.get("tableLookups", 0)  # each distinct table once
     per_pipeline = runs_pages + status_puts + pipeline_puts + lineage_calls
-    return float((setup_calls + max(listing, per_pipeline / spec.workers)) * latency)
+    return max(rate_floor, float((setup_calls + max(listing, per_pipeline / spec.workers)) * latency))
 
 
 def run_bench(spec: BenchSpec) -> BenchResult:
@@ -168,38 +220,70 @@ def run_bench(spec: BenchSpec) -> BenchResult:
         wall = time.perf_counter() - started
         summary = report.as_dict()
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        dbx, om = databricks.stats(), openmetadata.stats()
+        limits = dbx["model"]["rate_limits"]
         return BenchResult(
             spec=spec,
             wall_s=wall,
-            databricks_calls=databricks.calls(),
-            openmetadata_calls=openmetadata.calls(),
+            databricks_calls=int(dbx["total"]),
+            openmetadata_calls=int(om["total"]),
             peak_rss_mb=peak_kb / 1024.0,
-            floor_s=floor_seconds(spec, summary),
+            floor_s=floor_seconds(spec, summary, limits=limits, route_calls=dbx["calls"]),
             report=summary,
+            model={"databricks": dbx["model"], "openmetadata": om["model"]},
+            throttled={"databricks": _throttled(dbx["calls"]), "openmetadata": _throttled(om["calls"])},
         )
     finally:
         databricks.close()
         openmetadata.close()
 
 
+def _throttled(calls: dict[str, int]) -> int:
+    return sum(n for name, n in calls.items() if name.startswith("throttled:"))
+
+
+def describe_model(result: BenchResult) -> list[str]:
+    """The model one run ran under, one line per side, plus the engine's workers."""
+    from core.emulators.databricks.limits import describe_limits
+
+    dbx = result.model.get("databricks", {})
+    om = result.model.get("openmetadata", {})
+    cost = om.get("cost_ms_per_entity")
+    return [
+        f"Databricks:   {dbx.get('latency_ms', result.spec.latency_ms):g} ms per request; rate limits "
+        f"{describe_limits(dbx.get('rate_limits') or {})}",
+        f"OpenMetadata: {om.get('latency_ms', result.spec.latency_ms):g} ms per request; cost per entity "
+        f"{'none' if cost is None else f'{cost:g} ms'}",
+        f"engine:       {result.spec.workers} workers",
+    ]
+
+
 def format_table(results: list[BenchResult]) -> str:
-    """A plain-text table, one row per run."""
+    """The model each run ran under (``*``: a limit Databricks does not publish, assumed), then a table."""
     header = (
-        "jobs", "tasks", "runs", "latency ms", "workers", "Databricks calls", "OpenMetadata calls",
-        "wall s", "jobs/s", "peak RSS MB", "floor s", "x floor", "failures",
+        "jobs", "tasks", "runs", "workers", "Databricks calls", "per pipeline", "429s", "OpenMetadata calls",
+        "per pipeline", "wall s", "jobs/s", "peak RSS MB", "floor s", "x floor", "failures",
     )  # fmt: skip
     rows = [header]
+    models: list[str] = []
     for r in results:
         s = r.spec
+        per = r.calls_per_pipeline
+        for line in describe_model(r)[:2]:
+            if line not in models:
+                models.append(line)
         rows.append((
-            str(s.jobs), str(s.tasks), str(s.runs), f"{s.latency_ms:g}", str(s.workers), str(r.databricks_calls),
-            str(r.openmetadata_calls), f"{r.wall_s:.1f}", f"{r.jobs_per_s:.0f}", f"{r.peak_rss_mb:.0f}",
+            str(s.jobs), str(s.tasks), str(s.runs), str(s.workers), str(r.databricks_calls),
+            f"{per['databricks']:.2f}", str(r.throttled.get("databricks", 0)), str(r.openmetadata_calls),
+            f"{per['openmetadata']:.2f}", f"{r.wall_s:.1f}", f"{r.jobs_per_s:.0f}", f"{r.peak_rss_mb:.0f}",
             f"{r.floor_s:.1f}", f"{r.vs_floor:.2f}", str(len(r.report.get("failures", []))),
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    if any("*" in line for line in models):
+        models.append("(*: a figure Databricks does not publish, assumed; core/emulators/databricks/limits.py)")
+    return "\n".join(["model:", *(f"  {line}" for line in models), "", *lines])
 
 
 def run_preview_bench(spec: BenchSpec) -> dict[str, Any]:

@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, nargs="+", default=[16], help="one run per value")
     bench.add_argument("--no-lineage", action="store_true")
     bench.add_argument(
+        "--rate-limits",
+        default="off",
+        metavar="off|documented",
+        help="the Databricks emulator's per-endpoint request limits (default off; see emulate --help)",
+    )
+    bench.add_argument(
         "--preview", action="store_true", help="measure the filter preview instead of ingestion"
     )
     bench.add_argument("--json", action="store_true")
@@ -92,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--pipelines", type=int, default=5)
     emulate.add_argument("--latency-ms", type=float, default=0.0)
     emulate.add_argument("--seed", type=int, default=0)
+    emulate.add_argument(
+        "--rate-limits",
+        default="off",
+        metavar="off|documented",
+        help="databricks: per-endpoint request limits, 429 + Retry-After above them: off (default), "
+        "documented (Databricks' published figures, core/emulators/databricks/limits.py) or "
+        "ROUTE=RPS,... (may start with documented, e.g. documented,jobs/runs/list=5)",
+    )
     emulate.add_argument(
         "--stale-task-runs",
         action="store_true",
@@ -256,6 +270,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.jobs < 1 or args.latency_ms < 0 or min(args.workers) < 1:
         raise ConfigError("--jobs and --workers must be at least 1 and --latency-ms not negative")
+    _check_rate_limits(args.rate_limits)
     if args.preview:
         from core.bench import run_preview_bench
 
@@ -268,7 +283,7 @@ def _bench(args: argparse.Namespace) -> int:
     for workers in args.workers:
         spec = BenchSpec(
             jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines,
-            latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage,
+            latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage, rate_limits=args.rate_limits,
         )  # fmt: skip
         results.append(run_bench(spec))
         print(f"ran {args.jobs} jobs with {workers} workers in {results[-1].wall_s:.1f} s", file=sys.stderr)
@@ -277,6 +292,17 @@ def _bench(args: argparse.Namespace) -> int:
     else:
         print(format_table(results))
     return EXIT_OK if all(not r.report.get("failures") for r in results) else EXIT_FAILED
+
+
+def _check_rate_limits(value: str) -> None:
+    from core.emulators.databricks.limits import parse_rate_limits
+
+    try:
+        parse_rate_limits(value)
+    except ValueError as err:
+        raise ConfigError(
+            str(err), field="--rate-limits", hint="Give off, documented or ROUTE=RPS items"
+        ) from None
 
 
 def _interrupt(*_: object) -> None:
@@ -314,9 +340,18 @@ def _emulate(args: argparse.Namespace) -> int:
     if args.target == "databricks":
         from core.emulators.databricks import DatabricksEmulator
 
-        server: Any = DatabricksEmulator(
-            workspace, port=args.port, latency_ms=args.latency_ms, seed=args.seed
-        )
+        try:
+            server: Any = DatabricksEmulator(
+                workspace,
+                port=args.port,
+                latency_ms=args.latency_ms,
+                seed=args.seed,
+                rate_limits=args.rate_limits,
+            )
+        except ValueError as err:
+            raise ConfigError(
+                str(err), field="--rate-limits", hint="Give off, documented or ROUTE=RPS items"
+            ) from None
         extra = f"token: {server.token}"
         if args.recorded:
             extra += f"; recorded: {args.recorded}"

@@ -33,6 +33,8 @@ SLOW_TESTS: dict[str, float] = {
     "tests/e2e/test_cli_output.py::test_test_connection_writes_each_failure_to_stderr": 1.6,
     "tests/e2e/test_ingest.py::test_listing_failure_fails_the_run_and_deletes_nothing": 5.4,
     "tests/e2e/test_ingest.py::test_rate_limited_databricks_is_retried": 3.3,
+    "tests/e2e/test_bench.py::test_bench_under_documented_limits_prints_the_model_it_ran_under": 5.8,
+    "tests/e2e/test_rate_limits.py::test_documented_limits_slow_the_run_but_every_pipeline_and_status_is_written": 5.6,
     "tests/e2e/test_ingest.py::test_changed_job_is_rewritten_and_override_metadata_always_writes": 2.2,
     "tests/e2e/test_ingest.py::test_pipelines_the_filter_now_excludes_are_soft_deleted": 2.2,
     "tests/e2e/test_ingest.py::test_one_rejected_pipeline_fails_alone": 1.9,

@@ -17,6 +17,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.credentials_provider import CredentialsStrategy
 from databricks.sdk.errors import (
+    BadRequest,
     InvalidParameterValue,
     NotFound,
     PermissionDenied,
@@ -406,6 +407,46 @@ def test_statement_select_one_and_failures(emulator: DatabricksEmulator) -> None
 
     with pytest.raises(InvalidParameterValue, match="not a valid endpoint id"):
         w.statement_execution.execute_statement("SELECT 1", "no-such-warehouse")
+
+
+def test_statement_execution_time_is_a_base_plus_a_cost_per_row() -> None:
+    now = [0.0]
+    slept: list[float] = []
+    with DatabricksEmulator(
+        statement_base_ms=200, statement_ms_per_row=300, clock=lambda: now[0], sleep=slept.append
+    ) as server:
+        w = _client(server)
+        quick = w.statement_execution.execute_statement("SELECT 1", server.warehouse_id, wait_timeout="10s")
+        assert quick.status.state == StatementState.SUCCEEDED and slept == [
+            pytest.approx(0.5)
+        ]  # 200 + 1 x 300
+
+        server.statement_base_ms = 20_000  # longer than wait_timeout: the client polls
+        slow = w.statement_execution.execute_statement("SELECT 1", server.warehouse_id, wait_timeout="10s")
+        assert slow.status.state == StatementState.PENDING and len(slept) == 1
+        assert w.statement_execution.get_statement(slow.statement_id).status.state == StatementState.RUNNING
+        with pytest.raises(BadRequest, match="no result to fetch"):
+            w.statement_execution.get_statement_result_chunk_n(slow.statement_id, 0)
+        now[0] += 20.3
+        done = w.statement_execution.get_statement(slow.statement_id)
+        assert done.status.state == StatementState.SUCCEEDED and done.result.data_array == [["1"]]
+
+
+def test_a_result_over_the_inline_limit_fails_the_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.emulators.databricks import base
+    from core.emulators.databricks.protocol import INLINE_RESULT_LIMIT_BYTES, inline_size
+
+    assert INLINE_RESULT_LIMIT_BYTES == 25 * 1024 * 1024
+    rows = [["a", None, "ünï"], ["0123456789", "x", None]]
+    assert (
+        abs(inline_size(rows) - len(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()))
+        <= 3
+    )
+    monkeypatch.setattr(base, "INLINE_RESULT_LIMIT_BYTES", 5)
+    with DatabricksEmulator() as server:
+        answer = _client(server).statement_execution.execute_statement("SELECT 1", server.warehouse_id)
+    assert answer.status.state == StatementState.FAILED and "25 MiB" in answer.status.error.message
+    assert answer.result is None
 
 
 # -- determinism and scale ----------------------------------------------------------------------------

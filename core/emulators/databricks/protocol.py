@@ -20,6 +20,17 @@ RUN_ARRAYS = ("tasks", "job_clusters", "job_parameters", "repair_history")
 OPEN_PATHS = ("/.well-known/databricks-config", "/oidc/")
 TOKEN_TTL_S = 3600
 MAX_STATEMENTS = 10_000
+#: Statement Execution API: "If a given statement produces a result set with a size larger than 25 MiB,
+#: that statement execution is aborted, and no result set will be available" (INLINE disposition; the
+#: ExecuteStatementRequest reference, https://docs.databricks.com/api/workspace/statementexecution/
+#: executestatement, read 2026-11-29). Rows per chunk are not documented (chunks are cut by bytes); the
+#: emulator's ``statement_chunk_rows`` is a test knob, not a documented figure.
+INLINE_RESULT_LIMIT_BYTES = 25 * 1024 * 1024
+
+
+def inline_size(rows: list[list[str | None]]) -> int:
+    """The bytes of ``rows`` as a JSON_ARRAY result, estimated without building it (quotes and commas)."""
+    return sum(2 + sum(4 if value is None else len(value.encode()) + 3 for value in row) for row in rows)
 
 
 def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HttpError:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from core.emulators.databricks.jobs import JobRoutes
+from core.emulators.databricks.limits import SOURCE
 from core.emulators.databricks.oauth import OAuthRoutes
 from core.emulators.databricks.pipelines import PipelineRoutes
 from core.emulators.databricks.protocol import OPEN_PATHS, api_error
 from core.emulators.databricks.statements import StatementRoutes
-from core.emulators.http import Handler, HttpError, Request, Response
+from core.emulators.http import Handler, HttpError, Request, Response, retry_after_header
 from core.emulators.workspace import Workspace, WorkspaceSpec
 
 
@@ -24,6 +25,15 @@ class DatabricksEmulator(OAuthRoutes, JobRoutes, PipelineRoutes, StatementRoutes
         cold_warehouse_polls: the first N ``GET /sql/statements/{id}`` of each statement answer
             PENDING (then RUNNING on the last one) before the result, like a starting warehouse.
         statement_chunk_rows: rows per result chunk, to exercise multi-chunk results.
+        rate_limits: request rate limits per endpoint (see :mod:`core.emulators.databricks.limits`):
+            ``None``/``"off"`` (default: none), ``"documented"`` (Databricks' published figures), a mapping of
+            route name to requests per second, or ``"documented,jobs/runs/list=5"``-style text.
+        statement_base_ms, statement_ms_per_row: a statement's execution time on the warehouse, a base
+            plus a cost per result row (default 0: results at once); the execute call waits it out up to
+            ``wait_timeout``, longer ones stay RUNNING until done. Results over the INLINE disposition's
+            25 MiB fail the statement, as documented.
+        clock, sleep: the monotonic clock of the rate limiter and statement times, and how the server
+            waits (tests inject both).
 
     Attributes:
         system_tables_enabled: set ``False`` to make ``system.access.table_lineage`` missing
@@ -84,6 +94,20 @@ class DatabricksEmulator(OAuthRoutes, JobRoutes, PipelineRoutes, StatementRoutes
         message = f"No API found for '{request.method} {request.path}'"
         return Response(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": message})
 
+    def too_many_requests(self, request: Request, route: str, wait_s: float) -> Response:
+        """Over the route's limit: 429 ``REQUEST_LIMIT_EXCEEDED`` with ``Retry-After`` (SDK: ``TooManyRequests``)."""
+        assert self.rate_limiter is not None  # only called when a limiter refused the request
+        rate = self.rate_limiter.limits[route]
+        message = (
+            f"Workspace request limit exceeded for {route}: at most {rate:g} requests per second "
+            f"(limits: {SOURCE})."
+        )
+        return Response(
+            429,
+            {"error_code": "REQUEST_LIMIT_EXCEEDED", "message": message},
+            {"Retry-After": retry_after_header(wait_s)},
+        )
+
     def authorize(self, request: Request) -> None:
         """Bearer PAT or an issued OAuth token; missing -> 401, unknown -> 403 with a numeric code."""
         if request.path.startswith(OPEN_PATHS):
@@ -112,7 +136,10 @@ def build_databricks_emulator(
     latency_ms: float = 0.0,
     seed: int = 0,
     port: int = 0,
+    rate_limits: str | None = None,
 ) -> DatabricksEmulator:
-    """A ready-to-start emulator over a generated workspace (used by ``dbx-pipeline emulate``)."""
+    """A ready-to-start emulator over a generated workspace; ``rate_limits`` as on :class:`DatabricksEmulator`."""
     spec = WorkspaceSpec(jobs=jobs, tasks=tasks, runs=runs, pipelines=pipelines, big_jobs=big_jobs, seed=seed)
-    return DatabricksEmulator(Workspace(spec), port=port, latency_ms=latency_ms, seed=seed)
+    return DatabricksEmulator(
+        Workspace(spec), port=port, latency_ms=latency_ms, seed=seed, rate_limits=rate_limits
+    )

@@ -48,10 +48,12 @@ class StatementRoutes(DatabricksBase):
             self._statements[stmt.statement_id] = stmt
             while len(self._statements) > MAX_STATEMENTS:
                 self._statements.popitem(last=False)
-        if wait_s and stmt.polls_left and body.get("on_wait_timeout") == "CANCEL":
+        self._start_execution(stmt, wait_s)
+        busy = stmt.polls_left or self._still_running(stmt)
+        if wait_s and busy and body.get("on_wait_timeout") == "CANCEL":
             stmt.canceled = True  # the warehouse did not finish within wait_timeout
         # wait_timeout=0s is asynchronous mode: the first answer is PENDING even on a warm warehouse.
-        if (stmt.polls_left or wait_s == 0) and not stmt.canceled:
+        if (busy or wait_s == 0) and not stmt.canceled:
             return {"statement_id": stmt.statement_id, "status": {"state": "PENDING"}}
         return self._statement_response(stmt)
 
@@ -69,18 +71,20 @@ class StatementRoutes(DatabricksBase):
                 stmt.polls_left -= 1
                 state = "RUNNING" if stmt.polls_left == 0 else "PENDING"
                 return {"statement_id": stmt.statement_id, "status": {"state": state}}
+        if self._still_running(stmt) and not stmt.canceled:
+            return {"statement_id": stmt.statement_id, "status": {"state": "RUNNING"}}
         return self._statement_response(stmt)
 
     def _statement_cancel(self, request: Request) -> dict[str, Any]:
         stmt = self._statement_or_404(request.path_group(1))
         with self._state_lock:
-            if stmt.polls_left:
+            if stmt.polls_left or self._still_running(stmt):
                 stmt.canceled = True
         return {}
 
     def _statement_chunk(self, request: Request) -> dict[str, Any]:
         stmt = self._statement_or_404(request.path_group(1))
-        if stmt.polls_left or stmt.canceled or stmt.error:
+        if stmt.polls_left or stmt.canceled or stmt.error or self._still_running(stmt):
             raise api_error(400, "INVALID_STATE", f"Statement {stmt.statement_id} has no result to fetch.")
         index = int(request.path_group(2))
         if not 0 <= index < self._chunk_count(stmt):

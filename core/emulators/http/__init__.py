@@ -12,16 +12,19 @@ Features shared by both emulators:
 - fault injection (status codes with optional ``Retry-After``, connection resets, slow replies that
   exceed the client's read timeout, truncated or non-JSON bodies), each fault matching a method/path
   pattern and firing a fixed number of times or with a seeded probability;
+- per-route rate limits (:class:`RateLimiter`, a token bucket per route): a request over its route's
+  limit gets 429 with ``Retry-After``, counted as ``throttled:<route>``;
 - per-route call counters for benchmarks and tests;
 - holds (:meth:`EmulatorServer.hold`): matching requests wait at a gate until the test releases them, so a
   test can stop a run at a known point instead of guessing with sleeps.
 
-Layout: ``messages`` (request, response, error, route), ``faults`` (faults and holds), ``handler`` (one
-connection's request handling) and ``server`` (:class:`EmulatorServer`).
+Layout: ``messages`` (request, response, error, route), ``faults`` (faults and holds), ``ratelimit``
+(token buckets), ``handler`` (one connection's request handling) and ``server`` (:class:`EmulatorServer`).
 """
 
 from core.emulators.http.faults import Fault, FaultKind, Hold
 from core.emulators.http.messages import STATS_PATH, Handler, HttpError, Request, Response, Route
+from core.emulators.http.ratelimit import RateLimiter, TokenBucket, retry_after_header
 from core.emulators.http.server import EmulatorServer
 
 __all__ = [
@@ -32,7 +35,10 @@ __all__ = [
     "Handler",
     "Hold",
     "HttpError",
+    "RateLimiter",
     "Request",
     "Response",
     "Route",
+    "TokenBucket",
+    "retry_after_header",
 ]

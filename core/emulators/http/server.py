@@ -12,6 +12,7 @@ from typing import Any
 from core.emulators.http.faults import Fault, FaultKind, Hold
 from core.emulators.http.handler import make_handler
 from core.emulators.http.messages import STATS_PATH, Handler, HttpError, Request, Response, Route
+from core.emulators.http.ratelimit import RateLimiter, retry_after_header
 
 
 class _QuietThreadingServer(ThreadingHTTPServer):
@@ -39,16 +40,27 @@ class EmulatorServer:
 
     server_name = "emulator"
 
-    def __init__(self, *, port: int = 0, latency_ms: float = 0.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        latency_ms: float = 0.0,
+        seed: int = 0,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
         """A server with no routes, faults or holds yet; :meth:`start` binds it.
 
         Args:
             port: the TCP port on 127.0.0.1; 0 picks a free one.
             latency_ms: the delay before each answer, in milliseconds (simulates a remote API).
             seed: the seed of the RNG that decides probabilistic faults.
+            rate_limiter: per-route request rate limits (see :mod:`core.emulators.http.ratelimit`); a
+                refused request is answered by :meth:`too_many_requests` and counted as
+                ``throttled:<route>``, not as a call of the route. ``None``: no limits.
         """
         self.port = port
         self.latency_ms = latency_ms
+        self.rate_limiter = rate_limiter
         self.routes: list[Route] = []
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
@@ -182,7 +194,27 @@ class EmulatorServer:
             return Response(200, {"reset": True})
         with self._lock:
             calls = dict(self.calls)
-        return Response(200, {"calls": calls, "total": sum(calls.values())})
+        return Response(200, {"calls": calls, "total": sum(calls.values()), "model": self.model()})
+
+    def model(self) -> dict[str, Any]:
+        """What this server models, for ``dbx-pipeline bench`` to print next to its figures.
+
+        ``latency_ms`` per request, ``rate_limits`` (route -> requests per second; empty when off) and
+        ``cost_ms_per_entity`` (``None`` unless the server defines such a cost).
+        """
+        return {
+            "latency_ms": self.latency_ms,
+            "rate_limits": dict(self.rate_limiter.limits) if self.rate_limiter else {},
+            "cost_ms_per_entity": getattr(self, "cost_ms_per_entity", None),
+        }
+
+    def too_many_requests(self, request: Request, route: str, wait_s: float) -> Response:
+        """The answer to a request over its route's rate limit: 429 with ``Retry-After``.
+
+        Subclasses shape the body like their real API.
+        """
+        message = f"Too many requests to {route}: retry in {wait_s:.2f} s"
+        return Response(429, {"message": message}, {"Retry-After": retry_after_header(wait_s)})
 
     def not_found(self, request: Request) -> Response:
         """Answer for a path no route serves (subclasses mimic their real API's shape)."""
@@ -194,10 +226,13 @@ class EmulatorServer:
             return self._stats(request)
         route, match = self._route(request.method, request.path)
         name = route.name if route else "unrouted"
+        wait_s = self.rate_limiter.check(name) if self.rate_limiter and route else 0.0
         with self._lock:
-            self.calls[name] += 1
+            self.calls[f"throttled:{name}" if wait_s else name] += 1
         if route is None:
             return self.not_found(request)
+        if wait_s:
+            return self.too_many_requests(request, name, wait_s)
         request.match = match
         try:
             self.authorize(request)

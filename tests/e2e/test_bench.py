@@ -1,0 +1,33 @@
+"""``dbx-pipeline bench`` end to end: both emulators in child processes, the model read back from them.
+
+No figure is asserted: figures come from running ``dbx-pipeline bench``, not from tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from core.emulators.databricks.limits import DOCUMENTED
+
+
+def test_bench_under_documented_limits_prints_the_model_it_ran_under() -> None:
+    command = [
+        sys.executable, "-m", "core.cli", "bench", "--jobs", "60", "--tasks", "2", "--runs", "2",
+        "--latency-ms", "0", "--workers", "8", "--no-lineage", "--rate-limits", "documented", "--json",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)
+    assert result["spec"]["rate_limits"] == "documented" and result["spec"]["workers"] == 8
+    assert result["model"]["databricks"] == {
+        "latency_ms": 0.0,
+        "rate_limits": DOCUMENTED,
+        "cost_ms_per_entity": None,
+    }
+    assert result["model"]["openmetadata"]["rate_limits"] == {}
+    assert result["report"]["kept"] == 60 and not result["report"]["failures"]
+    assert result["throttled"]["databricks"] > 0  # 60 runs/list at local speed meet the 20-a-second limit
+    assert result["floor_s"] >= (60 - 20) / 20  # the floor accounts for the limit on runs/list
+    assert set(result["calls_per_pipeline"]) == {"databricks", "openmetadata"}
