@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     emulate.add_argument("--latency-ms", type=float, default=0.0)
     emulate.add_argument("--seed", type=int, default=0)
     emulate.add_argument(
+        "--cost-ms-per-entity",
+        type=float,
+        default=0.0,
+        help="openmetadata: server time per entity written, on top of --latency-ms (a bulk body of N "
+        "pipelines costs N times it; default 0)",
+    )
+    emulate.add_argument(
         "--stale-task-runs",
         action="store_true",
         help="let some runs name a task the job no longer has (shows the engine's trimming warning)",
@@ -313,7 +320,12 @@ def _emulate(args: argparse.Namespace) -> int:
     else:
         from core.emulators.openmetadata import build_openmetadata_emulator
 
-        server = build_openmetadata_emulator(port=args.port, latency_ms=args.latency_ms, seed=args.seed)
+        server = build_openmetadata_emulator(
+            port=args.port,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            cost_ms_per_entity=args.cost_ms_per_entity,
+        )
         server.seed_from_workspace(workspace)
         extra = "JWT: see core.emulators.openmetadata.DEFAULT_JWT"
     try:
