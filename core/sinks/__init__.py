@@ -40,7 +40,9 @@ def create_sink(config: WorkflowConfig, *, workers: int = 8, dry_run: bool = Fal
     from core.sinks.openmetadata import OpenMetadataSink
 
     assert config.server is not None  # guaranteed by WorkflowConfig validation
-    sink = OpenMetadataSink(config.server, pool_size=max(4, workers * 2))
+    sink = OpenMetadataSink(
+        config.server, pool_size=max(4, workers * 2), batch_size=config.sink.config.bulk_sink_batch_size
+    )
     return DryRunSink(sink) if dry_run else sink
 
 
