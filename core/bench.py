@@ -37,6 +37,10 @@ class BenchSpec:
     seed: int = 0
     lineage: bool = True
     lookback_days: int = 7
+    #: OpenMetadata emulator's server time per entity written (``emulate --cost-ms-per-entity``)
+    om_cost_ms_per_entity: float = 0.0
+    #: ``sink.config.bulk_sink_batch_size`` (None: the sink's default; 1: one PUT per pipeline)
+    batch_size: int | None = None
 
 
 @dataclass
@@ -80,6 +84,8 @@ class _Emulator:
             "--jobs", str(spec.jobs), "--tasks", str(spec.tasks), "--runs", str(spec.runs),
             "--pipelines", str(spec.pipelines), "--latency-ms", str(spec.latency_ms), "--seed", str(spec.seed),
         ]  # fmt: skip
+        if target == "openmetadata" and spec.om_cost_ms_per_entity:
+            args += ["--cost-ms-per-entity", str(spec.om_cost_ms_per_entity)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if " on " not in line:
@@ -128,7 +134,10 @@ def _config(spec: BenchSpec, databricks_url: str, openmetadata_url: str) -> dict
             },
             "sourceConfig": {"config": source_config},
         },
-        "sink": {"type": "metadata-rest", "config": {}},
+        "sink": {
+            "type": "metadata-rest",
+            "config": {} if spec.batch_size is None else {"bulk_sink_batch_size": spec.batch_size},
+        },
         "workflowConfig": {
             "loggerLevel": "WARN",
             "openMetadataServerConfig": {

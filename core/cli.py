@@ -69,6 +69,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, nargs="+", default=[16], help="one run per value")
     bench.add_argument("--no-lineage", action="store_true")
     bench.add_argument(
+        "--om-cost-ms-per-entity", type=float, default=0.0, help="OpenMetadata server time per entity written"
+    )
+    bench.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="pipelines per bulk PUT (sink.config.bulk_sink_batch_size)",
+    )
+    bench.add_argument(
         "--preview", action="store_true", help="measure the filter preview instead of ingestion"
     )
     bench.add_argument("--json", action="store_true")
@@ -266,6 +275,7 @@ def _bench(args: argparse.Namespace) -> int:
         spec = BenchSpec(
             jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines,
             latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage,
+            om_cost_ms_per_entity=args.om_cost_ms_per_entity, batch_size=args.batch_size,
         )  # fmt: skip
         results.append(run_bench(spec))
         print(f"ran {args.jobs} jobs with {workers} workers in {results[-1].wall_s:.1f} s", file=sys.stderr)
