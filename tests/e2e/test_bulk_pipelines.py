@@ -263,9 +263,13 @@ def run(config: dict[str, Any], workers: int = 8) -> Workflow:
     return workflow
 
 
+BULK_SINK = {"type": "metadata-rest", "config": {"bulk_sink_batch_size": 16}}
+
+
 def test_a_run_writes_in_bulk_counts_right_and_a_rerun_writes_nothing(
-    workspace: Workspace, openmetadata: OpenMetadataEmulator, config: dict
+    workspace: Workspace, openmetadata: OpenMetadataEmulator, databricks: DatabricksEmulator
 ) -> None:
+    config = make_config(databricks, openmetadata, sink=BULK_SINK)
     first = run(config).report
     kept = first.kept
     assert first.ok and first.changes == Counter({"created": kept}), first.failures
@@ -283,6 +287,13 @@ def test_a_run_against_a_server_without_bulk_writes_every_pipeline_alone(
 ) -> None:
     with OpenMetadataEmulator(version="1.10.4") as old:
         old.seed_from_workspace(workspace)
-        report = run(make_config(databricks, old)).report
+        report = run(make_config(databricks, old, sink=BULK_SINK)).report
         assert report.ok and report.changes == Counter({"created": report.kept}), report.failures
         assert bulk_calls(old) == [] and single_calls(old) == report.kept
+
+
+def test_without_a_batch_size_every_pipeline_gets_its_own_put(
+    openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    report = run(config).report
+    assert report.ok and bulk_calls(openmetadata) == [] and single_calls(openmetadata) == report.kept
