@@ -120,6 +120,7 @@ class OpenMetadataSink(Sink):
         self._listed: set[str] = set()
         self._service_name: str | None = None
         self._relisted = False
+        self._relist_lock = threading.Lock()
 
     @property
     def gate(self) -> RateGate:
@@ -367,15 +368,15 @@ class OpenMetadataSink(Sink):
         """
         if pipeline.id:
             return pipeline.id
-        with self._ids_lock:
-            found = self._ids.get(pipeline.fqn)
-            relist = found is None and not self._relisted
-            self._relisted = self._relisted or relist
-        if relist:
-            for _ in self.iter_service_pipelines(self._service_name or pipeline.fqn.split(".", 1)[0]):
-                pass
+        with self._relist_lock:  # the workers that need an id wait for the one listing
             with self._ids_lock:
                 found = self._ids.get(pipeline.fqn)
+            if found is None and not self._relisted:
+                self._relisted = True
+                for _ in self.iter_service_pipelines(self._service_name or pipeline.fqn.split(".", 1)[0]):
+                    pass
+                with self._ids_lock:
+                    found = self._ids.get(pipeline.fqn)
         if found is not None:
             return found
         entity = self.client.get_optional(
