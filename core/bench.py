@@ -45,6 +45,10 @@ class BenchSpec:
     lineage: bool = True
     lookback_days: int = 7
     rate_limits: str = "off"
+    #: OpenMetadata emulator's server time per entity written (``emulate --cost-ms-per-entity``)
+    om_cost_ms_per_entity: float = 0.0
+    #: ``sink.config.bulk_sink_batch_size`` (None: the sink's default; 1: one PUT per pipeline)
+    batch_size: int | None = None
 
 
 @dataclass
@@ -104,6 +108,8 @@ class _Emulator:
         ]  # fmt: skip
         if target == "databricks":
             args += ["--rate-limits", spec.rate_limits]
+        if target == "openmetadata" and spec.om_cost_ms_per_entity:
+            args += ["--cost-ms-per-entity", str(spec.om_cost_ms_per_entity)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.process.stdout.readline() if self.process.stdout else ""
         if " on " not in line:
@@ -154,7 +160,10 @@ def _config(spec: BenchSpec, databricks_url: str, openmetadata_url: str) -> dict
             },
             "sourceConfig": {"config": source_config},
         },
-        "sink": {"type": "metadata-rest", "config": {}},
+        "sink": {
+            "type": "metadata-rest",
+            "config": {} if spec.batch_size is None else {"bulk_sink_batch_size": spec.batch_size},
+        },
         "workflowConfig": {
             "loggerLevel": "WARN",
             "openMetadataServerConfig": {
@@ -282,7 +291,9 @@ def format_table(results: list[BenchResult]) -> str:
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     if any("*" in line for line in models):
-        models.append("(*: a figure Databricks does not publish, assumed; core/emulators/databricks/limits.py)")
+        models.append(
+            "(*: a figure Databricks does not publish, assumed; core/emulators/databricks/limits.py)"
+        )
     return "\n".join(["model:", *(f"  {line}" for line in models), "", *lines])
 
 

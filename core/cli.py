@@ -85,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
         help="the Databricks emulator's per-endpoint request limits (default off; see emulate --help)",
     )
     bench.add_argument(
+        "--om-cost-ms-per-entity", type=float, default=0.0, help="OpenMetadata server time per entity written"
+    )
+    bench.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="pipelines per bulk PUT (sink.config.bulk_sink_batch_size)",
+    )
+    bench.add_argument(
         "--preview", action="store_true", help="measure the filter preview instead of ingestion"
     )
     bench.add_argument("--json", action="store_true")
@@ -105,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
         help="databricks: per-endpoint request limits, 429 + Retry-After above them: off (default), "
         "documented (Databricks' published figures, core/emulators/databricks/limits.py) or "
         "ROUTE=RPS,... (may start with documented, e.g. documented,jobs/runs/list=5)",
+    )
+    emulate.add_argument(
+        "--cost-ms-per-entity",
+        type=float,
+        default=0.0,
+        help="openmetadata: server time per entity written, on top of --latency-ms (a bulk body of N "
+        "pipelines costs N times it; default 0)",
     )
     emulate.add_argument(
         "--stale-task-runs",
@@ -284,6 +300,7 @@ def _bench(args: argparse.Namespace) -> int:
         spec = BenchSpec(
             jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines,
             latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage, rate_limits=args.rate_limits,
+            om_cost_ms_per_entity=args.om_cost_ms_per_entity, batch_size=args.batch_size,
         )  # fmt: skip
         results.append(run_bench(spec))
         print(f"ran {args.jobs} jobs with {workers} workers in {results[-1].wall_s:.1f} s", file=sys.stderr)
@@ -358,7 +375,12 @@ def _emulate(args: argparse.Namespace) -> int:
     else:
         from core.emulators.openmetadata import build_openmetadata_emulator
 
-        server = build_openmetadata_emulator(port=args.port, latency_ms=args.latency_ms, seed=args.seed)
+        server = build_openmetadata_emulator(
+            port=args.port,
+            latency_ms=args.latency_ms,
+            seed=args.seed,
+            cost_ms_per_entity=args.cost_ms_per_entity,
+        )
         server.seed_from_workspace(workspace)
         extra = "JWT: see core.emulators.openmetadata.DEFAULT_JWT"
     try:

@@ -38,10 +38,12 @@ from core.http_policy import (
 from core.ratelimit import RateGate
 from core.secrets import redact
 
-__all__ = ["SERVER_FIELD", "ClientOptions", "OpenMetadataClient"]
+__all__ = ["REJECTED_STATUSES", "SERVER_FIELD", "ClientOptions", "OpenMetadataClient", "error_message"]
 
 #: Where the server's settings are in the workflow YAML (errors name the field to fix).
 SERVER_FIELD = "workflowConfig.openMetadataServerConfig"
+#: Statuses that refuse one payload: that pipeline (or edge, or delete) fails and the run goes on.
+REJECTED_STATUSES = frozenset({400, 404, 409, 412, 422})
 #: Statuses asked again with backoff.
 _RETRIED_STATUSES = frozenset(OPENMETADATA_RETRIED_STATUSES)
 #: Statuses asked again once the shared rate gate opens (no backoff of their own).
@@ -187,24 +189,38 @@ class OpenMetadataClient:
         status = response.status_code
         if status < 300:
             return response
-        message = _error_message(response)
+        raise self.error_for(status, error_message(response), what)
+
+    def error_for(
+        self, status: int, message: str, what: str
+    ) -> SinkAuthError | SinkRejectedError | SinkUnavailableError:
+        """The error an answer ``status`` with the server's ``message`` means to the run (see :meth:`check`).
+
+        Args:
+            status: an HTTP status of 300 or more (of a whole answer, or of one row of a bulk answer).
+            message: the server's message, already redacted.
+            what: what was being done, for the message.
+
+        Returns:
+            The error to raise.
+        """
         if status == 401:
-            raise SinkAuthError(
+            return SinkAuthError(
                 f"OpenMetadata refused the JWT while {what} (401 {message})",
                 status_code=status,
                 field=f"{SERVER_FIELD}.securityConfig.jwtToken",
                 hint="Copy a fresh token from Settings > Bots > ingestion-bot",
             )
         if status == 403:
-            raise SinkAuthError(
+            return SinkAuthError(
                 f"the bot may not write to OpenMetadata while {what} (403 {message})",
                 status_code=status,
                 field=f"{SERVER_FIELD}.securityConfig.jwtToken",
                 hint="Use the ingestion-bot's JWT, or give this bot the Ingestion Bot role",
             )
-        if status in (400, 404, 409, 412, 422):
-            raise SinkRejectedError(f"OpenMetadata rejected {what} ({status} {message})", status_code=status)
-        raise SinkUnavailableError(
+        if status in REJECTED_STATUSES:
+            return SinkRejectedError(f"OpenMetadata rejected {what} ({status} {message})", status_code=status)
+        return SinkUnavailableError(
             f"OpenMetadata failed while {what} ({status} {message})", status_code=status
         )
 
@@ -350,7 +366,7 @@ def _is_json(response: requests.Response) -> bool:
     return True
 
 
-def _error_message(response: requests.Response) -> str:
+def error_message(response: requests.Response) -> str:
     """The server's own message from an error answer, redacted and cut to a readable length."""
     try:
         body = response.json()

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SUPPORTED_MAJORS", "version_warning"]
+__all__ = ["BULK_PIPELINES_SINCE", "SUPPORTED_MAJORS", "supports_bulk_pipelines", "version_warning"]
 
 #: The OpenMetadata server lines whose API this connector speaks.
 SUPPORTED_MAJORS = (1, 2)
+#: The first release line with ``PUT /v1/pipelines/bulk`` (PipelineResource.bulkCreateOrUpdate), added by
+#: open-metadata/OpenMetadata PR #24262 "Bulk update APIs for Data Assets", merged 2025-11-10
+#: (https://github.com/open-metadata/OpenMetadata/pull/24262, seen 2026-11-29). The sink does not rely on
+#: it alone: a 404/405 from the endpoint also turns bulk writes off for the rest of the run.
+BULK_PIPELINES_SINCE = (1, 11)
 
 
 def version_warning(version: str) -> str | None:
@@ -33,3 +38,19 @@ def version_warning(version: str) -> str | None:
         f"OpenMetadata {version} is not a supported version (this connector supports 1.x and 2.x); "
         f"{todo}: writes may be rejected or mapped wrongly"
     )
+
+
+def supports_bulk_pipelines(version: str | None) -> bool | None:
+    """Whether a server of ``version`` has ``PUT /v1/pipelines/bulk``.
+
+    Args:
+        version: what ``GET /v1/system/version`` answered, or None when unknown.
+
+    Returns:
+        False for a release before :data:`BULK_PIPELINES_SINCE`, True from it on, None when the version
+        does not say (unknown, or not a release number): the first bulk call's answer decides.
+    """
+    match = re.match(r"\s*v?(\d+)\.(\d+)", version or "")
+    if match is None:
+        return None
+    return (int(match.group(1)), int(match.group(2))) >= BULK_PIPELINES_SINCE

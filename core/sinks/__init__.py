@@ -25,6 +25,8 @@ def create_sink(config: WorkflowConfig, *, workers: int = 8, dry_run: bool = Fal
     Args:
         config: the validated workflow config.
         workers: the engine's worker count (the OpenMetadata connection pool is sized for it).
+            Pipelines go in bulk only when ``sink.config.bulk_sink_batch_size`` is set (above 1);
+            unset, each gets its own PUT (:data:`core.sinks.openmetadata.DEFAULT_BATCH_SIZE`).
         dry_run: wrap the sink in a :class:`DryRunSink`: reads still go to the server, nothing is written.
             For the ``file`` and ``console`` sinks the file is not even opened (a dry run writes nothing).
 
@@ -36,10 +38,16 @@ def create_sink(config: WorkflowConfig, *, workers: int = 8, dry_run: bool = Fal
         if dry_run:
             return DryRunSink(OfflineLookups(kind))
         return FileSink(config.sink.config.filename or "") if kind == "file" else ConsoleSink()
-    from core.sinks.openmetadata import OpenMetadataSink
+    from core.sinks.openmetadata import DEFAULT_BATCH_SIZE, OpenMetadataSink
 
     assert config.server is not None  # guaranteed by WorkflowConfig validation
-    sink = OpenMetadataSink(config.server, pool_size=max(4, workers * 2))
+    options = config.sink.config
+    batch_size = (
+        options.bulk_sink_batch_size
+        if "bulk_sink_batch_size" in options.model_fields_set
+        else DEFAULT_BATCH_SIZE
+    )
+    sink = OpenMetadataSink(config.server, pool_size=max(4, workers * 2), batch_size=batch_size)
     return DryRunSink(sink) if dry_run else sink
 
 

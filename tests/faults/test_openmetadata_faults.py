@@ -22,7 +22,7 @@ from core.sinks.openmetadata import OpenMetadataSink
 SERVICE = "dbx_emulated"
 JWT_FIELD = "workflowConfig.openMetadataServerConfig.securityConfig.jwtToken"
 UNKNOWN_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.bm90LWEtcmVhbC1zaWduYXR1cmU"
-PUT_PIPELINE = r"^/api/v1/pipelines$"
+PUT_PIPELINE = r"^/api/v1/pipelines(/bulk)?$"  # a single PUT, or a bulk one of several pipelines
 PUT_STATUSES = r"/status/bulk$"
 
 FAULTS_TRIED: list[str] = []
@@ -168,7 +168,7 @@ RETRIED = [
     pytest.param({"kind": FaultKind.STATUS, "status": 503, "times": 2, "path": r"/system/version$"}, 1.0, id="503"),
     pytest.param({"kind": FaultKind.STATUS, "status": 504, "times": 2, "path": r"/system/version$"}, 1.0, id="504"),
     pytest.param({"kind": FaultKind.STATUS, "status": 429, "retry_after": 1, "times": 2, "probability": 0.5}, 1.0, id="429"),
-    pytest.param({"kind": FaultKind.RESET, "times": 3, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="reset"),
+    pytest.param({"kind": FaultKind.RESET, "times": 2, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="reset"),
     pytest.param({"kind": FaultKind.DELAY, "delay_s": 1.5, "times": 2, "path": r"/system/version$"}, 2.0, id="read-timeout"),
     pytest.param({"kind": FaultKind.TRUNCATE, "times": 1, "method": "PUT", "path": PUT_PIPELINE}, 0.0, id="truncated"),
     pytest.param({"kind": FaultKind.NOT_JSON, "times": 1, "method": "PUT", "path": PUT_STATUSES}, 0.0, id="non-json"),

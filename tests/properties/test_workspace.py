@@ -476,12 +476,12 @@ def test_a_rerun_against_the_openmetadata_emulator_writes_no_pipeline(
         return [
             (method, path)
             for method, path, _ in openmetadata.received
-            if method == "PUT" and path.rstrip("/").endswith("/pipelines")
+            if method == "PUT" and path.rstrip("/").endswith(("/pipelines", "/pipelines/bulk"))
         ]
 
     try:
         first = run_engine(whole, sink, config=config)
-        assert len(pipeline_writes()) == first.written > 0
+        assert 0 < len(pipeline_writes()) <= first.written  # single PUTs, or bulk PUTs of several
         pipelines, statuses = copy.deepcopy(openmetadata.pipelines), copy.deepcopy(openmetadata.statuses)
         openmetadata.reset_counters()
         second = run_engine(whole, sink, config=config)

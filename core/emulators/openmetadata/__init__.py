@@ -16,6 +16,8 @@ What it reproduces (OpenMetadata 1.x/2.x behaviour, from the JSON schemas and th
 - create-or-update (PUT) semantics: 201 then 200, version 0.1 then +0.1 per change, no version change for
   an identical PUT, restore of soft-deleted entities, and the rules a *bot* PUT obeys on a real server (a
   non-empty description or display name is kept, owners are never removed, tags are merged);
+- ``PUT /pipelines/bulk`` (1.11+) answering a ``BulkOperationResult`` row by row (``bulk``), and an optional
+  cost model: ``cost_ms_per_request`` plus ``cost_ms_per_entity`` for each entity a body writes;
 - ``fields``-gated GET responses (``tasks``, ``owners``, ``tags`` ... only when requested), cursor paging,
   soft and hard delete, pipeline statuses keyed by timestamp, lineage edges keyed by (from, to).
 
@@ -24,8 +26,8 @@ State is kept in plain dicts (a 20,000-pipeline catalogue is fine). Stored dicts
 
 Layout (one concern a module): ``constants`` and ``auth`` (fixed values and bot tokens), ``validation`` and
 ``schemas`` (request checks), ``names`` (FQNs, cursors), ``versioning`` (change detection), ``base`` (state,
-request helpers), ``store`` (create-or-update), one route module per resource (``system``, ``services``,
-``pipelines``, ``statuses``, ``lineage``, ``tags``), ``seeding`` and ``inspection`` (the Python side for
+request helpers, the cost model), ``store`` (create-or-update), one route module per resource (``system``,
+``services``, ``pipelines``, ``bulk``, ``statuses``, ``lineage``, ``tags``), ``seeding`` and ``inspection`` (the Python side for
 tests), and ``server`` (the route table, auth, the ``/api`` prefix).
 """
 

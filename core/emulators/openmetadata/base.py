@@ -47,6 +47,8 @@ class OpenMetadataBase(EmulatorServer):
         seed: int = 0,
         require_api_prefix: bool = True,
         bot_put_preserves_user_edits: bool = True,
+        cost_ms_per_request: float = 0.0,
+        cost_ms_per_entity: float = 0.0,
     ) -> None:
         """An empty catalogue (but for the two bots), then the routes.
 
@@ -59,6 +61,9 @@ class OpenMetadataBase(EmulatorServer):
         self.version = version
         self.require_api_prefix = require_api_prefix
         self.bot_put_preserves_user_edits = bot_put_preserves_user_edits
+        #: server work per request and per entity written (off by default); see :meth:`_server_cost_s`
+        self.cost_ms_per_request = cost_ms_per_request
+        self.cost_ms_per_entity = cost_ms_per_entity
         self._state = threading.RLock()
         self._id_namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"openmetadata-emulator:{seed}")
         self._principal = threading.local()
@@ -80,6 +85,26 @@ class OpenMetadataBase(EmulatorServer):
         self._received: deque[tuple[str, str, int]] = deque(maxlen=RECEIVED_LOG_SIZE)
         self._seed_bots()
         self._register_routes()
+
+    # -- the cost model ---------------------------------------------------------------------------------
+
+    def _count_entities(self, count: int) -> None:
+        """Say how many entities (or status rows) the current request writes (for the cost model)."""
+        self._principal.entities = count
+
+    def _server_cost_s(self, method: str) -> float:
+        """Seconds of server work the current request costs: ``per request + entities x per entity``.
+
+        A single PUT or POST writes one entity; a bulk body says how many rows it holds through
+        :meth:`_count_entities` (``PUT /pipelines/bulk``: the pipelines; ``PUT .../status/bulk``: the
+        statuses); a GET writes none. Both costs are 0 unless given: there is no published figure for an
+        OpenMetadata server's time per entity (it depends on its database and search index), so the
+        numbers are the caller's model, and ``bench`` prints the model it ran under.
+        """
+        entities = getattr(self._principal, "entities", None)
+        if entities is None:
+            entities = 1 if method in {"PUT", "POST", "PATCH", "DELETE"} else 0
+        return (self.cost_ms_per_request + entities * self.cost_ms_per_entity) / 1000.0
 
     # -- identity ---------------------------------------------------------------------------------------
 

@@ -82,3 +82,10 @@ PIPELINE_GATED_FIELDS = frozenset({
 """Fields a real server leaves out of a GET unless ``?fields=`` asks for them (relationships and the
 pipeline-specific ``tasks``/``pipelineStatus``); plain stored attributes such as ``scheduleInterval`` are
 always returned."""
+
+BULK_PIPELINES_SINCE = (1, 11)
+"""The first release line with ``PUT /v1/pipelines/bulk`` (``bulkCreateOrUpdatePipelines`` in PipelineResource,
+answered by ``EntityResource.processBulkRequest``). It came with open-metadata/OpenMetadata PR #24262 "Bulk
+update APIs for Data Assets", merged 2025-11-10 (https://github.com/open-metadata/OpenMetadata/pull/24262,
+seen 2026-11-29); 1.11 is the first minor line released after it. Older servers route ``PUT /pipelines/bulk``
+to the ``/{id}`` template, which has no PUT: JAX-RS answers 405."""

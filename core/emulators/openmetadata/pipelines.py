@@ -26,7 +26,11 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
 
     def _write_pipeline(self, request: Request, *, create_only: bool) -> Response:
         """CreatePipeline: validate against the contract and the catalogue, then create or update."""
-        body = CREATE_PIPELINE.validate(self._body(request))
+        entity, status = self._store_pipeline(CREATE_PIPELINE.validate(self._body(request)), create_only)
+        return Response(status, entity)
+
+    def _store_pipeline(self, body: Mapping[str, Any], create_only: bool) -> tuple[dict[str, Any], int]:
+        """A validated CreatePipeline checked against the catalogue, then stored: (entity, 201 or 200)."""
         service = self._service_by_fqn(body["service"])
         fqn = fqn_add(service["fullyQualifiedName"], body["name"])
         if create_only:
@@ -40,7 +44,7 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         self._by_id[entity["id"]] = ("pipeline", fqn)
         if not existed or was_deleted:
             self._pipeline_index.clear()
-        return Response(status, entity)
+        return entity, status
 
     def _check_task_graph(self, tasks: list[dict[str, Any]]) -> None:
         """Task names must be unique and every ``downstreamTasks`` entry must name a task of this pipeline."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.auth import principal_for
+from core.emulators.openmetadata.bulk import BulkRoutes
 from core.emulators.openmetadata.constants import (
     API_PREFIX,
     CHANGE_HEADER,
@@ -20,7 +22,7 @@ from core.emulators.openmetadata.statuses import StatusRoutes
 from core.emulators.openmetadata.system import SystemRoutes
 
 
-class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
+class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
     """A threaded OpenMetadata REST API on 127.0.0.1 (clients use ``hostPort: <url>/api``).
 
     Args:
@@ -32,6 +34,9 @@ class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
         require_api_prefix: when ``False``, ``/v1/...`` is served like ``/api/v1/...`` instead of a 404.
         bot_put_preserves_user_edits: apply a real server's rules for a PUT by a bot (keep a non-empty
             description/displayName, never remove owners, merge tags). ``False`` makes PUT a plain replace.
+        cost_ms_per_request, cost_ms_per_entity: server work added to each answer, outside the state
+            lock: ``per request + N x per entity`` for a body of N entities (a single PUT is N = 1, a GET
+            N = 0). Both 0 by default (no cost beyond ``latency_ms``).
     """
 
     server_name = "openmetadata"
@@ -62,6 +67,7 @@ class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
             ),
             ("GET", r"/services/databaseServices", self._list_db_services, "GET databaseServices"),
             ("PUT", r"/pipelines", self._put_pipeline, "PUT pipelines"),
+            ("PUT", r"/pipelines/bulk", self._put_pipelines_bulk, "PUT pipelines/bulk"),
             ("POST", r"/pipelines", self._post_pipeline, "POST pipelines"),
             ("GET", r"/pipelines", self._list_pipelines, "GET pipelines"),
             (
@@ -116,10 +122,14 @@ class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
                 return response
             request.path = "/api" + request.path
         self._principal.change = None
+        self._principal.entities = None
         try:
             response = super().dispatch(request)
         except Exception as err:  # noqa: BLE001 -- a bug outside the handlers (routing, not_found) must still answer a 500 in OM's shape
             response = Response(500, {"code": 500, "message": f"{type(err).__name__}: {err}"})
+        cost_s = self._server_cost_s(request.method) if request.path.startswith(API_PREFIX) else 0.0
+        if cost_s > 0:
+            time.sleep(cost_s)  # outside the state lock: requests cost time, not each other's
         change = getattr(self._principal, "change", None)
         if change and response.status < 300:
             # Real servers say what a PUT did in this header (RestUtil.CHANGE_CUSTOM_HEADER).
@@ -148,7 +158,14 @@ class OpenMetadataEmulator(Inspection, StatusRoutes, SystemRoutes):
 
 
 def build_openmetadata_emulator(
-    *, port: int = 0, latency_ms: float = 0.0, seed: int = 0, version: str = DEFAULT_VERSION
+    *,
+    port: int = 0,
+    latency_ms: float = 0.0,
+    seed: int = 0,
+    version: str = DEFAULT_VERSION,
+    cost_ms_per_entity: float = 0.0,
 ) -> OpenMetadataEmulator:
     """The emulator as ``dbx-pipeline emulate`` starts it: default tokens, ``/api`` prefix required."""
-    return OpenMetadataEmulator(port=port, latency_ms=latency_ms, seed=seed, version=version)
+    return OpenMetadataEmulator(
+        port=port, latency_ms=latency_ms, seed=seed, version=version, cost_ms_per_entity=cost_ms_per_entity
+    )

@@ -38,6 +38,7 @@ class StatusRoutes(PipelineRoutes):
         body = self._body(request)
         if not isinstance(body, list):
             raise type_error("java.util.ArrayList", body, "pipelineStatuses")
+        self._count_entities(len(body))
         if len(body) > MAX_BULK_STATUSES:
             raise bad_request(MSG_BULK_TOO_LARGE)
         statuses = [
