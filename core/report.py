@@ -60,7 +60,11 @@ class RunReport:
     filtered_names: list[tuple[str, str]] = field(default_factory=list)
     changes: Counter[str] = field(default_factory=Counter)
     statuses: int = 0
+    #: statuses OpenMetadata already held (see :func:`core.mapping.status.already_stored`): not sent
+    statuses_skipped: int = 0
     lineage_edges: int = 0
+    #: lineage edges met again in this run (same tables and pipeline): sent once
+    lineage_repeated: int = 0
     lineage_skipped: int = 0
     table_lookups: int = 0
     owners: int = 0
@@ -138,6 +142,14 @@ class RunReport:
         return sum(self.changes.values())
 
     @property
+    def skipped(self) -> int:
+        """Writes left out because OpenMetadata already held them.
+
+        Unchanged pipelines, stored statuses and lineage edges met again in this run.
+        """
+        return self.changes["unchanged"] + self.statuses_skipped + self.lineage_repeated
+
+    @property
     def ok(self) -> bool:
         """True when the run finished with no failure."""
         return not self.failures and not self.interrupted
@@ -160,7 +172,10 @@ class RunReport:
             "wouldUpdate": self.changes["would-update"],
             "written": self.written,
             "statuses": self.statuses,
+            "statusesSkipped": self.statuses_skipped,
             "lineageEdges": self.lineage_edges,
+            "lineageRepeated": self.lineage_repeated,
+            "skipped": self.skipped,
             "lineageSkipped": self.lineage_skipped,
             "tableLookups": self.table_lookups,
             "owners": self.owners,
@@ -184,9 +199,18 @@ class RunReport:
         state = "interrupted" if self.interrupted else ("ok" if self.ok else "failed")
         return (
             f"{state}: {self.listed} listed, {self.kept} kept ({changes or 'nothing written'}), "
-            f"{self.statuses} statuses, {self.lineage_edges} lineage edges, {self.deleted} soft-deleted, "
+            f"{self.statuses} statuses ({self.statuses_skipped} already stored), {self.lineage_edges} lineage edges, {self.deleted} soft-deleted, "
             f"{self.warning_count} warnings, {len(self.failures)} failures in {self.duration_s:.1f} s"
         )
+
+    def _skipped_line(self) -> str:
+        parts = [
+            f"{self.changes['unchanged']} unchanged pipelines",
+            f"{self.statuses_skipped} stored statuses",
+        ]
+        if self.lineage_repeated:
+            parts.append(f"{self.lineage_repeated} repeated lineage edges")
+        return f"{self.skipped} ({', '.join(parts)})"
 
     def render(self) -> str:
         """A human-readable summary, as printed by ``print_status()``."""
@@ -200,9 +224,11 @@ class RunReport:
             ("Updated", self.changes["updated"]),
             ("Unchanged", self.changes["unchanged"]),
             ("Statuses", self.statuses),
+            ("Statuses skipped", self.statuses_skipped),
             ("Lineage edges", self.lineage_edges),
             ("Owners set", self.owners),
             ("Soft-deleted", self.deleted),
+            ("Skipped in all", self._skipped_line()),
             ("Warnings", self.warning_count),
             ("Failures", len(self.failures)),
             ("Time", f"{self.duration_s:.2f} s"),
