@@ -51,6 +51,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_WORKERS = 16
+#: ``on_event`` gets an "ingesting" event every 50 pipelines, and at least this often while they flow
+_EVENT_EVERY_S = 0.5
 DAY_MS = 86_400_000
 #: the engine's progress phases -> the places of the failure policy ("ingesting" is the listing with
 #: pipelines in flight: an error a pipeline did not absorb reaches the run from there)
@@ -97,7 +99,8 @@ class IngestionEngine:
             sink: where they go; a dry run's sink is a :class:`core.sinks.dryrun.DryRunSink`.
             lineage: where table lineage comes from, or None to skip it.
             workers: pipelines processed at once (at least 1; at most ``2 x workers`` in flight).
-            on_event: called on the calling thread at each phase and every 50 pipelines.
+            on_event: called on the calling thread at each phase, and every 50 pipelines or 0.5 s while
+                pipelines are written.
             now_ms: "now" in epoch milliseconds, for the status lookback window (tests pin it).
             dry_run: marks the report as a dry run (markDeletedPipelines is skipped).
         """
@@ -119,6 +122,7 @@ class IngestionEngine:
         self._existing: dict[str, EntityRef] = {}
         self._phase = "starting"
         self._processed = 0
+        self._last_event = 0.0
         #: whether statuses carry endTime, executionId, parameters and error (OpenMetadata 1.13+)
         self._run_detail = True
 
@@ -136,6 +140,7 @@ class IngestionEngine:
         self._phase = phase
         if self.on_event is None:
             return
+        self._last_event = time.monotonic()
         report = self.report
         self.on_event(
             ProgressEvent(
@@ -397,7 +402,7 @@ class IngestionEngine:
             self.report.fail(job.id, job.name, outcome.error.one_line())
         if outcome.ref is not None:
             kept_ids[job.id] = outcome.ref
-        if self._processed % 50 == 0:
+        if self._processed % 50 == 0 or time.monotonic() - self._last_event >= _EVENT_EVERY_S:
             self._emit("ingesting")
 
     # -- lineage ------------------------------------------------------------------------------------
