@@ -471,7 +471,7 @@ class IngestionEngine:
 
         Returns:
             ``"<entity id>: <reason>"`` when the edge failed alone, else None (written, or skipped because
-            a table is not in the catalogue).
+            a table is not in the catalogue or the catalogue holds this edge for this pipeline already).
 
         Raises:
             Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
@@ -480,6 +480,9 @@ class IngestionEngine:
         target = self._table(services, edge.target_table)
         if source is None or target is None:
             self.report.count("lineage_skipped")
+            return None
+        if (source.id, pipeline.fqn) in target.lineage_from and not self.options.override_metadata:
+            self.report.count("lineage_stored")  # OpenMetadata holds this edge for this pipeline
             return None
         try:
             self.sink.put_lineage(source, target, pipeline)

@@ -65,6 +65,8 @@ class RunReport:
     lineage_edges: int = 0
     #: lineage edges met again in this run (same tables and pipeline): sent once
     lineage_repeated: int = 0
+    #: lineage edges OpenMetadata already held for the same pipeline: not sent
+    lineage_stored: int = 0
     lineage_skipped: int = 0
     table_lookups: int = 0
     owners: int = 0
@@ -145,9 +147,9 @@ class RunReport:
     def skipped(self) -> int:
         """Writes left out because OpenMetadata already held them.
 
-        Unchanged pipelines, stored statuses and lineage edges met again in this run.
+        Unchanged pipelines, stored statuses, stored lineage edges and edges met again in this run.
         """
-        return self.changes["unchanged"] + self.statuses_skipped + self.lineage_repeated
+        return self.changes["unchanged"] + self.statuses_skipped + self.lineage_stored + self.lineage_repeated
 
     @property
     def ok(self) -> bool:
@@ -175,6 +177,7 @@ class RunReport:
             "statusesSkipped": self.statuses_skipped,
             "lineageEdges": self.lineage_edges,
             "lineageRepeated": self.lineage_repeated,
+            "lineageStored": self.lineage_stored,
             "skipped": self.skipped,
             "lineageSkipped": self.lineage_skipped,
             "tableLookups": self.table_lookups,
@@ -208,6 +211,8 @@ class RunReport:
             f"{self.changes['unchanged']} unchanged pipelines",
             f"{self.statuses_skipped} stored statuses",
         ]
+        if self.lineage_stored or self.lineage_edges:
+            parts.append(f"{self.lineage_stored} stored lineage edges")
         if self.lineage_repeated:
             parts.append(f"{self.lineage_repeated} repeated lineage edges")
         return f"{self.skipped} ({', '.join(parts)})"
@@ -226,6 +231,7 @@ class RunReport:
             ("Statuses", self.statuses),
             ("Statuses skipped", self.statuses_skipped),
             ("Lineage edges", self.lineage_edges),
+            ("Edges skipped", self.lineage_stored),
             ("Owners set", self.owners),
             ("Soft-deleted", self.deleted),
             ("Skipped in all", self._skipped_line()),

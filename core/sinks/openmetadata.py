@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote
 
 from typing_extensions import Unpack
@@ -193,18 +194,26 @@ class OpenMetadataSink(Sink):
         return ref
 
     def find_table(self, fqn: str) -> EntityRef | None:
-        """The table with this fully qualified name, cached per run (misses too)."""
+        """The table with this fully qualified name and the edges into it, cached per run (misses too).
+
+        One ``GET /v1/lineage/table/name/{fqn}?upstreamDepth=1&downstreamDepth=0``: the same one call a
+        ``GET /v1/tables/name/{fqn}`` costs, a 404 for a missing or deleted table alike
+        (``LineageRepository.getByName``, Include.NON_DELETED), and it also answers which edges into the
+        table OpenMetadata already holds, read from its database (``getUpstreamLineage``: each edge's
+        ``fromEntity`` id and ``lineageDetails.pipeline``; open-metadata/OpenMetadata main, seen
+        2026-11-29). The engine skips those edges (``EntityRef.lineage_from``).
+        """
         with self._lock:
             if fqn in self._table_cache:
                 return self._table_cache[fqn]
         with self._lock:
             self.table_lookups += 1
-        found = self.client.get_optional(f"/tables/name/{quote(fqn, safe='')}", f"looking up table {fqn}")
-        ref = (
-            EntityRef(id=found["id"], fqn=found.get("fullyQualifiedName", fqn), type="table")
-            if found
-            else None
+        found = self.client.get_optional(
+            f"/lineage/table/name/{quote(fqn, safe='')}",
+            f"looking up table {fqn}",
+            params={"upstreamDepth": 1, "downstreamDepth": 0},
         )
+        ref = _table_ref(found, fqn) if found else None
         with self._lock:
             self._table_cache[fqn] = ref
         return ref
@@ -226,3 +235,22 @@ class OpenMetadataSink(Sink):
     def close(self) -> None:
         """Release pooled connections."""
         self.client.close()
+
+
+def _table_ref(lineage: dict[str, Any], fqn: str) -> EntityRef | None:
+    """The table of an ``EntityLineage`` answer, with ``(from id, pipeline fqn)`` of each edge into it."""
+    entity = lineage.get("entity") or {}
+    if not entity.get("id"):
+        return None
+    held = set()
+    for edge in lineage.get("upstreamEdges") or []:
+        if edge.get("toEntity") != entity["id"]:
+            continue
+        pipeline = (edge.get("lineageDetails") or {}).get("pipeline") or {}
+        held.add((str(edge.get("fromEntity")), str(pipeline.get("fullyQualifiedName") or "")))
+    return EntityRef(
+        id=entity["id"],
+        fqn=entity.get("fullyQualifiedName", fqn),
+        type="table",
+        lineage_from=frozenset(held),
+    )

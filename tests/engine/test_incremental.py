@@ -275,3 +275,38 @@ def test_a_lineage_edge_the_source_repeats_is_sent_once() -> None:
     assert sorted(sink.edges) == [("main.raw.a", "main.gold.b", "5"), ("main.raw.c", "main.gold.b", "5")]
     assert (report.lineage_edges, report.lineage_repeated) == (2, 2)
     assert report.as_dict()["lineageRepeated"] == 2
+
+
+class LineageCatalogue(MemorySink):
+    """Tables known by name, each with the edges into it that the catalogue holds (as find_table reads them)."""
+
+    def __init__(self, held: dict[str, set[tuple[str, str]]]) -> None:
+        super().__init__()
+        self.held = held
+
+    def find_table(self, fqn: str) -> EntityRef | None:
+        return EntityRef(id=fqn, fqn=fqn, type="table", lineage_from=frozenset(self.held.get(fqn, set())))
+
+
+def test_a_lineage_edge_the_catalogue_holds_for_the_same_pipeline_is_not_sent() -> None:
+    stored = LineageEdge("5", "main.raw.a", "main.gold.b")
+    other_pipeline = LineageEdge("5", "main.raw.c", "main.gold.b")  # held, but for pipeline 6
+    new = LineageEdge("5", "main.raw.d", "main.gold.b")
+    held = {"main.gold.b": {("main.raw.a", "svc.5"), ("main.raw.c", "svc.6")}}
+    sink = LineageCatalogue(held)
+    report = run_engine(
+        FakeSource([job(5, "j")]), sink, lineage=FakeLineage([stored, other_pipeline, new]), includeLineage=True
+    )
+    assert sorted(sink.edges) == [("main.raw.c", "main.gold.b", "5"), ("main.raw.d", "main.gold.b", "5")]
+    assert (report.lineage_edges, report.lineage_stored) == (2, 1)
+    assert report.as_dict()["lineageStored"] == 1
+    assert report.skipped == report.changes["unchanged"] + report.statuses_skipped + 1
+
+
+def test_override_metadata_sends_every_lineage_edge() -> None:
+    edge = LineageEdge("5", "main.raw.a", "main.gold.b")
+    sink = LineageCatalogue({"main.gold.b": {("main.raw.a", "svc.5")}})
+    report = run_engine(
+        FakeSource([job(5, "j")]), sink, lineage=FakeLineage([edge]), includeLineage=True, overrideMetadata=True
+    )
+    assert (report.lineage_edges, report.lineage_stored) == (1, 0)
