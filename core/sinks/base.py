@@ -41,7 +41,7 @@ class EntityRef:
     #: the pipeline's stored latest ``pipelineStatus`` (listings with ``with_status`` only; None when it
     #: has none): what lets a rerun skip the statuses OpenMetadata already holds
     latest_status: PipelineStatus | None = field(default=None, compare=False, hash=False, repr=False)
-    #: for a table: ``(upstream table id, pipeline fqn)`` of each lineage edge into it that the catalogue
+    #: for a table: ``(upstream table fqn, pipeline fqn)`` of each lineage edge into it that the catalogue
     #: holds (``find_table`` of metadata-rest only; empty: unknown, so every edge is written)
     lineage_from: frozenset[tuple[str, str]] = field(
         default=frozenset(), compare=False, hash=False, repr=False

@@ -238,16 +238,20 @@ class OpenMetadataSink(Sink):
 
 
 def _table_ref(lineage: dict[str, Any], fqn: str) -> EntityRef | None:
-    """The table of an ``EntityLineage`` answer, with ``(from id, pipeline fqn)`` of each edge into it."""
+    """The table of an ``EntityLineage`` answer, with ``(from fqn, pipeline fqn)`` of each edge into it.
+
+    Edges name their ends by id; ``nodes`` holds the references, fully qualified names included.
+    """
     entity = lineage.get("entity") or {}
     if not entity.get("id"):
         return None
+    names = {node.get("id"): node.get("fullyQualifiedName") for node in lineage.get("nodes") or []}
     held = set()
     for edge in lineage.get("upstreamEdges") or []:
-        if edge.get("toEntity") != entity["id"]:
-            continue
+        source = names.get(edge.get("fromEntity"))
         pipeline = (edge.get("lineageDetails") or {}).get("pipeline") or {}
-        held.add((str(edge.get("fromEntity")), str(pipeline.get("fullyQualifiedName") or "")))
+        if edge.get("toEntity") == entity["id"] and source and pipeline.get("fullyQualifiedName"):
+            held.add((str(source), str(pipeline["fullyQualifiedName"])))
     return EntityRef(
         id=entity["id"],
         fqn=entity.get("fullyQualifiedName", fqn),

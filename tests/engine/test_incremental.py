@@ -283,9 +283,25 @@ class LineageCatalogue(MemorySink):
     def __init__(self, held: dict[str, set[tuple[str, str]]]) -> None:
         super().__init__()
         self.held = held
+        self.lookups: list[str] = []
 
     def find_table(self, fqn: str) -> EntityRef | None:
+        self.lookups.append(fqn)
         return EntityRef(id=fqn, fqn=fqn, type="table", lineage_from=frozenset(self.held.get(fqn, set())))
+
+
+def test_with_one_database_service_a_held_edge_costs_only_its_target_lookup() -> None:
+    edge = LineageEdge("5", "main.raw.a", "main.gold.b")
+    sink = LineageCatalogue({"uc.main.gold.b": {("uc.main.raw.a", "svc.5")}})
+    report = run_engine(
+        FakeSource([job(5, "j")]),
+        sink,
+        lineage=FakeLineage([edge, LineageEdge("5", "main.raw.c", "main.gold.b")]),
+        includeLineage=True,
+        lineageInformation={"dbServiceNames": ["uc"]},
+    )
+    assert (report.lineage_edges, report.lineage_stored) == (1, 1)
+    assert sorted(sink.lookups) == ["uc.main.gold.b", "uc.main.gold.b", "uc.main.raw.c"]
 
 
 def test_a_lineage_edge_the_catalogue_holds_for_the_same_pipeline_is_not_sent() -> None:
