@@ -12,6 +12,10 @@ Shape, and why:
   client: any source of jobs and runs plugs in.
 - ``markDeletedPipelines`` runs only after a complete, uninterrupted listing: a truncated listing must
   never look like a smaller workspace.
+- A rerun sends only what OpenMetadata does not hold yet: an unchanged pipeline (same ``sourceHash``) is
+  not PUT, a status the stored latest status proves stored is not sent
+  (:func:`core.mapping.status.already_stored`), and a lineage edge the target table's lookup shows held
+  for the same pipeline is not sent. ``overrideMetadata`` sends everything again.
 """
 
 from __future__ import annotations
