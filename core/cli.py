@@ -22,6 +22,7 @@ from core.secrets import redact
 
 if TYPE_CHECKING:  # pydantic and the models: imported by the commands that read a config, not by --help
     from core.config import WorkflowConfig
+    from core.report import ProgressEvent
 
 __all__ = ["main"]
 
@@ -193,14 +194,64 @@ def _load(args: argparse.Namespace) -> WorkflowConfig:
     return config
 
 
+class _ProgressLine:
+    """The live ``ingest`` line on stderr: pipelines done of listed, rate and ETA (tqdm).
+
+    Fed by the engine's ``on_event`` (on the calling thread). "Done" counts every listed pipeline that
+    needs nothing more: filtered out, undecodable, or written; the listing streams, so "listed" grows
+    until it completes and the ETA settles then. tqdm redraws at most every 0.1 s and clears the line
+    when closed, so the report printed on stdout afterwards never shares a line with it.
+    """
+
+    def __init__(self) -> None:
+        """Open the bar on stderr (log records go through it while it is open)."""
+        from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        self._bar = tqdm(
+            total=0, unit=" pipelines", desc="connecting", file=sys.stderr, leave=False, dynamic_ncols=True
+        )
+        self._logging = logging_redirect_tqdm()
+        self._logging.__enter__()
+        self._phase = ""
+
+    def __call__(self, event: ProgressEvent) -> None:
+        """Show one engine event."""
+        done = event.listed - (event.kept - event.processed)
+        self._bar.total = max(event.listed, done)
+        self._bar.set_description_str(event.phase, refresh=False)
+        self._bar.set_postfix_str(f"{event.failures} failed" if event.failures else "", refresh=False)
+        self._bar.update(done - self._bar.n)
+        if event.phase != self._phase:  # a new phase shows at once, whatever tqdm's redraw interval
+            self._phase = event.phase
+            self._bar.refresh()
+
+    def close(self) -> None:
+        """Clear the line and stop redirecting log records."""
+        self._logging.__exit__(None, None, None)
+        self._bar.close()
+
+
+def _wants_progress(args: argparse.Namespace) -> bool:
+    """A live line only for a person at a terminal: not with ``--json``, a pipe, or in an Airflow task."""
+    if args.json or os.environ.get("AIRFLOW_CTX_DAG_ID"):
+        return False
+    return sys.stderr.isatty()
+
+
 def _ingest(args: argparse.Namespace) -> int:
     from core.workflow import Workflow
 
     if args.workers is not None and args.workers < 1:
         raise ConfigError("--workers must be at least 1")
     config = _load(args)
+    progress = _ProgressLine() if _wants_progress(args) else None
     workflow = Workflow(
-        config, workers=args.workers, dry_run=args.dry_run, log_level=_log_level(args, config)
+        config,
+        workers=args.workers,
+        dry_run=args.dry_run,
+        log_level=_log_level(args, config),
+        on_event=progress,
     )
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, lambda *_: workflow.stop())  # Airflow stops tasks with SIGTERM
@@ -208,6 +259,8 @@ def _ingest(args: argparse.Namespace) -> int:
         report = workflow.execute()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if progress is not None:
+            progress.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

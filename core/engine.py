@@ -12,6 +12,10 @@ Shape, and why:
   client: any source of jobs and runs plugs in.
 - ``markDeletedPipelines`` runs only after a complete, uninterrupted listing: a truncated listing must
   never look like a smaller workspace.
+- A rerun sends only what OpenMetadata does not hold yet: an unchanged pipeline (same ``sourceHash``) is
+  not PUT, a status the stored latest status proves stored is not sent
+  (:func:`core.mapping.status.already_stored`), and a lineage edge the target table's lookup shows held
+  for the same pipeline is not sent. ``overrideMetadata`` sends everything again.
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from core.config.models import WorkflowConfig
-from core.databricks.records import JobRecord
+from core.databricks.records import JobRecord, RunRecord
 from core.errors import IngestionError, ItemError, Outcome, Place, RunInterrupted, outcome_of
 from core.filters import filter_for
 from core.mapping.pipeline import (
@@ -35,7 +39,7 @@ from core.mapping.pipeline import (
     tag_name,
 )
 from core.mapping.service import service_request
-from core.mapping.status import run_to_status, supports_run_detail
+from core.mapping.status import already_stored, run_to_status, supports_run_detail
 from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, PipelineStatus
 from core.openmetadata.versions import version_warning
 from core.overlap import ordered_map
@@ -51,6 +55,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_WORKERS = 16
+#: ``on_event`` gets an "ingesting" event every 50 pipelines, and at least this often while they flow
+_EVENT_EVERY_S = 0.5
 DAY_MS = 86_400_000
 #: the engine's progress phases -> the places of the failure policy ("ingesting" is the listing with
 #: pipelines in flight: an error a pipeline did not absorb reaches the run from there)
@@ -97,7 +103,8 @@ class IngestionEngine:
             sink: where they go; a dry run's sink is a :class:`core.sinks.dryrun.DryRunSink`.
             lineage: where table lineage comes from, or None to skip it.
             workers: pipelines processed at once (at least 1; at most ``2 x workers`` in flight).
-            on_event: called on the calling thread at each phase and every 50 pipelines.
+            on_event: called on the calling thread at each phase, and every 50 pipelines or 0.5 s while
+                pipelines are written.
             now_ms: "now" in epoch milliseconds, for the status lookback window (tests pin it).
             dry_run: marks the report as a dry run (markDeletedPipelines is skipped).
         """
@@ -121,6 +128,7 @@ class IngestionEngine:
         self._existing: dict[str, EntityRef] = {}
         self._phase = "starting"
         self._processed = 0
+        self._last_event = 0.0
         #: whether statuses carry endTime, executionId, parameters and error (OpenMetadata 1.13+)
         self._run_detail = True
 
@@ -138,6 +146,7 @@ class IngestionEngine:
         self._phase = phase
         if self.on_event is None:
             return
+        self._last_event = time.monotonic()
         report = self.report
         self.on_event(
             ProgressEvent(
@@ -225,8 +234,18 @@ class IngestionEngine:
         compares against.
         """
         self._existing = {
-            ref.name or "": ref for ref in self.sink.iter_service_pipelines(self.report.service)
+            ref.name or "": ref
+            for ref in self.sink.iter_service_pipelines(self.report.service, with_status=self._skip_statuses)
         }
+
+    @property
+    def _skip_statuses(self) -> bool:
+        """Whether statuses OpenMetadata already holds are skipped (see :func:`already_stored`).
+
+        ``overrideMetadata`` sends every status again, as it rewrites every pipeline: the way to backfill
+        after raising ``statusLookbackDays`` (the rule assumes earlier runs read the same window).
+        """
+        return self.options.status_lookback_days > 0 and not self.options.override_metadata
 
     # -- listing and filtering ---------------------------------------------------------------------------
 
@@ -293,7 +312,8 @@ class IngestionEngine:
             outcome.ref = ref
             self.report.change(change)
             if self.options.status_lookback_days > 0:
-                self._statuses(job, ref, outcome.warnings)
+                stored = known.latest_status if known is not None and self._skip_statuses else None
+                self._statuses(job, ref, outcome.warnings, stored)
         except Exception as err:
             if outcome_of(err, Place.PIPELINE) is not Outcome.COSTS_ONE:
                 with self._tags_lock:  # the report names the pipeline whose work stopped the run
@@ -338,14 +358,33 @@ class IngestionEngine:
                 self._known_tags.update(missing)
                 self.report.count("tags", len(missing))
 
-    def _statuses(self, job: JobRecord, ref: EntityRef, warnings: list[str]) -> None:
+    def _statuses(
+        self, job: JobRecord, ref: EntityRef, warnings: list[str], stored: PipelineStatus | None
+    ) -> None:
+        """Map the pipeline's runs in the lookback window and write those OpenMetadata does not hold yet.
+
+        ``stored`` is the pipeline's stored latest status (None: nothing is skipped). Statuses are
+        written oldest first, so a status stored at ``t`` means every older one was written too.
+        """
         since = self.now_ms - self.options.status_lookback_days * DAY_MS
         if job.kind == "dlt":
             runs = self.source.iter_dlt_updates(job.id, since, warnings)
         else:
             runs = self.source.iter_runs(job.id, since, warnings)
+        mapped_runs = self._mapped_runs(job, runs, warnings)
+        if stored is not None and not _trusted(mapped_runs, stored):
+            stored = None  # written by another tool or mapping: send everything again
+        bodies = [body for run, body in mapped_runs if not already_stored(run, body, stored)]
+        bodies.sort(key=lambda body: body["timestamp"])
+        self.report.count("statuses_skipped", len(mapped_runs) - len(bodies))
+        self.report.count("statuses", self.sink.put_statuses(ref.fqn, bodies))
+
+    def _mapped_runs(
+        self, job: JobRecord, runs: Iterable[RunRecord], warnings: list[str]
+    ) -> list[tuple[RunRecord, PipelineStatus]]:
+        """Each run with its status body; duplicates by start time and trimmed tasks become warnings."""
         task_names = {task.key for task in job.tasks}
-        bodies: list[PipelineStatus] = []
+        mapped_runs: list[tuple[RunRecord, PipelineStatus]] = []
         timestamps: set[int] = set()
         trimmed: set[str] = set()
         for run in runs:
@@ -359,13 +398,13 @@ class IngestionEngine:
             mapped = run_to_status(run, task_names, dlt=job.kind == "dlt", detail=self._run_detail)
             trimmed.update(mapped.trimmed_tasks)
             warnings.extend(f"job {job.id}: {state}" for state in mapped.unknown_states)
-            bodies.append(mapped.body)
+            mapped_runs.append((run, mapped.body))
         if trimmed:
             warnings.append(
                 f"job {job.id} ({job.name}): runs mention tasks the job no longer has "
                 f"({', '.join(sorted(trimmed))}); those task statuses were left out"
             )
-        self.report.count("statuses", self.sink.put_statuses(ref.fqn, bodies))
+        return mapped_runs
 
     def _record(self, outcome: _Outcome, kept_ids: dict[str, EntityRef]) -> None:
         self._processed += 1
@@ -376,7 +415,7 @@ class IngestionEngine:
             self.report.fail(job.id, job.name, outcome.error.one_line())
         if outcome.ref is not None:
             kept_ids[job.id] = outcome.ref
-        if self._processed % 50 == 0:
+        if self._processed % 50 == 0 or time.monotonic() - self._last_event >= _EVENT_EVERY_S:
             self._emit("ingesting")
 
     # -- lineage ------------------------------------------------------------------------------------
@@ -414,7 +453,7 @@ class IngestionEngine:
                 return None
             return self._write_edge(services, edge, kept[edge.entity_id])
 
-        edges = (edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept)
+        edges = self._once(edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept)
         try:
             for failure in self._ordered(write, edges):
                 self._check_stop()
@@ -426,20 +465,42 @@ class IngestionEngine:
                 raise
             self.report.fail(None, None, f"lineage: {_as_reported(err).one_line()}", phase="lineage")
 
+    def _once(self, edges: Iterator[LineageEdge]) -> Iterator[LineageEdge]:
+        """Each edge (its two tables and its pipeline) once per run, whatever the source repeats.
+
+        OpenMetadata keeps one edge per pair of tables and ``PUT /v1/lineage`` is an upsert, so a repeat
+        would cost a call and change nothing.
+        """
+        seen: set[LineageEdge] = set()
+        for edge in edges:
+            if edge in seen:
+                self.report.count("lineage_repeated")
+                continue
+            seen.add(edge)
+            yield edge
+
     def _write_edge(self, services: list[str], edge: LineageEdge, pipeline: EntityRef) -> str | None:
         """Resolve both tables (cached) and write one edge.
 
         Returns:
             ``"<entity id>: <reason>"`` when the edge failed alone, else None (written, or skipped because
-            a table is not in the catalogue).
+            a table is not in the catalogue or the catalogue holds this edge for this pipeline already).
 
         Raises:
             Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
         """
-        source = self._table(services, edge.source_table)
         target = self._table(services, edge.target_table)
-        if source is None or target is None:
+        if target is None:
             self.report.count("lineage_skipped")
+            return None
+        # one database service: the source's fqn is known without looking it up (a rerun's usual case)
+        if len(services) == 1 and self._held(target, f"{services[0]}.{edge.source_table}", pipeline):
+            return None
+        source = self._table(services, edge.source_table)
+        if source is None:
+            self.report.count("lineage_skipped")
+            return None
+        if self._held(target, source.fqn, pipeline):
             return None
         try:
             self.sink.put_lineage(source, target, pipeline)
@@ -449,6 +510,17 @@ class IngestionEngine:
             return f"{edge.entity_id}: {_as_reported(err).one_line()}"
         self.report.count("lineage_edges")
         return None
+
+    def _held(self, target: EntityRef, source_fqn: str, pipeline: EntityRef) -> bool:
+        """Whether OpenMetadata holds the edge ``source_fqn -> target`` for ``pipeline`` (then it is counted).
+
+        ``target.lineage_from`` is what the table's lookup read (empty where the sink cannot tell);
+        ``overrideMetadata`` writes every edge again.
+        """
+        if self.options.override_metadata or (source_fqn, pipeline.fqn) not in target.lineage_from:
+            return False
+        self.report.count("lineage_stored")
+        return True
 
     def _lineage_services(self) -> list[str]:
         info = self.options.lineage_information
@@ -489,6 +561,21 @@ class IngestionEngine:
                 if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
                     raise
                 report.fail(ref.name, None, _as_reported(err).one_line(), phase="cleanup")
+
+
+def _trusted(mapped_runs: list[tuple[RunRecord, PipelineStatus]], stored: PipelineStatus) -> bool:
+    """Whether the stored statuses look written by this mapping, so older ones may be skipped.
+
+    A stored latest status that had finished (not Pending) but differs from what its run maps to now was
+    written by another tool or an earlier mapping (or the run was repaired since): its older neighbours
+    may differ too, so none is skipped and the rerun rewrites the window.
+    """
+    if stored.get("executionStatus") == "Pending":
+        return True
+    for run, body in mapped_runs:
+        if run.start_ms == stored.get("timestamp"):
+            return already_stored(run, body, stored)
+    return True
 
 
 def _as_reported(err: Exception) -> IngestionError:

@@ -60,7 +60,13 @@ class RunReport:
     filtered_names: list[tuple[str, str]] = field(default_factory=list)
     changes: Counter[str] = field(default_factory=Counter)
     statuses: int = 0
+    #: statuses OpenMetadata already held (see :func:`core.mapping.status.already_stored`): not sent
+    statuses_skipped: int = 0
     lineage_edges: int = 0
+    #: lineage edges met again in this run (same tables and pipeline): sent once
+    lineage_repeated: int = 0
+    #: lineage edges OpenMetadata already held for the same pipeline: not sent
+    lineage_stored: int = 0
     lineage_skipped: int = 0
     table_lookups: int = 0
     owners: int = 0
@@ -138,6 +144,14 @@ class RunReport:
         return sum(count for kind, count in self.changes.items() if not kind.startswith("would-"))
 
     @property
+    def skipped(self) -> int:
+        """Writes left out because OpenMetadata already held them.
+
+        Unchanged pipelines, stored statuses, stored lineage edges and edges met again in this run.
+        """
+        return self.changes["unchanged"] + self.statuses_skipped + self.lineage_stored + self.lineage_repeated
+
+    @property
     def ok(self) -> bool:
         """True when the run finished with no failure."""
         return not self.failures and not self.interrupted
@@ -160,7 +174,11 @@ class RunReport:
             "wouldUpdate": self.changes["would-update"],
             "written": self.written,
             "statuses": self.statuses,
+            "statusesSkipped": self.statuses_skipped,
             "lineageEdges": self.lineage_edges,
+            "lineageRepeated": self.lineage_repeated,
+            "lineageStored": self.lineage_stored,
+            "skipped": self.skipped,
             "lineageSkipped": self.lineage_skipped,
             "tableLookups": self.table_lookups,
             "owners": self.owners,
@@ -184,9 +202,20 @@ class RunReport:
         state = "interrupted" if self.interrupted else ("ok" if self.ok else "failed")
         return (
             f"{state}: {self.listed} listed, {self.kept} kept ({changes or 'nothing written'}), "
-            f"{self.statuses} statuses, {self.lineage_edges} lineage edges, {self.deleted} soft-deleted, "
+            f"{self.statuses} statuses ({self.statuses_skipped} already stored), {self.lineage_edges} lineage edges, {self.deleted} soft-deleted, "
             f"{self.warning_count} warnings, {len(self.failures)} failures in {self.duration_s:.1f} s"
         )
+
+    def _skipped_line(self) -> str:
+        parts = [
+            f"{self.changes['unchanged']} unchanged pipelines",
+            f"{self.statuses_skipped} stored statuses",
+        ]
+        if self.lineage_stored or self.lineage_edges:
+            parts.append(f"{self.lineage_stored} stored lineage edges")
+        if self.lineage_repeated:
+            parts.append(f"{self.lineage_repeated} repeated lineage edges")
+        return f"{self.skipped} ({', '.join(parts)})"
 
     def render(self) -> str:
         """A human-readable summary, as printed by ``print_status()``."""
@@ -201,9 +230,12 @@ class RunReport:
             ("Unchanged", self.changes["unchanged"]),
             *([("Written", self.changes["written"])] if self.changes["written"] else []),
             ("Statuses", self.statuses),
+            ("Statuses skipped", self.statuses_skipped),
             ("Lineage edges", self.lineage_edges),
+            ("Edges skipped", self.lineage_stored),
             ("Owners set", self.owners),
             ("Soft-deleted", self.deleted),
+            ("Skipped in all", self._skipped_line()),
             ("Warnings", self.warning_count),
             ("Failures", len(self.failures)),
             ("Time", f"{self.duration_s:.2f} s"),

@@ -41,6 +41,7 @@ __all__ = [
     "RESULT_STATES",
     "TERMINATION_CODES",
     "MappedStatus",
+    "already_stored",
     "execution_status",
     "normalise_state",
     "run_to_status",
@@ -371,3 +372,56 @@ def run_to_status(
             if error:
                 body["error"] = error
     return MappedStatus(body, unknown, trimmed)
+
+
+def _canonical(status: Mapping[str, object]) -> dict[str, object]:
+    """``status`` as compared: None values dropped, task statuses in name order.
+
+    The server stores a status as sent, minus null values (Jackson's NON_NULL), and since 1.x serves the
+    latest one with its ``taskStatus`` sorted by ``startTime`` (``PipelineRepository.getPipelineStatus``);
+    task names are unique per status, so name order is one order both sides agree on.
+    """
+    canonical = {key: value for key, value in status.items() if value is not None}
+    tasks = canonical.get("taskStatus")
+    if isinstance(tasks, list):
+        canonical["taskStatus"] = sorted(
+            (
+                {key: value for key, value in task.items() if value is not None}
+                for task in tasks
+                if isinstance(task, Mapping)
+            ),
+            key=lambda task: str(task.get("name")),
+        )
+    return canonical
+
+
+def already_stored(run: RunRecord, body: PipelineStatus, stored: Mapping[str, object] | None) -> bool:
+    """Whether OpenMetadata already holds ``body`` for ``run``, judged from its stored latest status.
+
+    ``stored`` is the pipeline's ``pipelineStatus`` (the status with the greatest timestamp ``t``), read
+    with the run's one listing of the service's pipelines. The rule never loses an update:
+
+    - a run starting at ``t`` is stored when its body equals ``stored`` (a run that was Pending then and
+      has finished since differs, so it is sent again);
+    - a run that started before ``t`` and ended before ``t`` is stored in its final state: the ingestion
+      that wrote the status at ``t`` read the runs after ``t``, when this one was already over, and
+      statuses are written oldest first, so a status at ``t`` means every older one was written too;
+    - everything else is sent: newer runs, runs with no end time (still going, or DLT updates, whose API
+      has no end time), and older runs that were still going at ``t`` (they may be stored as Pending).
+
+    Args:
+        run: the run as read now.
+        body: its mapped status (what would be sent).
+        stored: the stored latest status, or None when there is none (then nothing is stored).
+
+    Returns:
+        True when sending ``body`` would change nothing.
+    """
+    if stored is None:
+        return False
+    latest = stored.get("timestamp")
+    if not isinstance(latest, int) or isinstance(latest, bool):
+        return False
+    if run.start_ms == latest:
+        return _canonical(body) == _canonical(stored)
+    return run.start_ms < latest and run.end_ms is not None and run.end_ms < latest

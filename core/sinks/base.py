@@ -15,7 +15,7 @@ receives exactly what ``metadata-rest`` would send.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
@@ -38,6 +38,14 @@ class EntityRef:
     name: str | None = None
     #: the pipeline's stored ``sourceHash`` (listings only): equal to the new one means unchanged
     source_hash: str | None = None
+    #: the pipeline's stored latest ``pipelineStatus`` (listings with ``with_status`` only; None when it
+    #: has none): what lets a rerun skip the statuses OpenMetadata already holds
+    latest_status: PipelineStatus | None = field(default=None, compare=False, hash=False, repr=False)
+    #: for a table: ``(upstream table fqn, pipeline fqn)`` of each lineage edge into it that the catalogue
+    #: holds (``find_table`` of metadata-rest only; empty: unknown, so every edge is written)
+    lineage_from: frozenset[tuple[str, str]] = field(
+        default=frozenset(), compare=False, hash=False, repr=False
+    )
 
 
 class Sink:
@@ -158,10 +166,15 @@ class Sink:
         """
         raise NotImplementedError
 
-    def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
+    def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         """Pipelines the catalogue holds for the service, with their ``sourceHash``.
 
-        Used to skip unchanged pipelines and, for ``markDeletedPipelines``, to find the stale ones.
+        Used to skip unchanged pipelines and statuses and, for ``markDeletedPipelines``, to find the
+        stale ones.
+
+        Args:
+            service: the pipeline service's name.
+            with_status: also read each pipeline's latest status (``EntityRef.latest_status``).
 
         Yields:
             One reference per non-deleted pipeline (``name`` set); none for offline sinks.

@@ -41,9 +41,9 @@ class DryRunSink(Sink):
         """The wrapped sink's :meth:`Sink.server_version`."""
         return self.inner.server_version()
 
-    def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
+    def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         """The wrapped sink's listing; the names are remembered to tell a create from an update."""
-        for ref in self.inner.iter_service_pipelines(service):
+        for ref in self.inner.iter_service_pipelines(service, with_status=with_status):
             with self._lock:
                 self._listed.add(ref.name or "")
             yield ref

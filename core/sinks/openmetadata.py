@@ -251,16 +251,21 @@ class OpenMetadataSink(Sink):
             self.client.call("PUT", path, f"statuses of {fqn}", body=chunk)
         return len(statuses)
 
-    def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
+    def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         """Every non-deleted pipeline of ``service`` (paged, 1000 a page), with its ``sourceHash``.
 
         Their ids and names are remembered: a bulk write of a listed pipeline is an update, and lineage
-        finds the pipeline's id here.
+        finds the pipeline's id here. With ``with_status`` the listing asks for ``fields=pipelineStatus``:
+        the server adds each pipeline's latest status (the one with the greatest timestamp;
+        ``PipelineRepository``'s ``fetchAndSetPipelineStatuses``, open-metadata/OpenMetadata main, seen
+        2026-11-29) to the same pages, so it costs no extra request.
         """
         self._service_name = self._service_name or service
         after: str | None = None
         while True:
-            params = {"service": service, "limit": 1000, "include": "non-deleted"}
+            params: dict[str, str | int] = {"service": service, "limit": 1000, "include": "non-deleted"}
+            if with_status:
+                params["fields"] = "pipelineStatus"
             if after:
                 params["after"] = after
             page = (
@@ -276,6 +281,7 @@ class OpenMetadataSink(Sink):
                     type="pipeline",
                     name=entity["name"],
                     source_hash=entity.get("sourceHash"),
+                    latest_status=entity.get("pipelineStatus") if with_status else None,
                 )
             after = (page.get("paging") or {}).get("after")
             if not after:
@@ -327,18 +333,26 @@ class OpenMetadataSink(Sink):
         return ref
 
     def find_table(self, fqn: str) -> EntityRef | None:
-        """The table with this fully qualified name, cached per run (misses too)."""
+        """The table with this fully qualified name and the edges into it, cached per run (misses too).
+
+        One ``GET /v1/lineage/table/name/{fqn}?upstreamDepth=1&downstreamDepth=0``: the same one call a
+        ``GET /v1/tables/name/{fqn}`` costs, a 404 for a missing or deleted table alike
+        (``LineageRepository.getByName``, Include.NON_DELETED), and it also answers which edges into the
+        table OpenMetadata already holds, read from its database (``getUpstreamLineage``: each edge's
+        ``fromEntity`` id and ``lineageDetails.pipeline``; open-metadata/OpenMetadata main, seen
+        2026-11-29). The engine skips those edges (``EntityRef.lineage_from``).
+        """
         with self._lock:
             if fqn in self._table_cache:
                 return self._table_cache[fqn]
         with self._lock:
             self.table_lookups += 1
-        found = self.client.get_optional(f"/tables/name/{quote(fqn, safe='')}", f"looking up table {fqn}")
-        ref = (
-            EntityRef(id=found["id"], fqn=found.get("fullyQualifiedName", fqn), type="table")
-            if found
-            else None
+        found = self.client.get_optional(
+            f"/lineage/table/name/{quote(fqn, safe='')}",
+            f"looking up table {fqn}",
+            params={"upstreamDepth": 1, "downstreamDepth": 0},
         )
+        ref = _table_ref(found, fqn) if found else None
         with self._lock:
             self._table_cache[fqn] = ref
         return ref
@@ -424,3 +438,26 @@ class _RowIndex:
             return None
         at = self._at.get(request)
         return at if at is not None else self._at.get(request.casefold())
+
+
+def _table_ref(lineage: dict[str, Any], fqn: str) -> EntityRef | None:
+    """The table of an ``EntityLineage`` answer, with ``(from fqn, pipeline fqn)`` of each edge into it.
+
+    Edges name their ends by id; ``nodes`` holds the references, fully qualified names included.
+    """
+    entity = lineage.get("entity") or {}
+    if not entity.get("id"):
+        return None
+    names = {node.get("id"): node.get("fullyQualifiedName") for node in lineage.get("nodes") or []}
+    held = set()
+    for edge in lineage.get("upstreamEdges") or []:
+        source = names.get(edge.get("fromEntity"))
+        pipeline = (edge.get("lineageDetails") or {}).get("pipeline") or {}
+        if edge.get("toEntity") == entity["id"] and source and pipeline.get("fullyQualifiedName"):
+            held.add((str(source), str(pipeline["fullyQualifiedName"])))
+    return EntityRef(
+        id=entity["id"],
+        fqn=entity.get("fullyQualifiedName", fqn),
+        type="table",
+        lineage_from=frozenset(held),
+    )

@@ -484,6 +484,25 @@ def test_status_bulk_upserts_by_timestamp(client: Client, om: OpenMetadataEmulat
     assert latest["pipelineStatus"]["timestamp"] == batch[-1]["timestamp"]
 
 
+def test_the_listing_serves_each_latest_status_with_tasks_by_start_time(client: Client) -> None:
+    """``GET /pipelines?fields=pipelineStatus``: PipelineRepository.fetchAndSetPipelineStatuses."""
+    create_service(client)
+    client.put("/pipelines", pipeline_body())
+    client.put("/pipelines", pipeline_body("102"))
+    late_first = status(1_700_000_060_000, tasks=("ingest", "transform", "publish"))
+    late_first["taskStatus"][0]["startTime"] += 5  # ingest started after publish
+    del late_first["taskStatus"][1]["startTime"]  # transform has no start: last
+    client.put(f"/pipelines/{SERVICE}.101/status/bulk", [status(1_700_000_000_000), late_first])
+    listed = client.get("/pipelines", service=SERVICE, fields="pipelineStatus", limit=10).json()["data"]
+    by_name = {entity["name"]: entity for entity in listed}
+    latest = by_name["101"]["pipelineStatus"]
+    assert latest["timestamp"] == 1_700_000_060_000
+    assert [task["name"] for task in latest["taskStatus"]] == ["publish", "ingest", "transform"]
+    assert "pipelineStatus" not in by_name["102"]  # none stored
+    plain = client.get("/pipelines", service=SERVICE, limit=10).json()["data"]
+    assert all("pipelineStatus" not in entity for entity in plain)
+
+
 def test_status_replaces_at_the_same_timestamp(client: Client, om: OpenMetadataEmulator) -> None:
     create_service(client)
     client.put("/pipelines", pipeline_body())

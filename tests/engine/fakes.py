@@ -195,7 +195,7 @@ class MemorySink(Sink):
         with self._lock:
             self.edges.append((source.fqn, target.fqn, pipeline.name or ""))
 
-    def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
+    def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         self._listings += 1
         self._call(f"iter_service_pipelines#{self._listings}")
         for name in list(self.pipelines):

@@ -267,7 +267,7 @@ class MemoryCatalogue(Sink):
                 stored[status["timestamp"]] = copy.deepcopy(status)
         return len(statuses)
 
-    def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
+    def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         with self._lock:
             refs = [
                 self._ref(request) for request in self.pipelines.values() if request["service"] == service

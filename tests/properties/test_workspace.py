@@ -345,8 +345,8 @@ def _check_pipeline(job: dict, request: dict) -> None:
 
 def _check_statuses(job: dict, runs: list[dict], bodies: list[dict]) -> None:
     keys = [task["task_key"] for task in job["settings"].get("tasks") or []]
-    in_lookback = sorted(
-        (run for run in runs if run["start_time"] >= SINCE_MS), key=lambda run: -run["start_time"]
+    in_lookback = sorted(  # written oldest first
+        (run for run in runs if run["start_time"] >= SINCE_MS), key=lambda run: run["start_time"]
     )
     assert [body["timestamp"] for body in bodies] == [run["start_time"] for run in in_lookback]
     for run, body in zip(in_lookback, bodies, strict=True):
@@ -405,13 +405,11 @@ def test_a_well_formed_job_maps_exactly(jobs_and_runs: tuple, dlt: list[tuple[di
         _check_statuses(job, runs, statuses.get(f"{SERVICE}.{name}", []))
     for pipeline, updates in dlt:
         bodies = statuses.get(f"{SERVICE}.{pipeline['pipeline_id']}", [])
-        expected = sorted(
-            (u["creation_time"] for u in updates if u["creation_time"] >= SINCE_MS), reverse=True
-        )
+        expected = sorted(u["creation_time"] for u in updates if u["creation_time"] >= SINCE_MS)
         assert [body["timestamp"] for body in bodies] == expected
         assert [body["executionId"] for body in bodies] == [
             u["update_id"]
-            for u in sorted(updates, key=lambda u: -u["creation_time"])
+            for u in sorted(updates, key=lambda u: u["creation_time"])
             if u["creation_time"] >= SINCE_MS
         ]
 

@@ -60,7 +60,7 @@ class Catalogue(Sink):
     def server_version(self) -> str | None:
         return "2.0.7"
 
-    def iter_service_pipelines(self, service: str) -> Iterator[EntityRef]:
+    def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         yield EntityRef(id="u1", fqn=f"{service}.1000", type="pipeline", name="1000", source_hash="old")
 
     def find_user(self, email: str) -> EntityRef | None:

@@ -124,10 +124,21 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         return merged
 
     def _latest_status(self, fqn: str) -> dict[str, Any] | None:
+        """The stored status with the greatest timestamp, its task statuses sorted by ``startTime``.
+
+        As ``PipelineRepository.getPipelineStatus`` serves ``fields=pipelineStatus`` on a GET and on
+        every listed pipeline (``ORDER BY timestamp DESC LIMIT 1``, then ``taskStatus`` sorted by start
+        time, missing ones last; open-metadata/OpenMetadata main, seen 2026-11-29).
+        """
         by_ts = self._statuses.get(fqn)
         if not by_ts:
             return None
-        return by_ts[max(by_ts)]
+        latest = by_ts[max(by_ts)]
+        tasks = latest.get("taskStatus")
+        if not tasks:
+            return latest
+        ordered = sorted(tasks, key=lambda task: (task.get("startTime") is None, task.get("startTime") or 0))
+        return {**latest, "taskStatus": ordered}
 
     def _render_pipeline(self, entity: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
         """A GET view: gated fields only when asked for, ``pipelineStatus`` computed from stored statuses."""
