@@ -187,6 +187,8 @@ class RunReport:
             "deleteSkipped": self.delete_skipped,
             "listingComplete": self.listing_complete,
             "interrupted": self.interrupted,
+            # what stopped the run, as one line (None when it ran to the end): the README's "fatal"
+            "fatal": _one_line(self.fatal) if self.fatal is not None else None,
             "warningCount": self.warning_count,
             "warnings": list(self.warnings),
             "failures": [
@@ -265,3 +267,9 @@ class RunReport:
         if len(self.failures) > 20:
             lines.append(f"... and {len(self.failures) - 20} more failures")
         return "\n".join(lines)
+
+
+def _one_line(error: Exception) -> str:
+    """``error`` as the one line the CLI prints (``field: message. hint``), for any exception."""
+    one_line = getattr(error, "one_line", None)
+    return str(one_line()) if callable(one_line) else redact(f"{type(error).__name__}: {error}")
