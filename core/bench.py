@@ -37,6 +37,8 @@ class BenchSpec:
     seed: int = 0
     lineage: bool = True
     lookback_days: int = 7
+    #: ``workflowConfig.config.statusSource``; the floor below models the REST path
+    status_source: str = "rest"
 
 
 @dataclass
@@ -131,6 +133,7 @@ def _config(spec: BenchSpec, databricks_url: str, openmetadata_url: str) -> dict
         "sink": {"type": "metadata-rest", "config": {}},
         "workflowConfig": {
             "loggerLevel": "WARN",
+            "config": {"statusSource": spec.status_source},
             "openMetadataServerConfig": {
                 "hostPort": f"{openmetadata_url}/api",
                 "authProvider": "openmetadata",

@@ -201,13 +201,24 @@ class SystemTableStatuses:
         return prefetch(self._batches(summaries, since_ms), depth=self.batch_size, name="status-batches")
 
     def _batches(self, summaries: Iterator[JobSummary], since_ms: int) -> Iterator[JobSummary]:
+        """Batches of ``summaries``, each after its runs were read.
+
+        When the listing breaks (or the run is stopped) part-way, the pipelines already listed still go
+        on, unread (so over REST), before the error: as they would on the REST path.
+        """
         batch: list[JobSummary] = []
-        for summary in summaries:
-            batch.append(summary)
-            if len(batch) >= self.batch_size:
-                self._load(batch, since_ms)
-                yield from batch
-                batch = []
+        try:
+            for summary in summaries:
+                batch.append(summary)
+                if len(batch) >= self.batch_size:
+                    self._load(batch, since_ms)
+                    yield from batch
+                    batch = []
+        except GeneratorExit:  # the consumer went away: nothing more to hand on
+            raise
+        except BaseException:
+            yield from batch
+            raise
         if batch:
             self._load(batch, since_ms)
             yield from batch
@@ -238,7 +249,7 @@ class SystemTableStatuses:
                 return self._cutoff_ms
         params = self._params(since_ms)
         rows = list(self.runner.rows(WATERMARK_SQL, params))
-        self.counts["statements"] += 1
+        self._count("statements")
         watermark = _ms(rows[0][0]) if rows and rows[0] else None
         cutoff = max(since_ms, min(watermark or since_ms, self.now_ms) - SLICE_MS)
         topup: dict[str, list[RunRecord | str]] = {}
@@ -282,7 +293,7 @@ class SystemTableStatuses:
             by_job.setdefault(str(row[0]), []).append(run)
         for row in self.runner.rows(TASKS_SQL.format(ids=listed), self._params(since_ms)):
             self._add_task(by_run, row)
-        self.counts["statements"] += 2
+        self._count("statements", 2)
         return by_job
 
     @staticmethod
@@ -307,6 +318,10 @@ class SystemTableStatuses:
         ):
             run.tasks[task.key] = task  # the latest attempt of that task key
 
+    def _count(self, name: str, amount: int = 1) -> None:
+        with self._lock:
+            self.counts[name] += amount
+
     def warnings(self) -> list[str]:
         """What the run should report once: a batch that was read over REST instead."""
         with self._lock:
@@ -326,7 +341,7 @@ class SystemTableStatuses:
         if table is None or (unknown > 1 and unknown >= runs_pages):
             # not in a batch that was read, or listing the job's runs costs no more calls than reading
             # those runs one by one: the REST path for this job
-            self.counts["restJobs"] += 1
+            self._count("restJobs")
             return self.source.iter_runs(job.id, since_ms, problems)
         return self._merged(job, topup, table, problems)
 
@@ -346,10 +361,10 @@ class SystemTableStatuses:
         table.sort(key=lambda r: (r.start_ms, int(r.run_id) if r.run_id.isdigit() else 0), reverse=True)
         for run in table:
             if run.plain_success(job):
-                self.counts["tableRuns"] += 1
+                self._count("tableRuns")
                 yield self._record(job, run)
                 continue
-            self.counts["restRuns"] += 1
+            self._count("restRuns")
             try:
                 record = self.source.get_run(run.run_id)
             except DecodeError as err:
