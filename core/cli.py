@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, nargs="+", default=[16], help="one run per value")
     bench.add_argument("--no-lineage", action="store_true")
     bench.add_argument(
+        "--status-source",
+        choices=("rest", "systemTables", "auto"),
+        default="rest",
+        help="where run statuses are read (workflowConfig.config.statusSource; default rest)",
+    )
+    bench.add_argument(
         "--preview", action="store_true", help="measure the filter preview instead of ingestion"
     )
     bench.add_argument("--json", action="store_true")
@@ -259,6 +265,7 @@ def _bench(args: argparse.Namespace) -> int:
         spec = BenchSpec(
             jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines,
             latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage,
+            status_source=args.status_source,
         )  # fmt: skip
         results.append(run_bench(spec))
         print(f"ran {args.jobs} jobs with {workers} workers in {results[-1].wall_s:.1f} s", file=sys.stderr)

@@ -55,6 +55,8 @@ __all__ = [
     "SystemTableStatuses",
 ]
 
+#: job ids in the first statement; each next batch doubles, up to ``batch_size``
+FIRST_BATCH = 100
 #: the longest a timeline row lasts: one clock hour
 SLICE_MS = 3_600_000
 RUN_TABLE = "system.lakeflow.job_run_timeline"
@@ -143,9 +145,9 @@ def _parameters(raw: str | None) -> dict[str, str]:
 class SystemTableStatuses:
     """The :class:`core.source.StatusSource` of the ``system.lakeflow`` timeline tables, topped up over REST.
 
-    :meth:`stream` sits between the listing and the workers: it gathers ``batch_size`` kept pipelines,
-    reads their runs in two statements while the previous batch is being processed, and hands the
-    pipelines on; :meth:`runs` then answers each job from memory (plus REST for what the tables lack).
+    :meth:`stream` sits between the listing and the workers: it gathers a batch of kept pipelines (100,
+    then doubling up to ``batch_size``), reads their runs in two statements while the previous batch is
+    being processed, and hands the pipelines on; :meth:`runs` then answers each job from memory (plus REST for what the tables lack).
     A batch whose statements fail is read over REST, job by job, with one warning for the run.
     """
 
@@ -207,13 +209,14 @@ class SystemTableStatuses:
         on, unread (so over REST), before the error: as they would on the REST path.
         """
         batch: list[JobSummary] = []
+        size = min(FIRST_BATCH, self.batch_size)  # the workers start after one page, not five
         try:
             for summary in summaries:
                 batch.append(summary)
-                if len(batch) >= self.batch_size:
+                if len(batch) >= size:
                     self._load(batch, since_ms)
                     yield from batch
-                    batch = []
+                    batch, size = [], min(size * 2, self.batch_size)
         except GeneratorExit:  # the consumer went away: nothing more to hand on
             raise
         except BaseException:
