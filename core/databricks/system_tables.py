@@ -12,7 +12,8 @@ and its Azure copy https://learn.microsoft.com/azure/databricks/admin/system-tab
 - A run (or task run) longer than an hour is split into one row per clock hour (``period_start_time``,
   ``period_end_time``, UTC timestamps); ``result_state`` and ``termination_code`` are set only on the
   row that ends the run. The statements group the slices per run: start = the first slice's start, end
-  = the last slice's end, state = the state of the last slice (``max_by``).
+  = the last slice's end, state = the state of the last slice (``max_by``). They read a day before the
+  window, so a run that began before it shows its true start and is left out, as REST leaves it out.
 - ``job_parameters`` (map of text) holds the job-level parameters the run used; task rows carry
   ``job_run_id`` (the run they belong to), their own ``run_id`` and ``task_key``; one row set per attempt.
 - Free retention is 365 days; reading needs ``USE`` and ``SELECT`` on the ``system.lakeflow`` schema (or
@@ -117,6 +118,8 @@ class _TableRun:
         if self.result_state != _SUCCEEDED or (self.termination_code or "SUCCESS") != "SUCCESS":
             return False
         if self.end_ms is None or self.active_ms != self.end_ms - self.start_ms:
+            return False
+        if self.start_ms % SLICE_MS == 0:  # maybe the first slice in reach of a run older than that: ask REST
             return False
         if set(self.tasks) != {task.key for task in job.tasks}:
             return False
@@ -287,14 +290,17 @@ class SystemTableStatuses:
         listed = ", ".join(f"'{job_id}'" for job_id in ids)
         by_run: dict[str, _TableRun] = {}
         by_job: dict[str, list[_TableRun]] = {}
-        for row in self.runner.rows(RUNS_SQL.format(ids=listed), self._params(since_ms)):
+        # A run that began before the window has slices inside it: read a day more, so such a run shows
+        # its true start and is left out, like REST leaves it out.
+        floor = self._params(since_ms - SLICE_MS * 24)
+        for row in self.runner.rows(RUNS_SQL.format(ids=listed), floor):
             start = _ms(row[2])
             if row[0] is None or row[1] is None or start is None or not since_ms <= start < cutoff:
                 continue
             run = _TableRun(str(row[1]), start, _ms(row[3]), row[4], row[5], _parameters(row[6]), _ms(row[7]))
             by_run[run.run_id] = run
             by_job.setdefault(str(row[0]), []).append(run)
-        for row in self.runner.rows(TASKS_SQL.format(ids=listed), self._params(since_ms)):
+        for row in self.runner.rows(TASKS_SQL.format(ids=listed), floor):
             self._add_task(by_run, row)
         self._count("statements", 2)
         return by_job
@@ -346,10 +352,15 @@ class SystemTableStatuses:
             # those runs one by one: the REST path for this job
             self._count("restJobs")
             return self.source.iter_runs(job.id, since_ms, problems)
-        return self._merged(job, topup, table, problems)
+        return self._merged(job, topup, table, since_ms, problems)
 
     def _merged(
-        self, job: JobRecord, topup: list[RunRecord | str], table: list[_TableRun], problems: list[str]
+        self,
+        job: JobRecord,
+        topup: list[RunRecord | str],
+        table: list[_TableRun],
+        since_ms: int,
+        problems: list[str],
     ) -> Iterator[RunRecord]:
         """REST's newest runs in their listing order, then the older ones from the tables, newest first.
 
@@ -373,7 +384,7 @@ class SystemTableStatuses:
             except DecodeError as err:
                 problems.append(f"job {job.id}: {err.one_line()}")
                 continue
-            if record is not None:
+            if record is not None and record.start_ms >= since_ms:
                 yield record
 
     def _record(self, job: JobRecord, run: _TableRun) -> RunRecord:

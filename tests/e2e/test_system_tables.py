@@ -45,6 +45,7 @@ def _ingest(
     monkeypatch: pytest.MonkeyPatch,
     out: Path,
     mode: str | None,
+    source: dict[str, Any] | None = None,
     **connection: Any,
 ) -> tuple[list[dict[str, Any]], Any, dict[str, int]]:
     """One run into a file sink at the workspace's clock: (records sorted, report, Databricks calls)."""
@@ -56,6 +57,7 @@ def _ingest(
         None,
         sink={"type": "file", "config": {"filename": str(out)}},
         connection=connection or None,
+        source=source,
     )
     if mode is not None:
         config["workflowConfig"]["config"] = {"statusSource": mode}
@@ -92,6 +94,27 @@ def test_rest_and_system_tables_write_identical_records(
     assert calls["jobs/runs/list"] + calls.get("jobs/runs/get", 0) <= rest_calls["jobs/runs/list"]
     # two probes, the watermark, one batch (runs and tasks), besides the lineage query both modes send
     assert calls["sql/statements/execute"] == rest_calls["sql/statements/execute"] + 5
+
+
+@pytest.mark.parametrize("days", [1, 2])
+def test_a_lookback_window_that_cuts_through_the_runs_gives_the_same_records(
+    server: DatabricksEmulator,
+    tables_workspace: Workspace,
+    config_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    days: int,
+) -> None:
+    """Runs spread over 4 days, a window of 1 or 2: the window's start falls among them."""
+    window = {"statusLookbackDays": days}
+    rest, rest_report, _ = _ingest(
+        server, tables_workspace, config_for, monkeypatch, tmp_path / "r.jsonl", "rest", window
+    )
+    tables, report, _ = _ingest(
+        server, tables_workspace, config_for, monkeypatch, tmp_path / "t.jsonl", "systemTables", window
+    )
+    assert rest == tables and report.warnings == rest_report.warnings
+    assert 0 < report.statuses < 40 * 6
 
 
 def test_the_tables_are_used_where_they_know_the_answer(
@@ -305,3 +328,85 @@ def test_connection_test_leaves_the_tables_alone_in_rest_mode(
     config["workflowConfig"]["config"] = {"statusSource": "rest"}
     names = [step.name for step in check_databricks(parse_workflow_config(config), timeout_s=10)]
     assert "System tables for run statuses" not in names and "SQL warehouse reachable" in names
+
+
+def _task(key: str, run_id: int, start: int, end: int) -> dict[str, Any]:
+    state = {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS", "state_message": ""}
+    return {
+        "task_key": key,
+        "run_id": run_id,
+        "attempt_number": 0,
+        "start_time": start,
+        "end_time": end,
+        "notebook_task": {"notebook_path": "/etl"},
+        "run_page_url": f"https://adb-1.7.azuredatabricks.net/?o=1#job/5/run/{run_id}",
+        "state": state,
+        "status": {"state": "TERMINATED", "termination_details": {"code": "SUCCESS", "type": "SUCCESS"}},
+    }
+
+
+def _run(run_id: int, start: int, duration_ms: int) -> dict[str, Any]:
+    end = start + duration_ms
+    return {
+        "job_id": 5,
+        "run_id": run_id,
+        "start_time": start,
+        "end_time": end,
+        "run_page_url": f"https://adb-1.7.azuredatabricks.net/?o=1#job/5/run/{run_id}",
+        "state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS", "state_message": ""},
+        "status": {"state": "TERMINATED", "termination_details": {"code": "SUCCESS", "type": "SUCCESS"}},
+        "tasks": [_task("load", run_id + 1, start + 1000, end - 1000)],
+    }
+
+
+def test_long_runs_at_the_window_start_and_the_lag_boundary_match_rest(
+    config_for: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Hours-long runs (jobs/runs/get shapes), the tables 10 minutes behind: one began before the window
+    and ends inside it (REST leaves it out: its start is older), one ended after the tables' horizon
+    (no final slice yet: read with runs/get), one is wholly in the tables, one is newer than the cutoff."""
+    from core.emulators.recorded import RecordedWorkspace
+
+    now = 1_795_000_900_000
+    since = now - 2 * DAY_MS
+    data = {
+        "now_ms": now,
+        "workspace_id": "1",
+        "jobs": [
+            {
+                "job_id": 5,
+                "creator_user_name": "a@example.com",
+                "settings": {
+                    "name": "long",
+                    "tasks": [{"task_key": "load", "notebook_task": {"notebook_path": "/etl"}}],
+                },
+            }
+        ],
+        "runs": {
+            "5": [
+                _run(500, now - HOUR_MS, 59 * 60_000),  # started after the cutoff: REST's top-up
+                _run(400, now - 100 * 60_000, 95 * 60_000),  # its last slice is not in the tables yet
+                _run(300, now - DAY_MS, 5 * HOUR_MS),  # five slices, all in the tables
+                _run(200, since - 30 * 60_000, 3 * HOUR_MS),  # slices inside the window, start before it
+            ]
+        },
+    }
+    workspace = RecordedWorkspace(data)
+    with DatabricksEmulator(workspace) as databricks:
+        window = {"statusLookbackDays": 2}
+        rest, _, _ = _ingest(
+            databricks, workspace, config_for, monkeypatch, tmp_path / "r.jsonl", "rest", window
+        )
+        tables, _, calls = _ingest(
+            databricks,
+            workspace,
+            config_for,
+            monkeypatch,
+            tmp_path / "t.jsonl",
+            "systemTables",
+            window,
+        )
+    [statuses] = [r["statuses"] for r in rest if r.get("kind") == "pipelineStatus"]
+    assert [s["executionId"] for s in statuses] == ["500", "400", "300"]
+    assert tables == rest
+    assert calls["jobs/runs/get"] == 1  # run 400; run 300 came from the tables, run 500 from the top-up
