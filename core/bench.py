@@ -49,6 +49,8 @@ class BenchSpec:
     om_cost_ms_per_entity: float = 0.0
     #: ``sink.config.bulk_sink_batch_size`` (None: the sink's default; 1: one PUT per pipeline)
     batch_size: int | None = None
+    #: ``workflowConfig.config.statusSource``; the floor below models the REST path
+    status_source: str = "rest"
 
 
 @dataclass
@@ -166,6 +168,7 @@ def _config(spec: BenchSpec, databricks_url: str, openmetadata_url: str) -> dict
         },
         "workflowConfig": {
             "loggerLevel": "WARN",
+            "config": {"statusSource": spec.status_source},
             "openMetadataServerConfig": {
                 "hostPort": f"{openmetadata_url}/api",
                 "authProvider": "openmetadata",

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.config.models import WorkflowConfig
-from core.errors import ConfigError, ConnectionCheckError, DecodeError, IngestionError, SinkAuthError
+from core.errors import (
+    ConfigError,
+    ConnectionCheckError,
+    DecodeError,
+    IngestionError,
+    SinkAuthError,
+    SourceError,
+)
 from core.http_policy import CHECK_RETRIES, CHECK_STEP_TIMEOUT_S
 from core.mapping.service import service_request
 from core.openmetadata.client import OpenMetadataClient
@@ -172,9 +179,33 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEO
             return f"SQL warehouse {connection.warehouse_id} runs queries"
 
         steps.append(("SQL warehouse reachable", warehouse))
+        if config.workflow_config.status_source != "rest":
+            steps.append(("System tables for run statuses", _system_tables_check(config, state, timeout_s)))
     elif config.http_path_warning():
         steps.append(("SQL warehouse", lambda: f"not checked: {config.http_path_warning()}"))
     return _run("Databricks", steps)
+
+
+def _system_tables_check(
+    config: WorkflowConfig, state: dict[str, Sources], timeout_s: float
+) -> Callable[[], str]:
+    """The step that reads one row of each ``system.lakeflow`` timeline table (``statusSource`` not rest).
+
+    With ``statusSource: auto`` a table that cannot be read passes with a note (the run then reads
+    statuses over REST and says so); with ``systemTables`` it fails, naming the field.
+    """
+
+    def step() -> str:
+        from core.factory import STATUS_SOURCE_FIELD, system_table_statuses
+
+        try:
+            return system_table_statuses(config, state["sources"], timeout_s=timeout_s).probe()
+        except IngestionError as err:
+            if config.workflow_config.status_source == "auto":
+                return f"not readable, so run statuses will be read over REST: {redact(err.message)}"
+            raise SourceError(err.message, field=err.field or STATUS_SOURCE_FIELD, hint=err.hint) from err
+
+    return step
 
 
 def check_openmetadata(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEOUT_S) -> list[CheckStep]:

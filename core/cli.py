@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
         help="pipelines per bulk PUT (sink.config.bulk_sink_batch_size)",
     )
     bench.add_argument(
+        "--status-source",
+        choices=("rest", "systemTables", "auto"),
+        default="rest",
+        help="where run statuses are read (workflowConfig.config.statusSource; default rest)",
+    )
+    bench.add_argument(
         "--preview", action="store_true", help="measure the filter preview instead of ingestion"
     )
     bench.add_argument("--json", action="store_true")
@@ -354,6 +360,7 @@ def _bench(args: argparse.Namespace) -> int:
             jobs=args.jobs, tasks=args.tasks, runs=args.runs, pipelines=args.pipelines,
             latency_ms=args.latency_ms, workers=workers, lineage=not args.no_lineage, rate_limits=args.rate_limits,
             om_cost_ms_per_entity=args.om_cost_ms_per_entity, batch_size=args.batch_size,
+            status_source=args.status_source,
         )  # fmt: skip
         results.append(run_bench(spec))
         print(f"ran {args.jobs} jobs with {workers} workers in {results[-1].wall_s:.1f} s", file=sys.stderr)

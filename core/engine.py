@@ -45,7 +45,7 @@ from core.openmetadata.versions import version_warning
 from core.overlap import ordered_map
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
-from core.source import JobSource, JobSummary, LineageEdge, LineageSource
+from core.source import JobSource, JobSummary, LineageEdge, LineageSource, RestStatuses, StatusSource
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -94,6 +94,7 @@ class IngestionEngine:
         on_event: Callable[[ProgressEvent], None] | None = None,
         now_ms: int | None = None,
         dry_run: bool = False,
+        statuses: StatusSource | None = None,
     ) -> None:
         """Prepare one run; nothing is read or written until :meth:`run`.
 
@@ -107,12 +108,14 @@ class IngestionEngine:
                 pipelines are written.
             now_ms: "now" in epoch milliseconds, for the status lookback window (tests pin it).
             dry_run: marks the report as a dry run (markDeletedPipelines is skipped).
+            statuses: where each pipeline's runs come from (default: ``source``, job by job).
         """
         self.config = config
         self.options = config.source.options
         self.source = source
         self.sink = sink
         self.lineage = lineage
+        self.statuses: StatusSource = statuses if statuses is not None else RestStatuses(source)
         self.workers = max(1, workers)
         self.on_event = on_event
         self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
@@ -187,9 +190,12 @@ class IngestionEngine:
             self._service = self.sink.ensure_service(service_request(self.config))
             self._load_existing()
             self._emit("listing")
-            for outcome in self._ordered(self._process, self._kept_pipelines(seen)):
+            kept = self.statuses.stream(self._kept_pipelines(seen), self._since_ms(), self.now_ms)
+            for outcome in self._ordered(self._process, kept):
                 self._record(outcome, kept_ids)
             report.listing_complete = True
+            for note in self.statuses.warnings():
+                report.warn(note)
             if self.options.include_lineage:
                 self._emit("lineage")
                 self._lineage(kept_ids)
@@ -358,6 +364,10 @@ class IngestionEngine:
                 self._known_tags.update(missing)
                 self.report.count("tags", len(missing))
 
+    def _since_ms(self) -> int:
+        """The start of the status lookback window (epoch ms)."""
+        return self.now_ms - self.options.status_lookback_days * DAY_MS
+
     def _statuses(
         self, job: JobRecord, ref: EntityRef, warnings: list[str], stored: PipelineStatus | None
     ) -> None:
@@ -366,11 +376,7 @@ class IngestionEngine:
         ``stored`` is the pipeline's stored latest status (None: nothing is skipped). Statuses are
         written oldest first, so a status stored at ``t`` means every older one was written too.
         """
-        since = self.now_ms - self.options.status_lookback_days * DAY_MS
-        if job.kind == "dlt":
-            runs = self.source.iter_dlt_updates(job.id, since, warnings)
-        else:
-            runs = self.source.iter_runs(job.id, since, warnings)
+        runs = self.statuses.runs(job, self._since_ms(), warnings)
         mapped_runs = self._mapped_runs(job, runs, warnings)
         if stored is not None and not _trusted(mapped_runs, stored):
             stored = None  # written by another tool or mapping: send everything again

@@ -11,6 +11,7 @@ this module.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from core.http_policy import PREFLIGHT_MAX_S, lineage_wait_budget_s
 if TYPE_CHECKING:
     from core.databricks.lineage import LineageReader
     from core.databricks.source import DatabricksSource
+    from core.databricks.system_tables import SystemTableStatuses
 
 __all__ = [
     "HOST_FIELD",
@@ -27,10 +29,18 @@ __all__ = [
     "SOURCE_CONNECTIONS",
     "Sources",
     "create_source",
+    "create_statuses",
     "preflight",
 ]
 
+logger = logging.getLogger(__name__)
+
 HOST_FIELD = "source.serviceConnection.config.hostPort"
+STATUS_SOURCE_FIELD = "workflowConfig.config.statusSource"
+SYSTEM_TABLES_HINT = (
+    "Grant USE and SELECT on system.lakeflow (job_run_timeline, job_task_run_timeline) to the principal, "
+    "and have an account admin enable the schema"
+)
 SERVER_FIELD = "workflowConfig.openMetadataServerConfig.hostPort"
 #: the longest a TCP connect of the preflight check waits, whatever the timeouts (seconds)
 #: connections kept open to the workspace when no worker count is given (a listing and its prefetch)
@@ -147,3 +157,81 @@ def create_source(
 def _timeout(config: WorkflowConfig, timeout_s: float | None) -> float:
     """The caller's timeout, else ``connectionTimeout`` (seconds)."""
     return float(config.source.connection.connection_timeout) if timeout_s is None else timeout_s
+
+
+def system_table_statuses(
+    config: WorkflowConfig, sources: Sources, *, timeout_s: float | None = None
+) -> SystemTableStatuses:
+    """The system-table status source of ``sources``' workspace (nothing is sent but the workspace id).
+
+    Raises:
+        ConfigError: ``httpPath`` names no SQL warehouse (the field is ``httpPath``).
+        SourceError: (any subclass) the workspace id could not be read.
+    """
+    from core.databricks.errors import source_errors
+    from core.databricks.statements import HTTP_PATH_FIELD, StatementRunner
+    from core.databricks.system_tables import SystemTableStatuses
+    from core.errors import ConfigError, SourceError
+
+    connection = config.source.connection
+    if not connection.warehouse_id:
+        raise ConfigError(
+            "names no SQL warehouse, which statusSource systemTables needs",
+            field=HTTP_PATH_FIELD,
+            hint="Set httpPath to a SQL warehouse path (/sql/1.0/warehouses/<id>), or statusSource: rest",
+        )
+    client = sources.source.client
+    with source_errors("reading the workspace id"):
+        try:
+            workspace_id = str(client.get_workspace_id())
+        except (KeyError, TypeError, ValueError):  # no X-Databricks-Org-Id header on the answer
+            raise SourceError(
+                "the workspace did not say its id (no X-Databricks-Org-Id header on SCIM Me), which scopes "
+                "the system tables",
+                hint="Use statusSource: rest",
+            ) from None
+    runner = StatementRunner(
+        client,
+        connection.warehouse_id,
+        what="the system.lakeflow query",
+        hint=SYSTEM_TABLES_HINT,
+        wait_budget_s=timeout_s if timeout_s is not None else max(60.0, _timeout(config, None) * 5),
+    )
+    return SystemTableStatuses(sources.source, runner, workspace_id)
+
+
+def create_statuses(
+    config: WorkflowConfig, sources: Sources
+) -> tuple[SystemTableStatuses | None, str | None]:
+    """Where the run reads statuses, from ``workflowConfig.config.statusSource``.
+
+    ``rest``: None (the engine reads each job's runs over REST). ``systemTables``: the system tables,
+    probed first. ``auto``: the system tables when a SQL warehouse is configured and both timeline
+    tables are readable, else REST with a warning naming what is missing.
+
+    Returns:
+        The system-table source (or None for REST), and the warning to report (or None).
+
+    Raises:
+        ConfigError: ``systemTables`` without a SQL warehouse.
+        SourceError: ``systemTables`` and the tables cannot be read (the error says why).
+    """
+    from core.errors import ConfigError, SourceError
+
+    mode = config.workflow_config.status_source
+    if mode == "rest" or config.source.options.status_lookback_days <= 0:
+        return None, None
+    try:
+        statuses = system_table_statuses(config, sources)
+        statuses.probe()
+    except (ConfigError, SourceError) as err:
+        if mode == "systemTables":
+            raise
+        if isinstance(err, ConfigError):  # nothing was set up for SQL: REST, as before, quietly
+            logger.info("statusSource auto: no SQL warehouse in httpPath; run statuses are read over REST")
+            return None, None
+        return (
+            None,
+            f"statusSource auto: system tables not used ({err.one_line()}); run statuses are read over REST",
+        )
+    return statuses, None

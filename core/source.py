@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 from core.databricks.records import JobRecord, RunRecord
 from core.errors import DecodeError
 
-__all__ = ["JobSource", "JobSummary", "LineageEdge", "LineageSource"]
+__all__ = ["JobSource", "JobSummary", "LineageEdge", "LineageSource", "RestStatuses", "StatusSource"]
 
 
 @dataclass(frozen=True)
@@ -162,3 +162,56 @@ class LineageSource(Protocol):
             SourceError: (any subclass) the query failed; the run reports it and ends lineage there.
         """
         ...
+
+
+@runtime_checkable
+class StatusSource(Protocol):
+    """Where the engine gets each pipeline's runs: the REST path job by job, or the system tables in batches.
+
+    :meth:`stream` wraps the kept pipelines on their way to the workers (an implementation that reads
+    in batches reads a batch's runs there, ahead of the workers); :meth:`runs` is asked per pipeline
+    on a worker. Implementations: :class:`RestStatuses` (today's path) and
+    :class:`core.databricks.system_tables.SystemTableStatuses`.
+    """
+
+    def stream(self, summaries: Iterator[JobSummary], since_ms: int, now_ms: int) -> Iterator[JobSummary]:
+        """The kept pipelines, in listing order, unchanged; ``since_ms``..``now_ms`` is the status window.
+
+        Raises:
+            SourceError: (any subclass) the listing failed; what ``summaries`` raised passes through.
+        """
+        ...
+
+    def runs(self, job: JobRecord, since_ms: int, problems: list[str]) -> Iterator[RunRecord]:
+        """Runs (or DLT updates) of ``job`` started at or after ``since_ms``, newest first.
+
+        Raises:
+            SourceError: (any subclass) the server failed; costs this pipeline.
+        """
+        ...
+
+    def warnings(self) -> list[str]:
+        """Sentences the run reports once (a source that fell back to REST says so here)."""
+        ...
+
+
+class RestStatuses:
+    """The :class:`StatusSource` of a :class:`JobSource`: ``iter_runs`` / ``iter_dlt_updates`` per pipeline."""
+
+    def __init__(self, source: JobSource) -> None:
+        """Ask ``source`` for each pipeline's runs."""
+        self.source = source
+
+    def stream(self, summaries: Iterator[JobSummary], since_ms: int, now_ms: int) -> Iterator[JobSummary]:
+        """``summaries`` as they are (nothing to read ahead)."""
+        return summaries
+
+    def runs(self, job: JobRecord, since_ms: int, problems: list[str]) -> Iterator[RunRecord]:
+        """The job's runs (``iter_runs``), or the DLT pipeline's updates (``iter_dlt_updates``)."""
+        if job.kind == "dlt":
+            return self.source.iter_dlt_updates(job.id, since_ms, problems)
+        return self.source.iter_runs(job.id, since_ms, problems)
+
+    def warnings(self) -> list[str]:
+        """None: the REST path has nothing to report beyond each pipeline's own warnings."""
+        return []

@@ -19,7 +19,7 @@ from typing import IO, Any
 from core.config import WorkflowConfig, parse_workflow_config
 from core.engine import DEFAULT_WORKERS, IngestionEngine
 from core.errors import ConfigError, WorkflowExecutionError
-from core.factory import create_source, preflight
+from core.factory import create_source, create_statuses, preflight
 from core.filters import filter_for
 from core.report import ProgressEvent, RunReport
 from core.secrets import install_log_redaction
@@ -92,9 +92,11 @@ class Workflow:
         source, lineage, sink = self._given_source, self._given_lineage, self._given_sink
         if source is None or sink is None:  # both hosts are checked before anything is built
             preflight(self.config, source=source is None, sink=sink is None)
+        statuses, note = None, None
         if source is None:
             built = create_source(self.config, workers=self.workers, preflight_check=False)
             source, lineage = built.source, built.lineage
+            statuses, note = create_statuses(self.config, built)
         self._sink = sink or create_sink(self.config, workers=self.workers, dry_run=self.dry_run)
         self._engine = IngestionEngine(
             self.config,
@@ -104,7 +106,10 @@ class Workflow:
             workers=self.workers,
             on_event=self.on_event,
             dry_run=self.dry_run,
+            statuses=statuses,
         )
+        if note:
+            self._engine.report.warn(note)
         if self._stop_requested:  # SIGTERM arrived while the clients were being built
             self._engine.stop()
         try:

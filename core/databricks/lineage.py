@@ -11,30 +11,18 @@ than fail (OpenMetadata #9639).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from databricks.sdk.errors import BadRequest, NotFound
-from databricks.sdk.service.sql import (
-    Disposition,
-    Format,
-    StatementParameterListItem,
-    StatementResponse,
-    StatementState,
-)
-
-from core.databricks.errors import source_errors
-from core.errors import SourceError
-from core.http_policy import STATEMENT_POLL_S, STATEMENT_WAIT_S
-from core.secrets import redact
+from core.databricks.statements import HTTP_PATH_FIELD, Param, StatementRunner
+from core.http_policy import STATEMENT_POLL_S
 from core.source import LineageEdge  # defined with the protocol; importable from here too
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-__all__ = ["LINEAGE_SQL", "LineageEdge", "LineageReader"]
+__all__ = ["HTTP_PATH_FIELD", "LINEAGE_SQL", "LineageEdge", "LineageReader"]
 
 LINEAGE_SQL = """SELECT entity_type, entity_id, source_table_full_name, target_table_full_name, max(event_time) AS last_seen
 FROM system.access.table_lineage
@@ -42,9 +30,7 @@ WHERE event_date >= :since_date AND entity_type IN ('JOB', 'PIPELINE') AND entit
   AND source_table_full_name IS NOT NULL AND target_table_full_name IS NOT NULL
 GROUP BY entity_type, entity_id, source_table_full_name, target_table_full_name"""
 
-HTTP_PATH_FIELD = "source.serviceConnection.config.httpPath"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
-_DONE = {StatementState.SUCCEEDED, StatementState.FAILED, StatementState.CANCELED, StatementState.CLOSED}
 
 
 class LineageReader:
@@ -105,64 +91,18 @@ class LineageReader:
 
     def _batch(self, ids: list[str], since: date) -> Iterator[LineageEdge]:
         statement = LINEAGE_SQL.format(ids=", ".join(f"'{entity_id}'" for entity_id in ids))
-        params = [StatementParameterListItem(name="since_date", value=since.isoformat(), type="DATE")]
+        params: list[Param] = [("since_date", since.isoformat(), "DATE")]
         for row in self._run(statement, params):
             if len(row) >= 4 and row[1] and row[2] and row[3]:
                 yield LineageEdge(entity_id=str(row[1]), source_table=str(row[2]), target_table=str(row[3]))
 
-    def _run(self, statement: str, params: list[StatementParameterListItem]) -> Iterator[list[str]]:
-        api = self.client.statement_execution
-        try:
-            with source_errors("querying lineage on the SQL warehouse"):
-                response = api.execute_statement(
-                    statement=statement,
-                    warehouse_id=self.warehouse_id,
-                    parameters=params,
-                    wait_timeout=f"{STATEMENT_WAIT_S}s",
-                    format=Format.JSON_ARRAY,
-                    disposition=Disposition.INLINE,
-                )
-        except SourceError as err:
-            if err.field is None and isinstance(err.__cause__, (BadRequest, NotFound)):
-                raise SourceError(  # the request was fine but the warehouse is not: httpPath is wrong
-                    f"SQL warehouse {self.warehouse_id} refused the query: {redact(err.__cause__).rstrip('.')}",
-                    field=HTTP_PATH_FIELD,
-                    hint="Copy httpPath from the warehouse's Connection details (/sql/1.0/warehouses/<id>)",
-                ) from err.__cause__
-            raise
-        response = self._wait(response)
-        yield from self._rows(response)
-
-    def _wait(self, response: StatementResponse) -> StatementResponse:
-        deadline = time.monotonic() + self.wait_budget_s
-        while response.status is None or response.status.state not in _DONE:
-            if time.monotonic() > deadline:
-                raise SourceError(
-                    f"the SQL warehouse {self.warehouse_id} did not finish the lineage query within "
-                    f"{self.wait_budget_s:.0f} s",
-                    hint="Start the warehouse, or raise connectionTimeout",
-                )
-            time.sleep(self.poll_interval_s)
-            with source_errors("waiting for the lineage query"):
-                response = self.client.statement_execution.get_statement(response.statement_id or "")
-        state = response.status.state
-        if state != StatementState.SUCCEEDED:
-            error = response.status.error
-            message = error.message if error and error.message else state.value
-            raise SourceError(
-                f"the lineage query failed on warehouse {self.warehouse_id}: {message}",
-                hint="The principal needs SELECT on system.access.table_lineage",
-            )
-        return response
-
-    def _rows(self, response: StatementResponse) -> Iterator[list[str]]:
-        result = response.result
-        statement_id = response.statement_id or ""
-        while result is not None:
-            yield from result.data_array or []
-            if result.next_chunk_index is None:
-                return
-            with source_errors("reading lineage results"):
-                result = self.client.statement_execution.get_statement_result_chunk_n(
-                    statement_id, result.next_chunk_index
-                )
+    def _run(self, statement: str, params: list[Param]) -> Iterator[Sequence[str | None]]:
+        runner = StatementRunner(
+            self.client,
+            self.warehouse_id,
+            what="the lineage query",
+            hint="The principal needs SELECT on system.access.table_lineage",
+            wait_budget_s=self.wait_budget_s,
+            poll_interval_s=self.poll_interval_s,
+        )
+        return runner.rows(statement, params)

@@ -165,6 +165,41 @@ class DatabricksSource:
         )
         yield from _newest_first(raw_runs, decode_run, since_ms, problems, f"job {job_id}")
 
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """One run by id (``runs/get``, its 100-task pages merged); None when it no longer exists.
+
+        Raises:
+            DecodeError: the run's JSON cannot be mapped.
+            SourceError: (any subclass) the server failed.
+        """
+        try:
+            body = self._object("/api/2.2/jobs/runs/get", {"run_id": int(run_id)}, f"reading run {run_id}")
+        except SourceError as err:
+            if isinstance(err.__cause__, (ResourceDoesNotExist, InvalidParameterValue, NotFound)):
+                return None
+            raise
+        return decode_run(body)
+
+    def iter_workspace_runs(self, since_ms: int) -> Iterator[tuple[str, RunRecord | str]]:
+        """``(job id, run)`` of every job's runs started at or after ``since_ms``, in listing order.
+
+        One workspace-wide ``runs/list`` (no ``job_id``, newest first): what the system tables have not
+        caught up with yet, for every job at once. A run that cannot be decoded comes as ``(job id,
+        problem)``, the sentence :meth:`iter_runs` would have put in ``problems``, at its place.
+        """
+        query = {"expand_tasks": True, "limit": RUNS_PAGE_SIZE, "start_time_from": since_ms}
+        for page in self._pages("/api/2.2/jobs/runs/list", query, "runs", "listing the newest runs"):
+            for raw in page:
+                job_id = item_id(raw, "job_id")
+                if job_id is None:
+                    continue
+                problems: list[str] = []
+                decoded: list[RunRecord | str] = list(
+                    _newest_first(iter([self._complete_run(raw)]), decode_run, 0, problems, f"job {job_id}")
+                )
+                for entry in [*decoded, *problems]:
+                    yield job_id, entry
+
     def _complete_run(self, raw: Any) -> Any:
         """A listed run with more than 100 tasks, completed with ``runs/get`` (pages merged)."""
         run_id = item_id(raw, "run_id")

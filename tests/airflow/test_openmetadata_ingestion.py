@@ -97,6 +97,13 @@ def test_official_workflow_model_accepts_the_2x_yaml_and_rejects_1x(
         files[f"2.x-{name}"].write_text(
             render_workflow_yaml(parse_workflow_config(workflow(auth)), dialect="2.x")
         )
+    with_status_source = workflow(AUTHS["pat"])  # the engine's own keys live in workflowConfig.config
+    with_status_source["workflowConfig"]["config"] = {"workers": 8, "statusSource": "systemTables"}
+    files["2.x-status-source"] = tmp_path / "2x-status-source.yaml"
+    files["2.x-status-source"].write_text(
+        render_workflow_yaml(parse_workflow_config(with_status_source), dialect="2.x")
+    )
+    assert "statusSource: systemTables" in files["2.x-status-source"].read_text()
     docs = load_workflow_config(DATA / "om_docs_example.yaml")
     files["2.x-docs-example"] = tmp_path / "2x-docs.yaml"
     files["2.x-docs-example"].write_text(render_workflow_yaml(docs, dialect="2.x"))
@@ -114,6 +121,7 @@ def test_official_workflow_model_accepts_the_2x_yaml_and_rejects_1x(
         assert entry["ok"], entry.get("error")
         assert entry["connection"] == "DatabricksPipelineConnection"
         assert entry["auth"] == expected_auth[name]
+    assert report[str(files["2.x-status-source"])]["ok"], report[str(files["2.x-status-source"])].get("error")
     docs_entry = report[str(files["2.x-docs-example"])]
     assert docs_entry["ok"], docs_entry.get("error")
     assert docs_entry["host_port"] == "localhost:443"  # the form OpenMetadata's connector expects

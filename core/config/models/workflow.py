@@ -13,7 +13,11 @@ from core.config.models.server import OpenMetadataServerConfig
 from core.config.models.sink import SinkConfig
 from core.config.models.source import Source
 
-__all__ = ["WorkflowConfig", "WorkflowSettings"]
+__all__ = ["STATUS_SOURCES", "StatusSourceName", "WorkflowConfig", "WorkflowSettings"]
+
+#: ``workflowConfig.config.statusSource``: where run statuses are read (``auto`` is the default)
+StatusSourceName = Literal["auto", "rest", "systemTables"]
+STATUS_SOURCES: tuple[StatusSourceName, ...] = ("auto", "rest", "systemTables")
 
 
 _LOG_LEVEL = re.compile(r"^(DEBUG|INFO|WARN|WARNING|ERROR)$")
@@ -27,6 +31,31 @@ class WorkflowSettings(_Model):
     success_threshold: int = Field(default=90, ge=0, le=100)
     open_metadata_server_config: OpenMetadataServerConfig | None = None
     config: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _status_source_known(self) -> WorkflowSettings:
+        # ``config`` is the free-form block OpenMetadata's own model allows (``workers`` lives there too),
+        # so the YAML still loads in openmetadata-ingestion; the value is checked here.
+        raw = self.config.get("statusSource", "auto")
+        if raw not in STATUS_SOURCES:
+            message = f"must be one of {', '.join(STATUS_SOURCES)}, got {raw!r}"
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", message),
+                        loc=("config", "statusSource"),
+                        input=raw,
+                    )
+                ],
+            )
+        return self
+
+    @property
+    def status_source(self) -> StatusSourceName:
+        """``config.statusSource``: ``auto`` (system tables when readable, else REST), ``rest``, ``systemTables``."""
+        raw = self.config.get("statusSource", "auto")
+        return next(name for name in STATUS_SOURCES if name == raw)
 
     @field_validator("logger_level", mode="before")
     @classmethod

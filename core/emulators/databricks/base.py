@@ -65,6 +65,11 @@ class DatabricksBase(EmulatorServer):
         self._sleep = sleep
         self._statement_ready: dict[str, float] = {}  # statement id -> clock time its execution ends
         self.system_tables_enabled = True
+        #: whether ``system.lakeflow`` (the job timeline tables) exists and may be read
+        self.lakeflow_tables_enabled = True
+        #: how far the timeline tables lag behind the workspace's "now" (a row appears this long after
+        #: its period ends; the emulator's model, the reference page states no figure)
+        self.system_tables_lag_ms = 600_000
         self.me = self.workspace.user_emails()[0]
         self._oauth_tokens: dict[str, float] = {}
         self._statements: OrderedDict[str, StatementRecord] = OrderedDict()

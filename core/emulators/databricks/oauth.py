@@ -76,7 +76,7 @@ class OAuthRoutes(DatabricksBase):
 
     # -- SCIM ---------------------------------------------------------------------------------------
 
-    def _scim_me(self, request: Request) -> dict[str, Any]:
+    def _scim_me(self, request: Request) -> dict[str, Any] | Response:
         credential = request.headers.get("authorization", "").partition(" ")[2].strip()
         schemas = [
             "urn:ietf:params:scim:schemas:core:2.0:User",
@@ -92,7 +92,7 @@ class OAuthRoutes(DatabricksBase):
                 "entitlements": [{"value": "workspace-access"}],
             }
         local = self.me.split("@")[0]
-        return {
+        body = {
             "id": "6000000000000001",
             "userName": self.me,
             "displayName": local.title(),
@@ -103,3 +103,7 @@ class OAuthRoutes(DatabricksBase):
             "entitlements": [{"value": "workspace-access"}],
             "schemas": schemas,
         }
+        if self.workspace.workspace_id is None:
+            return body
+        # every workspace answer carries the org id; databricks-sdk's get_workspace_id() reads it here
+        return Response(200, body, {"X-Databricks-Org-Id": str(self.workspace.workspace_id)})

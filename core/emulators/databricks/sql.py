@@ -1,7 +1,7 @@
 """The SQL the emulator understands, its statement records and SQL error answers.
 
-The SQL is ``SELECT 1`` and the engine's ``system.access.table_lineage`` query; anything else fails with
-the error class Databricks SQL gives it.
+The SQL is ``SELECT 1``, the engine's ``system.access.table_lineage`` query and its statements on the
+``system.lakeflow`` timeline tables; anything else fails with the error class Databricks SQL gives it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,24 @@ LINEAGE_QUERY = re.compile(
         \s+group\s+by\s+entity_type\s*,\s*entity_id\s*,\s*source_table_full_name\s*,\s*target_table_full_name
     """,
     re.IGNORECASE | re.VERBOSE,
+)
+RUN_TIMELINE = "system.lakeflow.job_run_timeline"
+TASK_TIMELINE = "system.lakeflow.job_task_run_timeline"
+LAKEFLOW_TABLES = (RUN_TIMELINE, TASK_TIMELINE)
+#: the engine's statements on the timeline tables (core/databricks/system_tables.py), matched loosely:
+#: the table, the workspace and job id filters and the grouping decide the answer
+TIMELINE_PROBE = re.compile(
+    r"select job_id from (?P<table>[`\w.]+) where workspace_id = :workspace_id limit 1", re.IGNORECASE
+)
+TIMELINE_WATERMARK = re.compile(
+    r"select unix_millis\(max\(period_end_time\)\) as watermark from (?P<table>[`\w.]+) "
+    r"where workspace_id = :workspace_id and period_end_time >= :since",
+    re.IGNORECASE,
+)
+TIMELINE_GROUPED = re.compile(
+    r"select .* from (?P<table>[`\w.]+) where workspace_id = :workspace_id and period_start_time >= :since "
+    r"and job_id in \((?P<ids>[^)]*)\) group by (?P<keys>[\w ,]+)",
+    re.IGNORECASE,
 )
 _QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _SQL_LIST_ITEM = re.compile(r"\s*'(?:[^']|'')*'\s*")

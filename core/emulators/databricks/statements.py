@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from core.emulators.databricks.base import DatabricksBase
@@ -11,10 +14,15 @@ from core.emulators.databricks.protocol import MAX_STATEMENTS, api_error, invali
 from core.emulators.databricks.sql import (
     DATE_LITERAL,
     FROM_TABLE,
+    LAKEFLOW_TABLES,
     LINEAGE_COLUMNS,
     LINEAGE_QUERY,
     LINEAGE_TABLE,
+    RUN_TIMELINE,
     SELECT_ONE,
+    TIMELINE_GROUPED,
+    TIMELINE_PROBE,
+    TIMELINE_WATERMARK,
     SqlError,
     StatementRecord,
     check_result_format,
@@ -25,6 +33,31 @@ from core.emulators.databricks.sql import (
     wait_timeout_seconds,
 )
 from core.emulators.http import Request
+from core.emulators.workspace.timeline import run_rows, task_rows
+
+#: columns of the engine's grouped timeline statements, per table
+_GROUPED_COLUMNS = {
+    "system.lakeflow.job_run_timeline": [
+        ("job_id", "STRING"),
+        ("run_id", "STRING"),
+        ("start_ms", "BIGINT"),
+        ("end_ms", "BIGINT"),
+        ("result_state", "STRING"),
+        ("termination_code", "STRING"),
+        ("job_parameters", "STRING"),
+        ("active_ms", "BIGINT"),
+    ],
+    "system.lakeflow.job_task_run_timeline": [
+        ("job_id", "STRING"),
+        ("job_run_id", "STRING"),
+        ("run_id", "STRING"),
+        ("task_key", "STRING"),
+        ("start_ms", "BIGINT"),
+        ("end_ms", "BIGINT"),
+        ("result_state", "STRING"),
+        ("termination_code", "STRING"),
+    ],
+}
 
 
 class StatementRoutes(DatabricksBase):
@@ -163,8 +196,11 @@ class StatementRoutes(DatabricksBase):
             return
         table = FROM_TABLE.search(text)
         table_name = table.group(1).replace("`", "").lower() if table else None
-        if table and table_name and (table_name != LINEAGE_TABLE or not self.system_tables_enabled):
+        if table and table_name and not self._table_readable(table_name):
             stmt.error = table_not_found(table.group(1))
+            return
+        if table_name in LAKEFLOW_TABLES:
+            self._timeline(stmt, text, parameters)
             return
         match = LINEAGE_QUERY.fullmatch(text)
         if match is None:
@@ -208,3 +244,89 @@ class StatementRoutes(DatabricksBase):
             )
             latest[key] = max(latest.get(key, ""), row["event_time"])
         return [[*key, seen] for key, seen in sorted(latest.items())]
+
+    # -- system.lakeflow timeline tables ------------------------------------------------------------
+
+    def _table_readable(self, name: str) -> bool:
+        if name == LINEAGE_TABLE:
+            return self.system_tables_enabled
+        return name in LAKEFLOW_TABLES and self.lakeflow_tables_enabled
+
+    def _timeline(self, stmt: StatementRecord, text: str, parameters: list[dict[str, Any]]) -> None:
+        """The engine's probe, watermark and grouped statements on the timeline tables."""
+        try:
+            workspace_id = named_parameter(parameters, "workspace_id")
+            horizon = self.workspace.now_ms - self.system_tables_lag_ms
+            mine = workspace_id == str(self.workspace.workspace_id)
+            if TIMELINE_PROBE.fullmatch(text):
+                stmt.columns = [("job_id", "STRING")]
+                first = next(iter(self.workspace.job_ids()), None) if mine else None
+                stmt.rows = [[str(first)]] if first is not None else []
+            elif TIMELINE_WATERMARK.fullmatch(text):
+                # a busy account's newest row ends at the horizon; an empty workspace has none
+                named_parameter(parameters, "since")
+                stmt.columns = [("watermark", "BIGINT")]
+                stmt.rows = [[str(horizon) if mine and self.workspace.job_count else None]]
+            else:
+                self._grouped(stmt, text, parameters, workspace_id, horizon)
+        except SqlError as err:
+            stmt.error = err.args[0]
+
+    def _grouped(
+        self,
+        stmt: StatementRecord,
+        text: str,
+        parameters: list[dict[str, Any]],
+        workspace_id: str,
+        horizon: int,
+    ) -> None:
+        """``GROUP BY`` the run (or task run) keys: first start, last end, state of the last slice."""
+        match = TIMELINE_GROUPED.fullmatch(text)
+        if match is None:
+            raise SqlError(syntax_error(text))
+        table = match.group("table").replace("`", "").lower()
+        since = _timestamp_ms(named_parameter(parameters, "since"))
+        ids = set(sql_string_list(match.group("ids")))
+        rows_of: Callable[[list[Any], str, int], Iterator[dict[str, Any]]] = (
+            run_rows if table == RUN_TIMELINE else task_rows
+        )
+        keys = (
+            ("job_id", "run_id") if table == RUN_TIMELINE else ("job_id", "job_run_id", "run_id", "task_key")
+        )
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for job_id in sorted(ids):
+            runs = self.workspace.runs(int(job_id) if job_id.isdigit() else job_id)
+            for row in rows_of(runs, str(self.workspace.workspace_id), horizon):
+                if row["workspace_id"] == workspace_id and row["period_start_time"] >= since:
+                    groups.setdefault(tuple(row[k] for k in keys), []).append(row)
+        stmt.columns = list(_GROUPED_COLUMNS[table])
+        stmt.rows = [_grouped_row(key, slices, table) for key, slices in groups.items()]
+
+
+def _timestamp_ms(text: str) -> int:
+    """A ``TIMESTAMP`` parameter (ISO 8601, ``Z`` or an offset) as epoch ms; else Databricks' cast error."""
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        raise SqlError(
+            (
+                "BAD_REQUEST",
+                f"[CAST_INVALID_INPUT] The value '{text}' of the type \"STRING\" cannot be cast to "
+                '"TIMESTAMP" because it is malformed. SQLSTATE: 22018',
+                "22018",
+            )
+        ) from None
+
+
+def _grouped_row(key: tuple[Any, ...], slices: list[dict[str, Any]], table: str) -> list[str | None]:
+    last = max(slices, key=lambda row: row["period_end_time"])
+    times = [
+        str(min(row["period_start_time"] for row in slices)),
+        str(last["period_end_time"]),
+        last["result_state"],
+        last["termination_code"],
+    ]
+    if table == RUN_TIMELINE:
+        times.append(json.dumps(last["job_parameters"]))
+        times.append(str(sum(row["period_end_time"] - row["period_start_time"] for row in slices)))
+    return [*(str(part) for part in key), *times]
