@@ -26,7 +26,15 @@ from typing import Any
 
 import requests
 
-__all__ = ["BenchResult", "BenchSpec", "format_preview", "format_table", "run_bench", "run_preview_bench"]
+__all__ = [
+    "BenchResult",
+    "BenchSpec",
+    "format_preview",
+    "format_table",
+    "run_bench",
+    "run_bench_runs",
+    "run_preview_bench",
+]
 
 PAGE = 100
 
@@ -68,6 +76,8 @@ class BenchResult:
     model: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: 429s each side answered (requests over a rate limit; counted in the calls above)
     throttled: dict[str, int] = field(default_factory=dict)
+    #: ``first`` (into an empty catalogue) or ``rerun`` (the same workspace again, nothing changed)
+    run: str = "first"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form (``bench --json``)."""
@@ -76,7 +86,7 @@ class BenchResult:
             "floor_s": round(self.floor_s, 3), "x_floor": round(self.vs_floor, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1), "databricks_calls": self.databricks_calls,
             "openmetadata_calls": self.openmetadata_calls, "calls_per_pipeline": self.calls_per_pipeline,
-            "throttled": self.throttled, "report": self.report,
+            "throttled": self.throttled, "run": self.run, "report": self.report,
         }  # fmt: skip
 
     @property
@@ -210,44 +220,68 @@ def floor_seconds(
     listing = math.ceil(max(spec.jobs, 1) / PAGE) + math.ceil(max(spec.pipelines, 1) / PAGE)
     pipelines = report.get("kept", spec.jobs + spec.pipelines)
     runs_pages = pipelines * max(1, math.ceil(spec.runs / 25))
-    status_puts = pipelines if spec.runs else 0
-    pipeline_puts = report.get("created", 0) + report.get("updated", 0) + report.get("unchanged", 0)
+    # one status PUT per pipeline that had statuses to send (a rerun sends few or none)
+    status_puts = min(pipelines, report.get("statuses", pipelines)) if spec.runs else 0
+    pipeline_puts = report.get("created", 0) + report.get("updated", 0)  # unchanged ones get no PUT
     lineage_calls = report.get("lineageEdges", 0) + report.get("tableLookups", 0)  # each distinct table once
     per_pipeline = runs_pages + status_puts + pipeline_puts + lineage_calls
     return max(rate_floor, float((setup_calls + max(listing, per_pipeline / spec.workers)) * latency))
 
 
 def run_bench(spec: BenchSpec) -> BenchResult:
-    """Start both emulators, run one full ingestion, and measure it."""
-    from core.workflow import Workflow
+    """Start both emulators, run one full ingestion into an empty catalogue, and measure it."""
+    return run_bench_runs(spec, rerun=False)[0]
 
+
+def run_bench_runs(spec: BenchSpec, *, rerun: bool) -> list[BenchResult]:
+    """Start both emulators, run a full ingestion, and with ``rerun`` the same one again; measure each.
+
+    Args:
+        spec: the workload, the emulators' model and the engine settings.
+        rerun: also measure a second run over the unchanged workspace and the catalogue the first filled
+            (what a scheduled rerun with nothing new costs).
+
+    Returns:
+        One result per run, ``first`` then ``rerun``; the peak RSS is the process's peak so far.
+    """
     databricks = _Emulator("databricks", spec)
     openmetadata = _Emulator("openmetadata", spec)
     try:
-        databricks.reset()
-        openmetadata.reset()
-        workflow = Workflow.create(_config(spec, databricks.url, openmetadata.url), workers=spec.workers)
-        started = time.perf_counter()
-        report = workflow.execute()
-        wall = time.perf_counter() - started
-        summary = report.as_dict()
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        dbx, om = databricks.stats(), openmetadata.stats()
-        limits = dbx["model"]["rate_limits"]
-        return BenchResult(
-            spec=spec,
-            wall_s=wall,
-            databricks_calls=int(dbx["total"]),
-            openmetadata_calls=int(om["total"]),
-            peak_rss_mb=peak_kb / 1024.0,
-            floor_s=floor_seconds(spec, summary, limits=limits, route_calls=dbx["calls"]),
-            report=summary,
-            model={"databricks": dbx["model"], "openmetadata": om["model"]},
-            throttled={"databricks": _throttled(dbx["calls"]), "openmetadata": _throttled(om["calls"])},
-        )
+        results = [_measure(spec, databricks, openmetadata, "first")]
+        if rerun:
+            results.append(_measure(spec, databricks, openmetadata, "rerun"))
+        return results
     finally:
         databricks.close()
         openmetadata.close()
+
+
+def _measure(spec: BenchSpec, databricks: _Emulator, openmetadata: _Emulator, run: str) -> BenchResult:
+    """One ingestion against the running emulators, with their counters reset first."""
+    from core.workflow import Workflow
+
+    databricks.reset()
+    openmetadata.reset()
+    workflow = Workflow.create(_config(spec, databricks.url, openmetadata.url), workers=spec.workers)
+    started = time.perf_counter()
+    report = workflow.execute()
+    wall = time.perf_counter() - started
+    summary = report.as_dict()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    dbx, om = databricks.stats(), openmetadata.stats()
+    limits = dbx["model"]["rate_limits"]
+    return BenchResult(
+        spec=spec,
+        wall_s=wall,
+        databricks_calls=int(dbx["total"]),
+        openmetadata_calls=int(om["total"]),
+        peak_rss_mb=peak_kb / 1024.0,
+        floor_s=floor_seconds(spec, summary, limits=limits, route_calls=dbx["calls"]),
+        report=summary,
+        model={"databricks": dbx["model"], "openmetadata": om["model"]},
+        throttled={"databricks": _throttled(dbx["calls"]), "openmetadata": _throttled(om["calls"])},
+        run=run,
+    )
 
 
 def _throttled(calls: dict[str, int]) -> int:
@@ -273,8 +307,8 @@ def describe_model(result: BenchResult) -> list[str]:
 def format_table(results: list[BenchResult]) -> str:
     """The model each run ran under (``*``: a limit Databricks does not publish, assumed), then a table."""
     header = (
-        "jobs", "tasks", "runs", "workers", "Databricks calls", "per pipeline", "429s", "OpenMetadata calls",
-        "per pipeline", "wall s", "jobs/s", "peak RSS MB", "floor s", "x floor", "failures",
+        "run", "statuses", "jobs", "tasks", "runs", "workers", "Databricks calls", "per pipeline", "429s", "OpenMetadata calls",
+        "per pipeline", "wall s", "jobs/s", "peak RSS MB", "floor s", "x floor", "written", "failures",
     )  # fmt: skip
     rows = [header]
     models: list[str] = []
@@ -285,10 +319,10 @@ def format_table(results: list[BenchResult]) -> str:
             if line not in models:
                 models.append(line)
         rows.append((
-            str(s.jobs), str(s.tasks), str(s.runs), str(s.workers), str(r.databricks_calls),
+            r.run, s.status_source, str(s.jobs), str(s.tasks), str(s.runs), str(s.workers), str(r.databricks_calls),
             f"{per['databricks']:.2f}", str(r.throttled.get("databricks", 0)), str(r.openmetadata_calls),
             f"{per['openmetadata']:.2f}", f"{r.wall_s:.1f}", f"{r.jobs_per_s:.0f}", f"{r.peak_rss_mb:.0f}",
-            f"{r.floor_s:.1f}", f"{r.vs_floor:.2f}", str(len(r.report.get("failures", []))),
+            f"{r.floor_s:.1f}", f"{r.vs_floor:.2f}", _written(r.report), str(len(r.report.get("failures", []))),
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
@@ -298,6 +332,12 @@ def format_table(results: list[BenchResult]) -> str:
             "(*: a figure Databricks does not publish, assumed; core/emulators/databricks/limits.py)"
         )
     return "\n".join(["model:", *(f"  {line}" for line in models), "", *lines])
+
+
+def _written(report: dict[str, Any]) -> str:
+    """What the run sent OpenMetadata: ``pipelines/statuses/lineage edges`` (``0/0/0`` for an idle rerun)."""
+    pipelines = report.get("created", 0) + report.get("updated", 0)
+    return f"{pipelines}/{report.get('statuses', 0)}/{report.get('lineageEdges', 0)}"
 
 
 def run_preview_bench(spec: BenchSpec) -> dict[str, Any]:

@@ -32,9 +32,9 @@ def test_the_table_states_latency_limits_cost_and_workers_with_calls_per_pipelin
     assert "jobs/runs/list 20/s*" in table and "(*: a figure Databricks does not publish" in table
     assert "OpenMetadata: 50 ms per request; cost per entity none" in table
     header, _, row = table.splitlines()[-3:]
-    assert header.split()[:4] == ["jobs", "tasks", "runs", "workers"] and "429s" in header
+    assert header.split()[:6] == ["run", "statuses", "jobs", "tasks", "runs", "workers"] and "429s" in header
     cells = row.split()
-    assert cells[3] == "16"  # workers
+    assert cells[:2] == ["first", "rest"] and cells[5] == "16"  # which run, where statuses came from, workers
     assert "1.05" in cells and "3.00" in cells and "80" in cells  # calls per pipeline each side, the 429s
 
 
@@ -75,3 +75,15 @@ def test_a_bad_rate_limits_flag_is_one_line_naming_it(
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1
     assert "--rate-limits" in err and "Give off, documented or ROUTE=RPS items" in err
+
+
+def test_a_rerun_row_says_what_it_wrote_and_its_floor_counts_only_what_it_sent() -> None:
+    spec = BenchSpec(jobs=2000, workers=16, runs=5, lineage=False)
+    first = {"kept": 2000, "created": 2000, "statuses": 10_000, "failures": []}
+    rerun = {"kept": 2000, "unchanged": 2000, "statuses": 0, "statusesSkipped": 10_000, "failures": []}
+    # an idle rerun still lists runs (one page per job) but sends no pipeline or status PUT
+    assert floor_seconds(spec, rerun) < floor_seconds(spec, first) / 2
+    result = _result({}, None)
+    result.run, result.report = "rerun", rerun
+    row = format_table([result]).splitlines()[-1].split()
+    assert row[0] == "rerun" and "0/0/0" in row  # pipelines/statuses/lineage edges written
