@@ -29,8 +29,9 @@ from typing import TypeVar
 
 from core.config.models import WorkflowConfig
 from core.databricks.records import JobRecord, RunRecord
-from core.errors import IngestionError, ItemError, Outcome, Place, RunInterrupted, outcome_of
+from core.errors import IngestionError, ItemError, Outcome, Place, RunInterrupted, as_reported, outcome_of
 from core.filters import filter_for
+from core.lineage_phase import LineagePhase
 from core.mapping.pipeline import (
     TAG_CLASSIFICATION,
     dangling_dependencies,
@@ -45,7 +46,7 @@ from core.openmetadata.versions import version_warning
 from core.overlap import ordered_map
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
-from core.source import JobSource, JobSummary, LineageEdge, LineageSource, RestStatuses, StatusSource
+from core.source import JobSource, JobSummary, LineageSource, RestStatuses, StatusSource
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -190,8 +191,7 @@ class IngestionEngine:
             self._service = self.sink.ensure_service(service_request(self.config))
             self._load_existing()
             self._emit("listing")
-            kept = self.statuses.stream(self._kept_pipelines(seen), self._since_ms(), self.now_ms)
-            for outcome in self._ordered(self._process, kept):
+            for outcome in self._ordered(self._process, self._kept_with_statuses(seen)):
                 self._record(outcome, kept_ids)
             report.listing_complete = True
             for note in self.statuses.warnings():
@@ -255,15 +255,26 @@ class IngestionEngine:
 
     # -- listing and filtering ---------------------------------------------------------------------------
 
-    def _kept_pipelines(self, seen: set[str]) -> Iterator[JobSummary]:
-        """Jobs then DLT pipelines, filtered.
+    def _kept_with_statuses(self, seen: set[str]) -> Iterator[JobSummary]:
+        """The kept jobs, then the kept DLT pipelines.
+
+        The jobs go through the status source's stream (it may read their runs in batches); the DLT
+        pipelines' updates are read one by one. The jobs' stream ends with the job listing, so its last
+        batch goes on before the DLT listing is even asked for.
+        """
+        jobs = self._kept_pipelines(seen, self.source.iter_job_summaries(with_tasks=True))
+        yield from self.statuses.stream(jobs, self._since_ms(), self.now_ms)
+        yield from self._kept_pipelines(seen, self.source.iter_dlt_pipelines())
+
+    def _kept_pipelines(self, seen: set[str], listing: Iterator[JobSummary]) -> Iterator[JobSummary]:
+        """The items of ``listing`` (jobs, or DLT pipelines) the filter keeps.
 
         ``seen`` collects what markDeletedPipelines must keep: every pipeline the filter keeps, and
         every item that could not be decoded (it exists in the workspace, we just cannot read it). As in
         OpenMetadata's own connector, a pipeline the filter now excludes is not seen, so an earlier copy
         of it in the catalogue is soft-deleted.
         """
-        for summary in self._listing():
+        for summary in listing:
             self._check_stop()
             job = summary.record
             self.report.count("listed")
@@ -277,10 +288,6 @@ class IngestionEngine:
                 continue
             self.report.count("kept")
             yield summary
-
-    def _listing(self) -> Iterator[JobSummary]:
-        yield from self.source.iter_job_summaries(with_tasks=True)
-        yield from self.source.iter_dlt_pipelines()
 
     def _ordered(self, work: Callable[[T], R], items: Iterator[T]) -> Iterator[R]:
         """``work`` over ``items`` on the run's pool (see :func:`core.overlap.ordered_map`)."""
@@ -327,7 +334,7 @@ class IngestionEngine:
                 raise  # e.g. credentials refused: every other pipeline would fail the same way
             if not isinstance(err, IngestionError):  # a bug costs one pipeline; the report names it
                 logger.exception("unexpected error on %s %s", job.kind, job.id)
-            outcome.error = _as_reported(err)
+            outcome.error = as_reported(err)
         return outcome
 
     def _request(self, job: JobRecord) -> CreatePipelineRequest:
@@ -427,121 +434,15 @@ class IngestionEngine:
     # -- lineage ------------------------------------------------------------------------------------
 
     def _lineage(self, kept: dict[str, EntityRef]) -> None:
-        if not kept:
-            return
-        if self.lineage is None:
-            if self.config.source.connection.http_path is None:
-                self.report.warn(
-                    "lineage skipped: set httpPath to a SQL warehouse to read Unity Catalog lineage"
-                )
-            return
-        services = self._lineage_services()
-        if self.sink.resolves_entities and not services:
-            self.report.warn(
-                "lineage skipped: no database service to find tables in; set "
-                "sourceConfig.config.lineageInformation.dbServiceNames"
-            )
-            return
-        self._write_edges(self.lineage, services, kept)
-        self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
-        if self.report.lineage_skipped:
-            self.report.warn(
-                f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "
-                f"(looked in {', '.join(services) or 'no service'})"
-            )
-
-    def _write_edges(self, lineage: LineageSource, services: list[str], kept: dict[str, EntityRef]) -> None:
-        """Read the kept pipelines' edges and write them on the pool; failures go to the report."""
-
-        def write(edge: LineageEdge) -> str | None:
-            """One edge on a worker: resolve both tables (cached) and write; returns a failure or None."""
-            if self._stop.is_set():
-                return None
-            return self._write_edge(services, edge, kept[edge.entity_id])
-
-        edges = self._once(edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept)
-        try:
-            for failure in self._ordered(write, edges):
-                self._check_stop()
-                if failure:
-                    entity_id, _, reason = failure.partition(": ")
-                    self.report.fail(entity_id, None, reason, phase="lineage")
-        except Exception as err:
-            if outcome_of(err, Place.LINEAGE) is not Outcome.ENDS_PHASE:
-                raise
-            self.report.fail(None, None, f"lineage: {_as_reported(err).one_line()}", phase="lineage")
-
-    def _once(self, edges: Iterator[LineageEdge]) -> Iterator[LineageEdge]:
-        """Each edge (its two tables and its pipeline) once per run, whatever the source repeats.
-
-        OpenMetadata keeps one edge per pair of tables and ``PUT /v1/lineage`` is an upsert, so a repeat
-        would cost a call and change nothing.
-        """
-        seen: set[LineageEdge] = set()
-        for edge in edges:
-            if edge in seen:
-                self.report.count("lineage_repeated")
-                continue
-            seen.add(edge)
-            yield edge
-
-    def _write_edge(self, services: list[str], edge: LineageEdge, pipeline: EntityRef) -> str | None:
-        """Resolve both tables (cached) and write one edge.
-
-        Returns:
-            ``"<entity id>: <reason>"`` when the edge failed alone, else None (written, or skipped because
-            a table is not in the catalogue or the catalogue holds this edge for this pipeline already).
-
-        Raises:
-            Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
-        """
-        target = self._table(services, edge.target_table)
-        if target is None:
-            self.report.count("lineage_skipped")
-            return None
-        # one database service: the source's fqn is known without looking it up (a rerun's usual case)
-        if len(services) == 1 and self._held(target, f"{services[0]}.{edge.source_table}", pipeline):
-            return None
-        source = self._table(services, edge.source_table)
-        if source is None:
-            self.report.count("lineage_skipped")
-            return None
-        if self._held(target, source.fqn, pipeline):
-            return None
-        try:
-            self.sink.put_lineage(source, target, pipeline)
-        except Exception as err:
-            if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
-                raise  # to the lineage phase's handler in _write_edges
-            return f"{edge.entity_id}: {_as_reported(err).one_line()}"
-        self.report.count("lineage_edges")
-        return None
-
-    def _held(self, target: EntityRef, source_fqn: str, pipeline: EntityRef) -> bool:
-        """Whether OpenMetadata holds the edge ``source_fqn -> target`` for ``pipeline`` (then it is counted).
-
-        ``target.lineage_from`` is what the table's lookup read (empty where the sink cannot tell);
-        ``overrideMetadata`` writes every edge again.
-        """
-        if self.options.override_metadata or (source_fqn, pipeline.fqn) not in target.lineage_from:
-            return False
-        self.report.count("lineage_stored")
-        return True
-
-    def _lineage_services(self) -> list[str]:
-        info = self.options.lineage_information
-        if info and info.db_service_names:
-            return list(info.db_service_names)
-        return self.sink.databricks_database_services()
-
-    def _table(self, services: list[str], name: str) -> EntityRef | None:
-        if not self.sink.resolves_entities:
-            return self.sink.find_table(f"{services[0]}.{name}" if services else name)
-        for service in services:
-            ref = self.sink.find_table(f"{service}.{name}")
-            if ref is not None:
-                return ref
-        return None
+        """The lineage phase over the pipelines this run kept (see :class:`core.lineage_phase.LineagePhase`)."""
+        LineagePhase(
+            config=self.config,
+            sink=self.sink,
+            report=self.report,
+            lineage=self.lineage,
+            ordered=self._ordered,
+            stop=self._stop,
+        ).run(kept)
 
     # -- deletes ------------------------------------------------------------------------------------
 
@@ -566,7 +467,7 @@ class IngestionEngine:
             except Exception as err:
                 if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
                     raise
-                report.fail(ref.name, None, _as_reported(err).one_line(), phase="cleanup")
+                report.fail(ref.name, None, as_reported(err).one_line(), phase="cleanup")
 
 
 def _trusted(mapped_runs: list[tuple[RunRecord, PipelineStatus]], stored: PipelineStatus) -> bool:
@@ -582,10 +483,3 @@ def _trusted(mapped_runs: list[tuple[RunRecord, PipelineStatus]], stored: Pipeli
         if run.start_ms == stored.get("timestamp"):
             return already_stored(run, body, stored)
     return True
-
-
-def _as_reported(err: Exception) -> IngestionError:
-    """``err`` as the report names it: ours as it is, anything else (a bug) as an internal error."""
-    if isinstance(err, IngestionError):
-        return err
-    return ItemError(f"internal error: {type(err).__name__}: {err}")

@@ -40,6 +40,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailableError",
     "WorkflowExecutionError",
+    "as_reported",
     "failure_policy",
     "outcome_of",
 ]
@@ -331,3 +332,10 @@ def failure_policy(err: BaseException) -> FailurePolicy:
 def outcome_of(err: BaseException, place: Place) -> Outcome:
     """What ``err`` raised in ``place`` does to the run (see :data:`FAILURE_POLICY`)."""
     return failure_policy(err).at(place)
+
+
+def as_reported(err: Exception) -> IngestionError:
+    """``err`` as the report names it: ours as it is, anything else (a bug) as an internal error."""
+    if isinstance(err, IngestionError):
+        return err
+    return ItemError(f"internal error: {type(err).__name__}: {err}")

@@ -1,0 +1,179 @@
+"""The run's lineage phase: table-to-table edges of the kept pipelines, written once each.
+
+Moved out of :mod:`core.engine` unchanged. The edges come from a :class:`~core.source.LineageSource`; both
+tables are looked up in the catalogue (cached by the sink), an edge OpenMetadata already holds for the same
+pipeline is not sent again, and the writes overlap on the run's pool. What a failure costs is
+:data:`core.errors.FAILURE_POLICY`'s ``lineage`` and ``edge`` columns.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from core.config.models import WorkflowConfig
+from core.errors import Outcome, Place, RunInterrupted, as_reported, outcome_of
+from core.report import RunReport
+from core.sinks.base import EntityRef, Sink
+from core.source import LineageEdge, LineageSource
+
+__all__ = ["LineagePhase"]
+
+
+class LineagePhase:
+    """One run's lineage phase; build it with the engine's parts, then :meth:`run` once."""
+
+    def __init__(
+        self,
+        *,
+        config: WorkflowConfig,
+        sink: Sink,
+        report: RunReport,
+        lineage: LineageSource | None,
+        ordered: Callable[[Callable[[LineageEdge], str | None], Iterator[LineageEdge]], Iterator[Any]],
+        stop: threading.Event,
+    ) -> None:
+        """Share the engine's sink, report, pool and stop flag.
+
+        Args:
+            config: the validated workflow (``httpPath``, the lineage options).
+            sink: where edges go and tables are looked up.
+            report: the run's report (counts, warnings, failures).
+            lineage: where edges come from, or None when lineage is not read.
+            ordered: the engine's bounded, in-order map over its worker pool.
+            stop: set when the run is asked to stop.
+        """
+        self.config = config
+        self.options = config.source.options
+        self.sink = sink
+        self.report = report
+        self.lineage = lineage
+        self.ordered = ordered
+        self.stop = stop
+
+    def run(self, kept: dict[str, EntityRef]) -> None:
+        """Read the kept pipelines' lineage and write each edge OpenMetadata does not hold yet.
+
+        Args:
+            kept: job or pipeline id -> its pipeline in the catalogue, for every pipeline this run kept.
+
+        Raises:
+            Exception: what the failure policy lets neither one edge nor the lineage phase absorb.
+        """
+        if not kept:
+            return
+        if self.lineage is None:
+            if self.config.source.connection.http_path is None:
+                self.report.warn(
+                    "lineage skipped: set httpPath to a SQL warehouse to read Unity Catalog lineage"
+                )
+            return
+        services = self._lineage_services()
+        if self.sink.resolves_entities and not services:
+            self.report.warn(
+                "lineage skipped: no database service to find tables in; set "
+                "sourceConfig.config.lineageInformation.dbServiceNames"
+            )
+            return
+        self._write_edges(self.lineage, services, kept)
+        self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
+        if self.report.lineage_skipped:
+            self.report.warn(
+                f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "
+                f"(looked in {', '.join(services) or 'no service'})"
+            )
+
+    def _write_edges(self, lineage: LineageSource, services: list[str], kept: dict[str, EntityRef]) -> None:
+        """Read the kept pipelines' edges and write them on the pool; failures go to the report."""
+
+        def write(edge: LineageEdge) -> str | None:
+            """One edge on a worker: resolve both tables (cached) and write; returns a failure or None."""
+            if self.stop.is_set():
+                return None
+            return self._write_edge(services, edge, kept[edge.entity_id])
+
+        edges = self._once(edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept)
+        try:
+            for failure in self.ordered(write, edges):
+                if self.stop.is_set():
+                    raise RunInterrupted("the run was stopped")
+                if failure:
+                    entity_id, _, reason = failure.partition(": ")
+                    self.report.fail(entity_id, None, reason, phase="lineage")
+        except Exception as err:
+            if outcome_of(err, Place.LINEAGE) is not Outcome.ENDS_PHASE:
+                raise
+            self.report.fail(None, None, f"lineage: {as_reported(err).one_line()}", phase="lineage")
+
+    def _once(self, edges: Iterator[LineageEdge]) -> Iterator[LineageEdge]:
+        """Each edge (its two tables and its pipeline) once per run, whatever the source repeats.
+
+        OpenMetadata keeps one edge per pair of tables and ``PUT /v1/lineage`` is an upsert, so a repeat
+        would cost a call and change nothing.
+        """
+        seen: set[LineageEdge] = set()
+        for edge in edges:
+            if edge in seen:
+                self.report.count("lineage_repeated")
+                continue
+            seen.add(edge)
+            yield edge
+
+    def _write_edge(self, services: list[str], edge: LineageEdge, pipeline: EntityRef) -> str | None:
+        """Resolve both tables (cached) and write one edge.
+
+        Returns:
+            ``"<entity id>: <reason>"`` when the edge failed alone, else None (written, or skipped because
+            a table is not in the catalogue or the catalogue holds this edge for this pipeline already).
+
+        Raises:
+            Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
+        """
+        target = self._table(services, edge.target_table)
+        if target is None:
+            self.report.count("lineage_skipped")
+            return None
+        # one database service: the source's fqn is known without looking it up (a rerun's usual case)
+        if len(services) == 1 and self._held(target, f"{services[0]}.{edge.source_table}", pipeline):
+            return None
+        source = self._table(services, edge.source_table)
+        if source is None:
+            self.report.count("lineage_skipped")
+            return None
+        if self._held(target, source.fqn, pipeline):
+            return None
+        try:
+            self.sink.put_lineage(source, target, pipeline)
+        except Exception as err:
+            if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
+                raise  # to the lineage phase's handler in _write_edges
+            return f"{edge.entity_id}: {as_reported(err).one_line()}"
+        self.report.count("lineage_edges")
+        return None
+
+    def _held(self, target: EntityRef, source_fqn: str, pipeline: EntityRef) -> bool:
+        """Whether OpenMetadata holds the edge ``source_fqn -> target`` for ``pipeline`` (then it is counted).
+
+        ``target.lineage_from`` is what the table's lookup read (empty where the sink cannot tell);
+        ``overrideMetadata`` writes every edge again.
+        """
+        if self.options.override_metadata or (source_fqn, pipeline.fqn) not in target.lineage_from:
+            return False
+        self.report.count("lineage_stored")
+        return True
+
+    def _lineage_services(self) -> list[str]:
+        info = self.options.lineage_information
+        if info and info.db_service_names:
+            return list(info.db_service_names)
+        return self.sink.databricks_database_services()
+
+    def _table(self, services: list[str], name: str) -> EntityRef | None:
+        if not self.sink.resolves_entities:
+            return self.sink.find_table(f"{services[0]}.{name}" if services else name)
+        for service in services:
+            ref = self.sink.find_table(f"{service}.{name}")
+            if ref is not None:
+                return ref
+        return None
