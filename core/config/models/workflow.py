@@ -39,16 +39,7 @@ class WorkflowSettings(_Model):
         raw = self.config.get("statusSource", "auto")
         if raw not in STATUS_SOURCES:
             message = f"must be one of {', '.join(STATUS_SOURCES)}, got {raw!r}"
-            raise ValidationError.from_exception_data(
-                type(self).__name__,
-                [
-                    InitErrorDetails(
-                        type=PydanticCustomError("value_error", message),
-                        loc=("config", "statusSource"),
-                        input=raw,
-                    )
-                ],
-            )
+            raise _located(type(self).__name__, ("config", "statusSource"), message, raw)
         return self
 
     @property
@@ -80,16 +71,7 @@ class WorkflowConfig(_Model):
             # A ValidationError raised here keeps its own location, so the error names the missing field
             # (a plain ValueError from a root validator would have no field at all).
             message = "is required for the metadata-rest sink (hostPort and securityConfig.jwtToken)"
-            raise ValidationError.from_exception_data(
-                type(self).__name__,
-                [
-                    InitErrorDetails(
-                        type=PydanticCustomError("value_error", message),
-                        loc=("workflowConfig", "openMetadataServerConfig"),
-                        input=None,
-                    )
-                ],
-            )
+            raise _located(type(self).__name__, ("workflowConfig", "openMetadataServerConfig"), message, None)
         return self
 
     @model_validator(mode="after")
@@ -129,3 +111,9 @@ class WorkflowConfig(_Model):
     def server(self) -> OpenMetadataServerConfig | None:
         """Shortcut to ``workflowConfig.openMetadataServerConfig``."""
         return self.workflow_config.open_metadata_server_config
+
+
+def _located(model: str, loc: tuple[str, ...], message: str, value: Any) -> ValidationError:
+    """A validation error at ``loc`` (a model validator's own errors would name no field)."""
+    details = InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=value)
+    return ValidationError.from_exception_data(model, [details])
