@@ -26,6 +26,8 @@ from typing import Any
 
 import requests
 
+from core.errors import ConfigError
+
 __all__ = [
     "BenchResult",
     "BenchSpec",
@@ -126,9 +128,12 @@ class _Emulator:
         line = self.process.stdout.readline() if self.process.stdout else ""
         if " on " not in line:
             self.process.kill()
-            raise RuntimeError(
-                f"the {target} emulator did not start: {self.process.stderr.read() if self.process.stderr else ''}"
-            )
+            said = (self.process.stderr.read() if self.process.stderr else "").strip().splitlines()
+            if said and said[-1].startswith("dbx-pipeline: "):  # the emulator refused an option: one line
+                raise ConfigError(
+                    f"the {target} emulator refused its options: {said[-1].removeprefix('dbx-pipeline: ')}"
+                )
+            raise RuntimeError(f"the {target} emulator did not start: {' '.join(said)[-2000:]}")
         self.url = line.split(" on ", 1)[1].split(" ", 1)[0]
 
     def stats(self) -> dict[str, Any]:
@@ -300,7 +305,8 @@ def describe_model(result: BenchResult) -> list[str]:
         f"{describe_limits(dbx.get('rate_limits') or {})}",
         f"OpenMetadata: {om.get('latency_ms', result.spec.latency_ms):g} ms per request; cost per entity "
         f"{'none' if cost is None else f'{cost:g} ms'}",
-        f"engine:       {result.spec.workers} workers",
+        f"engine:       {result.spec.workers} workers; statuses from {result.spec.status_source}; pipelines "
+        f"{'one PUT each' if not result.spec.batch_size or result.spec.batch_size <= 1 else f'in bulk, {result.spec.batch_size} a request'}",
     ]
 
 
@@ -315,7 +321,7 @@ def format_table(results: list[BenchResult]) -> str:
     for r in results:
         s = r.spec
         per = r.calls_per_pipeline
-        for line in describe_model(r)[:2]:
+        for line in describe_model(r):
             if line not in models:
                 models.append(line)
         rows.append((

@@ -179,10 +179,12 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEO
             return f"SQL warehouse {connection.warehouse_id} runs queries"
 
         steps.append(("SQL warehouse reachable", warehouse))
-        if config.workflow_config.status_source != "rest":
-            steps.append(("System tables for run statuses", _system_tables_check(config, state, timeout_s)))
     elif config.http_path_warning():
         steps.append(("SQL warehouse", lambda: f"not checked: {config.http_path_warning()}"))
+    status_source = config.workflow_config.status_source
+    if status_source == "systemTables" or (status_source == "auto" and connection.warehouse_id):
+        # systemTables without a warehouse fails here as ingest would, naming httpPath
+        steps.append(("System tables for run statuses", _system_tables_check(config, state, timeout_s)))
     return _run("Databricks", steps)
 
 

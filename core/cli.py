@@ -319,7 +319,8 @@ def _test_connection(args: argparse.Namespace) -> int:
             where = f"{step.field}: " if step.field else ""
             hint = f". {step.hint}" if step.hint else ""
             print(
-                f"dbx-pipeline: {step.side} {step.name.lower()}: {where}{step.error}{hint}", file=sys.stderr
+                f"dbx-pipeline: {step.side} check failed ({step.name.lower()}): {where}{step.error}{hint}",
+                file=sys.stderr,
             )
     return EXIT_OK if all(step.ok is not False for step in steps) else EXIT_USAGE
 

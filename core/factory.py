@@ -195,7 +195,7 @@ def system_table_statuses(
         connection.warehouse_id,
         what="the system.lakeflow query",
         hint=SYSTEM_TABLES_HINT,
-        wait_budget_s=timeout_s if timeout_s is not None else max(60.0, _timeout(config, None) * 5),
+        wait_budget_s=timeout_s if timeout_s is not None else lineage_wait_budget_s(_timeout(config, None)),
     )
     return SystemTableStatuses(sources.source, runner, workspace_id)
 

@@ -9,7 +9,13 @@ import contextlib
 from collections.abc import Iterator
 
 import requests
-from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
+from databricks.sdk.errors import (
+    DatabricksError,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthenticated,
+)
 
 from core.errors import SourceAuthError, SourceError, SourceUnavailableError
 from core.secrets import redact
@@ -47,12 +53,9 @@ def translate(err: BaseException, what: str) -> SourceError:
     cause = err.__cause__ if isinstance(err, TimeoutError) and err.__cause__ else err
     if isinstance(cause, (Unauthenticated, PermissionDenied)):
         return translate(cause, what)
-    if isinstance(err, TimeoutError) or isinstance(cause, (requests.ConnectionError, requests.Timeout)):
-        return SourceUnavailableError(
-            f"Databricks did not answer while {what}: {_short(cause)}",
-            field="source.serviceConnection.config.hostPort",
-            hint="Check the host and the network, or raise connectionTimeout",
-        )
+    gave_up = _gave_up(err, cause, what)
+    if gave_up is not None:
+        return gave_up
     if isinstance(err, ValueError) and any(
         word in str(err) for word in ("invalid_client", "unauthorized_client", "invalid_grant")
     ):
@@ -63,16 +66,8 @@ def translate(err: BaseException, what: str) -> SourceError:
         )
     if isinstance(err, (requests.RequestException, ValueError)):
         return SourceUnavailableError(f"Databricks sent an unusable answer while {what}: {_short(err)}")
-    if isinstance(err, NotFound) and (err.error_code or "") in ("", "ENDPOINT_NOT_FOUND"):
-        # Not a missing job or pipeline (RESOURCE_DOES_NOT_EXIST): the API itself is not there, so
-        # hostPort points at something that is not a Databricks workspace (or has a path in it).
-        return SourceUnavailableError(
-            f"the server does not answer like a Databricks workspace while {what}: {_short(err)}",
-            field="source.serviceConnection.config.hostPort",
-            hint="Use the workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net",
-        )
     if isinstance(err, NotFound):
-        return SourceError(f"Databricks has no such object ({what}): {_short(err)}")
+        return _not_found(err, what)
     if isinstance(err, DatabricksError):
         return SourceUnavailableError(f"Databricks failed while {what}: {_short(err)}")
     return SourceError(f"unexpected error while {what}: {type(err).__name__}: {_short(err)}")
@@ -95,3 +90,36 @@ def source_errors(what: str) -> Iterator[None]:
         raise
     except (DatabricksError, requests.RequestException, TimeoutError, ValueError, KeyError, TypeError) as err:
         raise translate(err, what) from err
+
+
+def _gave_up(err: BaseException, cause: BaseException, what: str) -> SourceError | None:
+    """The error for a call the SDK retried until its budget ran out, or None if ``err`` is not one.
+
+    A run of 429s means Databricks answered, over and over: a rate limit, not the network.
+    """
+    if isinstance(cause, TooManyRequests):
+        return SourceUnavailableError(
+            f"Databricks kept refusing requests over its rate limit (429) while {what}: {_short(cause)}",
+            hint="Lower workflowConfig.config.workers, run at a quieter time, or raise connectionTimeout "
+            "(the budget for waiting the limit out)",
+        )
+    if isinstance(err, TimeoutError) or isinstance(cause, (requests.ConnectionError, requests.Timeout)):
+        return SourceUnavailableError(
+            f"Databricks did not answer while {what}: {_short(cause)}",
+            field="source.serviceConnection.config.hostPort",
+            hint="Check the host and the network, or raise connectionTimeout",
+        )
+    return None
+
+
+def _not_found(err: NotFound, what: str) -> SourceError:
+    """A 404: a missing job or pipeline (``RESOURCE_DOES_NOT_EXIST``), or no such API at ``hostPort``."""
+    if (err.error_code or "") in ("", "ENDPOINT_NOT_FOUND"):
+        # the API itself is not there: hostPort points at something that is not a Databricks workspace
+        # (or has a path in it)
+        return SourceUnavailableError(
+            f"the server does not answer like a Databricks workspace while {what}: {_short(err)}",
+            field="source.serviceConnection.config.hostPort",
+            hint="Use the workspace URL, e.g. https://adb-1234567890123456.7.azuredatabricks.net",
+        )
+    return SourceError(f"Databricks has no such object ({what}): {_short(err)}")

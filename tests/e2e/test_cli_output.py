@@ -91,7 +91,7 @@ def test_test_connection_writes_each_failure_to_stderr(
     assert "[FAIL] Databricks: Credentials accepted" in result.stdout
     (line,) = stderr_lines(result)
     assert line.startswith(
-        "dbx-pipeline: Databricks credentials accepted: source.serviceConnection.config.authType: "
+        "dbx-pipeline: Databricks check failed (credentials accepted): source.serviceConnection.config.authType: "
     )
     assert "dapi-wrong-0000" not in result.stdout + result.stderr
 

@@ -410,3 +410,20 @@ def test_long_runs_at_the_window_start_and_the_lag_boundary_match_rest(
     assert [s["executionId"] for s in statuses] == ["300", "400", "500"]  # written oldest first
     assert tables == rest
     assert calls["jobs/runs/get"] == 1  # run 400; run 300 came from the tables, run 500 from the top-up
+
+
+def test_test_connection_fails_system_tables_without_a_warehouse_as_ingest_does(
+    databricks: Any, config_for: Any
+) -> None:
+    """``statusSource: systemTables`` with no SQL warehouse: the check fails naming httpPath, not only ingest."""
+    from core.checks import check_databricks
+    from core.config import parse_workflow_config
+
+    raw = config_for(databricks, None, sink={"type": "file", "config": {"filename": "unused.jsonl"}})
+    raw["source"]["serviceConnection"]["config"].pop("httpPath")
+    raw["source"]["sourceConfig"]["config"]["includeLineage"] = False
+    raw["workflowConfig"]["config"] = {"statusSource": "systemTables"}
+    steps = check_databricks(parse_workflow_config(raw), timeout_s=10)
+    last = steps[-1]
+    assert last.name == "System tables for run statuses" and last.ok is False
+    assert last.field is not None and last.field.endswith("httpPath")

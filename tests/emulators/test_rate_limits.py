@@ -88,7 +88,7 @@ def test_rate_limit_settings_parse_off_documented_and_custom_numbers() -> None:
     [
         ("sometimes", "expected off, documented or ROUTE=RPS"),
         ("jobs/get=fast", "is not a number"),
-        ("jobs/get=0", "positive rate"),
+        ("jobs/get=0", "positive, finite rate"),
         ("no/such/route=3", "no route 'no/such/route'"),
     ],
 )
@@ -121,3 +121,22 @@ def test_a_request_over_the_limit_gets_databricks_429_that_the_sdk_maps_to_too_m
         calls = requests.get(f"{emulator.url}/_emulator/calls", timeout=10).json()
         assert calls["calls"]["jobs/runs/list"] == 3 and calls["calls"]["throttled:jobs/runs/list"] == 1
         assert calls["model"]["rate_limits"] == {"jobs/runs/list": 2.0}
+
+
+def test_a_route_item_overrides_documented_wherever_documented_stands() -> None:
+    from core.emulators.databricks.limits import DOCUMENTED, parse_rate_limits
+
+    before = parse_rate_limits("documented,jobs/list=5")
+    after = parse_rate_limits("jobs/list=5,documented")
+    assert before == after and before["jobs/list"] == 5
+    assert {k: v for k, v in after.items() if k != "jobs/list"} == {
+        k: v for k, v in DOCUMENTED.items() if k != "jobs/list"
+    }
+
+
+@pytest.mark.parametrize("value", ["jobs/list=inf", "jobs/list=nan"])
+def test_a_rate_must_be_finite(value: str) -> None:
+    from core.emulators.databricks.limits import parse_rate_limits
+
+    with pytest.raises(ValueError, match="positive, finite rate"):
+        parse_rate_limits(value)

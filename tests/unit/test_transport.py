@@ -171,3 +171,15 @@ def test_workers_run_in_listing_order(databricks: Any, openmetadata: Any, config
     parallel = Workflow.create(config, workers=16).execute().as_dict()
     for key in ("listed", "kept", "created", "statuses", "lineageEdges", "owners", "warnings", "failures"):
         assert parallel[key] == sequential[key], key
+
+
+def test_a_rate_limit_the_sdk_gave_up_on_is_called_one_not_a_network_failure() -> None:
+    from databricks.sdk.errors import TooManyRequests
+
+    from core.databricks.errors import translate
+
+    timeout = TimeoutError("timed out after 20s")
+    timeout.__cause__ = TooManyRequests("Workspace request limit exceeded")
+    err = translate(timeout, "listing runs")
+    assert "rate limit (429)" in err.message and "did not answer" not in err.message
+    assert err.field is None and err.hint and "workers" in err.hint

@@ -24,6 +24,7 @@ for (``errors/customizer.py``, 0.162.0).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 __all__ = ["ASSUMED", "DOCUMENTED", "SOURCE", "describe_limits", "parse_rate_limits"]
@@ -63,9 +64,10 @@ def parse_rate_limits(
     if isinstance(value, Mapping):
         return _checked(dict(value), routes)
     limits: dict[str, float] = {}
+    base: dict[str, float] = {}
     for item in (part.strip() for part in value.split(",")):
-        if item == "documented":
-            limits.update(DOCUMENTED)
+        if item == "documented":  # the base wherever it stands: a ROUTE=RPS item always overrides it
+            base = dict(DOCUMENTED)
             continue
         name, sep, rate = item.partition("=")
         if not sep:
@@ -74,15 +76,15 @@ def parse_rate_limits(
             limits[name.strip()] = float(rate)
         except ValueError:
             raise ValueError(f"rate limits: {rate!r} for {name.strip()} is not a number") from None
-    return _checked(limits, routes)
+    return _checked({**base, **limits}, routes)
 
 
 def _checked(limits: dict[str, float], routes: set[str] | None) -> dict[str, float]:
     for name, rate in limits.items():
         if routes is not None and name not in routes:
             raise ValueError(f"rate limits: no route {name!r} (routes: {', '.join(sorted(routes))})")
-        if not rate > 0:
-            raise ValueError(f"rate limits: {name} needs a positive rate, not {rate!r}")
+        if not (rate > 0 and math.isfinite(rate)):
+            raise ValueError(f"rate limits: {name} needs a positive, finite rate, not {rate!r}")
     return limits
 
 
