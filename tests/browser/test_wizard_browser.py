@@ -117,7 +117,7 @@ def test_demo_flow_in_a_real_browser(server: Any, page: Any, tmp_path: Path) -> 
     # 2. Test connection.
     _go(page, "2. Test connection")
     page.get_by_role("button", name="Test connections").click()
-    expect(page.get_by_text("Databricks: 4 of 4 checks passed").first).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Databricks: 5 of 5 checks passed").first).to_be_visible(timeout=60_000)
     expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed").first).to_be_visible()
     expect(page.get_by_text("found: the YAML is written in the").first).to_be_visible()
     _step(page, 2, "test-connection")

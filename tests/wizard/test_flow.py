@@ -54,7 +54,7 @@ def test_demo_flow_from_empty_page_to_finished_run(
     at.button(key="test_run").click().run()
     labels = {status.label: status.state for status in at.status}
     assert labels == {
-        "Databricks: 4 of 4 checks passed": "complete",
+        "Databricks: 5 of 5 checks passed": "complete",
         "OpenMetadata: 4 of 4 checks passed": "complete",
     }
     assert h.find(at, r"OpenMetadata \*\*2\.0\.7\*\* found: the YAML is written in the \*\*2\.x\*\* dialect")
