@@ -124,6 +124,7 @@ class IngestionEngine:
         self.report = RunReport(service=config.source.service_name, dry_run=dry_run)
         self._stop = threading.Event()
         self._tags_lock = threading.Lock()
+        self._stopped_lock = threading.Lock()
         #: id(error) -> (error, job) for an error one pipeline's work raised that stops the run
         self._stopped_by: dict[int, tuple[BaseException, JobRecord]] = {}
         self._known_tags: set[str] = set()
@@ -329,7 +330,7 @@ class IngestionEngine:
                 self._statuses(job, ref, outcome.warnings, stored)
         except Exception as err:
             if outcome_of(err, Place.PIPELINE) is not Outcome.COSTS_ONE:
-                with self._tags_lock:  # the report names the pipeline whose work stopped the run
+                with self._stopped_lock:  # the report names the pipeline whose work stopped the run
                     self._stopped_by[id(err)] = (err, job)
                 raise  # e.g. credentials refused: every other pipeline would fail the same way
             if not isinstance(err, IngestionError):  # a bug costs one pipeline; the report names it

@@ -68,7 +68,8 @@ class GroupCommit(Generic[In, Out]):
             self._queue.append(pending)
         while True:
             with self._cond:
-                while self._in_flight >= self.max_in_flight and not pending.done:
+                # an empty queue with our item not done: it rides in a batch already in flight
+                while not pending.done and (self._in_flight >= self.max_in_flight or not self._queue):
                     self._cond.wait()
                 if pending.done:
                     break
