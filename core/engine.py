@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from core.config.models import WorkflowConfig
@@ -32,11 +32,11 @@ from core.databricks.records import JobRecord, RunRecord
 from core.errors import IngestionError, ItemError, Outcome, Place, RunInterrupted, as_reported, outcome_of
 from core.filters import filter_for
 from core.lineage_phase import LineagePhase
+from core.mapping import fingerprint
 from core.mapping.pipeline import (
     TAG_CLASSIFICATION,
     dangling_dependencies,
     pipeline_request,
-    source_hash,
     tag_name,
 )
 from core.mapping.service import service_request
@@ -46,7 +46,7 @@ from core.openmetadata.versions import version_warning
 from core.overlap import ordered_map
 from core.report import ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
-from core.source import JobSource, JobSummary, LineageSource, RestStatuses, StatusSource
+from core.source import JobSource, JobSummary, LineageSource, RestStatuses, StatusSource, StoredStatus
 
 __all__ = ["DEFAULT_WORKERS", "IngestionEngine", "service_request"]
 
@@ -313,17 +313,16 @@ class IngestionEngine:
             outcome.warnings.extend(job.warnings)
             outcome.warnings.extend(dangling_dependencies(job))
             request = self._request(job)
-            request["sourceHash"] = source_hash(request)
             known = self._existing.get(job.id)
-            if (
-                known is not None
-                and known.source_hash == request["sourceHash"]
-                and not self.options.override_metadata
-            ):
+            stored_request, stored_lineage = fingerprint.split(known.source_hash if known else None)
+            request_part = fingerprint.request_fingerprint(request)
+            # the lineage part stays as stored: the lineage phase changes it once it has checked the edges
+            request["sourceHash"] = fingerprint.compose(request_part, stored_lineage)
+            if known is not None and stored_request == request_part and not self.options.override_metadata:
                 ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
             else:
                 ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
-            outcome.ref = ref
+            outcome.ref = replace(ref, source_hash=request["sourceHash"])
             self.report.change(change)
             if self.options.status_lookback_days > 0:
                 stored = known.latest_status if known is not None and self._skip_statuses else None
@@ -382,15 +381,48 @@ class IngestionEngine:
         """Map the pipeline's runs in the lookback window and write those OpenMetadata does not hold yet.
 
         ``stored`` is the pipeline's stored latest status (None: nothing is skipped). Statuses are
-        written oldest first, so a status stored at ``t`` means every older one was written too.
+        written oldest first, so a status stored at ``t`` means every older one was written too: a run
+        that started and ended before ``t`` is neither mapped nor reported again, and the source may give
+        it without its REST-only detail. If the status at ``t`` turns out not to be this mapping's
+        (:func:`_trusted`), every run is sent again, read in full.
         """
-        runs = self.statuses.runs(job, self._since_ms(), warnings)
-        mapped_runs = self._mapped_runs(job, runs, warnings)
-        if stored is not None and not _trusted(mapped_runs, stored):
-            stored = None  # written by another tool or mapping: send everything again
-        bodies = [body for run, body in mapped_runs if not already_stored(run, body, stored)]
+        since = self._since_ms()
+        mark = _stored_mark(stored)
+        if stored is None or mark is None:
+            self._send(ref, self._mapped_runs(job, self.statuses.runs(job, since, warnings), warnings), None)
+            return
+        said: list[str] = []  # the source's problems and the mapping's warnings, in the order they came
+        ended: list[RunRecord] = []
+        runs = _set_apart(self.statuses.runs(job, since, said, mark), mark.timestamp_ms, ended)
+        fresh = self._mapped_runs(job, runs, said)
+        if _trusted(fresh, stored):
+            warnings.extend(said)
+            # one status per start time (OpenMetadata keys them so): a duplicate was never sent either
+            already = {run.start_ms for run in ended} - {run.start_ms for run, _ in fresh}
+            self._send(ref, fresh, stored, already=len(already))
+            return
+        # written by another tool or an earlier mapping: send the whole window again
+        if any(run.detail_omitted for run in ended):
+            self._send(ref, self._mapped_runs(job, self.statuses.runs(job, since, warnings), warnings), None)
+            return
+        warnings.extend(said)
+        self._send(ref, fresh + self._mapped_runs(job, ended, warnings), None)
+
+    def _send(
+        self,
+        ref: EntityRef,
+        mapped_runs: list[tuple[RunRecord, PipelineStatus]],
+        stored: PipelineStatus | None,
+        already: int = 0,
+    ) -> None:
+        """Write the statuses ``stored`` does not prove stored, oldest first; ``already`` were set apart."""
+        bodies = [
+            body
+            for run, body in mapped_runs
+            if not (run.detail_omitted and stored is not None) and not already_stored(run, body, stored)
+        ]
         bodies.sort(key=lambda body: body["timestamp"])
-        self.report.count("statuses_skipped", len(mapped_runs) - len(bodies))
+        self.report.count("statuses_skipped", already + len(mapped_runs) - len(bodies))
         self.report.count("statuses", self.sink.put_statuses(ref.fqn, bodies))
 
     def _mapped_runs(
@@ -471,6 +503,29 @@ class IngestionEngine:
                 report.fail(ref.name, None, as_reported(err).one_line(), phase="cleanup")
 
 
+def _stored_mark(stored: PipelineStatus | None) -> StoredStatus | None:
+    """What the status source may know of the stored latest status (None without a numeric timestamp)."""
+    if stored is None:
+        return None
+    latest, end = stored.get("timestamp"), stored.get("endTime")
+    if not isinstance(latest, int) or isinstance(latest, bool):
+        return None
+    end_ms = end if isinstance(end, int) and not isinstance(end, bool) else None
+    return StoredStatus(latest, end_ms, stored.get("executionStatus") != "Pending")
+
+
+def _set_apart(runs: Iterable[RunRecord], stored_ms: int, ended: list[RunRecord]) -> Iterator[RunRecord]:
+    """``runs`` without those that started and ended before ``stored_ms``, which go to ``ended``.
+
+    Those are stored in their final state (see :func:`core.mapping.status.already_stored`).
+    """
+    for run in runs:
+        if run.start_ms < stored_ms and run.end_ms is not None and run.end_ms < stored_ms:
+            ended.append(run)
+        else:
+            yield run
+
+
 def _trusted(mapped_runs: list[tuple[RunRecord, PipelineStatus]], stored: PipelineStatus) -> bool:
     """Whether the stored statuses look written by this mapping, so older ones may be skipped.
 
@@ -482,5 +537,6 @@ def _trusted(mapped_runs: list[tuple[RunRecord, PipelineStatus]], stored: Pipeli
         return True
     for run, body in mapped_runs:
         if run.start_ms == stored.get("timestamp"):
-            return already_stored(run, body, stored)
+            # detail_omitted: the source vouched it is the stored run, final and ending as stored
+            return run.detail_omitted or already_stored(run, body, stored)
     return True

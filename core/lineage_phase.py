@@ -1,8 +1,9 @@
 """The run's lineage phase: table-to-table edges of the kept pipelines, written once each.
 
-Moved out of :mod:`core.engine` unchanged. The edges come from a :class:`~core.source.LineageSource`; both
-tables are looked up in the catalogue (cached by the sink), an edge OpenMetadata already holds for the same
-pipeline is not sent again, and the writes overlap on the run's pool. What a failure costs is
+The edges come from a :class:`~core.source.LineageSource`, grouped per pipeline. A pipeline whose edge set
+is the one its stored ``sourceHash`` vouches for costs nothing (:mod:`core.mapping.fingerprint`); for the
+others both tables are looked up in the catalogue (cached by the sink), an edge OpenMetadata already
+holds for the same pipeline is not sent again, and the pipelines overlap on the run's pool. What a failure costs is
 :data:`core.errors.FAILURE_POLICY`'s ``lineage`` and ``edge`` columns.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from core.config.models import WorkflowConfig
 from core.errors import Outcome, Place, RunInterrupted, as_reported, outcome_of
+from core.mapping import fingerprint
 from core.report import RunReport
 from core.sinks.base import EntityRef, Sink
 from core.source import LineageEdge, LineageSource
@@ -31,7 +33,7 @@ class LineagePhase:
         sink: Sink,
         report: RunReport,
         lineage: LineageSource | None,
-        ordered: Callable[[Callable[[LineageEdge], str | None], Iterator[LineageEdge]], Iterator[Any]],
+        ordered: Callable[[Callable[[Any], Any], Iterator[Any]], Iterator[Any]],
         stop: threading.Event,
     ) -> None:
         """Share the engine's sink, report, pool and stop flag.
@@ -51,6 +53,8 @@ class LineagePhase:
         self.lineage = lineage
         self.ordered = ordered
         self.stop = stop
+        #: whether the lineage source gave every edge (a source that broke part-way stores no fingerprint)
+        self._complete_source = True
 
     def run(self, kept: dict[str, EntityRef]) -> None:
         """Read the kept pipelines' lineage and write each edge OpenMetadata does not hold yet.
@@ -85,26 +89,98 @@ class LineagePhase:
             )
 
     def _write_edges(self, lineage: LineageSource, services: list[str], kept: dict[str, EntityRef]) -> None:
-        """Read the kept pipelines' edges and write them on the pool; failures go to the report."""
+        """Read the kept pipelines' edges, then write each pipeline's on the pool; failures go to the report.
 
-        def write(edge: LineageEdge) -> str | None:
-            """One edge on a worker: resolve both tables (cached) and write; returns a failure or None."""
+        The edges are grouped per pipeline (a few per pipeline: the whole set is small next to the
+        workspace) so that a pipeline whose edge set is the one its ``sourceHash`` says OpenMetadata
+        holds costs nothing at all: no table lookup, no write (:mod:`core.mapping.fingerprint`).
+        """
+        by_pipeline, broke = self._grouped(lineage, kept)
+
+        def write(item: tuple[str, list[LineageEdge]]) -> list[str]:
+            """One pipeline's edges on a worker; returns the failures (``"<entity id>: <reason>"``)."""
             if self.stop.is_set():
-                return None
-            return self._write_edge(services, edge, kept[edge.entity_id])
+                return []
+            return self._write_pipeline_edges(services, item[1], kept[item[0]])
 
-        edges = self._once(edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept)
         try:
-            for failure in self.ordered(write, edges):
+            for failures in self.ordered(write, iter(by_pipeline.items())):
                 if self.stop.is_set():
                     raise RunInterrupted("the run was stopped")
-                if failure:
+                for failure in failures:
                     entity_id, _, reason = failure.partition(": ")
                     self.report.fail(entity_id, None, reason, phase="lineage")
+            if broke is not None:
+                raise broke
         except Exception as err:
             if outcome_of(err, Place.LINEAGE) is not Outcome.ENDS_PHASE:
                 raise
             self.report.fail(None, None, f"lineage: {as_reported(err).one_line()}", phase="lineage")
+
+    def _grouped(
+        self, lineage: LineageSource, kept: dict[str, EntityRef]
+    ) -> tuple[dict[str, list[LineageEdge]], Exception | None]:
+        """The kept pipelines' edges per pipeline, and the error that ended the phase's reading, if one did.
+
+        An error that ends only the lineage phase leaves the edges read before it to be written (and no
+        fingerprint stored, as the sets may be partial); any other error stops the run here.
+        """
+        by_pipeline: dict[str, list[LineageEdge]] = {}
+        try:
+            for edge in self._once(edge for edge in lineage.edges(list(kept)) if edge.entity_id in kept):
+                by_pipeline.setdefault(edge.entity_id, []).append(edge)
+        except Exception as err:
+            if outcome_of(err, Place.LINEAGE) is not Outcome.ENDS_PHASE:
+                raise
+            self._complete_source = False
+            return by_pipeline, err
+        return by_pipeline, None
+
+    def _write_pipeline_edges(
+        self, services: list[str], edges: list[LineageEdge], pipeline: EntityRef
+    ) -> list[str]:
+        """A pipeline's edges: skipped whole when its stored fingerprint matches, else each checked.
+
+        When every edge ended held or written, the pipeline's ``sourceHash`` gets the new lineage part
+        (one PATCH, only when it changed), so the next run skips them. An edge skipped for a missing
+        table or refused leaves the fingerprint as it was: the next run checks them all again.
+
+        Returns:
+            The failures of single edges (``"<entity id>: <reason>"``).
+
+        Raises:
+            Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
+        """
+        request_part, stored = fingerprint.split(pipeline.source_hash)
+        tracked = self.sink.resolves_entities and request_part is not None and self._complete_source
+        digest = fingerprint.lineage_fingerprint((e.source_table, e.target_table) for e in edges)
+        if tracked and stored == digest and not self.options.override_metadata:
+            self.report.count("lineage_stored", len(edges))
+            return []
+        failures: list[str] = []
+        complete = True
+        for edge in edges:
+            if self.stop.is_set():
+                return failures
+            held, failure = self._write_edge(services, edge, pipeline)
+            complete = complete and held
+            if failure:
+                failures.append(failure)
+        if tracked and complete and stored != digest and request_part is not None:
+            self._store_fingerprint(pipeline, fingerprint.compose(request_part, digest))
+        return failures
+
+    def _store_fingerprint(self, pipeline: EntityRef, source_hash: str) -> None:
+        """Store the new ``sourceHash``; refused, it costs only a warning (the next run checks again)."""
+        try:
+            self.sink.store_source_hash(pipeline, source_hash)
+        except Exception as err:
+            if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
+                raise
+            self.report.warn(
+                f"pipeline {pipeline.fqn}: its lineage fingerprint was not stored, so the next run checks "
+                f"its edges again: {as_reported(err).one_line()}"
+            )
 
     def _once(self, edges: Iterator[LineageEdge]) -> Iterator[LineageEdge]:
         """Each edge (its two tables and its pipeline) once per run, whatever the source repeats.
@@ -120,12 +196,14 @@ class LineagePhase:
             seen.add(edge)
             yield edge
 
-    def _write_edge(self, services: list[str], edge: LineageEdge, pipeline: EntityRef) -> str | None:
+    def _write_edge(
+        self, services: list[str], edge: LineageEdge, pipeline: EntityRef
+    ) -> tuple[bool, str | None]:
         """Resolve both tables (cached) and write one edge.
 
         Returns:
-            ``"<entity id>: <reason>"`` when the edge failed alone, else None (written, or skipped because
-            a table is not in the catalogue or the catalogue holds this edge for this pipeline already).
+            (whether the catalogue now holds the edge, ``"<entity id>: <reason>"`` when it failed alone).
+            Not held and no failure: a table is not in the catalogue, so the edge was skipped.
 
         Raises:
             Exception: an error the failure policy does not let one edge absorb (to the lineage phase).
@@ -133,24 +211,24 @@ class LineagePhase:
         target = self._table(services, edge.target_table)
         if target is None:
             self.report.count("lineage_skipped")
-            return None
+            return False, None
         # one database service: the source's fqn is known without looking it up (a rerun's usual case)
         if len(services) == 1 and self._held(target, f"{services[0]}.{edge.source_table}", pipeline):
-            return None
+            return True, None
         source = self._table(services, edge.source_table)
         if source is None:
             self.report.count("lineage_skipped")
-            return None
+            return False, None
         if self._held(target, source.fqn, pipeline):
-            return None
+            return True, None
         try:
             self.sink.put_lineage(source, target, pipeline)
         except Exception as err:
             if outcome_of(err, Place.EDGE) is not Outcome.COSTS_ONE:
                 raise  # to the lineage phase's handler in _write_edges
-            return f"{edge.entity_id}: {as_reported(err).one_line()}"
+            return False, f"{edge.entity_id}: {as_reported(err).one_line()}"
         self.report.count("lineage_edges")
-        return None
+        return True, None
 
     def _held(self, target: EntityRef, source_fqn: str, pipeline: EntityRef) -> bool:
         """Whether OpenMetadata holds the edge ``source_fqn -> target`` for ``pipeline`` (then it is counted).

@@ -24,7 +24,15 @@ from typing import Protocol, runtime_checkable
 from core.databricks.records import JobRecord, RunRecord
 from core.errors import DecodeError
 
-__all__ = ["JobSource", "JobSummary", "LineageEdge", "LineageSource", "RestStatuses", "StatusSource"]
+__all__ = [
+    "JobSource",
+    "JobSummary",
+    "LineageEdge",
+    "LineageSource",
+    "RestStatuses",
+    "StatusSource",
+    "StoredStatus",
+]
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,20 @@ class LineageSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredStatus:
+    """What a status source may know of a pipeline's latest status in OpenMetadata (see ``StatusSource.runs``).
+
+    Times are epoch milliseconds: ``timestamp_ms`` is the status's ``timestamp`` (its run's start),
+    ``end_ms`` its ``endTime`` (None when the server's schema has none, before 1.13), ``final`` whether it
+    had finished when stored (any ``executionStatus`` but Pending).
+    """
+
+    timestamp_ms: int
+    end_ms: int | None
+    final: bool
+
+
 @runtime_checkable
 class StatusSource(Protocol):
     """Where the engine gets each pipeline's runs: the REST path job by job, or the system tables in batches.
@@ -182,8 +204,17 @@ class StatusSource(Protocol):
         """
         ...
 
-    def runs(self, job: JobRecord, since_ms: int, problems: list[str]) -> Iterator[RunRecord]:
+    def runs(
+        self, job: JobRecord, since_ms: int, problems: list[str], stored: StoredStatus | None = None
+    ) -> Iterator[RunRecord]:
         """Runs (or DLT updates) of ``job`` started at or after ``since_ms``, newest first.
+
+        ``stored`` is the pipeline's latest status in OpenMetadata (None: unknown, or statuses are all
+        sent again). A run that started and ended before its timestamp is already stored in its final
+        state (:func:`core.mapping.status.already_stored`), and so is the run at that timestamp when the
+        stored status is final and ends when the run does; neither will be sent, so a source may give
+        them from what it has at hand, marked ``detail_omitted``, without detail that would cost a
+        request (the system tables source does: a rerun pays no ``runs/get`` for runs it already wrote).
 
         Raises:
             SourceError: (any subclass) the server failed; costs this pipeline.
@@ -206,8 +237,14 @@ class RestStatuses:
         """``summaries`` as they are (nothing to read ahead)."""
         return summaries
 
-    def runs(self, job: JobRecord, since_ms: int, problems: list[str]) -> Iterator[RunRecord]:
-        """The job's runs (``iter_runs``), or the DLT pipeline's updates (``iter_dlt_updates``)."""
+    def runs(
+        self, job: JobRecord, since_ms: int, problems: list[str], stored: StoredStatus | None = None
+    ) -> Iterator[RunRecord]:
+        """The job's runs (``iter_runs``), or the DLT pipeline's updates (``iter_dlt_updates``).
+
+        ``stored`` changes nothing here: a job's first ``runs/list`` page already holds its newest 25
+        runs, and a run still going at the stored timestamp may sit on any later page.
+        """
         if job.kind == "dlt":
             return self.source.iter_dlt_updates(job.id, since_ms, problems)
         return self.source.iter_runs(job.id, since_ms, problems)

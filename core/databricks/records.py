@@ -117,3 +117,6 @@ class RunRecord:
     termination_message: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)  # job parameters the run used
     warnings: tuple[str, ...] = ()
+    #: told from a summary (the system tables) without the detail only the Jobs API has: given only for a
+    #: run OpenMetadata already holds in its final state (see ``StatusSource.runs``), never to be sent
+    detail_omitted: bool = False

@@ -45,7 +45,7 @@ from core.databricks.source import RUNS_PAGE_SIZE, DatabricksSource
 from core.databricks.statements import Param, StatementRunner
 from core.errors import DecodeError, SourceError
 from core.prefetch import prefetch
-from core.source import JobSummary
+from core.source import JobSummary, StoredStatus
 
 __all__ = [
     "PROBE_SQL",
@@ -89,6 +89,22 @@ FROM {TASK_TABLE}
 WHERE workspace_id = :workspace_id AND period_start_time >= :since AND job_id IN ({{ids}})
 GROUP BY job_id, job_run_id, run_id, task_key"""
 
+#: the timeline tables' ``result_state`` (SUCCEEDED, FAILED, SKIPPED, CANCELLED, TIMED_OUT, ERROR, BLOCKED, per
+#: the Jobs system table reference) -> the Jobs API's (life cycle state, result state) for the same outcome
+_REST_STATES: dict[str, tuple[str, str | None]] = {
+    "SUCCEEDED": ("TERMINATED", "SUCCESS"),
+    "FAILED": ("TERMINATED", "FAILED"),
+    "CANCELLED": ("TERMINATED", "CANCELED"),
+    "TIMED_OUT": ("TERMINATED", "TIMEDOUT"),
+    "SKIPPED": ("SKIPPED", None),
+    "ERROR": ("INTERNAL_ERROR", "FAILED"),
+    "BLOCKED": ("BLOCKED", None),
+}
+#: what one request costs under the documented rate limits, in 1/100 s: ``runs/get`` is allowed 100 a
+#: second and ``runs/list`` 20 (:mod:`core.emulators.databricks.limits` gives the source), so five
+#: ``runs/get`` cost what one ``runs/list`` page does
+RUNS_GET_COST = 1
+RUNS_LIST_COST = 5
 _JOB_ID = re.compile(r"^[0-9]{1,20}$")
 _SUCCEEDED = "SUCCEEDED"
 _RUN_URL = re.compile(r"^(?P<base>.*)#job/[0-9]+/run/[0-9]+$")
@@ -124,6 +140,11 @@ class _TableRun:
         if set(self.tasks) != {task.key for task in job.tasks}:
             return False
         return all(task.result_state == _SUCCEEDED for task in self.tasks.values())
+
+
+def _rest_states(table_state: str | None) -> tuple[str, str | None]:
+    """The Jobs API's (life cycle, result) for a final table state; an unknown one is passed on as it is."""
+    return _REST_STATES.get(table_state or "", ("TERMINATED", table_state))
 
 
 def _ms(value: str | None) -> int | None:
@@ -338,21 +359,43 @@ class SystemTableStatuses:
 
     # -- the worker side --------------------------------------------------------------------------
 
-    def runs(self, job: JobRecord, since_ms: int, problems: list[str]) -> Iterator[RunRecord]:
-        """The job's runs started at or after ``since_ms``, newest first, as the REST path gives them."""
+    def runs(
+        self, job: JobRecord, since_ms: int, problems: list[str], stored: StoredStatus | None = None
+    ) -> Iterator[RunRecord]:
+        """The job's runs started at or after ``since_ms``, newest first, as the REST path gives them.
+
+        A run the tables cannot describe in full costs a REST request, unless ``stored`` shows it stored
+        already (see :meth:`core.source.StatusSource.runs`): then the tables' account of it is given,
+        marked ``detail_omitted``, since it will not be sent.
+        """
         if job.kind == "dlt":
             return self.source.iter_dlt_updates(job.id, since_ms, problems)
         with self._lock:
             table = self._ready.pop(job.id, None)
             topup = (self._topup or {}).pop(job.id, [])
-        unknown = 0 if table is None else sum(1 for run in table if not run.plain_success(job))
+        unknown = 0 if table is None else sum(1 for run in table if self._needs_rest(job, run, stored))
         runs_pages = -(-(len(topup) + len(table or ())) // RUNS_PAGE_SIZE)
-        if table is None or (unknown > 1 and unknown >= runs_pages):
-            # not in a batch that was read, or listing the job's runs costs no more calls than reading
-            # those runs one by one: the REST path for this job
+        if table is None or unknown * RUNS_GET_COST > max(1, runs_pages) * RUNS_LIST_COST:
+            # not in a batch that was read, or listing the job's runs costs less than reading those runs
+            # one by one (weighed by each endpoint's documented rate): the REST path for this job
             self._count("restJobs")
             return self.source.iter_runs(job.id, since_ms, problems)
-        return self._merged(job, topup, table, since_ms, problems)
+        return self._merged(job, topup, table, since_ms, problems, stored)
+
+    @staticmethod
+    def _needs_rest(job: JobRecord, run: _TableRun, stored: StoredStatus | None) -> bool:
+        """Whether ``run`` must be read over REST: not plainly successful, and not provably stored.
+
+        Provably stored: it ended before the stored latest status's run started, or it is that run, the
+        stored status is final and ends when the tables say the run ended (a repair would end it later).
+        """
+        if run.plain_success(job):
+            return False
+        if stored is None or run.end_ms is None or run.result_state is None:
+            return True
+        if run.end_ms < stored.timestamp_ms:
+            return False
+        return not (run.start_ms == stored.timestamp_ms and stored.final and stored.end_ms == run.end_ms)
 
     def _merged(
         self,
@@ -361,6 +404,7 @@ class SystemTableStatuses:
         table: list[_TableRun],
         since_ms: int,
         problems: list[str],
+        stored: StoredStatus | None,
     ) -> Iterator[RunRecord]:
         """REST's newest runs in their listing order, then the older ones from the tables, newest first.
 
@@ -374,7 +418,7 @@ class SystemTableStatuses:
                 yield entry
         table.sort(key=lambda r: (r.start_ms, int(r.run_id) if r.run_id.isdigit() else 0), reverse=True)
         for run in table:
-            if run.plain_success(job):
+            if not self._needs_rest(job, run, stored):
                 self._count("tableRuns")
                 yield self._record(job, run)
                 continue
@@ -388,31 +432,40 @@ class SystemTableStatuses:
                 yield record
 
     def _record(self, job: JobRecord, run: _TableRun) -> RunRecord:
+        """The run as the tables tell it: in full for a plain success, else its final states and codes.
+
+        Only a plain success is ever sent from here; any other run comes from here only when it is
+        stored already (its REST-only detail, the state message, would change nothing).
+        """
         order = {task.key: i for i, task in enumerate(job.tasks)}
         tasks = sorted(run.tasks.values(), key=lambda t: (order.get(t.key, len(order)), t.key))
+        plain = run.plain_success(job)
+        life, result = _REST_STATES["SUCCEEDED"] if plain else _rest_states(run.result_state)
         return RunRecord(
             run_id=run.run_id,
             start_ms=run.start_ms,
             end_ms=run.end_ms,
-            life_cycle_state="TERMINATED",
-            result_state="SUCCESS",
+            life_cycle_state=life,
+            result_state=result,
             url=self._run_url(job.id, run.run_id),
-            tasks=tuple(
-                TaskRunRecord(
-                    key=t.key,
-                    life_cycle_state="TERMINATED",
-                    result_state="SUCCESS",
-                    start_ms=t.start_ms,
-                    end_ms=t.end_ms,
-                    url=self._run_url(job.id, t.run_id or ""),
-                    run_id=t.run_id,
-                    termination_code="SUCCESS",
-                )
-                for t in tasks
-            ),
-            termination_code="SUCCESS",
-            termination_type="SUCCESS",
+            tasks=tuple(self._task_record(job, t, plain) for t in tasks),
+            termination_code="SUCCESS" if plain else run.termination_code,
+            termination_type="SUCCESS" if plain else None,
             parameters=run.parameters,
+            detail_omitted=not plain,
+        )
+
+    def _task_record(self, job: JobRecord, task: TaskRunRecord, plain: bool) -> TaskRunRecord:
+        life, result = _REST_STATES["SUCCEEDED"] if plain else _rest_states(task.result_state)
+        return TaskRunRecord(
+            key=task.key,
+            life_cycle_state=life,
+            result_state=result,
+            start_ms=task.start_ms,
+            end_ms=task.end_ms,
+            url=self._run_url(job.id, task.run_id or ""),
+            run_id=task.run_id,
+            termination_code="SUCCESS" if plain else task.termination_code,
         )
 
     def _run_url(self, job_id: str, run_id: str) -> str:

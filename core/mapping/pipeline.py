@@ -13,12 +13,11 @@ Choices, each correcting OpenMetadata's own connector:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 
 from core.databricks.records import JobRecord, TaskRecord
 from core.errors import MappingError
+from core.mapping import fingerprint
 from core.mapping.schedule import start_mode
 from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, TagLabel, Task
 
@@ -136,10 +135,8 @@ def pipeline_request(
 
 
 def source_hash(request: CreatePipelineRequest) -> str:
-    """A 32-character fingerprint of a request (OpenMetadata's ``sourceHash``: at most 32 characters).
+    """The 32-character ``sourceHash`` of a request whose lineage is not known to be held yet.
 
-    Stored with the pipeline, it lets the next run see that nothing changed and skip the PUT.
+    See :mod:`core.mapping.fingerprint`: the request's fingerprint, then :data:`~core.mapping.fingerprint.NO_LINEAGE`.
     """
-    body = {key: value for key, value in request.items() if key != "sourceHash"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.md5(canonical.encode(), usedforsecurity=False).hexdigest()
+    return fingerprint.compose(fingerprint.request_fingerprint(request), None)

@@ -110,7 +110,13 @@ class OpenMetadataClient:
     # -- transport ------------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        content_type: str | None = None,
     ) -> requests.Response:
         """One call, asked again while its answer is transient (see the module docstring).
 
@@ -119,6 +125,8 @@ class OpenMetadataClient:
             path: the path under ``/v1`` (e.g. ``/pipelines``).
             body: a JSON-able request body, or None.
             params: query parameters.
+            content_type: the body's media type when it is not ``application/json`` (a JSON Patch is
+                ``application/json-patch+json``).
 
         Returns:
             The last answer, whatever its status (see :meth:`check`).
@@ -129,11 +137,18 @@ class OpenMetadataClient:
         """
         url = f"{self.base}{path}"
         data = None if body is None else json.dumps(body, separators=(",", ":"))
+        headers = {"Content-Type": content_type} if content_type else None
 
         def send() -> requests.Response:
             self.gate.wait()  # a 429 seen by any worker pauses every worker
             response = self.session.request(
-                method, url, data=data, params=params, timeout=self.timeout_s, allow_redirects=False
+                method,
+                url,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=self.timeout_s,
+                allow_redirects=False,
             )
             self.gate.observe(response.status_code, response.headers)
             return response

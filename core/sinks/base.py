@@ -166,6 +166,16 @@ class Sink:
         """
         raise NotImplementedError
 
+    def store_source_hash(self, pipeline: EntityRef, source_hash: str) -> None:
+        """Store a new ``sourceHash`` on a pipeline the catalogue holds (see :mod:`core.mapping.fingerprint`).
+
+        Offline sinks keep nothing to compare with next time, so the default does nothing.
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: refused: the next run checks that pipeline's edges again.
+        """
+
     def iter_service_pipelines(self, service: str, *, with_status: bool = False) -> Iterator[EntityRef]:
         """Pipelines the catalogue holds for the service, with their ``sourceHash``.
 

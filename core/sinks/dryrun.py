@@ -88,6 +88,9 @@ class DryRunSink(Sink):
     def put_lineage(self, source: EntityRef, target: EntityRef, pipeline: EntityRef) -> None:
         """Not sent."""
 
+    def store_source_hash(self, pipeline: EntityRef, source_hash: str) -> None:
+        """Not sent."""
+
     def soft_delete_pipeline(self, ref: EntityRef) -> None:
         """Not sent."""
 

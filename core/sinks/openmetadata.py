@@ -371,6 +371,22 @@ class OpenMetadataSink(Sink):
         }
         self.client.call("PUT", "/lineage", f"lineage {source.fqn} -> {target.fqn}", body=body)
 
+    def store_source_hash(self, pipeline: EntityRef, source_hash: str) -> None:
+        """``PATCH /v1/pipelines/{id}`` with a JSON Patch that sets ``sourceHash`` (no new version).
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: refused, or the pipeline is not in OpenMetadata.
+        """
+        patch = [{"op": "add", "path": "/sourceHash", "value": source_hash}]
+        self.client.call(
+            "PATCH",
+            f"/pipelines/{self._pipeline_id(pipeline)}",
+            f"pipeline {pipeline.fqn}",
+            body=patch,
+            content_type="application/json-patch+json",
+        )
+
     def _pipeline_id(self, pipeline: EntityRef) -> str:
         """The id of a pipeline written in bulk (bulk answers carry none).
 

@@ -118,6 +118,8 @@ def test_rerun_changes_nothing(openmetadata: OpenMetadataEmulator, config: dict)
     assert second.lineage_edges + second.lineage_stored == first.lineage_edges
     assert second.lineage_edges == 0  # no table pair of this workspace is written by two pipelines
     assert counters["pipeline.unchanged"] == 0  # no PUT at all: the stored sourceHash matched
+    # each pipeline's sourceHash vouches for its edge set: no table is even looked up
+    assert second.table_lookups == 0 and counters["pipeline.patched"] == 0
 
 
 def test_changed_job_is_rewritten_and_override_metadata_always_writes(
@@ -280,3 +282,55 @@ def test_pipelines_the_filter_now_excludes_are_soft_deleted(
     assert excluded, "the generated workspace should have jobs matching .*hr"
     assert set(after) == set(before) - excluded
     assert report.deleted == len(excluded)
+
+
+def test_an_edge_skipped_for_a_missing_table_is_written_once_the_table_exists(
+    workspace: Workspace, databricks: DatabricksEmulator, config_for: Any
+) -> None:
+    """A pipeline whose edges were not all written keeps no lineage fingerprint, so the next run checks
+    them again: the usual order is pipelines first, the database service's tables ingested later."""
+    tables = sorted(workspace.table_full_names())
+    with OpenMetadataEmulator() as openmetadata:
+        openmetadata.seed_from_workspace(workspace)
+        config = config_for(databricks, openmetadata)
+        first = run(config).report
+        assert first.lineage_edges > 0 and first.lineage_skipped == 0
+        patched = openmetadata.counters["pipeline.patched"]
+        assert 0 < patched <= first.written  # one fingerprint per pipeline with edges
+    with OpenMetadataEmulator() as late:
+        missing = tables[0]
+        for name in tables[1:]:
+            late.add_table(f"unity_catalog.{name}")
+        config = config_for(databricks, late)
+        before = run(config).report
+        assert before.lineage_skipped > 0  # edges touching the missing table
+        pipelines_with_skips = late.counters["pipeline.patched"]
+        assert pipelines_with_skips < patched  # those pipelines stored no fingerprint
+        late.add_table(f"unity_catalog.{missing}")
+        late.reset_counters()
+        after = run(config).report
+        assert after.lineage_edges == before.lineage_skipped and after.lineage_skipped == 0
+        assert 0 < after.table_lookups < before.table_lookups  # only those pipelines' tables
+        assert late.counters["pipeline.patched"] == patched - pipelines_with_skips
+        late.reset_counters()
+        again = run(config).report
+        assert again.lineage_edges == again.table_lookups == late.counters["pipeline.patched"] == 0
+
+
+def test_a_fingerprint_refused_costs_a_warning_and_the_next_run_checks_again(
+    openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    openmetadata.inject(
+        kind=FaultKind.STATUS,
+        status=400,
+        method="PATCH",
+        path=r"^/api/v1/pipelines/",
+        times=1,
+        body={"code": 400, "message": "refused for the test"},
+    )
+    first = run(config).report
+    assert first.ok and sum("lineage fingerprint was not stored" in w for w in first.warnings) == 1
+    second = run(config).report
+    assert second.ok and second.table_lookups > 0 and second.lineage_edges == 0
+    third = run(config).report
+    assert third.table_lookups == 0

@@ -313,6 +313,23 @@ def test_source_hash_alone_does_not_bump_the_version(client: Client, om: OpenMet
     assert om.counters["pipeline.unchanged"] == 1
 
 
+def test_a_json_patch_sets_the_source_hash_without_a_new_version(client: Client) -> None:
+    """``PATCH /v1/pipelines/{id}`` takes application/json-patch+json only (415 otherwise), as JAX-RS does."""
+    create_service(client)
+    pipeline = client.put("/pipelines", pipeline_body(sourceHash="aaaa")).json()
+    url = f"{client.base}/pipelines/{pipeline['id']}"
+    patch = [{"op": "replace", "path": "/sourceHash", "value": "bbbb"}]
+    assert client.session.patch(url, json=patch, timeout=5).status_code == 415
+    headers = {"Content-Type": "application/json-patch+json"}
+    answer = client.session.patch(url, data=json.dumps(patch), headers=headers, timeout=5)
+    assert answer.status_code == 200
+    stored = client.get(f"/pipelines/{pipeline['id']}", fields="sourceHash").json()
+    assert (stored["sourceHash"], stored["version"]) == ("bbbb", 0.1)
+    other = [{"op": "replace", "path": "/description", "value": "x"}]
+    refused = client.session.patch(url, data=json.dumps(other), headers=headers, timeout=5)
+    assert refused.status_code == 400 and "/sourceHash" in refused.json()["message"]
+
+
 def test_dotted_names_are_quoted_in_the_fqn(client: Client) -> None:
     create_service(client)
     created = client.put("/pipelines", pipeline_body(name="etl.v2"))

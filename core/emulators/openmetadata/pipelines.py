@@ -1,4 +1,4 @@
-"""Pipeline routes: CreatePipeline (PUT/POST), reads with ``fields``, listing, soft and hard delete."""
+"""Pipeline routes: CreatePipeline (PUT/POST), JSON Patch, reads with ``fields``, listing, soft and hard delete."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from core.emulators.http import Request, Response
 from core.emulators.openmetadata.constants import PIPELINE_FIELDS, PIPELINE_GATED_FIELDS
-from core.emulators.openmetadata.errors import bad_request, entity_not_found
+from core.emulators.openmetadata.errors import bad_request, entity_not_found, om_error
 from core.emulators.openmetadata.lineage import LineageRoutes
 from core.emulators.openmetadata.names import fqn_add, split_fqn
 from core.emulators.openmetadata.schemas import CREATE_PIPELINE
@@ -45,6 +45,40 @@ class PipelineRoutes(LineageRoutes, ServiceRoutes):
         if not existed or was_deleted:
             self._pipeline_index.clear()
         return entity, status
+
+    def _patch_pipeline(self, request: Request) -> dict[str, Any]:
+        """``PATCH /v1/pipelines/{id}``: a JSON Patch (RFC 6902), as ``PipelineResource.patch`` takes it.
+
+        The resource consumes ``application/json-patch+json`` only (any other type is a 415 from JAX-RS).
+        ``PipelineUpdater`` records a ``sourceHash`` change (``recordChange("sourceHash", ...)``;
+        open-metadata/OpenMetadata ``PipelineRepository``, seen 2026-11-29) and, as on a PUT, the hash
+        alone moves no version. The emulator applies ``add`` / ``replace`` / ``remove`` on ``/sourceHash``,
+        the one path the engine patches; any other path is refused with a 400 that says so.
+        """
+        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type != "application/json-patch+json":
+            raise om_error(415, f"HTTP 415 Unsupported Media Type: {content_type or 'none'}")
+        fqn = self._lookup_id(request, "pipeline")
+        operations = self._body(request)
+        if not isinstance(operations, list):
+            raise bad_request("a JSON Patch is a list of operations")
+        entity = self._pipelines[fqn]
+        for operation in operations:
+            if not isinstance(operation, dict) or operation.get("path") != "/sourceHash":
+                raise bad_request(f"the emulator patches /sourceHash only, not {operation!r}")
+            op = operation.get("op")
+            if op in ("add", "replace"):
+                value = operation.get("value")
+                if not isinstance(value, str) or not 1 <= len(value) <= 32:
+                    raise bad_request("sourceHash: a string of 1 to 32 characters")
+                entity = self._with_source_hash(entity, value)
+            elif op == "remove":
+                entity = self._with_source_hash(entity, None)
+            else:
+                raise bad_request(f"unsupported JSON Patch operation {op!r}")
+        self._pipelines[fqn] = entity
+        self._counters["pipeline.patched"] += 1
+        return self._render_pipeline(entity, frozenset())
 
     def _check_task_graph(self, tasks: list[dict[str, Any]]) -> None:
         """Task names must be unique and every ``downstreamTasks`` entry must name a task of this pipeline."""
