@@ -39,6 +39,10 @@ __all__ = [
 ]
 
 PAGE = 100
+#: the Databricks emulator's routes that read runs (429s not included: they are not work done)
+RUN_ROUTES = ("jobs/runs/list", "jobs/runs/get")
+#: the OpenMetadata emulator's route of a lineage fingerprint stored (``PATCH /v1/pipelines/{id}``)
+FINGERPRINT_ROUTE = "PATCH pipelines/id"
 
 
 @dataclass(frozen=True)
@@ -218,18 +222,29 @@ def floor_seconds(
     setup_calls: int = 4,
     limits: dict[str, float] | None = None,
     route_calls: dict[str, int] | None = None,
+    om_calls: dict[str, int] | None = None,
 ) -> float:
-    """The time the network and the rate limits force on this workload (see the module docstring)."""
+    """The time the network and the rate limits force on this workload (see the module docstring).
+
+    The runs calls are the ones the Databricks emulator answered when ``route_calls`` says (the system
+    tables path reads most runs in a few statements and pays ``runs/get`` only for what they lack, and a
+    rerun skips runs already stored), else the REST path's one ``runs/list`` page per pipeline.
+    ``om_calls`` adds the lineage fingerprints stored (one PATCH per pipeline whose edges changed).
+    """
     rate_floor = rate_floor_seconds(limits or {}, route_calls or {})
     latency = spec.latency_ms / 1000.0
     listing = math.ceil(max(spec.jobs, 1) / PAGE) + math.ceil(max(spec.pipelines, 1) / PAGE)
     pipelines = report.get("kept", spec.jobs + spec.pipelines)
-    runs_pages = pipelines * max(1, math.ceil(spec.runs / 25))
+    if route_calls and any(route.startswith("jobs/runs/") for route in route_calls):
+        runs_calls = sum(route_calls.get(route, 0) for route in RUN_ROUTES)
+    else:
+        runs_calls = pipelines * max(1, math.ceil(spec.runs / 25))
     # one status PUT per pipeline that had statuses to send (a rerun sends few or none)
     status_puts = min(pipelines, report.get("statuses", pipelines)) if spec.runs else 0
     pipeline_puts = report.get("created", 0) + report.get("updated", 0)  # unchanged ones get no PUT
     lineage_calls = report.get("lineageEdges", 0) + report.get("tableLookups", 0)  # each distinct table once
-    per_pipeline = runs_pages + status_puts + pipeline_puts + lineage_calls
+    lineage_calls += (om_calls or {}).get(FINGERPRINT_ROUTE, 0)
+    per_pipeline = runs_calls + status_puts + pipeline_puts + lineage_calls
     return max(rate_floor, float((setup_calls + max(listing, per_pipeline / spec.workers)) * latency))
 
 
@@ -238,13 +253,15 @@ def run_bench(spec: BenchSpec) -> BenchResult:
     return run_bench_runs(spec, rerun=False)[0]
 
 
-def run_bench_runs(spec: BenchSpec, *, rerun: bool) -> list[BenchResult]:
+def run_bench_runs(spec: BenchSpec, *, rerun: bool, official: str | None = None) -> list[BenchResult]:
     """Start both emulators, run a full ingestion, and with ``rerun`` the same one again; measure each.
 
     Args:
         spec: the workload, the emulators' model and the engine settings.
         rerun: also measure a second run over the unchanged workspace and the catalogue the first filled
             (what a scheduled rerun with nothing new costs).
+        official: an interpreter with ``openmetadata-ingestion``: then OpenMetadata's own connector runs
+            too, on fresh emulators of the same model, without lineage (:mod:`core.bench_official`).
 
     Returns:
         One result per run, ``first`` then ``rerun``; the peak RSS is the process's peak so far.
@@ -255,10 +272,41 @@ def run_bench_runs(spec: BenchSpec, *, rerun: bool) -> list[BenchResult]:
         results = [_measure(spec, databricks, openmetadata, "first")]
         if rerun:
             results.append(_measure(spec, databricks, openmetadata, "rerun"))
-        return results
     finally:
         databricks.close()
         openmetadata.close()
+    if official:
+        results.append(_measure_official(spec, official))
+    return results
+
+
+def _measure_official(spec: BenchSpec, python: str) -> BenchResult:
+    """OpenMetadata's own connector on fresh emulators of the same model (an empty catalogue)."""
+    from core.bench_official import official_config, run_official
+
+    databricks = _Emulator("databricks", spec)
+    openmetadata = _Emulator("openmetadata", spec)
+    try:
+        measured = run_official(
+            python, databricks.url, official_config(_config(spec, databricks.url, openmetadata.url))
+        )
+        dbx, om = databricks.stats(), openmetadata.stats()
+    finally:
+        databricks.close()
+        openmetadata.close()
+    created = om["calls"].get("PUT pipelines", 0)
+    return BenchResult(
+        spec=spec,
+        wall_s=float(measured["wall_s"]),
+        databricks_calls=int(dbx["total"]),
+        openmetadata_calls=int(om["total"]),
+        peak_rss_mb=float(measured["peak_rss_mb"]),
+        floor_s=0.0,
+        report={"kept": spec.jobs + spec.pipelines, "created": created, "failures": []},
+        model={"databricks": dbx["model"], "openmetadata": om["model"]},
+        throttled={"databricks": _throttled(dbx["calls"]), "openmetadata": _throttled(om["calls"])},
+        run="official",
+    )
 
 
 def _measure(spec: BenchSpec, databricks: _Emulator, openmetadata: _Emulator, run: str) -> BenchResult:
@@ -281,7 +329,7 @@ def _measure(spec: BenchSpec, databricks: _Emulator, openmetadata: _Emulator, ru
         databricks_calls=int(dbx["total"]),
         openmetadata_calls=int(om["total"]),
         peak_rss_mb=peak_kb / 1024.0,
-        floor_s=floor_seconds(spec, summary, limits=limits, route_calls=dbx["calls"]),
+        floor_s=floor_seconds(spec, summary, limits=limits, route_calls=dbx["calls"], om_calls=om["calls"]),
         report=summary,
         model={"databricks": dbx["model"], "openmetadata": om["model"]},
         throttled={"databricks": _throttled(dbx["calls"]), "openmetadata": _throttled(om["calls"])},
@@ -321,14 +369,17 @@ def format_table(results: list[BenchResult]) -> str:
     for r in results:
         s = r.spec
         per = r.calls_per_pipeline
-        for line in describe_model(r):
+        official = r.run == "official"  # OpenMetadata's connector: sequential, REST, no lineage, no floor
+        for line in describe_model(r)[: 2 if official else 3]:
             if line not in models:
                 models.append(line)
         rows.append((
-            r.run, s.status_source, str(s.jobs), str(s.tasks), str(s.runs), str(s.workers), str(r.databricks_calls),
+            r.run, "rest" if official else s.status_source, str(s.jobs), str(s.tasks), str(s.runs),
+            "1" if official else str(s.workers), str(r.databricks_calls),
             f"{per['databricks']:.2f}", str(r.throttled.get("databricks", 0)), str(r.openmetadata_calls),
             f"{per['openmetadata']:.2f}", f"{r.wall_s:.1f}", f"{r.jobs_per_s:.0f}", f"{r.peak_rss_mb:.0f}",
-            f"{r.floor_s:.1f}", f"{r.vs_floor:.2f}", _written(r.report), str(len(r.report.get("failures", []))),
+            "-" if official else f"{r.floor_s:.1f}", "-" if official else f"{r.vs_floor:.2f}",
+            _written(r.report), str(len(r.report.get("failures", []))),
         ))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
@@ -341,9 +392,12 @@ def format_table(results: list[BenchResult]) -> str:
 
 
 def _written(report: dict[str, Any]) -> str:
-    """What the run sent OpenMetadata: ``pipelines/statuses/lineage edges`` (``0/0/0`` for an idle rerun)."""
+    """What the run sent OpenMetadata: ``pipelines/statuses/lineage edges`` (``0/0/0`` for an idle rerun).
+
+    ``-``: not known (the official connector's row: its emulator counts requests, not statuses).
+    """
     pipelines = report.get("created", 0) + report.get("updated", 0)
-    return f"{pipelines}/{report.get('statuses', 0)}/{report.get('lineageEdges', 0)}"
+    return f"{pipelines}/{report.get('statuses', '-')}/{report.get('lineageEdges', 0)}"
 
 
 def run_preview_bench(spec: BenchSpec) -> dict[str, Any]:

@@ -108,6 +108,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also measure a second run of the same, unchanged workspace (what a scheduled rerun costs)",
     )
+    bench.add_argument(
+        "--official",
+        metavar="PYTHON",
+        help="also run OpenMetadata's own connector with this interpreter (openmetadata-ingestion installed), "
+        "same model, no lineage",
+    )
     bench.add_argument("--json", action="store_true")
 
     emulate = commands.add_parser("emulate", help="start a local Databricks or OpenMetadata emulator")

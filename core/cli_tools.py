@@ -48,7 +48,8 @@ def bench_command(args: argparse.Namespace) -> int:
             om_cost_ms_per_entity=args.om_cost_ms_per_entity, batch_size=args.batch_size,
             status_source=args.status_source,
         )  # fmt: skip
-        for measured in run_bench_runs(spec, rerun=args.rerun):
+        official = args.official if workers == args.workers[-1] else None  # once, after the engine's rows
+        for measured in run_bench_runs(spec, rerun=args.rerun, official=official):
             results.append(measured)
             print(
                 f"{measured.run}: {args.jobs} jobs with {workers} workers in {measured.wall_s:.1f} s",

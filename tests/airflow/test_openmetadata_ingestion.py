@@ -209,3 +209,41 @@ def test_the_docs_example_yaml_itself_fails_the_2x_model(
     assert yaml.safe_load(fixed.read_text())["source"]["serviceConnection"]["config"]["authType"] == {
         "token": "${DATABRICKS_TOKEN}"
     }
+
+
+def test_bench_runs_the_official_connector_on_the_same_emulators(venv_for: Callable[[str], Any]) -> None:
+    """``bench --official PYTHON``: OpenMetadata's own MetadataWorkflow, unpatched but for the Databricks
+    client's base URLs, ingests the generated workspace into the emulator; the row counts its calls."""
+    from core.bench import BenchSpec, format_table, run_bench_runs
+
+    venv = venv_for("omingestion")
+    spec = BenchSpec(jobs=6, tasks=2, runs=2, latency_ms=0, workers=4, lineage=False)
+    engine, official = run_bench_runs(spec, rerun=False, official=str(venv.python))
+    assert official.run == "official" and official.wall_s > 0
+    # every job became a pipeline, with the connector's own calls: jobs/list pages, one runs/list per job
+    assert official.report["created"] == spec.jobs == engine.report["created"]
+    assert official.databricks_calls >= spec.jobs and official.openmetadata_calls > spec.jobs
+    row = format_table([engine, official]).splitlines()[-1].split()
+    assert row[0] == "official" and row[5] == "1" and "6/-/0" in row
+
+
+def test_bench_official_says_in_one_line_when_the_interpreter_lacks_the_package(tmp_path: Path) -> None:
+    from core.bench_official import official_config, run_official
+    from core.errors import ConfigError
+
+    config = official_config(
+        {
+            "source": {
+                "serviceConnection": {"config": {"hostPort": "http://127.0.0.1:9"}},
+                "sourceConfig": {"config": {"includeLineage": True}},
+            },
+            "workflowConfig": {"config": {"statusSource": "auto"}},
+            "sink": {"type": "file"},
+        }
+    )
+    assert config["source"]["serviceConnection"]["config"]["hostPort"] == "127.0.0.1:9"
+    assert config["source"]["sourceConfig"]["config"]["includeLineage"] is False
+    assert "config" not in config["workflowConfig"] and config["sink"]["type"] == "metadata-rest"
+    with pytest.raises(ConfigError) as caught:
+        run_official("/usr/bin/python3", "http://127.0.0.1:9", config)
+    assert "--official" in caught.value.one_line() and "openmetadata-ingestion" in caught.value.one_line()

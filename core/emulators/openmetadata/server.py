@@ -45,6 +45,12 @@ class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
         uid = r"(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
         routes: list[tuple[str, str, Callable[[Request], Any], str]] = [
             ("GET", r"/system/version", self._get_version, "GET system/version"),
+            (
+                "GET",
+                r"/services/testConnectionDefinitions/name/(?P<fqn>.+)",
+                self._get_test_connection_definition,
+                "GET testConnectionDefinitions/name",
+            ),
             ("GET", r"/users/loggedInUser", self._get_logged_in_user, "GET users/loggedInUser"),
             ("GET", r"/users/name/(?P<name>.+)", self._get_user_by_name, "GET users/name"),
             ("GET", rf"/users/{uid}", self._get_user_by_id, "GET users/id"),
@@ -79,6 +85,7 @@ class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
             ("PUT", r"/pipelines/(?P<fqn>.+)/status", self._put_status, "PUT pipelines/status"),
             ("GET", r"/pipelines/name/(?P<fqn>.+)", self._get_pipeline_by_name, "GET pipelines/name"),
             ("GET", rf"/pipelines/{uid}", self._get_pipeline_by_id, "GET pipelines/id"),
+            ("PATCH", rf"/pipelines/{uid}", self._patch_pipeline, "PATCH pipelines/id"),
             ("GET", r"/pipelines/(?P<fqn>.+)/status", self._list_statuses, "GET pipelines/status"),
             (
                 "DELETE",
