@@ -109,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
         help="also measure a second run of the same, unchanged workspace (what a scheduled rerun costs)",
     )
     bench.add_argument(
+        "--startup",
+        action="store_true",
+        help="measure how soon dbx-pipeline ingest sends its first Databricks request (5 process starts)",
+    )
+    bench.add_argument(
         "--official",
         metavar="PYTHON",
         help="also run OpenMetadata's own connector with this interpreter (openmetadata-ingestion installed), "

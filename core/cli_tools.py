@@ -32,6 +32,12 @@ def bench_command(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.latency_ms < 0 or min(args.workers) < 1:
         raise ConfigError("--jobs and --workers must be at least 1 and --latency-ms not negative")
     _check_rate_limits(args.rate_limits)
+    if args.startup:
+        from core.bench_startup import format_startup, measure_startup
+
+        startup = measure_startup()
+        print(json.dumps(startup, indent=2) if args.json else format_startup(startup))
+        return EXIT_OK
     if args.preview:
         from core.bench import run_preview_bench
 

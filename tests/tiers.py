@@ -35,6 +35,8 @@ SLOW_TESTS: dict[str, float] = {
     "tests/e2e/test_progress.py::test_a_terminal_gets_a_live_line_and_stdout_only_the_report": 2.5,
     "tests/e2e/test_progress.py::test_no_line_when_stderr_is_not_a_terminal": 2.0,
     "tests/e2e/test_ingest.py::test_listing_failure_fails_the_run_and_deletes_nothing": 5.4,
+    "tests/e2e/test_ingest.py::test_an_edge_skipped_for_a_missing_table_is_written_once_the_table_exists": 2.0,
+    "tests/e2e/test_bench.py::test_bench_startup_times_each_process_to_its_first_databricks_request": 3.0,
     "tests/e2e/test_ingest.py::test_rate_limited_databricks_is_retried": 3.3,
     "tests/e2e/test_bench.py::test_bench_under_documented_limits_prints_the_model_it_ran_under": 5.8,
     "tests/e2e/test_rate_limits.py::test_documented_limits_slow_the_run_but_every_pipeline_and_status_is_written": 5.6,

@@ -31,3 +31,14 @@ def test_bench_under_documented_limits_prints_the_model_it_ran_under() -> None:
     assert result["throttled"]["databricks"] > 0  # 60 runs/list at local speed meet the 20-a-second limit
     assert result["floor_s"] >= (60 - 20) / 20  # the floor accounts for the limit on runs/list
     assert set(result["calls_per_pipeline"]) == {"databricks", "openmetadata"}
+
+
+def test_bench_startup_times_each_process_to_its_first_databricks_request() -> None:
+    """No figure is asserted: the shape, and that the first request it saw is a Databricks one."""
+    from core.bench_startup import format_startup, measure_startup
+
+    result = measure_startup(repeats=2, jobs=3)
+    assert len(result["seconds"]) == 2 and 0 < result["min_s"] <= result["median_s"]
+    assert result["first_path"].startswith("GET /")  # the SDK's first call (host metadata or a listing)
+    line = format_startup(result)
+    assert "first Databricks request" in line and "\n" not in line

@@ -104,6 +104,7 @@ class Hold:
         after: how many matching requests pass before the gate closes.
         seen: matching requests so far (passed and held).
         held: matching requests that waited, or are waiting, at the gate.
+        first_held: ``"METHOD /path"`` of the first request the gate held (None before one arrives).
     """
 
     def __init__(self, path: str = "", method: str | None = None, after: int = 0) -> None:
@@ -113,6 +114,7 @@ class Hold:
         self.after = after
         self.seen = 0
         self.held = 0
+        self.first_held: str | None = None
         self._cond = threading.Condition()
         self._released = threading.Event()
 
@@ -155,6 +157,8 @@ class Hold:
             if self.seen <= self.after:
                 return
             self.held += 1
+            if self.first_held is None:
+                self.first_held = f"{method} {path}"
             self._cond.notify_all()
         self._released.wait()
 
