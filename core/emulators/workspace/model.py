@@ -94,8 +94,16 @@ class Workspace(RunGenerator, LineageGenerator):
         if job_id is not None:
             index = self._live_index(job_id)
             return [] if index is None else self._run_refs(index)
+        with self._lock:
+            version = len(self._deleted)  # jobs are only ever deleted: the count names the state
+            cached = getattr(self, "_all_refs", None)
+        if cached is not None and cached[0] == version:
+            return list(cached[1])
         refs = [ref for jid in self.job_ids() for ref in self._run_refs(jid - JOB_ID_BASE)]
         refs.sort(key=lambda r: (-r.start_time, -r.run_id))
+        with self._lock:
+            # every page of a workspace-wide runs/list asks again; a real server has an index for this
+            self._all_refs = (version, tuple(refs))
         return refs
 
     def run_by_id(self, run_id: int) -> dict[str, Any] | None:
