@@ -326,7 +326,7 @@ class IngestionEngine:
             self.report.change(change)
             if self.options.status_lookback_days > 0:
                 stored = known.latest_status if known is not None and self._skip_statuses else None
-                self._statuses(job, ref, outcome.warnings, stored)
+                self._statuses(job, ref, outcome.warnings, stored, unchanged=change == "unchanged")
         except Exception as err:
             if outcome_of(err, Place.PIPELINE) is not Outcome.COSTS_ONE:
                 with self._stopped_lock:  # the report names the pipeline whose work stopped the run
@@ -376,7 +376,12 @@ class IngestionEngine:
         return self.now_ms - self.options.status_lookback_days * DAY_MS
 
     def _statuses(
-        self, job: JobRecord, ref: EntityRef, warnings: list[str], stored: PipelineStatus | None
+        self,
+        job: JobRecord,
+        ref: EntityRef,
+        warnings: list[str],
+        stored: PipelineStatus | None,
+        unchanged: bool,
     ) -> None:
         """Map the pipeline's runs in the lookback window and write those OpenMetadata does not hold yet.
 
@@ -384,7 +389,9 @@ class IngestionEngine:
         written oldest first, so a status stored at ``t`` means every older one was written too: a run
         that started and ended before ``t`` is neither mapped nor reported again, and the source may give
         it without its REST-only detail. If the status at ``t`` turns out not to be this mapping's
-        (:func:`_trusted`), every run is sent again, read in full.
+        (:func:`_trusted`), every run is sent again, read in full. ``unchanged``: the pipeline is as
+        stored; when it changed (a task removed changes what a status may name), the source is not told
+        what is stored, so the run at ``t`` is read in full and judged by this mapping.
         """
         since = self._since_ms()
         mark = _stored_mark(stored)
@@ -393,7 +400,8 @@ class IngestionEngine:
             return
         said: list[str] = []  # the source's problems and the mapping's warnings, in the order they came
         ended: list[RunRecord] = []
-        runs = _set_apart(self.statuses.runs(job, since, said, mark), mark.timestamp_ms, ended)
+        told = mark if unchanged else None
+        runs = _set_apart(self.statuses.runs(job, since, said, told), mark.timestamp_ms, ended)
         fresh = self._mapped_runs(job, runs, said)
         if _trusted(fresh, stored):
             warnings.extend(said)
