@@ -33,7 +33,7 @@ __all__ = ["HARNESS", "official_config", "run_official"]
 
 #: Run by ``PYTHON``: ``harness.py DATABRICKS_URL`` with the workflow as JSON on stdin (no file holds its
 #: tokens) -> one JSON line on stdout.
-HARNESS = '''
+HARNESS = """
 import json, resource, sys, time, warnings
 warnings.simplefilter("ignore")
 from metadata.ingestion.source.database.databricks import client as dbx
@@ -63,7 +63,7 @@ print(json.dumps({
     "status": str(failed),
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
 }))
-'''
+"""
 
 
 def official_config(engine_config: dict[str, Any]) -> dict[str, Any]:
@@ -118,13 +118,44 @@ def run_official(
             )
         except (OSError, subprocess.TimeoutExpired) as err:
             raise ConfigError(f"the official connector did not run: {err}", field="--official") from None
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        said = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    result = _result(done.stdout) if done.returncode == 0 else None
+    if result is None:
+        said = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or ["no output"])[-1]
         raise ConfigError(
-            f"the official connector failed after {time.perf_counter() - started:.0f} s: {said}",
+            f"the official connector failed after {time.perf_counter() - started:.0f} s: "
+            f"{_masked(said, config)[:500]}",
             field="--official",
             hint="Give an interpreter that has openmetadata-ingestion installed",
         )
-    result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def _result(stdout: str) -> dict[str, Any] | None:
+    """The harness's last JSON line, when it has the fields it always prints; else None."""
+    for line in reversed(stdout.splitlines()):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("wall_s"), (int, float)):
+            return {"wall_s": float(value["wall_s"]), "status": str(value.get("status", "")),
+                    "peak_rss_mb": float(value.get("peak_rss_mb") or 0.0)}  # fmt: skip
+        return None
+    return None
+
+
+def _masked(text: str, config: dict[str, Any]) -> str:
+    """``text`` without the workflow's token and JWT (a child that echoes its input must not print them)."""
+    from core.secrets import redact
+
+    connection = config["source"]["serviceConnection"]["config"]
+    secrets = [
+        str((connection.get("authType") or {}).get("token") or ""),
+        str(
+            config["workflowConfig"]["openMetadataServerConfig"].get("securityConfig", {}).get("jwtToken")
+            or ""
+        ),
+    ]
+    for secret in (value for value in secrets if len(value) >= 6):
+        text = text.replace(secret, "***")
+    return redact(text)

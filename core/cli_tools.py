@@ -32,6 +32,15 @@ def bench_command(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.latency_ms < 0 or min(args.workers) < 1:
         raise ConfigError("--jobs and --workers must be at least 1 and --latency-ms not negative")
     _check_rate_limits(args.rate_limits)
+    if args.official is not None and not args.official.strip():
+        raise ConfigError(
+            "give the path of a Python interpreter that has openmetadata-ingestion", field="--official"
+        )
+    if args.startup and (args.preview or args.rerun or args.official):
+        raise ConfigError(
+            "--startup measures process start alone; run it without --preview, --rerun or --official",
+            field="--startup",
+        )
     if args.startup:
         from core.bench_startup import format_startup, measure_startup
 
@@ -57,10 +66,8 @@ def bench_command(args: argparse.Namespace) -> int:
         official = args.official if workers == args.workers[-1] else None  # once, after the engine's rows
         for measured in run_bench_runs(spec, rerun=args.rerun, official=official):
             results.append(measured)
-            print(
-                f"{measured.run}: {args.jobs} jobs with {workers} workers in {measured.wall_s:.1f} s",
-                file=sys.stderr,
-            )
+            how = "one after another" if measured.run == "official" else f"with {workers} workers"
+            print(f"{measured.run}: {args.jobs} jobs {how} in {measured.wall_s:.1f} s", file=sys.stderr)
     if args.json:
         print(json.dumps([result.as_dict() for result in results], indent=2))
     else:

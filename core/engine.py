@@ -483,6 +483,7 @@ class IngestionEngine:
             lineage=self.lineage,
             ordered=self._ordered,
             stop=self._stop,
+            now_ms=self.now_ms,
         ).run(kept)
 
     # -- deletes ------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class LineagePhase:
         lineage: LineageSource | None,
         ordered: Callable[[Callable[[Any], Any], Iterator[Any]], Iterator[Any]],
         stop: threading.Event,
+        now_ms: int,
     ) -> None:
         """Share the engine's sink, report, pool and stop flag.
 
@@ -45,6 +46,7 @@ class LineagePhase:
             lineage: where edges come from, or None when lineage is not read.
             ordered: the engine's bounded, in-order map over its worker pool.
             stop: set when the run is asked to stop.
+            now_ms: the run's "now" (epoch ms): which pipelines are due for a check of their edges.
         """
         self.config = config
         self.options = config.source.options
@@ -53,6 +55,7 @@ class LineagePhase:
         self.lineage = lineage
         self.ordered = ordered
         self.stop = stop
+        self.now_ms = now_ms
         #: whether the lineage source gave every edge (a source that broke part-way stores no fingerprint)
         self._complete_source = True
 
@@ -80,8 +83,10 @@ class LineagePhase:
                 "sourceConfig.config.lineageInformation.dbServiceNames"
             )
             return
-        self._write_edges(self.lineage, services, kept)
-        self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
+        try:
+            self._write_edges(self.lineage, services, kept)
+        finally:  # a stopped run's report still says how many tables it looked up
+            self.report.table_lookups = getattr(self.sink, "table_lookups", 0)
         if self.report.lineage_skipped:
             self.report.warn(
                 f"{self.report.lineage_skipped} lineage edges skipped: their tables are not in OpenMetadata "
@@ -141,7 +146,8 @@ class LineagePhase:
     ) -> list[str]:
         """A pipeline's edges: skipped whole when its stored fingerprint matches, else each checked.
 
-        When every edge ended held or written, the pipeline's ``sourceHash`` gets the new lineage part
+        A pipeline due for its weekly check (:func:`core.mapping.fingerprint.recheck_due`) is checked
+        even when its fingerprint matches. When every edge ended held or written, the pipeline's ``sourceHash`` gets the new lineage part
         (one PATCH, only when it changed), so the next run skips them. An edge skipped for a missing
         table or refused leaves the fingerprint as it was: the next run checks them all again.
 
@@ -154,7 +160,8 @@ class LineagePhase:
         request_part, stored = fingerprint.split(pipeline.source_hash)
         tracked = self.sink.resolves_entities and request_part is not None and self._complete_source
         digest = fingerprint.lineage_fingerprint((e.source_table, e.target_table) for e in edges)
-        if tracked and stored == digest and not self.options.override_metadata:
+        due = fingerprint.recheck_due(pipeline.fqn, self.now_ms)
+        if tracked and stored == digest and not self.options.override_metadata and not due:
             self.report.count("lineage_stored", len(edges))
             return []
         failures: list[str] = []

@@ -145,3 +145,12 @@ def config_for() -> Any:
 def yaml_file(tmp_path: Path) -> Any:
     """``write_config`` bound to a temp dir: ``yaml_file(config) -> Path``."""
     return lambda config, name="workflow.yaml": write_config(tmp_path / name, config)
+
+
+@pytest.fixture
+def between_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No pipeline is due for its weekly lineage check (``core.mapping.fingerprint.recheck_due``), so a
+    rerun's lineage calls do not depend on the day the test runs."""
+    from core.mapping import fingerprint
+
+    monkeypatch.setattr(fingerprint, "recheck_due", lambda _fqn, _now_ms: False)

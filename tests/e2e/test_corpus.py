@@ -164,7 +164,7 @@ def test_every_corpus_file_has_a_golden_file_and_follows_the_format() -> None:
 
 @pytest.mark.parametrize("name", CORPUS)
 def test_a_rerun_against_openmetadata_changes_nothing(
-    name: str, config_for: Any, monkeypatch: pytest.MonkeyPatch
+    name: str, config_for: Any, monkeypatch: pytest.MonkeyPatch, between_checks: None
 ) -> None:
     workspace = RecordedWorkspace.load(DATA / f"{name}.json")
     with DatabricksEmulator(workspace) as databricks, OpenMetadataEmulator() as openmetadata:

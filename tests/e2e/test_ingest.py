@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import requests
+
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.http import FaultKind
-from core.emulators.openmetadata import OpenMetadataEmulator
+from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace
 from core.mapping.status import execution_status
 from core.workflow import Workflow
@@ -101,7 +103,7 @@ def test_statuses_follow_each_run_and_each_task_own_state(
     assert retried_tasks > 5  # the generated runs list retried attempts, as the Jobs API does
 
 
-def test_rerun_changes_nothing(openmetadata: OpenMetadataEmulator, config: dict) -> None:
+def test_rerun_changes_nothing(openmetadata: OpenMetadataEmulator, config: dict, between_checks: None) -> None:
     first = run(config).report
     before = openmetadata.snapshot()
     openmetadata.reset_counters()
@@ -285,7 +287,7 @@ def test_pipelines_the_filter_now_excludes_are_soft_deleted(
 
 
 def test_an_edge_skipped_for_a_missing_table_is_written_once_the_table_exists(
-    workspace: Workspace, databricks: DatabricksEmulator, config_for: Any
+    workspace: Workspace, databricks: DatabricksEmulator, config_for: Any, between_checks: None
 ) -> None:
     """A pipeline whose edges were not all written keeps no lineage fingerprint, so the next run checks
     them again: the usual order is pipelines first, the database service's tables ingested later."""
@@ -318,7 +320,7 @@ def test_an_edge_skipped_for_a_missing_table_is_written_once_the_table_exists(
 
 
 def test_a_fingerprint_refused_costs_a_warning_and_the_next_run_checks_again(
-    openmetadata: OpenMetadataEmulator, config: dict
+    openmetadata: OpenMetadataEmulator, config: dict, between_checks: None
 ) -> None:
     openmetadata.inject(
         kind=FaultKind.STATUS,
@@ -334,3 +336,33 @@ def test_a_fingerprint_refused_costs_a_warning_and_the_next_run_checks_again(
     assert second.ok and second.table_lookups > 0 and second.lineage_edges == 0
     third = run(config).report
     assert third.table_lookups == 0
+
+
+def test_an_edge_deleted_in_openmetadata_comes_back_on_its_pipelines_weekly_check(
+    openmetadata: OpenMetadataEmulator, config: dict, monkeypatch: Any
+) -> None:
+    """The fingerprint vouches for what we wrote, not for what the catalogue still holds: one day a week
+    (per pipeline) its edges are read again, and one found missing is written again; no PATCH, as the
+    edge set did not change."""
+    from core.mapping import fingerprint
+
+    run(config)
+    edges = openmetadata.lineage_edges
+    (source, target), edge = next(iter(edges.items()))
+    pipeline = edge["lineageDetails"]["pipeline"]["fullyQualifiedName"]
+    gone = requests.delete(  # as a user deletes it in OpenMetadata's UI
+        f"{openmetadata.url}/api/v1/lineage/table/{source}/table/{target}",
+        headers={"Authorization": f"Bearer {DEFAULT_JWT}"},
+        timeout=10,
+    )
+    assert gone.status_code == 200
+    monkeypatch.setattr(fingerprint, "recheck_due", lambda _fqn, _now_ms: False)
+    openmetadata.reset_counters()
+    between = run(config).report
+    assert between.lineage_edges == between.table_lookups == 0  # not this pipeline's day: nothing read
+    assert len(openmetadata.lineage_edges) == len(edges) - 1
+    monkeypatch.setattr(fingerprint, "recheck_due", lambda fqn, _now_ms: fqn == pipeline)
+    due = run(config).report
+    assert due.lineage_edges == 1 and due.table_lookups > 0
+    assert len(openmetadata.lineage_edges) == len(edges)
+    assert openmetadata.counters["pipeline.patched"] == 0

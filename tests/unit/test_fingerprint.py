@@ -48,3 +48,13 @@ def test_the_lineage_part_ignores_order_and_repeats(edges: list[tuple[str, str]]
     assert fingerprint.lineage_fingerprint(reversed(edges + edges)) == expected
     assert len(expected) == fingerprint.LINEAGE_CHARS
     assert fingerprint.lineage_fingerprint([*edges[1:], ("new", "edge")]) != expected
+
+
+def test_each_pipeline_is_due_for_a_check_one_day_in_seven_and_the_days_spread() -> None:
+    day = 86_400_000
+    start = 1_795_000_000_000
+    fqns = [f"svc.{1000 + i}" for i in range(700)]
+    due_days = {fqn: [d for d in range(14) if fingerprint.recheck_due(fqn, start + d * day)] for fqn in fqns}
+    assert all(len(days) == 2 and days[1] - days[0] == fingerprint.RECHECK_DAYS for days in due_days.values())
+    per_day = [sum(fingerprint.recheck_due(fqn, start + d * day) for fqn in fqns) for d in range(7)]
+    assert sum(per_day) == len(fqns) and max(per_day) < 2 * len(fqns) / 7  # no day carries the week

@@ -97,6 +97,19 @@ class LineageRoutes(EntityStore):
         if pipeline is not None:
             self._edges_by_pipeline.get(pipeline["id"], set()).discard(key)
 
+    def _delete_lineage(self, request: Request) -> Response:
+        """``DELETE /v1/lineage/{fromEntity}/{fromId}/{toEntity}/{toId}``: one edge, as a UI user deletes it.
+
+        As ``LineageResource.deleteLineage``; 404 when there is no such edge.
+        """
+        key = (self._path_param(request, "from_id").lower(), self._path_param(request, "to_id").lower())
+        edge = self._edges.pop(key, None)
+        if edge is None:
+            raise entity_not_found("lineage edge", f"{key[0]} -> {key[1]}")
+        self._unindex_edge(key, edge)
+        self._counters["lineage.deleted"] += 1
+        return Response(200, None)
+
     def _drop_edges_of(self, entity_id: str) -> None:
         """Remove every edge that touches an entity or that it carries as the edge's pipeline."""
         keys = (

@@ -104,6 +104,12 @@ class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
                 "GET lineage/name",
             ),
             ("GET", rf"/lineage/(?P<entity>[^/]+)/{uid}", self._get_lineage_by_id, "GET lineage/id"),
+            (
+                "DELETE",
+                r"/lineage/(?P<from_type>[^/]+)/(?P<from_id>[0-9a-fA-F-]{36})/(?P<to_type>[^/]+)/(?P<to_id>[0-9a-fA-F-]{36})",
+                self._delete_lineage,
+                "DELETE lineage",
+            ),
             ("PUT", r"/classifications", self._put_classification, "PUT classifications"),
             (
                 "GET",
