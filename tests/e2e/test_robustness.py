@@ -141,7 +141,7 @@ def test_stop_interrupts_cleanly_and_deletes_nothing(config_for: Any) -> None:
         stopper.start()
         report = workflow.execute()
         stopper.join(timeout=60)
-        assert page_2.held == 1, "the second page of jobs was not held"
+        assert page_2.held >= 1, "the second page of jobs was not held"  # a retried page may be held twice
         assert report.interrupted and not report.ok
         assert 0 < report.written < 400
         assert report.deleted == 0 and report.delete_skipped
