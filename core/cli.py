@@ -158,10 +158,13 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     generate = commands.add_parser(
-        "generate", help="write the workflow YAML and an Airflow DAG (Airflow 2.7+ and 3.x) for it"
+        "generate",
+        help="write the workflow YAML, an Airflow DAG (Airflow 2.7+ and 3.x) and the engine's wheel for it",
     )
     generate.add_argument("-c", "--config", required=True, help="workflow YAML to deploy")
-    generate.add_argument("--out", required=True, help="folder to write <dag_id>.yaml and <dag_id>.py into")
+    generate.add_argument(
+        "--out", required=True, help="folder to write <dag_id>.yaml, <dag_id>.py and the engine's wheel into"
+    )
     generate.add_argument("--engine", choices=["core", "openmetadata"], default="core")
     generate.add_argument(
         "--schedule",
@@ -181,6 +184,16 @@ def _parser() -> argparse.ArgumentParser:
         "--openmetadata-version",
         default=DEFAULT_OPENMETADATA_VERSION,
         help=f"openmetadata-ingestion release (engine openmetadata; default {DEFAULT_OPENMETADATA_VERSION})",
+    )
+    generate.add_argument(
+        "--python",
+        help="absolute path of a Python on the workers that has the engine's wheel installed: the task runs "
+        "it instead of creating a virtualenv (engine core)",
+    )
+    generate.add_argument(
+        "--wheelhouse",
+        help="folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it "
+        "alone, offline (pip --no-index --find-links)",
     )
     return parser
 
@@ -370,7 +383,7 @@ def _emulate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    """Write <dag_id>.yaml and <dag_id>.py (core.generate) and say how to deploy them."""
+    """Write <dag_id>.yaml, <dag_id>.py and the engine's wheel (core.generate) and say how to deploy them."""
     from pathlib import Path
 
     from core.generate.bundle import load_config_for_generate, write_bundle
@@ -383,6 +396,8 @@ def _generate(args: argparse.Namespace) -> int:
         engine=args.engine,
         secrets=args.secrets,
         openmetadata_version=args.openmetadata_version,
+        python=args.python,
+        wheelhouse=args.wheelhouse,
     )
     config = load_config_for_generate(args.config, secrets=args.secrets)
     paths = write_bundle(config, options, Path(args.out), dialect=args.dialect)
@@ -394,11 +409,12 @@ def _generate(args: argparse.Namespace) -> int:
         "connection": "Airflow Connections",
         "inline": "the YAML itself (inline: keep it private)",
     }[args.secrets]
-    engine = (
-        "pip install dbx-pipeline in the Airflow environment"
-        if args.engine == "core"
-        else "the task installs openmetadata-ingestion in its own virtualenv"
-    )
+    if options.python:
+        engine = f"install {paths[-1].name} for {options.python} on the workers"
+    elif args.engine == "core":
+        engine = "nothing to install: the task installs the engine's wheel in its own virtualenv"
+    else:
+        engine = "nothing to install: the task installs openmetadata-ingestion in its own virtualenv"
     print(f"Deploy: cp {' '.join(str(path) for path in paths)} $AIRFLOW_HOME/dags/")
     print(f"Then: {engine}; secrets come from {secrets} (names in the DAG's doc).")
     print(f"Check: airflow dags list-import-errors && airflow dags test {options.dag_id}")

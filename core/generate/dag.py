@@ -12,11 +12,15 @@ here avoids all of that:
 - secrets are looked up when the task runs (environment, an Airflow Variable or an Airflow Connection) and
   never written into the file; Airflow is told to mask them in task logs.
 
-Two engines. ``core`` runs this project's ``Workflow`` in the Airflow worker (``pip install dbx-pipeline``
-there; its dependencies work with SQLAlchemy 1.4 and 2.x alike). ``openmetadata`` runs OpenMetadata's
-``MetadataWorkflow`` in a ``PythonVirtualenvOperator`` that installs ``openmetadata-ingestion`` in its own
-virtualenv, so it works next to Airflow 2.x too. Secrets reach that virtualenv through the environment the
-worker hands to the child process, never through ``op_kwargs``, which Airflow renders into its database.
+Two engines, each in a Python of its own, so nothing is installed into the Airflow environment and no name
+there can collide with the engine's. ``core`` runs this project's ``Workflow`` in a
+``PythonVirtualenvOperator`` that installs the engine's wheel, shipped next to the DAG file
+(:mod:`core.generate.wheel`), or in an ``ExternalPythonOperator`` when the user names an interpreter that
+has it (``DagOptions.python``). ``openmetadata`` runs OpenMetadata's ``MetadataWorkflow`` in a
+``PythonVirtualenvOperator`` that installs ``openmetadata-ingestion``, so it works next to Airflow 2.x too.
+``DagOptions.wheelhouse`` makes either virtualenv install offline (``--no-index --find-links``). Secrets
+reach the task's Python through the environment the worker hands to the child process, never through
+``op_kwargs``, which Airflow renders into its database.
 
 The whole file is one template, ``core/generate/templates/dag.py.jinja``: open it to see what is written.
 :func:`render_dag` only checks the engine's constraints and gathers the template's values;
@@ -36,12 +40,16 @@ from core.generate.yaml_render import Dialect, dialect_for_version, secret_refs
 
 __all__ = [
     "CONNECTION_IDS",
+    "DEFAULT_WHEEL_NAME",
     "TASK_ID",
     "DagOptions",
     "openmetadata_requirements",
+    "pip_options",
     "render_dag",
 ]
 
+#: the engine's wheel file when none is given (the bundle passes the one it built, same name)
+DEFAULT_WHEEL_NAME = "dbx_pipeline-0.1.0-py3-none-any.whl"
 #: the one task of the generated DAG
 TASK_ID = "ingest_databricks_pipelines"
 #: Airflow Connection per side in ``connection`` mode (``databricks_default`` is also the Databricks
@@ -66,13 +74,33 @@ def openmetadata_requirements(version: str) -> list[str]:
     return [f"openmetadata-ingestion[databricks]{pin}", "dbt-core<1.12"]
 
 
-def render_dag(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> str:
+def pip_options(options: DagOptions) -> list[str]:
+    """The pip options of the task's virtualenv: offline from ``options.wheelhouse`` when one is given.
+
+    Args:
+        options: the DAG's options.
+
+    Returns:
+        ``["--no-index", "--find-links", <wheelhouse>]``, or an empty list (the package index).
+    """
+    return ["--no-index", "--find-links", options.wheelhouse] if options.wheelhouse else []
+
+
+def render_dag(
+    config: WorkflowConfig,
+    options: DagOptions,
+    *,
+    dialect: Dialect = "2.x",
+    wheel_name: str = DEFAULT_WHEEL_NAME,
+) -> str:
     """The DAG file's source, rendered from ``core/generate/templates/dag.py.jinja``.
 
     Args:
         config: the workflow the DAG runs (its addresses and secrets go into the DAG's documentation).
         options: everything else about the DAG.
         dialect: the YAML dialect of the workflow file written next to the DAG.
+        wheel_name: the file name of the engine's wheel, next to the DAG (the ``core`` engine installs it);
+            :func:`core.generate.bundle.render_bundle` passes the one it built.
 
     Returns:
         The Python source of ``<dag_id>.py``.
@@ -85,7 +113,7 @@ def render_dag(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect 
         _check_openmetadata_engine(config, options, dialect)
     refs = [] if options.secrets == "inline" else secret_refs(config)
     server = config.server
-    operator = "PythonOperator" if options.engine == "core" else "PythonVirtualenvOperator"
+    operator = "ExternalPythonOperator" if options.python else "PythonVirtualenvOperator"
     return render_template(
         "dag.py.jinja",
         # the DAG
@@ -96,6 +124,9 @@ def render_dag(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect 
         operator=operator,
         task_id=TASK_ID,
         requirements=openmetadata_requirements(options.openmetadata_version),
+        python=options.python,
+        wheel_name=wheel_name,
+        pip_options=pip_options(options),
         schedule=options.schedule,
         schedule_description=describe_cron(options.schedule),
         timezone=options.timezone,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -37,6 +37,9 @@ _DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _RELEASE = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?$")
 _YAML_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
+#: an absolute POSIX path without whitespace or quotes (it is written into the DAG and given to pip)
+_ABSOLUTE_PATH = re.compile(r"^/[^\s\"'\\]{0,999}$")
+_WHEELHOUSE_URL = re.compile(r"^https?://[^\s\"'\\]{1,1000}$")
 
 
 def is_openmetadata_release(text: str) -> bool:
@@ -85,6 +88,12 @@ class DagOptions(BaseModel):
     openmetadata_version: str = DEFAULT_OPENMETADATA_VERSION
     #: the workflow YAML's file name, next to the DAG file; default ``<dag_id>.yaml``
     yaml_filename: str | None = None
+    #: an interpreter on the workers that has the engine installed: the task runs it
+    #: (``ExternalPythonOperator``) instead of creating a virtualenv; ``core`` engine only
+    python: str | None = None
+    #: a folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it
+    #: alone (``pip --no-index --find-links``), for workers without access to a package index
+    wheelhouse: str | None = None
 
     def __init__(self, **data: Any) -> None:
         """Validate ``data`` (the fields above, by name).
@@ -188,16 +197,37 @@ class DagOptions(BaseModel):
             raise ValueError(f"{value!r} must be a file name ending in .yaml, without folders")
         return value
 
+    @field_validator("python", mode="before")
+    @classmethod
+    def _python(cls, value: Any) -> Any:
+        if value is not None and not (isinstance(value, str) and _ABSOLUTE_PATH.match(value)):
+            raise ValueError(f"{value!r} must be the absolute path of a Python interpreter on the workers")
+        return value
+
+    @field_validator("wheelhouse", mode="before")
+    @classmethod
+    def _wheelhouse(cls, value: Any) -> Any:
+        if value is not None and not (
+            isinstance(value, str) and (_ABSOLUTE_PATH.match(value) or _WHEELHOUSE_URL.match(value))
+        ):
+            raise ValueError(f"{value!r} must be an absolute folder path on the workers, or an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _python_runs_the_core_engine(self) -> DagOptions:
+        if self.python is None:
+            return self
+        if self.engine != "core":
+            _raise_at("python", self.python, "applies to the core engine only")
+        if self.wheelhouse is not None:
+            _raise_at("wheelhouse", self.wheelhouse, "is for the task's own virtualenv: not used with python")
+        return self
+
     @model_validator(mode="after")
     def _email_to_send_to(self) -> DagOptions:
         if self.email or not (self.email_on_failure or self.email_on_retry):
             return self
-        # raised as a ValidationError so that it names the email field, not the whole model
-        message = "give at least one address to send failure or retry e-mails to"
-        error = PydanticCustomError("value_error", message)
-        raise ValidationError.from_exception_data(
-            type(self).__name__, [InitErrorDetails(type=error, loc=("email",), input=self.email)]
-        )
+        _raise_at("email", self.email, "give at least one address to send failure or retry e-mails to")
 
     # -- derived values ---------------------------------------------------------------------------------
 
@@ -218,6 +248,14 @@ class DagOptions(BaseModel):
             The date whose midnight (in ``timezone``) is the DAG's ``start_date``.
         """
         return self.start_date or datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def _raise_at(name: str, value: Any, message: str) -> NoReturn:
+    """Raise a ``ValidationError`` at the field ``name`` (a model validator's own would name the model)."""
+    error = PydanticCustomError("value_error", message)
+    raise ValidationError.from_exception_data(
+        DagOptions.__name__, [InitErrorDetails(type=error, loc=(name,), input=value)]
+    )
 
 
 def _whole_number(value: Any, low: int) -> Any:

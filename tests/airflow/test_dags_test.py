@@ -1,9 +1,14 @@
 """The core-engine DAG runs end to end (``airflow dags test``) on real Airflow 3.x and 2.10.
 
-Each run copies the two generated files into a dags folder, exactly as a user deploys them, points the
-workflow at the emulators started by this test process, provides the secrets the way the chosen mode
-expects (environment variables, Airflow Variables or Airflow Connections, both given to Airflow through
-its own ``AIRFLOW_VAR_*`` / ``AIRFLOW_CONN_*`` variables) and checks that the pipelines arrived.
+Each run copies the generated files (DAG, YAML, the engine's wheel) into a dags folder, exactly as a user
+deploys them, next to a user's own ``core`` (``__init__.py``, ``helpers.py``) and ``ui`` packages and a
+DAG of the user's that imports ``core.helpers``; points the workflow at the emulators started by this test
+process, provides the secrets the way the chosen mode expects (environment variables, Airflow Variables
+or Airflow Connections, both given to Airflow through its own ``AIRFLOW_VAR_*`` / ``AIRFLOW_CONN_*``
+variables) and checks that the pipelines arrived. This project is not installed in Airflow's environment:
+the task installs the wheel into its own virtualenv, offline from the suite's wheelhouse
+(``DagOptions.wheelhouse``), and Airflow 3 puts the dags folder on that virtualenv's PYTHONPATH, where the
+user's ``core`` would shadow the engine's if the DAG did not drop it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace
 from core.generate.bundle import write_bundle
 from core.generate.dag import DagOptions
+from core.generate.wheel import engine_wheel
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
@@ -99,10 +105,36 @@ def airflow_home(
     return get
 
 
-def deploy(config: dict[str, Any], options: DagOptions, dags: Path) -> None:
-    """What the README says: put the two generated files into the dags folder."""
+#: a user's own files in the dags folder, named like the engine's packages (Airflow's module-management
+#: guide warns against such generic top-level names; users have them anyway)
+USER_FILES = {
+    "core/__init__.py": "from core.helpers import GREETING  # noqa: F401\n",
+    "core/helpers.py": "GREETING = 'hello from the user'\n",
+    "ui/__init__.py": "",
+}
+USER_DAG = """import pendulum
+
+import core.helpers  # noqa: F401 -- the user's own package
+import ui  # noqa: F401
+
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+
+with DAG(dag_id="users_own_dag", schedule=None, start_date=pendulum.datetime(2026, 1, 1)):
+    pass
+"""
+
+
+def deploy(config: dict[str, Any], options: DagOptions, dags: Path, *, user_files: bool = False) -> None:
+    """What the README says: put the generated files into the dags folder (next to the user's own)."""
     written = write_bundle(parse_workflow_config(config), options, dags)
     assert sorted(path.name for path in dags.iterdir()) == sorted(path.name for path in written)
+    if user_files:
+        for name, content in USER_FILES.items():
+            (dags / name).parent.mkdir(exist_ok=True)
+            (dags / name).write_text(content)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -117,18 +149,36 @@ def test_core_dag_ingests_into_openmetadata(
     openmetadata: OpenMetadataEmulator,
     config: dict[str, Any],
     timings: Any,
+    engine_wheelhouse: Path,
+    task_tmp: Path,
 ) -> None:
     home = airflow_home(line)
     dag_id = f"e2e_{line}_{mode}"
     dags = tmp_path / "dags"
-    deploy(config, DagOptions(dag_id=dag_id, secrets=mode, retries=0, timezone="Europe/Berlin"), dags)
+    options = DagOptions(
+        dag_id=dag_id, secrets=mode, retries=0, timezone="Europe/Berlin", wheelhouse=str(engine_wheelhouse)
+    )
+    deploy(config, options, dags, user_files=True)
+    (dags / "users_own_dag.py").write_text(USER_DAG)
 
-    result, seconds = home.dags_test(dag_id, dags, **secret_environment(mode, databricks.token, DEFAULT_JWT))
+    extra = {**secret_environment(mode, databricks.token, DEFAULT_JWT), "TMPDIR": str(task_tmp)}
+    result, seconds = home.dags_test(dag_id, dags, **extra)
     output = result.stdout + result.stderr
+    (tmp_path / "dags-test.log").write_text(output)  # kept with the test's temp dir, to read after a failure
     assert result.returncode == 0, output[-4000:]
     assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state=success", output), output[-4000:]
     serialize = " (with dags reserialize)" if line == "airflow3" else ""
-    timings.add(f"{line}: airflow dags test, {mode} secrets: {seconds:.1f} s{serialize}")
+    installed = " (installing the task's virtualenv)" if "Reusing cached Python virtual" not in output else ""
+    timings.add(f"{line}: airflow dags test, {mode} secrets: {seconds:.1f} s{serialize}{installed}")
+    # the engine ran from the wheel, in the task's own virtualenv under the temp dir
+    assert f"Processing {dags / engine_wheel().filename}" in output
+    assert f"{(dags / engine_wheel().filename).as_uri()}#sha256={engine_wheel().sha256}" in output
+    assert str(task_tmp / "dbx-pipeline-venvs") in output
+
+    # The user's DAG, importing the user's core.helpers, loads next to the bundle's in that environment.
+    listed = home.airflow(["dags", "list", "--output", "json"], dags=dags, **extra)
+    assert listed.returncode == 0, listed.stdout[-3000:] + listed.stderr[-3000:]
+    assert {dag_id, "users_own_dag"} <= {entry["dag_id"] for entry in json.loads(_json_part(listed.stdout))}
 
     live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
     assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
@@ -136,6 +186,11 @@ def test_core_dag_ingests_into_openmetadata(
     if mode != "inline":
         for secret in (databricks.token, DEFAULT_JWT):
             assert secret not in output, f"a secret reached the task output in {mode} mode"
+
+
+def _json_part(text: str) -> str:
+    """The JSON document in a CLI's stdout (Airflow may print log lines before it)."""
+    return next(line for line in reversed(text.splitlines()) if line.startswith("[{") or line == "[]")
 
 
 def test_a_missing_secret_fails_the_task_with_what_to_create(

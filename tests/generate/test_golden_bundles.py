@@ -4,8 +4,9 @@ Each case is one directory under ``tests/data/dags/`` holding exactly the files 
 returns. The cases cover every branch of the generators: both YAML dialects, both engines, the four
 secret sources, schedules (default, preset, alias, cron, on demand) in several timezones, retries, owners,
 tags, e-mail settings, a custom YAML file name, the file sink, and a service name that forces ``DOC_MD``
-into ``repr`` form. ``start_date`` is always given and the README's next runs are computed from a fixed
-moment, so the files do not depend on the day the test runs.
+into ``repr`` form, an interpreter named for the engine and an offline wheelhouse. ``start_date`` is always
+given, the README's next runs are computed from a fixed moment and the engine's wheel is a stand-in of a
+fixed name and size, so the files depend neither on the day the test runs nor on the engine's source.
 
 ``UPDATE_GOLDEN=1 python -m pytest tests/generate/test_golden_bundles.py`` rewrites the golden files.
 Only do that for a change whose new output you have read (``git diff tests/data/dags``) and meant: a
@@ -28,8 +29,9 @@ import pytest
 import core.generate.bundle
 from core.config import WorkflowConfig, parse_workflow_config
 from core.generate.bundle import load_config_for_generate, render_bundle
-from core.generate.dag import DagOptions
+from core.generate.dag import DEFAULT_WHEEL_NAME, DagOptions
 from core.generate.schedule import next_runs
+from core.generate.wheel import EngineWheel
 from core.generate.yaml_render import Dialect
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "dags"
@@ -37,6 +39,8 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 #: the README's "next runs" are counted from here (a Monday; Europe's clocks change on 29 March 2026)
 NOW = datetime(2026, 3, 23, 12, 0, tzinfo=ZoneInfo("UTC"))
 START = date(2026, 1, 5)
+#: the engine's wheel as the README names it (its real size changes with every change of the engine)
+WHEEL = EngineWheel(DEFAULT_WHEEL_NAME, bytes(370_000))
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ CASES: dict[str, Case] = {
         "backslash",
         {"dag_id": "dbx_backslash", "schedule": "monthly", "email": ["a@example.com"]},
     ),
+    "core-python-interpreter": Case(
+        "pat", {"dag_id": "dbx_external", "python": "/opt/dbx-pipeline/bin/python", "secrets": "variable"}
+    ),
+    "core-env-offline-wheelhouse": Case("pat", {"dag_id": "dbx_offline", "wheelhouse": "/srv/airflow/wheels"}),
     "openmetadata-env-hourly": Case(
         "pat", {"dag_id": "om_env", "engine": "openmetadata", "schedule": "hourly"}
     ),
@@ -155,6 +163,7 @@ def test_bundle_matches_its_golden_files(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(core.generate.bundle, "next_runs", functools.partial(next_runs, now=NOW))
+    monkeypatch.setattr(core.generate.bundle, "engine_wheel", lambda: WHEEL)
     case = CASES[name]
     options = DagOptions(**{"start_date": START, **case.options})
     files = render_bundle(_config(case.config, rich_raw, docs_example), options, dialect=case.dialect)

@@ -27,7 +27,7 @@ except ImportError:  # Airflow 2.7-2.9
 
 
 DAG_ID = "om_connection"
-#: the workflow YAML, next to this file: copy both into the dags folder
+#: the workflow YAML, next to this file
 WORKFLOW_YAML = Path(__file__).absolute().with_suffix(".yaml")
 #: where the task finds the secrets the YAML references: env, variable, connection or inline
 SECRETS_FROM = "connection"
@@ -42,6 +42,8 @@ SECRETS = {
 }
 #: installed in the task's own virtualenv (cached between runs where Airflow supports it)
 REQUIREMENTS = ["openmetadata-ingestion[databricks]==2.0.7.*", "dbt-core<1.12"]
+#: pip's options for the task's virtualenv (None: pip's own, with the package index)
+PIP_OPTIONS = None
 
 
 def _mask(value: str) -> None:
@@ -198,6 +200,7 @@ with DAG(
         python_callable=ingest_with_openmetadata,
         op_kwargs={"workflow_path": str(WORKFLOW_YAML)},
         requirements=REQUIREMENTS,
+        pip_install_options=PIP_OPTIONS,
         system_site_packages=False,
         expect_airflow=False,
         **VENV_OPTIONS,
