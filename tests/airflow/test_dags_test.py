@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -191,6 +192,49 @@ def test_core_dag_ingests_into_openmetadata(
 def _json_part(text: str) -> str:
     """The JSON document in a CLI's stdout (Airflow may print log lines before it)."""
     return next(line for line in reversed(text.splitlines()) if line.startswith("[{") or line == "[]")
+
+
+@pytest.mark.parametrize("line", ["airflow3", "airflow2"])
+def test_core_dag_with_a_named_interpreter_runs_the_engine_there(
+    line: str,
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    workspace: Workspace,
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    config: dict[str, Any],
+    engine_wheelhouse: Path,
+    timings: Any,
+) -> None:
+    """DagOptions.python: ExternalPythonOperator runs an interpreter the user installed the wheel for (the
+    README's one step for this variant), with the user's core/ in the dags folder as above."""
+    engine_python = tmp_path / "engine-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(engine_python)], check=True, timeout=300)
+    dags = tmp_path / "dags"
+    dag_id = f"e2e_{line}_external"
+    deploy(config, DagOptions(dag_id=dag_id, retries=0, python=str(engine_python / "bin" / "python")), dags,
+           user_files=True)  # fmt: skip
+    pip = [str(engine_python / "bin" / "python"), "-m", "pip", "install", "--no-index"]
+    installed = subprocess.run(
+        [*pip, "--find-links", str(engine_wheelhouse), str(dags / engine_wheel().filename)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+
+    home = airflow_home(line)
+    result, seconds = home.dags_test(dag_id, dags, **secret_environment("env", databricks.token, DEFAULT_JWT))
+    output = result.stdout + result.stderr
+    (tmp_path / "dags-test.log").write_text(output)
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state=success", output), output[-4000:]
+    timings.add(f"{line}: airflow dags test, named interpreter (ExternalPythonOperator): {seconds:.1f} s")
+    live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
+    assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
+    for secret in (databricks.token, DEFAULT_JWT):
+        assert secret not in output
 
 
 def test_a_missing_secret_fails_the_task_with_what_to_create(
