@@ -29,7 +29,7 @@ The whole file is one template, ``core/generate/templates/dag.py.jinja``: open i
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from core.config.models import WorkflowConfig
 from core.errors import ConfigError
@@ -46,6 +46,7 @@ __all__ = [
     "openmetadata_requirements",
     "pip_options",
     "render_dag",
+    "service_asset_uri",
 ]
 
 #: the engine's wheel file when none is given (the bundle passes the one it built, same name)
@@ -84,6 +85,24 @@ def pip_options(options: DagOptions) -> list[str]:
         ``["--no-index", "--find-links", <wheelhouse>]``, or an empty list (the package index).
     """
     return ["--no-index", "--find-links", options.wheelhouse] if options.wheelhouse else []
+
+
+def service_asset_uri(config: WorkflowConfig) -> str | None:
+    """The URI of the Airflow asset (dataset on 2.x) a successful run updates: the pipeline service.
+
+    ``openmetadata://<server host[:port]>/<service name>``, the name percent-encoded (asset URIs are ASCII).
+    A scheme without an Airflow normaliser is kept as written, on 3.x and 2.x alike.
+
+    Args:
+        config: the workflow (its OpenMetadata server and service name).
+
+    Returns:
+        The URI, or None when the workflow writes to a file or the console instead of a server.
+    """
+    if config.server is None or config.sink.type != "metadata-rest":
+        return None
+    host = urlsplit(config.server.host_port).netloc.lower()
+    return f"openmetadata://{host}/{quote(config.source.service_name, safe='')}"
 
 
 def render_dag(
@@ -126,6 +145,7 @@ def render_dag(
         requirements=openmetadata_requirements(options.openmetadata_version),
         python=options.python,
         wheel_name=wheel_name,
+        asset_uri=service_asset_uri(config),
         pip_options=pip_options(options),
         schedule=options.schedule,
         schedule_description=describe_cron(options.schedule),

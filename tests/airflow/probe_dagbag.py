@@ -45,6 +45,15 @@ def describe(dag) -> dict:
         "python": str(getattr(task, "python", "") or "") or None,
         "expect_airflow": getattr(task, "expect_airflow", None),
         "op_kwargs": {key: str(value) for key, value in (getattr(task, "op_kwargs", None) or {}).items()},
+        "outlets": [f"{type(outlet).__name__}:{outlet.uri}" for outlet in task.outlets],
+        "on_failure_callback": [
+            getattr(callback, "__name__", str(callback))
+            for callback in (
+                task.on_failure_callback
+                if isinstance(task.on_failure_callback, list)
+                else [task.on_failure_callback] if task.on_failure_callback else []
+            )
+        ],
     }
 
 

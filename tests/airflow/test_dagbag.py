@@ -188,6 +188,10 @@ def test_variant_loads_with_the_expected_shape(
         ("openmetadata", False): "VirtualenvWithSecrets",
     }[options.engine, options.python is not None]
     assert dag["expect_airflow"] is False
+    assert dag["on_failure_callback"] == ["log_failure"]
+    # the asset downstream DAGs can be scheduled on (a Dataset on 2.x)
+    kind = "Asset" if line == "airflow3" else "Dataset"
+    assert dag["outlets"] == [f"{kind}:openmetadata://openmetadata.example.com/prod_databricks"]
     assert dag["op_kwargs"] == {"workflow_path": str(Path(folder["path"]) / options.yaml_name)}
     assert dag["catchup"] is False
     if options.schedule is None:

@@ -256,6 +256,7 @@ def test_a_missing_secret_fails_the_task_with_what_to_create(
         "create the Airflow Connection openmetadata_default: its password holds OPENMETADATA_JWT_TOKEN"
         in output
     )
+    assert "dbx-pipeline: the ingestion of DAG e2e_missing_connection failed (run " in output  # log_failure
     assert re.search(r"DagRun Finished: dag_id=e2e_missing_connection,.*state=failed", output), output[-3000:]
     assert openmetadata.pipelines == {} or all(p.get("deleted") for p in openmetadata.pipelines.values())
 

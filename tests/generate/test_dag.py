@@ -24,6 +24,7 @@ from core.generate.dag import (
     DagOptions,
     openmetadata_requirements,
     render_dag,
+    service_asset_uri,
 )
 from core.generate.wheel import engine_wheel
 
@@ -439,3 +440,36 @@ def test_generated_files_pass_ruff_including_its_airflow_rules(
         check=False,
     )
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+def test_the_task_updates_an_asset_naming_the_service(rich: Callable[..., WorkflowConfig]) -> None:
+    config = rich()
+    assert service_asset_uri(config) == "openmetadata://openmetadata.example.com/prod_databricks"
+    for options in (DagOptions(), DagOptions(python="/opt/dbx/bin/python"), DagOptions(engine="openmetadata")):
+        source = render_dag(config, options)
+        assert 'SERVICE_ASSET = Asset("openmetadata://openmetadata.example.com/prod_databricks")' in source
+        assert "from airflow.datasets import Dataset as Asset" in source  # the 2.x name
+        assert source.count("outlets=[SERVICE_ASSET],") == 1
+
+
+def test_an_asset_uri_is_ascii_and_a_file_sink_has_none(rich_raw: Callable[..., dict]) -> None:
+    from core.config import parse_workflow_config
+
+    raw = rich_raw("pat")
+    raw["source"]["serviceName"] = "prod\\databricks ü"
+    raw["workflowConfig"]["openMetadataServerConfig"]["hostPort"] = "http://OM.local:8585/api"
+    assert service_asset_uri(parse_workflow_config(raw)) == "openmetadata://om.local:8585/prod%5Cdatabricks%20%C3%BC"
+    raw["sink"] = {"type": "file", "config": {"filename": "out.jsonl"}}
+    del raw["workflowConfig"]["openMetadataServerConfig"]
+    config = parse_workflow_config(raw)
+    assert service_asset_uri(config) is None
+    source = render_dag(config, DagOptions())
+    assert "Asset" not in source and "outlets" not in source
+
+
+def test_a_failure_is_logged_in_one_clear_line(rich: Callable[..., WorkflowConfig]) -> None:
+    source = render_dag(rich(), DagOptions())
+    assert '"on_failure_callback": log_failure,' in source
+    function = _function(source, "log_failure")
+    assert _imports_in(function) == {"logging"}
+    assert "dbx-pipeline: the ingestion of DAG %s failed (run %s, try %s): %s" in ast.unparse(function)

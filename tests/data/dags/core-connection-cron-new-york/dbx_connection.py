@@ -22,6 +22,10 @@ try:  # Airflow 3.x
     from airflow.sdk import DAG
 except ImportError:  # Airflow 2.x
     from airflow import DAG
+try:  # Airflow 3.x
+    from airflow.sdk import Asset
+except ImportError:  # Airflow 2.4+: the same idea under its earlier name
+    from airflow.datasets import Dataset as Asset
 try:  # Airflow 3.x (and 2.x with the standard provider installed)
     from airflow.providers.standard.operators.python import PythonVirtualenvOperator
 except ImportError:  # Airflow 2.7-2.9
@@ -46,6 +50,25 @@ SECRETS = {
 ENGINE_WHEEL = Path(__file__).absolute().parent / "dbx_pipeline-0.1.0-py3-none-any.whl"
 #: pip's options for the task's virtualenv (None: pip's own, with the package index)
 PIP_OPTIONS = None
+
+
+#: what a successful run updates: the pipeline service in OpenMetadata. Downstream DAGs can be scheduled on
+#: it (schedule=[Asset("openmetadata://openmetadata.example.com/prod_databricks")]).
+SERVICE_ASSET = Asset("openmetadata://openmetadata.example.com/prod_databricks")
+
+
+def log_failure(context) -> None:
+    """Airflow calls this when the task fails for good, times out or is killed: one clear line in its log."""
+    import logging
+
+    task_instance = context.get("task_instance") or context.get("ti")
+    logging.getLogger("airflow.task").error(
+        "dbx-pipeline: the ingestion of DAG %s failed (run %s, try %s): %s",
+        DAG_ID,
+        context.get("run_id"),
+        getattr(task_instance, "try_number", "?"),
+        context.get("exception") or "the task was killed or timed out",
+    )
 
 
 def _mask(value: str) -> None:
@@ -189,6 +212,7 @@ with DAG(
     max_active_runs=1,
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": log_failure,
         "retries": 4,
         "retry_delay": timedelta(minutes=10),
         "execution_timeout": timedelta(minutes=45),
@@ -204,6 +228,7 @@ with DAG(
         python_callable=ingest,
         op_kwargs={"workflow_path": str(WORKFLOW_YAML)},
         requirements=[str(ENGINE_WHEEL)],  # with its sha256 when the task runs (engine_requirement)
+        outlets=[SERVICE_ASSET],
         pip_install_options=PIP_OPTIONS,
         system_site_packages=False,
         expect_airflow=False,

@@ -44,6 +44,20 @@ ENGINE_WHEEL = Path(__file__).absolute().parent / "dbx_pipeline-0.1.0-py3-none-a
 PIP_OPTIONS = None
 
 
+def log_failure(context) -> None:
+    """Airflow calls this when the task fails for good, times out or is killed: one clear line in its log."""
+    import logging
+
+    task_instance = context.get("task_instance") or context.get("ti")
+    logging.getLogger("airflow.task").error(
+        "dbx-pipeline: the ingestion of DAG %s failed (run %s, try %s): %s",
+        DAG_ID,
+        context.get("run_id"),
+        getattr(task_instance, "try_number", "?"),
+        context.get("exception") or "the task was killed or timed out",
+    )
+
+
 def _mask(value: str) -> None:
     """Ask Airflow to hide the value in task logs (the module moved in Airflow 3)."""
     try:
@@ -185,6 +199,7 @@ with DAG(
     max_active_runs=1,
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": log_failure,
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "execution_timeout": timedelta(minutes=120),
