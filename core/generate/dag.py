@@ -146,6 +146,7 @@ def render_dag(
         python=options.python,
         wheel_name=wheel_name,
         asset_uri=service_asset_uri(config),
+        deadline_minutes=options.deadline_minutes,
         pip_options=pip_options(options),
         schedule=options.schedule,
         schedule_description=describe_cron(options.schedule),

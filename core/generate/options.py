@@ -94,6 +94,9 @@ class DagOptions(BaseModel):
     #: a folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it
     #: alone (``pip --no-index --find-links``), for workers without access to a package index
     wheelhouse: str | None = None
+    #: minutes after a run is queued: if it has not finished by then, e-mail ``email`` (a deadline alert,
+    #: Airflow 3.1+; older versions load the DAG without it). None: no alert
+    deadline_minutes: int | None = None
 
     def __init__(self, **data: Any) -> None:
         """Validate ``data`` (the fields above, by name).
@@ -143,6 +146,11 @@ class DagOptions(BaseModel):
     @classmethod
     def _from_zero(cls, value: Any) -> Any:
         return _whole_number(value, 0)
+
+    @field_validator("deadline_minutes", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        return None if value is None else _whole_number(value, 1)
 
     @field_validator("execution_timeout_minutes", mode="before")
     @classmethod
@@ -221,6 +229,12 @@ class DagOptions(BaseModel):
             _raise_at("python", self.python, "applies to the core engine only")
         if self.wheelhouse is not None:
             _raise_at("wheelhouse", self.wheelhouse, "is for the task's own virtualenv: not used with python")
+        return self
+
+    @model_validator(mode="after")
+    def _deadline_alert_to_send_to(self) -> DagOptions:
+        if self.deadline_minutes is not None and not self.email:
+            _raise_at("email", self.email, "give at least one address to send the deadline alert to")
         return self
 
     @model_validator(mode="after")

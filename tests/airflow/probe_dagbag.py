@@ -45,6 +45,11 @@ def describe(dag) -> dict:
         "python": str(getattr(task, "python", "") or "") or None,
         "expect_airflow": getattr(task, "expect_airflow", None),
         "op_kwargs": {key: str(value) for key, value in (getattr(task, "op_kwargs", None) or {}).items()},
+        "deadline": [
+            f"{alert.interval.total_seconds():.0f}s {alert.callback.path.rsplit('.', 1)[-1]}"
+            for alert in (dag.deadline if isinstance(getattr(dag, "deadline", None), list) else
+                          [dag.deadline] if getattr(dag, "deadline", None) else [])
+        ],
         "outlets": [f"{type(outlet).__name__}:{outlet.uri}" for outlet in task.outlets],
         "on_failure_callback": [
             getattr(callback, "__name__", str(callback))

@@ -65,6 +65,7 @@ def _variants() -> dict[str, dict[str, Any]]:
                     "timezone": "Europe/Berlin" if scheduled else "America/New_York",
                     "email": ["data-oncall@example.com"] if scheduled else [],
                     "email_on_failure": scheduled,
+                    "deadline_minutes": 90 if scheduled else None,
                 }
     variants["core-python"] = {"dag_id": "dbx.core-python", "python": "/opt/dbx-pipeline/bin/python"}
     variants["core-offline"] = {"dag_id": "dbx.core-offline", "wheelhouse": "/srv/airflow/wheels"}
@@ -189,6 +190,9 @@ def test_variant_loads_with_the_expected_shape(
     }[options.engine, options.python is not None]
     assert dag["expect_airflow"] is False
     assert dag["on_failure_callback"] == ["log_failure"]
+    # a deadline alert where asked for, on Airflow 3.1+ only (2.10 loads the same file without one)
+    wanted = options.deadline_minutes is not None and line == "airflow3"
+    assert dag["deadline"] == ([f"{options.deadline_minutes * 60}s SmtpNotifier"] if wanted else [])
     # the asset downstream DAGs can be scheduled on (a Dataset on 2.x)
     kind = "Asset" if line == "airflow3" else "Dataset"
     assert dag["outlets"] == [f"{kind}:openmetadata://openmetadata.example.com/prod_databricks"]

@@ -409,6 +409,7 @@ def test_generated_files_pass_ruff_including_its_airflow_rules(
                     email_on_failure=True,
                     python=python,
                     wheelhouse="/srv/wheels" if schedule and not python else None,
+                    deadline_minutes=45 if mode == "env" else None,
                 )
                 (tmp_path / options.dag_filename).write_text(
                     render_dag(rich("pat", extra_headers=True), options)
@@ -473,3 +474,19 @@ def test_a_failure_is_logged_in_one_clear_line(rich: Callable[..., WorkflowConfi
     function = _function(source, "log_failure")
     assert _imports_in(function) == {"logging"}
     assert "dbx-pipeline: the ingestion of DAG %s failed (run %s, try %s): %s" in ast.unparse(function)
+
+
+def test_a_deadline_alert_emails_on_airflow_31_and_is_skipped_before(rich: Callable[..., WorkflowConfig]) -> None:
+    source = render_dag(rich(), DagOptions(email=["oncall@example.com"], deadline_minutes=90))
+    assert "from airflow.sdk.definitions.deadline import (\n        AsyncCallback," in source
+    assert "except ImportError:\n    DEADLINE = {}" in source
+    assert "interval=timedelta(minutes=90)," in source
+    assert '"to": ["oncall@example.com"],' in source
+    assert "    **DEADLINE,\n) as dag:" in source
+    assert "DEADLINE" not in render_dag(rich(), DagOptions())
+    with pytest.raises(ConfigError) as caught:
+        DagOptions(deadline_minutes=30)
+    assert caught.value.field == "dag.email" and "deadline alert" in caught.value.message
+    with pytest.raises(ConfigError) as caught:
+        DagOptions(deadline_minutes=0, email=["a@example.com"])
+    assert caught.value.field == "dag.deadline_minutes"

@@ -4,7 +4,7 @@ Each case is one directory under ``tests/data/dags/`` holding exactly the files 
 returns. The cases cover every branch of the generators: both YAML dialects, both engines, the four
 secret sources, schedules (default, preset, alias, cron, on demand) in several timezones, retries, owners,
 tags, e-mail settings, a custom YAML file name, the file sink, and a service name that forces ``DOC_MD``
-into ``repr`` form, an interpreter named for the engine and an offline wheelhouse. ``start_date`` is always
+into ``repr`` form, an interpreter named for the engine, an offline wheelhouse and a deadline alert. ``start_date`` is always
 given, the README's next runs are computed from a fixed moment and the engine's wheel is a stand-in of a
 fixed name and size, so the files depend neither on the day the test runs nor on the engine's source.
 
@@ -83,6 +83,7 @@ CASES: dict[str, Case] = {
             "email_on_failure": True,
             "email_on_retry": True,
             "yaml_filename": "prod_workflow.yml",
+            "deadline_minutes": 90,
         },
     ),
     "core-inline-on-demand": Case("pat", {"dag_id": "dbx_inline", "secrets": "inline", "schedule": None}),

@@ -57,6 +57,35 @@ PIP_OPTIONS = None
 SERVICE_ASSET = Asset("openmetadata://openmetadata.example.com/prod_databricks")
 
 
+# A deadline alert (Airflow 3.1+, experimental there; the documented imports:
+# https://airflow.apache.org/docs/apache-airflow/3.1.8/howto/deadline-alerts.html, seen 2026-11-29):
+# e-mail when a run has not finished 90 minutes after it was queued, through the
+# smtp_default connection. Older Airflow versions have none, and load the DAG without it.
+try:
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    from airflow.sdk.definitions.deadline import (
+        AsyncCallback,
+        DeadlineAlert,
+        DeadlineReference,
+    )
+except ImportError:
+    DEADLINE = {}
+else:
+    DEADLINE = {
+        "deadline": DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=timedelta(minutes=90),
+            callback=AsyncCallback(
+                SmtpNotifier,
+                kwargs={
+                    "to": ["oncall@example.com", "data@example.com"],
+                    "subject": f"{DAG_ID}: the Databricks ingestion has not finished 90 minutes after it was queued",
+                },
+            ),
+        )
+    }
+
+
 def log_failure(context) -> None:
     """Airflow calls this when the task fails for good, times out or is killed: one clear line in its log."""
     import logging
@@ -222,6 +251,7 @@ with DAG(
     },
     tags=["openmetadata", "databricks"],
     doc_md=DOC_MD,
+    **DEADLINE,
 ) as dag:
     EngineInVirtualenv(
         task_id="ingest_databricks_pipelines",
