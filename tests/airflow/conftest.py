@@ -303,6 +303,16 @@ def task_tmp() -> Path:
     return path
 
 
+@pytest.fixture
+def engine_task_tmp(tmp_path: Path) -> Iterator[Path]:
+    """TMPDIR for a core-engine DAG's task: its cached virtualenv (~95 MB, keyed by the wheel's path and
+    sha256, so a new one for every test) is removed with the test, instead of piling up in :func:`task_tmp`."""
+    path = tmp_path / "task-tmp"
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def probes() -> Path:
     """The folder of the scripts run by the virtualenvs' pythons."""

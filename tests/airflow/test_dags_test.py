@@ -151,7 +151,7 @@ def test_core_dag_ingests_into_openmetadata(
     config: dict[str, Any],
     timings: Any,
     engine_wheelhouse: Path,
-    task_tmp: Path,
+    engine_task_tmp: Path,
 ) -> None:
     home = airflow_home(line)
     dag_id = f"e2e_{line}_{mode}"
@@ -162,7 +162,7 @@ def test_core_dag_ingests_into_openmetadata(
     deploy(config, options, dags, user_files=True)
     (dags / "users_own_dag.py").write_text(USER_DAG)
 
-    extra = {**secret_environment(mode, databricks.token, DEFAULT_JWT), "TMPDIR": str(task_tmp)}
+    extra = {**secret_environment(mode, databricks.token, DEFAULT_JWT), "TMPDIR": str(engine_task_tmp)}
     result, seconds = home.dags_test(dag_id, dags, **extra)
     output = result.stdout + result.stderr
     (tmp_path / "dags-test.log").write_text(output)  # kept with the test's temp dir, to read after a failure
@@ -174,7 +174,7 @@ def test_core_dag_ingests_into_openmetadata(
     # the engine ran from the wheel, in the task's own virtualenv under the temp dir
     assert f"Processing {dags / engine_wheel().filename}" in output
     assert f"{(dags / engine_wheel().filename).as_uri()}#sha256={engine_wheel().sha256}" in output
-    assert str(task_tmp / "dbx-pipeline-venvs") in output
+    assert str(engine_task_tmp / "dbx-pipeline-venvs") in output
 
     # The user's DAG, importing the user's core.helpers, loads next to the bundle's in that environment.
     listed = home.airflow(["dags", "list", "--output", "json"], dags=dags, **extra)
