@@ -12,13 +12,21 @@ It is memoised per source digest, in this process and on disk under the cache fo
 (``$DBX_PIPELINE_CACHE``, else ``~/.cache/dbx-pipeline``), so the wizard rebuilds nothing between two
 downloads of the same code.
 
-Without a source tree (an installed ``dbx-pipeline``), :func:`engine_wheel` raises a
-:class:`~core.errors.ConfigError` saying to generate from a checkout.
+Without a source tree (``dbx-pipeline`` installed from a wheel, not editable), the wheel is put back
+together from the installed distribution's own files, which are the wheel's: its ``.dist-info`` (METADATA,
+WHEEL, entry points, written by setuptools) as installed, only ``RECORD`` recomputed as the binary
+distribution format asks (https://packaging.python.org/en/latest/specifications/binary-distribution-format/,
+seen 2026-11-29), and the installer's own files (INSTALLER, REQUESTED, direct_url.json) left out. When
+neither exists, :func:`engine_wheel` raises a :class:`~core.errors.ConfigError` saying what to do.
 """
 
 from __future__ import annotations
 
+import base64
+import csv
 import hashlib
+import importlib.metadata
+import io
 import os
 import re
 import shutil
@@ -26,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,16 +115,76 @@ def engine_wheel() -> EngineWheel:
     """
     root = source_tree()
     if root is None:
-        raise ConfigError(
-            f"cannot build the engine's wheel: {DISTRIBUTION} is not running from its source tree",
-            field="engine",
-            hint="Run dbx-pipeline generate from a checkout of the project (pip install -e .)",
-        )
+        installed = _installed_wheel()
+        if installed is None:
+            raise ConfigError(
+                f"cannot build the engine's wheel: {DISTRIBUTION} runs neither from its source tree nor from "
+                "an installed distribution",
+                field="engine",
+                hint="Install the project (pip install .) or run from a checkout of it",
+            )
+        return installed
     digest = _source_digest(root)
     with _LOCK:
         if digest not in _BUILT:
             _BUILT[digest] = _cached(digest) or _build(root, digest)
         return _BUILT[digest]
+
+
+#: the installer's files in a .dist-info, not the wheel's (https://packaging.python.org/en/latest/
+#: specifications/recording-installed-packages/, seen 2026-11-29); RECORD is written anew
+_INSTALLER_FILES = frozenset({"INSTALLER", "REQUESTED", "direct_url.json", "RECORD"})
+#: every entry of a rebuilt wheel carries this time: the same installed files give the same bytes
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _installed_wheel() -> EngineWheel | None:
+    """The wheel put back together from the installed distribution this code runs from, or None."""
+    try:
+        distribution = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    site = Path(str(distribution.locate_file(""))).resolve()
+    if Path(__file__).resolve().parents[2] != site:  # another copy of the engine: not the running one
+        return None
+    members: dict[str, bytes] = {}
+    info_dir = ""
+    for entry in distribution.files or []:
+        name = entry.as_posix()
+        if name.startswith("../") or "__pycache__" in entry.parts or name.endswith((".pyc", ".pyo")):
+            continue  # scripts the installer wrote, byte code
+        if entry.parts[0].endswith(".dist-info"):
+            info_dir = entry.parts[0]
+            if entry.name in _INSTALLER_FILES:
+                continue
+        members[name] = (site / entry).read_bytes()
+    tags = [line.split(":", 1)[1].strip() for line in members.get(f"{info_dir}/WHEEL", b"").decode().splitlines()
+            if line.startswith("Tag:")]  # fmt: skip
+    if not info_dir or len(tags) != 1:
+        return None
+    return EngineWheel(f"{info_dir.removesuffix('.dist-info')}-{tags[0]}.whl", _zip_wheel(members, info_dir))
+
+
+def _zip_wheel(members: dict[str, bytes], info_dir: str) -> bytes:
+    """The wheel archive: the files in name order, the .dist-info last, RECORD computed from them."""
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    names = sorted(members, key=lambda name: (name.startswith(info_dir), name))
+    for name in names:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(members[name]).digest()).rstrip(b"=").decode()
+        writer.writerow([name, f"sha256={digest}", len(members[name])])
+    writer.writerow([f"{info_dir}/RECORD", "", ""])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in [
+            *((name, members[name]) for name in names),
+            (f"{info_dir}/RECORD", record.getvalue().encode()),
+        ]:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return buffer.getvalue()
 
 
 def _source_digest(root: Path) -> str:
@@ -166,8 +235,21 @@ def _build(root: Path, digest: str) -> EngineWheel:
 
 def _run_pip(source: Path, out: Path) -> None:
     # an absolute path: a bare folder name would be looked up on the package index as a project name
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(source.resolve())]
-    environment = {**os.environ, "SOURCE_DATE_EPOCH": _SOURCE_DATE_EPOCH, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--wheel-dir",
+        str(out),
+        str(source.resolve()),
+    ]
+    environment = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": _SOURCE_DATE_EPOCH,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
     try:
         result = subprocess.run(
             command,

@@ -12,6 +12,7 @@ import email.parser
 import importlib.metadata
 import io
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -139,11 +140,12 @@ def test_two_builds_of_the_same_sources_are_byte_identical_and_leave_the_checkou
 
 def test_without_a_source_tree_generating_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wheel_module, "source_tree", lambda: None)
+    monkeypatch.setattr(wheel_module, "_installed_wheel", lambda: None)
     with pytest.raises(ConfigError) as caught:
         engine_wheel()
     assert caught.value.field == "engine"
-    assert "not running from its source tree" in caught.value.message
-    assert "checkout" in (caught.value.hint or "")
+    assert "neither from its source tree nor from an installed distribution" in caught.value.message
+    assert "pip install ." in (caught.value.hint or "")
 
 
 @pytest.mark.slow  # a real pip build (~3 s)
@@ -165,3 +167,40 @@ def test_engine_wheel_value() -> None:
     wheel = EngineWheel("dbx_pipeline-1.2.3-py3-none-any.whl", b"abc")
     assert (wheel.size, wheel.version) == (3, "1.2.3")
     assert wheel.sha256 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+@pytest.mark.slow  # a virtualenv and two pip installs (~10 s)
+def test_an_installed_engine_rebuilds_the_same_wheel_from_its_own_files(tmp_path: Path) -> None:
+    """Installed from the wheel (not editable), with no source tree: generate still ships the engine, put
+    back together from the installed files; it holds the same files and installs like the original."""
+    original = engine_wheel()
+    (tmp_path / original.filename).write_bytes(original.content)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet"]
+    subprocess.run([*pip, str(tmp_path / original.filename)], check=True, timeout=300)
+    script = (
+        "import sys; from core.generate.wheel import engine_wheel, source_tree; assert source_tree() is None; "
+        "w = engine_wheel(); open(sys.argv[1] + '/' + w.filename, 'wb').write(w.content)"
+    )
+    out = tmp_path / "rebuilt"
+    out.mkdir()
+    subprocess.run([str(venv / "bin" / "python"), "-c", script, str(out)], check=True, timeout=300, cwd=tmp_path)
+    rebuilt = out / original.filename
+    assert rebuilt.is_file()
+    first, second = zipfile.ZipFile(io.BytesIO(original.content)), zipfile.ZipFile(rebuilt)
+    assert sorted(first.namelist()) == sorted(second.namelist())
+    for name in first.namelist():
+        if not name.endswith("/RECORD"):
+            assert first.read(name) == second.read(name), name
+    # a valid wheel: pip installs it (and the RECORD it wrote lists every file with its hash)
+    again = tmp_path / "venv2"
+    subprocess.run([sys.executable, "-m", "venv", str(again)], check=True, timeout=300)
+    installed = subprocess.run(
+        [str(again / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", str(rebuilt)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr
