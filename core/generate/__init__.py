@@ -8,7 +8,8 @@ wizard and what the CLI writes are byte-for-byte the same files:
   dialect, secrets as ``${ENV_VAR}`` references;
 - :mod:`core.generate.options`: ``DagOptions``, the user's choices for the DAG (a validated pydantic model);
 - :mod:`core.generate.dag`: an Airflow DAG file that parses on Airflow 2.7+ and 3.x;
-- :mod:`core.generate.bundle`: the YAML, the DAG and a deploy README together;
+- :mod:`core.generate.wheel`: the engine as a wheel, which the DAG installs in its task's own virtualenv;
+- :mod:`core.generate.bundle`: the YAML, the DAG, the engine's wheel and a deploy README together;
 - :mod:`core.generate.template`: renders ``templates/`` (``dag.py.jinja``, ``README.md.jinja``), the
   files as they are written, with Jinja2.
 """

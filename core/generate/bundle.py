@@ -26,6 +26,7 @@ from core.generate.dag import (
     openmetadata_requirements,
     pip_options,
     render_dag,
+    service_asset_uri,
 )
 from core.generate.schedule import describe_cron, next_runs
 from core.generate.template import render_template
@@ -246,6 +247,9 @@ def _readme(config: WorkflowConfig, options: DagOptions, dialect: Dialect, wheel
         python=options.python,
         wheelhouse=options.wheelhouse,
         pip_options=pip_options(options),
+        deadline_minutes=options.deadline_minutes,
+        email=options.email,
+        asset_uri=service_asset_uri(config),
         requirements=openmetadata_requirements(options.openmetadata_version),
         secrets=options.secrets,
         refs=refs,
