@@ -151,6 +151,7 @@ class IngestionPipelineRoutes(ServiceRoutes):
         run_id = status.get("runId") or f"<no runId {next(self._unkeyed_runs)}>"
         previous = runs.get(run_id)
         runs[run_id] = status
+        self._ingestion_status_log.append((fqn, status))
         self._counters["ingestionStatus.updated" if previous else "ingestionStatus.created"] += 1
         event = {
             "eventType": "entityFieldsChanged",

@@ -47,6 +47,15 @@ class Inspection(Seeding):
             return list(self._ingestion_runs.get(fqn, {}).values())
 
     @property
+    def ingestion_status_log(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every run status the server accepted, in order, as ``(ingestion pipeline FQN, status)``.
+
+        Unlike :meth:`ingestion_runs`, a run's ``running`` status stays here after its final one replaced it.
+        """
+        with self._state:
+            return list(self._ingestion_status_log)
+
+    @property
     def lineage_edges(self) -> dict[tuple[str, str], dict[str, Any]]:
         """Lineage edges: (from id, to id) -> {fromEntity, toEntity, lineageDetails}."""
         with self._state:
@@ -110,6 +119,7 @@ class Inspection(Seeding):
             ]  # fmt: skip
             for store in stores:
                 store.clear()
+            self._ingestion_status_log.clear()
             self._seed_bots()
         self.clear_faults()
         self.reset_counters()
