@@ -36,7 +36,7 @@ from urllib.parse import quote
 from typing_extensions import NotRequired, TypedDict
 
 from core.config.models import WorkflowConfig
-from core.errors import IngestionError
+from core.errors import IngestionError, SinkRejectedError
 from core.openmetadata.client import OpenMetadataClient
 from core.openmetadata.fqn import quote_name
 from core.openmetadata.payloads import EntityReference
@@ -344,9 +344,19 @@ class IngestionPipelineReporter:
         final = state or (pipeline_state(report, threshold) if report is not None else "failed")
         status = self._status(final)
         status["endDate"] = int(time.time() * 1000)
-        if report is not None:
-            status["status"] = step_summaries(report)
-        self._put_status(status)
+        if report is None:
+            self._put_status(status)
+            return
+        status["status"] = step_summaries(report)
+        try:
+            self._put_status(status)
+        except SinkRejectedError as err:
+            # The step summaries (``status``) came with OpenMetadata 1.3 (open-metadata/OpenMetadata issue
+            # #11857, "Ingestion Pipeline to store run status", closed 2023-12-20); an older server refuses
+            # the key. The run's state still goes through without them.
+            logger.debug("the server refused the run's step summaries (%s): reporting the state alone", err)
+            del status["status"]
+            self._put_status(status)
 
     def _ensure(self) -> bool:
         """Create or update the entity once; False when the service does not exist (yet)."""

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.config import parse_workflow_config
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.http import FaultKind
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace, WorkspaceSpec
 from core.errors import ConfigError, WorkflowExecutionError
 from core.ingestion_run import run_ingestion
+from core.openmetadata.client import OpenMetadataClient
+from core.openmetadata.ingestion_pipeline import IngestionPipelineReporter
+from core.report import RunReport
 
 SERVICE = "dbx_emulated"
 DAG = "databricks_pipelines_to_openmetadata"
@@ -140,6 +145,29 @@ def test_a_transient_reporting_error_is_asked_again(
         result = run_ingestion(config, ingestion_pipeline=DAG)
     assert result["ingestionPipeline"]["states"] == ["running", "success"]
     assert not [r for r in caplog.records if r.name == "core.openmetadata.ingestion_pipeline"]
+
+
+def test_a_server_that_refuses_step_summaries_still_gets_the_runs_state(
+    openmetadata: OpenMetadataEmulator, config: dict
+) -> None:
+    run_ingestion(config, report=False)
+    parsed = parse_workflow_config(config)
+    assert parsed.server is not None
+    client = OpenMetadataClient(parsed.server, retries=0)
+    reporter = IngestionPipelineReporter(client, parsed, name=DAG, run_id=str(uuid.uuid4()))
+    reporter.start()
+    refused = 'Unrecognized field "status" (class ...PipelineStatus), not marked as ignorable'
+    openmetadata.inject(
+        kind=FaultKind.STATUS,
+        status=400,
+        method="PUT",
+        path=r"/pipelineStatus$",
+        body={"code": 400, "message": refused},
+    )
+    reporter.finish(RunReport(service=SERVICE))
+    client.close()
+    assert reporter.warning is None and states(openmetadata) == ["running", "success"]
+    assert "status" not in openmetadata.ingestion_runs(FQN)[0]
 
 
 def test_reporting_can_be_turned_off(openmetadata: OpenMetadataEmulator, config: dict) -> None:
