@@ -19,8 +19,11 @@ shapes as ``openmetadata-ingestion`` 2.0.7 (``metadata/workflow/base.py``:
   replaces the first.
 
 Both endpoints exist on OpenMetadata 1.x and 2.x, and the 1.13 schema's ``pipelineState`` enum holds every
-value sent here. Reporting never fails an ingestion: :class:`IngestionPipelineReporter` catches every
-error, logs one warning, and stops reporting for that run.
+value sent here; the step summaries came with 1.3, so a server that refuses them gets the state without
+them. The shapes are checked against the 1.13 JSON schemas and were also accepted by openmetadata-ingestion
+2.0.7's own models and client (``ometa``) against the emulator (2026-11-29). Reporting never fails an
+ingestion: :class:`IngestionPipelineReporter` catches every error, logs one warning, and stops reporting
+for that run.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from statistics import mean
 from typing import Any, Literal
 from urllib.parse import quote
@@ -184,7 +187,7 @@ def create_request(
         "pipelineType": "metadata",
         "service": {"id": service_id, "type": "pipelineService"},
         "sourceConfig": config.source.source_config.model_dump(by_alias=True, exclude_none=True, mode="json"),
-        "airflowConfig": dict(airflow or {}),  # type: ignore[typeddict-item]  # a copy of the same TypedDict
+        "airflowConfig": AirflowConfig(**airflow) if airflow else AirflowConfig(),
         "loggerLevel": "WARN" if level == "WARNING" else level,
         "raiseOnError": config.workflow_config.raise_on_error,
     }
@@ -392,7 +395,7 @@ class IngestionPipelineReporter:
         self.client.call("PUT", path, f"reporting run {self.run_id} of {self.fqn}", body=status)
         self.sent.append(status)
 
-    def _guarded(self, what: str, step: Any) -> None:
+    def _guarded(self, what: str, step: Callable[[], None]) -> None:
         """Run ``step`` unless reporting is off; its first error is one warning and turns reporting off."""
         if self.warning is not None:
             return
