@@ -14,17 +14,28 @@ Nothing heavy is imported here: the process becomes Streamlit's only once the co
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["DEFAULT_HOST", "STREAMLIT_SETTINGS", "WIZARD_EXTRA_HINT", "launch", "wizard_argv", "wizard_env"]
+__all__ = [
+    "DEFAULT_HOST",
+    "EXPOSED_HINT",
+    "STREAMLIT_SETTINGS",
+    "WIZARD_EXTRA_HINT",
+    "launch",
+    "wizard_argv",
+    "wizard_env",
+]
 
 #: Where the wizard listens unless ``--host`` says otherwise: this machine only.
 DEFAULT_HOST = "127.0.0.1"
 #: The one line printed (exit 2) when Streamlit is not installed.
 WIZARD_EXTRA_HINT = 'the wizard needs Streamlit, which is not installed: pip install "dbx-pipeline[wizard]"'
+#: Said (on stderr) when ``--host`` is not this machine only.
+EXPOSED_HINT = "anyone who can reach that address can use it; keep it behind a firewall or use the default"
 #: The wizard's server settings (``section.option`` -> value), as in the repository's
 #: ``.streamlit/config.toml``: localhost only, headless, XSRF protection, 1 MB uploads (a workflow YAML),
 #: no usage statistics, a minimal toolbar and no error details shown to the browser.
@@ -40,6 +51,14 @@ STREAMLIT_SETTINGS: dict[str, str | int | bool] = {
 }
 #: Addresses that mean "every interface": no single address to show the browser.
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine only (``localhost``, ``127.x.x.x``, ``::1``)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: only the resolver knows
+        return False
 
 
 def app_path() -> Path:
@@ -105,6 +124,11 @@ def launch(host: str = DEFAULT_HOST, port: int | None = None) -> int:
     if not streamlit_installed():
         print(f"dbx-pipeline: {WIZARD_EXTRA_HINT}", file=sys.stderr)
         return 2
+    if not _loopback(host):
+        print(
+            f"dbx-pipeline: the wizard handles credentials and now listens on {host}: {EXPOSED_HINT}",
+            file=sys.stderr,
+        )
     argv = wizard_argv(host, port)
     sys.stdout.flush()
     sys.stderr.flush()

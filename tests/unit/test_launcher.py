@@ -93,6 +93,24 @@ def test_without_streamlit_one_line_names_the_extra(
     assert 'pip install "dbx-pipeline[wizard]"' in captured.err
 
 
+@pytest.mark.parametrize(("host", "warned"), [("127.0.0.1", False), ("localhost", False), ("::1", False),
+                                             ("0.0.0.0", True), ("10.1.2.3", True), ("wizard.example", True)])  # fmt: skip
+def test_listening_beyond_this_machine_is_said_once_on_stderr(
+    host: str, warned: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execs: list[list[str]] = []
+    monkeypatch.setattr(launcher, "streamlit_installed", lambda: True)
+    monkeypatch.setattr(launcher.os, "execve", lambda path, argv, env: execs.append(argv))
+    launcher.launch(host, 8600)
+    err = capsys.readouterr().err
+    assert len(execs) == 1 and _flags(execs[0])["server.address"] == host
+    assert (
+        err
+        == f"dbx-pipeline: the wizard handles credentials and now listens on {host}: {launcher.EXPOSED_HINT}\n"
+    ) is warned
+    assert err == "" or warned
+
+
 def test_wizard_help_imports_no_streamlit() -> None:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "core.cli", "wizard", "--help"],
