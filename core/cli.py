@@ -1,4 +1,4 @@
-"""``dbx-pipeline``: ingest, test-connection, preview, emulate and generate from a shell.
+"""``dbx-pipeline``: ingest, test-connection, preview, emulate, generate and wizard from a shell.
 
 Exit codes: 0 success; 1 the run had failures (a run that stopped also says why in one line on stderr); 2 bad
 config or connection (one line on stderr naming the field and what to do, never a traceback); 141 the
@@ -195,7 +195,30 @@ def _parser() -> argparse.ArgumentParser:
         help="folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it "
         "alone, offline (pip --no-index --find-links)",
     )
+    wizard = commands.add_parser(
+        "wizard",
+        help="serve the setup wizard in the browser (this machine only, unless --host says otherwise)",
+    )
+    wizard.add_argument(
+        "--port", type=_port, default=None, help="port to listen on (default 8501, or the next free one)"
+    )
+    wizard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )
     return parser
+
+
+def _port(text: str) -> int:
+    """``--port``: a whole number from 1 to 65535.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else (argparse prints it as a usage error, exit 2).
+    """
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 65535, got {text!r}")
+    return int(text)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -382,6 +405,12 @@ def _emulate(args: argparse.Namespace) -> int:
     return emulate_command(args)
 
 
+def _wizard(args: argparse.Namespace) -> int:
+    from core.launcher import launch  # Streamlit runs in its own process; nothing heavy is imported here
+
+    return launch(args.host, args.port)
+
+
 def _generate(args: argparse.Namespace) -> int:
     """Write <dag_id>.yaml, <dag_id>.py and the engine's wheel (core.generate) and say how to deploy them."""
     from pathlib import Path
@@ -428,6 +457,7 @@ _COMMANDS = {
     "bench": _bench,
     "emulate": _emulate,
     "generate": _generate,
+    "wizard": _wizard,
 }
 
 
