@@ -195,6 +195,12 @@ def _parser() -> argparse.ArgumentParser:
         help="folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it "
         "alone, offline (pip --no-index --find-links)",
     )
+    generate.add_argument(
+        "--no-report-runs",
+        dest="report_runs",
+        action="store_false",
+        help="do not report each run to the service's ingestion pipeline (the Ingestions tab in OpenMetadata)",
+    )
     wizard = commands.add_parser(
         "wizard",
         help="serve the setup wizard in the browser (this machine only, unless --host says otherwise)",
@@ -427,6 +433,7 @@ def _generate(args: argparse.Namespace) -> int:
         openmetadata_version=args.openmetadata_version,
         python=args.python,
         wheelhouse=args.wheelhouse,
+        report_runs=args.report_runs,
     )
     config = load_config_for_generate(args.config, secrets=args.secrets)
     paths = write_bundle(config, options, Path(args.out), dialect=args.dialect)

@@ -29,7 +29,10 @@ The whole file is one template, ``core/generate/templates/dag.py.jinja``: open i
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from typing import Any
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from core.config.models import WorkflowConfig
 from core.errors import ConfigError
@@ -37,12 +40,14 @@ from core.generate.options import DagOptions
 from core.generate.schedule import describe_cron
 from core.generate.template import render_template
 from core.generate.yaml_render import Dialect, dialect_for_version, secret_refs
+from core.openmetadata.ingestion_pipeline import RUN_ID_NAMESPACE, AirflowConfig
 
 __all__ = [
     "CONNECTION_IDS",
     "DEFAULT_WHEEL_NAME",
     "TASK_ID",
     "DagOptions",
+    "airflow_config",
     "openmetadata_requirements",
     "pip_options",
     "render_dag",
@@ -85,6 +90,35 @@ def pip_options(options: DagOptions) -> list[str]:
         ``["--no-index", "--find-links", <wheelhouse>]``, or an empty list (the package index).
     """
     return ["--no-index", "--find-links", options.wheelhouse] if options.wheelhouse else []
+
+
+def airflow_config(options: DagOptions) -> AirflowConfig:
+    """The DAG's settings as the ingestion pipeline's ``airflowConfig`` shows them in OpenMetadata.
+
+    The fields of ``ingestionPipeline.json#/definitions/airflowConfig`` (1.13) that the generated DAG sets:
+    its cron schedule (none when on demand), timezone, start (midnight of the start date in that
+    timezone, ISO 8601), retries and their delay, one active run, no catch-up and the task's timeout (both
+    delays in seconds).
+
+    Args:
+        options: the DAG's options.
+
+    Returns:
+        The ``airflowConfig`` object, passed to :func:`core.ingestion_run.run_ingestion` by the DAG's task.
+    """
+    start = datetime.combine(options.resolved_start_date(), time(), ZoneInfo(options.timezone))
+    config = AirflowConfig(
+        pipelineTimezone=options.timezone,
+        startDate=start.isoformat(),
+        retries=options.retries,
+        retryDelay=options.retry_delay_minutes * 60,
+        maxActiveRuns=1,
+        pipelineCatchup=False,
+        workflowTimeout=options.execution_timeout_minutes * 60,
+    )
+    if options.schedule:
+        config["scheduleInterval"] = options.schedule
+    return config
 
 
 def service_asset_uri(config: WorkflowConfig) -> str | None:
@@ -147,6 +181,9 @@ def render_dag(
         wheel_name=wheel_name,
         asset_uri=service_asset_uri(config),
         deadline_minutes=options.deadline_minutes,
+        report_runs=_reports_runs(config, options),
+        airflow_config=_sorted(airflow_config(options)),
+        run_id_namespace=str(RUN_ID_NAMESPACE),
         pip_options=pip_options(options),
         schedule=options.schedule,
         schedule_description=describe_cron(options.schedule),
@@ -174,6 +211,15 @@ def render_dag(
         sink_type=config.sink.type,
         service_name=config.source.service_name,
     )
+
+
+def _reports_runs(config: WorkflowConfig, options: DagOptions) -> bool:
+    """The core engine reports runs when asked to and when they go to an OpenMetadata server."""
+    return options.report_runs and options.engine == "core" and service_asset_uri(config) is not None
+
+
+def _sorted(mapping: AirflowConfig) -> dict[str, Any]:
+    return dict(sorted(mapping.items()))
 
 
 def _check_openmetadata_engine(config: WorkflowConfig, options: DagOptions, dialect: Dialect) -> None:

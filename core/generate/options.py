@@ -97,6 +97,9 @@ class DagOptions(BaseModel):
     #: minutes after a run is queued: if it has not finished by then, e-mail ``email`` (a deadline alert,
     #: Airflow 3.1+; older versions load the DAG without it). None: no alert
     deadline_minutes: int | None = None
+    #: ``core`` engine: report each run to the service's ingestion pipeline named after the DAG (the
+    #: Ingestions tab in OpenMetadata; :func:`core.ingestion_run.run_ingestion`). False: nothing reported
+    report_runs: bool = True
 
     def __init__(self, **data: Any) -> None:
         """Validate ``data`` (the fields above, by name).
@@ -175,6 +178,13 @@ class DagOptions(BaseModel):
         for tag in value if isinstance(value, list) else []:
             if not (isinstance(tag, str) and tag.strip() and len(tag) <= 100):
                 raise ValueError(f"{tag!r}: each tag must be 1-100 characters")
+        return value
+
+    @field_validator("report_runs", mode="before")
+    @classmethod
+    def _report_runs(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} must be true or false")
         return value
 
     @field_validator("engine", mode="before")

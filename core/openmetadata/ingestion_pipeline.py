@@ -48,6 +48,7 @@ from core.secrets import redact
 
 __all__ = [
     "MAX_REPORTED_FAILURES",
+    "RUN_ID_NAMESPACE",
     "AirflowConfig",
     "CreateIngestionPipelineRequest",
     "IngestionPipelineReporter",
@@ -74,8 +75,9 @@ MAX_REPORTED_FAILURES = 10
 REPORT_RETRIES = 1
 #: Per-request socket timeout of reporting calls, in seconds.
 REPORT_TIMEOUT_S = 10.0
-#: Namespace of the run ids derived from an Airflow task try (:func:`airflow_run_id`).
-_RUN_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/dbx-pipeline/ingestion-run")
+#: Namespace of the run ids derived from an Airflow task try (:func:`airflow_run_id`; the generated DAG's
+#: failure callback derives the same id without the engine, so it is written into the DAG).
+RUN_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/dbx-pipeline/ingestion-run")
 _SERVICES = "/services/pipelineServices"
 _INGESTION_PIPELINES = "/services/ingestionPipelines"
 
@@ -161,7 +163,7 @@ def airflow_run_id(environ: Mapping[str, str], service: str) -> str | None:
     parts = [environ.get(f"AIRFLOW_CTX_{name}") for name in ("DAG_ID", "DAG_RUN_ID", "TRY_NUMBER")]
     if not all(parts):
         return None
-    return str(uuid.uuid5(_RUN_ID_NAMESPACE, "\n".join([*map(str, parts), service])))
+    return str(uuid.uuid5(RUN_ID_NAMESPACE, "\n".join([*map(str, parts), service])))
 
 
 def create_request(

@@ -87,6 +87,12 @@ def test_generate_honours_every_option(
     assert 'PIP_OPTIONS = ["--no-index", "--find-links", "/srv/wheels"]' in (
         tmp_path / "offline" / "offline.py"
     ).read_text()
+    assert "REPORT_RUNS = True" in (tmp_path / "offline" / "offline.py").read_text()  # the default
+
+    code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(tmp_path / "quiet"),
+                         "--dag-id", "quiet", "--no-report-runs")  # fmt: skip
+    assert code == 0, err
+    assert "REPORT_RUNS = False" in (tmp_path / "quiet" / "quiet.py").read_text()
 
 
 @pytest.mark.parametrize(

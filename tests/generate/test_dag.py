@@ -301,17 +301,18 @@ def test_core_engine_runs_in_a_virtualenv_of_its_own_from_the_wheel_next_to_the_
     assert 'return f"dbx-pipeline @ {ENGINE_WHEEL.as_uri()}#sha256={digest}"' in source
     assert "self.requirements = [engine_requirement()]" in source
     assert "os.environ.update(resolve_secrets())" in source
-    assert 'op_kwargs={"workflow_path": str(WORKFLOW_YAML)},' in source  # the path only, never a secret
+    # the path, the DAG id and its settings: never a secret
+    assert '"workflow_path": str(WORKFLOW_YAML),\n            "dag_id": DAG_ID,' in source
     assert "system_site_packages=False," in source and "expect_airflow=False," in source
     assert "PIP_OPTIONS = None" in source and "pip_install_options=PIP_OPTIONS," in source
     assert '"venv_cache_path": str(Path(tempfile.gettempdir()) / "dbx-pipeline-venvs")' in source
     # The callable runs in the virtualenv alone: it imports the engine inside, after dropping PYTHONPATH.
     function = _function(source, "ingest")
-    assert _imports_in(function) == {"os", "sys", "core.config", "core.workflow"}
+    assert _imports_in(function) == {"os", "sys", "core.ingestion_run"}
     free = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     assert not free & {"DAG_ID", "WORKFLOW_YAML", "SECRETS", "SECRETS_FROM", "ENGINE_WHEEL", "resolve_secrets"}
     body = ast.unparse(function)
-    assert body.index("sys.path[:] =") < body.index("from core.config import")
+    assert body.index("sys.path[:] =") < body.index("from core.ingestion_run import")
 
 
 def test_the_ingest_callable_ignores_a_users_core_package_on_pythonpath(
@@ -324,23 +325,15 @@ def test_the_ingest_callable_ignores_a_users_core_package_on_pythonpath(
     (dags / "core" / "__init__.py").write_text("raise ImportError('the user core package was imported')\n")
     (engine / "core").mkdir(parents=True)
     (engine / "core" / "__init__.py").write_text("")
-    (engine / "core" / "config.py").write_text("def load_workflow_config(path):\n    return path\n")
-    (engine / "core" / "workflow.py").write_text(
-        "import core, sys\n"
-        "class Workflow:\n"
-        "    @staticmethod\n"
-        "    def create(config):\n"
-        "        print('engine from', core.__file__, 'config', config)\n"
-        "        return Workflow()\n"
-        "    def execute(self): pass\n"
-        "    def print_status(self): pass\n"
-        "    def raise_from_status(self): pass\n"
-        "    def stop(self): pass\n"
+    (engine / "core" / "ingestion_run.py").write_text(
+        "import core\n"
+        "def run_ingestion(config, *, ingestion_pipeline, report, airflow):\n"
+        "    print('engine from', core.__file__, 'config', config, 'report', ingestion_pipeline, report)\n"
     )
     callable_source = ast.unparse(_function(render_dag(rich(), DagOptions()), "ingest"))
     script = tmp_path / "script.py"
     # the engine as site-packages would hold it: on sys.path by site, not by PYTHONPATH
-    script.write_text(f"import sys\nsys.path.append({str(engine)!r})\n{callable_source}\ningest('wf.yaml')\n")
+    script.write_text(f"import sys\nsys.path.append({str(engine)!r})\n{callable_source}\ningest('wf.yaml', 'd', True, {{}})\n")
     result = subprocess.run(
         [sys.executable, str(script)],
         capture_output=True,
@@ -349,7 +342,7 @@ def test_the_ingest_callable_ignores_a_users_core_package_on_pythonpath(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert f"engine from {engine / 'core' / '__init__.py'} config wf.yaml" in result.stdout
+    assert f"engine from {engine / 'core' / '__init__.py'} config wf.yaml report d True" in result.stdout
 
 
 def test_core_engine_with_a_named_interpreter_uses_external_python(rich: Callable[..., WorkflowConfig]) -> None:

@@ -40,6 +40,20 @@ SECRETS = (
 )
 #: the engine, next to this file: the task installs it (and its dependencies) into a virtualenv of its own
 ENGINE_WHEEL = Path(__file__).absolute().parent / "dbx_pipeline-0.1.0-py3-none-any.whl"
+#: report each run to the ingestion pipeline named after this DAG (the service's Ingestions tab in
+#: OpenMetadata); False: nothing is reported
+REPORT_RUNS = False
+#: the DAG's settings, shown with the ingestion pipeline in OpenMetadata (its airflowConfig)
+AIRFLOW_CONFIG = {
+    "maxActiveRuns": 1,
+    "pipelineCatchup": False,
+    "pipelineTimezone": "Asia/Tokyo",
+    "retries": 2,
+    "retryDelay": 300,
+    "scheduleInterval": "0 0 * * *",
+    "startDate": "2026-01-05T00:00:00+09:00",
+    "workflowTimeout": 7200,
+}
 #: pip's options for the task's virtualenv (None: pip's own, with the package index)
 PIP_OPTIONS = None
 
@@ -70,20 +84,20 @@ def _mask(value: str) -> None:
     mask_secret(value)
 
 
-def resolve_secrets() -> dict[str, str]:
+def resolve_secrets(secrets=SECRETS) -> dict[str, str]:
     """The secrets the YAML references, looked up when the task runs (never stored in this file)."""
     found: dict[str, str] = {}
     if SECRETS_FROM == "env":
-        missing = [name for name in SECRETS if not os.environ.get(name)]
+        missing = [name for name in secrets if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"set the environment variable(s) {', '.join(missing)} on the Airflow workers")
-        found = {name: os.environ[name] for name in SECRETS}
+        found = {name: os.environ[name] for name in secrets}
     elif SECRETS_FROM == "variable":
         try:  # Airflow 3.x
             from airflow.sdk import Variable
         except ImportError:  # Airflow 2.x
             from airflow.models import Variable
-        for name in SECRETS:
+        for name in secrets:
             try:
                 value = Variable.get(name)  # noqa: AIR003 -- resolve_secrets runs inside the task
             except Exception as err:  # 2.x: KeyError; 3.x: the task SDK's not-found error
@@ -96,7 +110,7 @@ def resolve_secrets() -> dict[str, str]:
             from airflow.sdk import BaseHook
         except ImportError:  # Airflow 2.x
             from airflow.hooks.base import BaseHook
-        for name, (conn_id, field) in SECRETS.items():
+        for name, (conn_id, field) in secrets.items():
             try:
                 connection = BaseHook.get_connection(conn_id)
             except Exception as err:  # 2.x and 3.x: AirflowNotFoundException
@@ -115,13 +129,15 @@ def resolve_secrets() -> dict[str, str]:
     return found
 
 
-def ingest(workflow_path: str) -> None:
+def ingest(workflow_path: str, dag_id: str, report_runs: bool, airflow_config: dict) -> None:
     """Runs in the task's own Python, where only the engine's wheel and its dependencies are installed.
 
     Self-contained (Airflow copies this function's source into a script). The dags folder can be on that
     script's PYTHONPATH (Airflow 3 puts it there), ahead of the engine, and a package of yours named like
     the engine's (core/) would shadow it: those entries are dropped first. The secrets the worker resolved
-    arrive in the environment, where the workflow's ${NAME} references are read from.
+    arrive in the environment, where the workflow's ${NAME} references are read from. The engine's
+    run_ingestion runs the workflow and, with report_runs, reports the run to the ingestion pipeline
+    <service>.<dag_id> in OpenMetadata (running, then how it ended, with its report).
     """
     import os
     import sys
@@ -130,18 +146,11 @@ def ingest(workflow_path: str) -> None:
     hidden = {os.path.realpath(entry) for entry in entries if entry}
     sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or os.curdir) not in hidden]
     try:
-        from core.config import load_workflow_config
-        from core.workflow import Workflow
+        from core.ingestion_run import run_ingestion
     except ImportError as err:
         raise RuntimeError(f"the dbx-pipeline engine is not installed for {sys.executable}: {err}") from err
 
-    workflow = Workflow.create(load_workflow_config(workflow_path))
-    try:
-        workflow.execute()
-        workflow.print_status()
-        workflow.raise_from_status()
-    finally:
-        workflow.stop()
+    run_ingestion(workflow_path, ingestion_pipeline=dag_id, report=report_runs, airflow=airflow_config)
 
 
 def engine_requirement() -> str:
@@ -210,7 +219,12 @@ with DAG(
     EngineInVirtualenv(
         task_id="ingest_databricks_pipelines",
         python_callable=ingest,
-        op_kwargs={"workflow_path": str(WORKFLOW_YAML)},
+        op_kwargs={
+            "workflow_path": str(WORKFLOW_YAML),
+            "dag_id": DAG_ID,
+            "report_runs": REPORT_RUNS,
+            "airflow_config": AIRFLOW_CONFIG,
+        },
         requirements=[str(ENGINE_WHEEL)],  # with its sha256 when the task runs (engine_requirement)
         pip_install_options=PIP_OPTIONS,
         system_site_packages=False,

@@ -42,6 +42,23 @@ SECRETS = (
 )
 #: the Python interpreter on the workers that has the engine installed (dbx_pipeline-0.1.0-py3-none-any.whl)
 PYTHON = "/opt/dbx-pipeline/bin/python"
+#: report each run to the ingestion pipeline named after this DAG (the service's Ingestions tab in
+#: OpenMetadata); False: nothing is reported
+REPORT_RUNS = True
+#: the DAG's settings, shown with the ingestion pipeline in OpenMetadata (its airflowConfig)
+AIRFLOW_CONFIG = {
+    "maxActiveRuns": 1,
+    "pipelineCatchup": False,
+    "pipelineTimezone": "UTC",
+    "retries": 2,
+    "retryDelay": 300,
+    "scheduleInterval": "0 2 * * *",
+    "startDate": "2026-01-05T00:00:00+00:00",
+    "workflowTimeout": 7200,
+}
+#: the namespace of the run ids the engine derives from an Airflow task try (the failure callback finds the
+#: same run: core.openmetadata.ingestion_pipeline.airflow_run_id)
+RUN_ID_NAMESPACE = "3e194943-652f-55ab-81a9-938f0b1679d3"
 
 
 #: what a successful run updates: the pipeline service in OpenMetadata. Downstream DAGs can be scheduled on
@@ -50,7 +67,9 @@ SERVICE_ASSET = Asset("openmetadata://openmetadata.example.com/prod_databricks")
 
 
 def log_failure(context) -> None:
-    """Airflow calls this when the task fails for good, times out or is killed: one clear line in its log."""
+    """Airflow calls this when the task fails for good, times out or is killed: one clear line in its log,
+    and the run marked failed in OpenMetadata if the engine could not say so itself (report_failed_run).
+    """
     import logging
 
     task_instance = context.get("task_instance") or context.get("ti")
@@ -61,6 +80,7 @@ def log_failure(context) -> None:
         getattr(task_instance, "try_number", "?"),
         context.get("exception") or "the task was killed or timed out",
     )
+    report_failed_run(context, str(WORKFLOW_YAML), SECRETS)
 
 
 def _mask(value: str) -> None:
@@ -75,20 +95,20 @@ def _mask(value: str) -> None:
     mask_secret(value)
 
 
-def resolve_secrets() -> dict[str, str]:
+def resolve_secrets(secrets=SECRETS) -> dict[str, str]:
     """The secrets the YAML references, looked up when the task runs (never stored in this file)."""
     found: dict[str, str] = {}
     if SECRETS_FROM == "env":
-        missing = [name for name in SECRETS if not os.environ.get(name)]
+        missing = [name for name in secrets if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"set the environment variable(s) {', '.join(missing)} on the Airflow workers")
-        found = {name: os.environ[name] for name in SECRETS}
+        found = {name: os.environ[name] for name in secrets}
     elif SECRETS_FROM == "variable":
         try:  # Airflow 3.x
             from airflow.sdk import Variable
         except ImportError:  # Airflow 2.x
             from airflow.models import Variable
-        for name in SECRETS:
+        for name in secrets:
             try:
                 value = Variable.get(name)  # noqa: AIR003 -- resolve_secrets runs inside the task
             except Exception as err:  # 2.x: KeyError; 3.x: the task SDK's not-found error
@@ -101,7 +121,7 @@ def resolve_secrets() -> dict[str, str]:
             from airflow.sdk import BaseHook
         except ImportError:  # Airflow 2.x
             from airflow.hooks.base import BaseHook
-        for name, (conn_id, field) in SECRETS.items():
+        for name, (conn_id, field) in secrets.items():
             try:
                 connection = BaseHook.get_connection(conn_id)
             except Exception as err:  # 2.x and 3.x: AirflowNotFoundException
@@ -120,13 +140,110 @@ def resolve_secrets() -> dict[str, str]:
     return found
 
 
-def ingest(workflow_path: str) -> None:
+def report_failed_run(context, workflow_path: str, secrets) -> None:
+    """Marks this task try's run failed in OpenMetadata when the engine could not: the task was killed or
+    timed out, or failed before the engine started (its virtualenv, a secret). A run the engine ended
+    itself is left as it reported it. Runs in the worker, without the engine: the run id is the engine's
+    (core.openmetadata.ingestion_pipeline.airflow_run_id), the calls are those of its reporter, and the
+    ingestion pipeline must exist (the engine creates it on its first run). Never raises: one log line.
+    """
+    import logging
+    import time
+    import urllib.error
+    import uuid
+
+    log = logging.getLogger("airflow.task")
+    task_instance = context.get("task_instance") or context.get("ti")
+    try:
+        workflow = _read_workflow(workflow_path, resolve_secrets(secrets))
+        if (workflow.get("sink") or {}).get("type") != "metadata-rest":
+            return
+        service = workflow["source"]["serviceName"]
+        parts = [DAG_ID, str(context.get("run_id")), str(task_instance.try_number), service]
+        run_id = str(uuid.uuid5(uuid.UUID(RUN_ID_NAMESPACE), "\n".join(parts)))
+        fqn = ".".join(f'"{name}"' if "." in name else name for name in (service, DAG_ID))
+        call = _openmetadata(workflow["workflowConfig"]["openMetadataServerConfig"], fqn)
+        try:
+            reported = call("GET", run_id)
+        except urllib.error.HTTPError as err:
+            if err.code != 404:
+                raise
+            log.info("dbx-pipeline: no ingestion pipeline %s in OpenMetadata yet: nothing to mark", fqn)
+            return
+        if reported and reported.get("pipelineState") not in (None, "queued", "running"):
+            return  # the engine reported how the run ended
+        now = int(time.time() * 1000)
+        start = (reported or {}).get("startDate") or now
+        failed = {"runId": run_id, "pipelineState": "failed", "startDate": start, "timestamp": start}
+        call("PUT", "", {**failed, "endDate": now})
+        log.info("dbx-pipeline: run %s of %s marked failed in OpenMetadata", run_id, fqn)
+    except Exception as err:  # reporting is best effort: the callback never fails
+        log.warning("dbx-pipeline: could not mark the run failed in OpenMetadata (%s)", type(err).__name__)
+
+
+def _read_workflow(workflow_path: str, secrets: dict[str, str]) -> dict:
+    """The workflow YAML with its ${NAME} references expanded (the worker's environment, then secrets)."""
+    import re
+
+    import yaml
+
+    values = {**os.environ, **secrets}
+    reference = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+    def expand(value):
+        if isinstance(value, dict):
+            return {key: expand(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [expand(item) for item in value]
+        if isinstance(value, str):
+            return reference.sub(lambda match: values.get(match.group(1), match.group(2) or ""), value)
+        return value
+
+    with open(workflow_path, encoding="utf-8") as file:
+        return expand(yaml.safe_load(file))
+
+
+def _openmetadata(server: dict, fqn: str):
+    """call(method, path, body) on the run statuses of the ingestion pipeline fqn, as the engine's client
+    sends them (the bot's JWT, the extra headers, verifySSL ignore); JSON in and out, 10 s per request."""
+    import json
+    import ssl
+    import urllib.request
+    from urllib.parse import quote
+
+    base = server["hostPort"].rstrip("/") + "/v1/services/ingestionPipelines/"
+    url = base + quote(fqn, safe="") + "/pipelineStatus"
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    headers.update(server.get("extraHeaders") or {})
+    jwt = (server.get("securityConfig") or {}).get("jwtToken")
+    if jwt:
+        headers["Authorization"] = f"Bearer {jwt}"
+    tls = None
+    if server.get("verifySSL") == "ignore":
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+
+    def call(method: str, path: str, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        address = f"{url}/{path}" if path else url
+        request = urllib.request.Request(address, data=data, headers=headers, method=method)
+        with urllib.request.urlopen(request, timeout=10, context=tls) as answer:
+            text = answer.read()
+        return json.loads(text) if text.strip() else None
+
+    return call
+
+
+def ingest(workflow_path: str, dag_id: str, report_runs: bool, airflow_config: dict) -> None:
     """Runs in the task's own Python, where only the engine's wheel and its dependencies are installed.
 
     Self-contained (Airflow copies this function's source into a script). The dags folder can be on that
     script's PYTHONPATH (Airflow 3 puts it there), ahead of the engine, and a package of yours named like
     the engine's (core/) would shadow it: those entries are dropped first. The secrets the worker resolved
-    arrive in the environment, where the workflow's ${NAME} references are read from.
+    arrive in the environment, where the workflow's ${NAME} references are read from. The engine's
+    run_ingestion runs the workflow and, with report_runs, reports the run to the ingestion pipeline
+    <service>.<dag_id> in OpenMetadata (running, then how it ended, with its report).
     """
     import os
     import sys
@@ -135,18 +252,11 @@ def ingest(workflow_path: str) -> None:
     hidden = {os.path.realpath(entry) for entry in entries if entry}
     sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or os.curdir) not in hidden]
     try:
-        from core.config import load_workflow_config
-        from core.workflow import Workflow
+        from core.ingestion_run import run_ingestion
     except ImportError as err:
         raise RuntimeError(f"the dbx-pipeline engine is not installed for {sys.executable}: {err}") from err
 
-    workflow = Workflow.create(load_workflow_config(workflow_path))
-    try:
-        workflow.execute()
-        workflow.print_status()
-        workflow.raise_from_status()
-    finally:
-        workflow.stop()
+    run_ingestion(workflow_path, ingestion_pipeline=dag_id, report=report_runs, airflow=airflow_config)
 
 
 class EngineInPython(ExternalPythonOperator):
@@ -196,7 +306,12 @@ with DAG(
         task_id="ingest_databricks_pipelines",
         python=PYTHON,
         python_callable=ingest,
-        op_kwargs={"workflow_path": str(WORKFLOW_YAML)},
+        op_kwargs={
+            "workflow_path": str(WORKFLOW_YAML),
+            "dag_id": DAG_ID,
+            "report_runs": REPORT_RUNS,
+            "airflow_config": AIRFLOW_CONFIG,
+        },
         expect_airflow=False,
         outlets=[SERVICE_ASSET],
     )

@@ -74,20 +74,20 @@ def _mask(value: str) -> None:
     mask_secret(value)
 
 
-def resolve_secrets() -> dict[str, str]:
+def resolve_secrets(secrets=SECRETS) -> dict[str, str]:
     """The secrets the YAML references, looked up when the task runs (never stored in this file)."""
     found: dict[str, str] = {}
     if SECRETS_FROM == "env":
-        missing = [name for name in SECRETS if not os.environ.get(name)]
+        missing = [name for name in secrets if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"set the environment variable(s) {', '.join(missing)} on the Airflow workers")
-        found = {name: os.environ[name] for name in SECRETS}
+        found = {name: os.environ[name] for name in secrets}
     elif SECRETS_FROM == "variable":
         try:  # Airflow 3.x
             from airflow.sdk import Variable
         except ImportError:  # Airflow 2.x
             from airflow.models import Variable
-        for name in SECRETS:
+        for name in secrets:
             try:
                 value = Variable.get(name)  # noqa: AIR003 -- resolve_secrets runs inside the task
             except Exception as err:  # 2.x: KeyError; 3.x: the task SDK's not-found error
@@ -100,7 +100,7 @@ def resolve_secrets() -> dict[str, str]:
             from airflow.sdk import BaseHook
         except ImportError:  # Airflow 2.x
             from airflow.hooks.base import BaseHook
-        for name, (conn_id, field) in SECRETS.items():
+        for name, (conn_id, field) in secrets.items():
             try:
                 connection = BaseHook.get_connection(conn_id)
             except Exception as err:  # 2.x and 3.x: AirflowNotFoundException
