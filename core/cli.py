@@ -161,7 +161,14 @@ def _parser() -> argparse.ArgumentParser:
         "generate",
         help="write the workflow YAML, an Airflow DAG (Airflow 2.7+ and 3.x) and the engine's wheel for it",
     )
-    generate.add_argument("-c", "--config", required=True, help="workflow YAML to deploy")
+    generate.add_argument(
+        "-c",
+        "--config",
+        required=True,
+        action="append",
+        help="workflow YAML to deploy; repeat it for several Databricks workspaces (each its own service, "
+        "the same OpenMetadata server): one DAG maps a task over them",
+    )
     generate.add_argument(
         "--out", required=True, help="folder to write <dag_id>.yaml, <dag_id>.py and the engine's wheel into"
     )
@@ -435,8 +442,8 @@ def _generate(args: argparse.Namespace) -> int:
         wheelhouse=args.wheelhouse,
         report_runs=args.report_runs,
     )
-    config = load_config_for_generate(args.config, secrets=args.secrets)
-    paths = write_bundle(config, options, Path(args.out), dialect=args.dialect)
+    configs = [load_config_for_generate(path, secrets=args.secrets) for path in args.config]
+    paths = write_bundle(configs, options, Path(args.out), dialect=args.dialect)
     for path in paths:
         print(f"wrote {path}")
     secrets = {

@@ -29,6 +29,7 @@ The whole file is one template, ``core/generate/templates/dag.py.jinja``: open i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -39,7 +40,8 @@ from core.errors import ConfigError
 from core.generate.options import DagOptions
 from core.generate.schedule import describe_cron
 from core.generate.template import render_template
-from core.generate.yaml_render import Dialect, dialect_for_version, secret_refs
+from core.generate.workspaces import CONNECTION_IDS, Workspace, plan_workspaces
+from core.generate.yaml_render import Dialect, dialect_for_version
 from core.openmetadata.ingestion_pipeline import RUN_ID_NAMESPACE, AirflowConfig
 
 __all__ = [
@@ -51,16 +53,15 @@ __all__ = [
     "openmetadata_requirements",
     "pip_options",
     "render_dag",
+    "reports_runs",
     "service_asset_uri",
+    "workspace_values",
 ]
 
 #: the engine's wheel file when none is given (the bundle passes the one it built, same name)
 DEFAULT_WHEEL_NAME = "dbx_pipeline-0.1.0-py3-none-any.whl"
 #: the one task of the generated DAG
 TASK_ID = "ingest_databricks_pipelines"
-#: Airflow Connection per side in ``connection`` mode (``databricks_default`` is also the Databricks
-#: provider's default, so an existing connection is reused); the secret is the Connection's password.
-CONNECTION_IDS = {"databricks": "databricks_default", "openmetadata": "openmetadata_default"}
 
 
 def openmetadata_requirements(version: str) -> list[str]:
@@ -140,7 +141,7 @@ def service_asset_uri(config: WorkflowConfig) -> str | None:
 
 
 def render_dag(
-    config: WorkflowConfig,
+    configs: WorkflowConfig | Sequence[WorkflowConfig],
     options: DagOptions,
     *,
     dialect: Dialect = "2.x",
@@ -148,10 +149,14 @@ def render_dag(
 ) -> str:
     """The DAG file's source, rendered from ``core/generate/templates/dag.py.jinja``.
 
+    One workflow gives a DAG of one task; several (one per Databricks workspace, each its own service:
+    :mod:`core.generate.workspaces`) give one task mapped over their YAML files.
+
     Args:
-        config: the workflow the DAG runs (its addresses and secrets go into the DAG's documentation).
+        configs: the workflow the DAG runs, or one per workspace (their addresses and secrets' names go
+            into the DAG's documentation).
         options: everything else about the DAG.
-        dialect: the YAML dialect of the workflow file written next to the DAG.
+        dialect: the YAML dialect of the workflow files written next to the DAG.
         wheel_name: the file name of the engine's wheel, next to the DAG (the ``core`` engine installs it);
             :func:`core.generate.bundle.render_bundle` passes the one it built.
 
@@ -160,11 +165,19 @@ def render_dag(
 
     Raises:
         ConfigError: the ``openmetadata`` engine with a YAML dialect its package version does not read,
-            or with a Databricks address OpenMetadata's connector cannot reach.
+            or with a Databricks address OpenMetadata's connector cannot reach; workflows that cannot
+            share one DAG (:func:`core.generate.workspaces.plan_workspaces`).
     """
+    workspaces = plan_workspaces(configs, options)
+    config = workspaces[0].config
     if options.engine == "openmetadata":
         _check_openmetadata_engine(config, options, dialect)
-    refs = [] if options.secrets == "inline" else secret_refs(config)
+    refs = [ref for workspace in workspaces for ref in workspace.refs(options.secrets)]
+    places = {
+        f"`{workspace.connection_ids[ref.side]}` ({ref.connection_field})"
+        for workspace in workspaces
+        for ref in workspace.refs(options.secrets)
+    }
     server = config.server
     operator = "ExternalPythonOperator" if options.python else "PythonVirtualenvOperator"
     return render_template(
@@ -181,7 +194,7 @@ def render_dag(
         wheel_name=wheel_name,
         asset_uri=service_asset_uri(config),
         deadline_minutes=options.deadline_minutes,
-        report_runs=_reports_runs(config, options),
+        report_runs=reports_runs(config, options),
         airflow_config=_sorted(airflow_config(options)),
         run_id_namespace=str(RUN_ID_NAMESPACE),
         pip_options=pip_options(options),
@@ -197,14 +210,15 @@ def render_dag(
         email_on_failure=options.email_on_failure,
         email_on_retry=options.email_on_retry,
         tags=options.tags,
+        # many workspaces: one mapped task each
+        mapped=len(workspaces) > 1,
+        workspaces=[workspace_values(workspace, options) for workspace in workspaces],
         # secrets
         secrets=options.secrets,
         refs=refs,
-        connection_ids=CONNECTION_IDS,
+        connection_ids=workspaces[0].connection_ids,
         secret_names=", ".join(f"`{ref.env}`" for ref in refs),
-        connection_places=", ".join(
-            sorted({f"`{CONNECTION_IDS[ref.side]}` ({ref.connection_field})" for ref in refs})
-        ),
+        connection_places=", ".join(sorted(places)),
         # the documentation shown in Airflow's UI
         host_port=config.source.connection.host_port,
         server_host_port=server.host_port if server else None,
@@ -213,8 +227,37 @@ def render_dag(
     )
 
 
-def _reports_runs(config: WorkflowConfig, options: DagOptions) -> bool:
-    """The core engine reports runs when asked to and when they go to an OpenMetadata server."""
+def workspace_values(workspace: Workspace, options: DagOptions) -> dict[str, Any]:
+    """What the DAG and README templates show of one workspace of a DAG.
+
+    Args:
+        workspace: the workspace.
+        options: the DAG's options (the secrets mode).
+
+    Returns:
+        ``yaml_name``, ``service_name``, ``host_port`` (Databricks), ``refs`` (its secrets), its
+        ``connection_ids`` and ``asset_uri``.
+    """
+    return {
+        "yaml_name": workspace.yaml_name,
+        "service_name": workspace.service_name,
+        "host_port": workspace.config.source.connection.host_port,
+        "refs": workspace.refs(options.secrets),
+        "connection_ids": workspace.connection_ids,
+        "asset_uri": service_asset_uri(workspace.config),
+    }
+
+
+def reports_runs(config: WorkflowConfig, options: DagOptions) -> bool:
+    """Whether the DAG's task reports its runs: the core engine does when asked to, with a server to tell.
+
+    Args:
+        config: the workflow (one of the DAG's: they all write to the same place).
+        options: the DAG's options.
+
+    Returns:
+        ``options.report_runs`` for the core engine writing to an OpenMetadata server, else False.
+    """
     return options.report_runs and options.engine == "core" and service_asset_uri(config) is not None
 
 

@@ -16,7 +16,13 @@ import pytest
 
 from core.config import parse_workflow_config
 from core.generate.bundle import write_bundle
-from core.generate.dag import DEFAULT_WHEEL_NAME, TASK_ID, DagOptions, openmetadata_requirements
+from core.generate.dag import (
+    DEFAULT_WHEEL_NAME,
+    TASK_ID,
+    DagOptions,
+    airflow_config,
+    openmetadata_requirements,
+)
 
 LINES = ("airflow3", "airflow2")
 START = date(2026, 1, 15)
@@ -196,7 +202,16 @@ def test_variant_loads_with_the_expected_shape(
     # the asset downstream DAGs can be scheduled on (a Dataset on 2.x)
     kind = "Asset" if line == "airflow3" else "Dataset"
     assert dag["outlets"] == [f"{kind}:openmetadata://openmetadata.example.com/prod_databricks"]
-    assert dag["op_kwargs"] == {"workflow_path": str(Path(folder["path"]) / options.yaml_name)}
+    workflow_path = str(Path(folder["path"]) / options.yaml_name)
+    if options.engine == "openmetadata":
+        assert dag["op_kwargs"] == {"workflow_path": workflow_path}
+    else:  # run_ingestion's arguments: the DAG id names the ingestion pipeline runs are reported to
+        assert dag["op_kwargs"] == {
+            "workflow_path": workflow_path,
+            "dag_id": options.dag_id,
+            "report_runs": "True",
+            "airflow_config": str(dict(sorted(airflow_config(options).items()))),
+        }
     assert dag["catchup"] is False
     if options.schedule is None:
         assert (dag["timetable"], dag["expression"]) == ("NullTimetable", None)

@@ -169,3 +169,48 @@ def test_no_callback_reporting_when_runs_are_not_reported(config: dict[str, Any]
     ]
     assert "REPORT_RUNS = False" in source
     assert "def report_failed_run" not in source and "report_failed_run(" not in source
+
+
+def test_a_mapped_task_marks_the_run_of_its_own_workspace(
+    tmp_path: Path,
+    config: dict[str, Any],
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    second = {**config, "source": {**config["source"], "serviceName": "dbx_second"}}
+    files = render_bundle(
+        [parse_workflow_config(config), parse_workflow_config(second)], DagOptions(dag_id=DAG)
+    )
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    for suffix in ("_DBX_EMULATED", "_DBX_SECOND"):
+        monkeypatch.setenv(f"DATABRICKS_TOKEN{suffix}", databricks.token)
+        monkeypatch.setenv(f"OPENMETADATA_JWT_TOKEN{suffix}", DEFAULT_JWT)
+    for workflow in (config, second):
+        run_ingestion(workflow, environ=airflow_env(1))
+    tree = ast.parse(files[f"{DAG}.py"])
+    keep = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.FunctionDef) and node.name in {*_FUNCTIONS, "workspace_of"})
+        or (
+            isinstance(node, ast.Assign)
+            and {getattr(t, "id", None) for t in node.targets} & {*_NAMES, "WORKSPACES"}
+        )
+    ]
+    namespace: dict[str, Any] = {"os": os, "HERE": tmp_path}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), "dag.py", "exec"), namespace)
+    before = len(openmetadata.ingestion_status_log)
+
+    context = {"run_id": RUN, "ti": SimpleNamespace(try_number=2, map_index=1)}
+    namespace["report_failed_run"](context, *namespace["workspace_of"](context))
+
+    assert openmetadata.ingestion_status_log[before:] == [
+        (f"dbx_second.{DAG}", openmetadata.ingestion_status_log[-1][1])
+    ]
+    status = openmetadata.ingestion_status_log[-1][1]
+    assert (status["runId"], status["pipelineState"]) == (
+        airflow_run_id(airflow_env(2), "dbx_second"),
+        "failed",
+    )
