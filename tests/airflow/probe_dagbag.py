@@ -21,6 +21,8 @@ def describe(dag) -> dict:
     if not dag.tasks:  # a DAG of the user's, next to the bundle
         return {"tasks": [], "doc_md": dag.doc_md}
     task = dag.tasks[0]
+    if type(task).__name__ == "MappedOperator":  # several workspaces: one task mapped over their YAMLs
+        return describe_mapped(dag, task)
     return {
         "tasks": [t.task_id for t in dag.tasks],
         "task_type": type(task).__name__,
@@ -47,8 +49,13 @@ def describe(dag) -> dict:
         "op_kwargs": {key: str(value) for key, value in (getattr(task, "op_kwargs", None) or {}).items()},
         "deadline": [
             f"{alert.interval.total_seconds():.0f}s {alert.callback.path.rsplit('.', 1)[-1]}"
-            for alert in (dag.deadline if isinstance(getattr(dag, "deadline", None), list) else
-                          [dag.deadline] if getattr(dag, "deadline", None) else [])
+            for alert in (
+                dag.deadline
+                if isinstance(getattr(dag, "deadline", None), list)
+                else [dag.deadline]
+                if getattr(dag, "deadline", None)
+                else []
+            )
         ],
         "outlets": [f"{type(outlet).__name__}:{outlet.uri}" for outlet in task.outlets],
         "on_failure_callback": [
@@ -56,9 +63,31 @@ def describe(dag) -> dict:
             for callback in (
                 task.on_failure_callback
                 if isinstance(task.on_failure_callback, list)
-                else [task.on_failure_callback] if task.on_failure_callback else []
+                else [task.on_failure_callback]
+                if task.on_failure_callback
+                else []
             )
         ],
+    }
+
+
+def describe_mapped(dag, task) -> dict:
+    expand = task.expand_input.value
+    callbacks = getattr(task, "on_failure_callback", None) or task.partial_kwargs.get("on_failure_callback")
+    return {
+        "tasks": [t.task_id for t in dag.tasks],
+        "task_type": "MappedOperator",
+        "operator_class": getattr(task.operator_class, "__name__", str(task.operator_class)),
+        "expand_keys": sorted(expand),
+        "map_over": [Path(kwargs["workflow_path"]).name for kwargs in expand["op_kwargs"]],
+        "mapped_dag_ids": sorted({kwargs["dag_id"] for kwargs in expand["op_kwargs"]}),
+        "requirements": [str(item) for item in task.partial_kwargs.get("requirements") or []],
+        "outlets": [f"{type(outlet).__name__}:{outlet.uri}" for outlet in task.outlets],
+        "on_failure_callback": [
+            getattr(callback, "__name__", str(callback))
+            for callback in (callbacks if isinstance(callbacks, list) else [callbacks] if callbacks else [])
+        ],
+        "doc_md": dag.doc_md,
     }
 
 

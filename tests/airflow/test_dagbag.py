@@ -97,6 +97,9 @@ def _variants() -> dict[str, dict[str, Any]]:
 VARIANTS = _variants()
 #: a dags folder holding the bundle and a user's own packages named like the engine's
 USER_FOLDER = "with-user-packages"
+#: the same with a bundle of three workspaces (one task mapped over their YAMLs)
+MAPPED_FOLDER = "mapped-with-user-packages"
+MAPPED_SERVICES = ("prod_databricks", "sales.eu", "hr")
 USER_FILES = {
     "core/__init__.py": "",
     "core/helpers.py": 'def greeting() -> str:\n    return "hello from the user\'s core.helpers"\n',
@@ -113,6 +116,19 @@ USER_FILES = {
         "    pass\n"
     ),
 }
+
+
+def mapped_configs() -> list[Any]:
+    """:data:`WORKFLOW` for each of :data:`MAPPED_SERVICES`, each its own workspace address."""
+    configs = []
+    for index, service in enumerate(MAPPED_SERVICES):
+        raw = json.loads(json.dumps(WORKFLOW))
+        raw["source"]["serviceName"] = service
+        raw["source"]["serviceConnection"]["config"]["hostPort"] = (
+            f"adb-{index}000000000000000.7.azuredatabricks.net:443"
+        )
+        configs.append(parse_workflow_config(raw))
+    return configs
 
 
 def options_for(variant: str) -> DagOptions:
@@ -140,10 +156,12 @@ def parsed(
         for variant in VARIANTS:
             write_bundle(config, options_for(variant), base / variant)
         write_bundle(config, DagOptions(dag_id="bundled", start_date=START), base / USER_FOLDER)
-        for name, content in USER_FILES.items():
-            (base / USER_FOLDER / name).parent.mkdir(exist_ok=True)
-            (base / USER_FOLDER / name).write_text(content)
-        folders = [*VARIANTS, USER_FOLDER]
+        write_bundle(mapped_configs(), DagOptions(dag_id="fleet", start_date=START), base / MAPPED_FOLDER)
+        for folder in (USER_FOLDER, MAPPED_FOLDER):
+            for name, content in USER_FILES.items():
+                (base / folder / name).parent.mkdir(exist_ok=True)
+                (base / folder / name).write_text(content)
+        folders = [*VARIANTS, USER_FOLDER, MAPPED_FOLDER]
         out = base / "dagbag.json"
         home = base / "home"
         home.mkdir()
@@ -189,11 +207,14 @@ def test_variant_loads_with_the_expected_shape(
     dag = folder["dags"][options.dag_id]
 
     assert dag["tasks"] == [TASK_ID]
-    assert dag["task_type"] == {
-        ("core", False): "EngineInVirtualenv",
-        ("core", True): "EngineInPython",
-        ("openmetadata", False): "VirtualenvWithSecrets",
-    }[options.engine, options.python is not None]
+    assert (
+        dag["task_type"]
+        == {
+            ("core", False): "EngineInVirtualenv",
+            ("core", True): "EngineInPython",
+            ("openmetadata", False): "VirtualenvWithSecrets",
+        }[options.engine, options.python is not None]
+    )
     assert dag["expect_airflow"] is False
     assert dag["on_failure_callback"] == ["log_failure"]
     # a deadline alert where asked for, on Airflow 3.1+ only (2.10 loads the same file without one)
@@ -262,3 +283,33 @@ def test_the_bundle_and_a_users_own_core_package_load_side_by_side(
     assert folder["dags"]["user_dag"]["doc_md"] == "hello from the user's core.helpers"
     assert {"core", "core.helpers", "ui"} <= set(folder["modules_from_folder"])
     assert folder["dags"]["bundled"]["task_type"] == "EngineInVirtualenv"
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_a_dag_of_several_workspaces_maps_its_task_over_their_yamls(
+    line: str, parsed: Callable[[str], dict[str, Any]]
+) -> None:
+    """One task mapped over one YAML per workspace (Airflow's dynamic task mapping), next to a user's own
+    ``core`` and ``ui`` packages: DagBag loads it without import errors, and the user's DAG still imports
+    the user's ``core.helpers``."""
+    folder = parsed(line)["folders"][MAPPED_FOLDER]
+    assert folder["import_errors"] == {}
+    assert sorted(folder["dags"]) == ["fleet", "user_dag"]
+    assert folder["dags"]["user_dag"]["doc_md"] == "hello from the user's core.helpers"
+    # (the user's core and ui were imported by this process from the folder parsed before: see the test above)
+    assert not {"databricks", "metadata"} & set(folder["new_packages"])
+    dag = folder["dags"]["fleet"]
+    assert dag["tasks"] == [TASK_ID]
+    assert (dag["task_type"], dag["operator_class"]) == ("MappedOperator", "EngineInVirtualenv")
+    assert dag["expand_keys"] == ["op_kwargs"]
+    assert dag["map_over"] == ["fleet.prod_databricks.yaml", "fleet.sales_eu.yaml", "fleet.hr.yaml"]
+    assert dag["mapped_dag_ids"] == ["fleet"]
+    assert dag["requirements"] == [str(Path(folder["path"]) / DEFAULT_WHEEL_NAME)]
+    kind = "Asset" if line == "airflow3" else "Dataset"
+    host = "openmetadata://openmetadata.example.com"
+    assert dag["outlets"] == [
+        f"{kind}:{host}/prod_databricks",
+        f"{kind}:{host}/sales.eu",
+        f"{kind}:{host}/hr",
+    ]
+    assert dag["on_failure_callback"] == ["log_failure"]

@@ -27,14 +27,18 @@ import pytest
 from core.config import parse_workflow_config
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
-from core.emulators.workspace import Workspace
+from core.emulators.workspace import Workspace, WorkspaceSpec
 from core.generate.bundle import write_bundle
 from core.generate.dag import DagOptions
 from core.generate.wheel import engine_wheel
+from core.mapping.service import service_request
+from core.openmetadata.client import OpenMetadataClient
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
 MODES = ("env", "variable", "connection", "inline")
+#: the service of the shared ``config`` fixture (tests/conftest.py)
+SERVICE = "dbx_emulated"
 RUN_TIMEOUT_S = 720  # the openmetadata engine's first run installs ~800 MB into its virtualenv
 
 
@@ -184,9 +188,18 @@ def test_core_dag_ingests_into_openmetadata(
     live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
     assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
     assert sum(len(s) for s in openmetadata.statuses.values()) > 0
+    # the run, in the service's Ingestions tab: its first run creates the service, so only its end shows
+    fqn = f"{SERVICE}.{dag_id}"
+    assert ingestion_states(openmetadata, fqn) == ["success"]
+    assert openmetadata.ingestion_pipelines[fqn]["airflowConfig"]["pipelineTimezone"] == "Europe/Berlin"
     if mode != "inline":
         for secret in (databricks.token, DEFAULT_JWT):
             assert secret not in output, f"a secret reached the task output in {mode} mode"
+
+
+def ingestion_states(openmetadata: OpenMetadataEmulator, fqn: str) -> list[str]:
+    """The states the emulator accepted for the runs of the ingestion pipeline ``fqn``, in order."""
+    return [status["pipelineState"] for name, status in openmetadata.ingestion_status_log if name == fqn]
 
 
 def _json_part(text: str) -> str:
@@ -234,6 +247,93 @@ def test_core_dag_with_a_named_interpreter_runs_the_engine_there(
     live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
     assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
     for secret in (databricks.token, DEFAULT_JWT):
+        assert secret not in output
+
+
+def create_services(*configs: dict[str, Any]) -> None:
+    """The workspaces' pipeline services, as an earlier run (or the OpenMetadata UI) left them: a run of an
+    existing service is reported from its start (running), not only at its end."""
+    for raw in configs:
+        parsed = parse_workflow_config(raw)
+        assert parsed.server is not None
+        client = OpenMetadataClient(parsed.server)
+        try:
+            client.call(
+                "PUT", "/services/pipelineServices", "creating the service", body=service_request(parsed)
+            )
+        finally:
+            client.close()
+
+
+def live_pipelines(openmetadata: OpenMetadataEmulator, service: str) -> list[dict[str, Any]]:
+    return [
+        p for p in openmetadata.pipelines.values() if not p.get("deleted") and p["service"]["name"] == service
+    ]
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["both-ingested", "one-token-refused"])
+@pytest.mark.parametrize("line", ["airflow3", "airflow2"])
+def test_one_dag_ingests_two_workspaces_as_mapped_tasks(
+    line: str,
+    refused: bool,
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    workspace: Workspace,
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    config: dict[str, Any],
+    engine_wheelhouse: Path,
+    engine_task_tmp: Path,
+    timings: Any,
+) -> None:
+    """Two Databricks workspaces (two emulators), one OpenMetadata: one DAG maps its task over the two
+    YAMLs, next to a user's own core/ and ui/ packages. Each mapped task reports to its own service's
+    ingestion pipeline (running, then how it ended). When the second workspace's Databricks refuses its
+    token, only that mapped task fails: the first's pipelines still arrive and its run is a success."""
+    home = airflow_home(line)
+    other = Workspace(WorkspaceSpec(jobs=6, tasks=2, runs=2, pipelines=1, seed=11))
+    openmetadata.seed_from_workspace(other)
+    with DatabricksEmulator(other) as second:
+        second_config = json.loads(json.dumps(config))
+        second_config["source"]["serviceName"] = "dbx_second"
+        connection = second_config["source"]["serviceConnection"]["config"]
+        connection.update(hostPort=second.url, httpPath=f"/sql/1.0/warehouses/{second.warehouse_id}")
+        create_services(config, second_config)
+        dag_id = f"fleet_{line}_{'refused' if refused else 'ok'}"
+        dags = tmp_path / "dags"
+        options = DagOptions(dag_id=dag_id, retries=0, wheelhouse=str(engine_wheelhouse))
+        write_bundle([parse_workflow_config(config), parse_workflow_config(second_config)], options, dags)
+        for name, content in USER_FILES.items():
+            (dags / name).parent.mkdir(exist_ok=True)
+            (dags / name).write_text(content)
+        (dags / "users_own_dag.py").write_text(USER_DAG)
+        bad_token = "dapi-revoked-token-of-the-second-workspace"
+        extra = {  # each workspace's own names (core.generate.workspaces)
+            "DATABRICKS_TOKEN_DBX_EMULATED": databricks.token,
+            "OPENMETADATA_JWT_TOKEN_DBX_EMULATED": DEFAULT_JWT,
+            "DATABRICKS_TOKEN_DBX_SECOND": bad_token if refused else second.token,
+            "OPENMETADATA_JWT_TOKEN_DBX_SECOND": DEFAULT_JWT,
+            "TMPDIR": str(engine_task_tmp),
+        }
+        result, seconds = home.dags_test(dag_id, dags, **extra)
+    output = result.stdout + result.stderr
+    (tmp_path / "dags-test.log").write_text(output)
+    state = "failed" if refused else "success"
+    assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state={state}", output), output[-4000:]
+    timings.add(f"{line}: airflow dags test, two workspaces as mapped tasks ({state}): {seconds:.1f} s")
+
+    # the first workspace, whatever happened to the second
+    assert len(live_pipelines(openmetadata, SERVICE)) == workspace.job_count + len(workspace.pipeline_ids())
+    assert ingestion_states(openmetadata, f"{SERVICE}.{dag_id}") == ["running", "success"]
+    if refused:
+        assert live_pipelines(openmetadata, "dbx_second") == []
+        assert ingestion_states(openmetadata, f"dbx_second.{dag_id}") == ["running", "failed"]
+        assert "Databricks refused the credentials" in output
+        assert f"dbx-pipeline: the ingestion of DAG {dag_id} failed (run " in output  # log_failure
+    else:
+        assert len(live_pipelines(openmetadata, "dbx_second")) == other.job_count + len(other.pipeline_ids())
+        assert ingestion_states(openmetadata, f"dbx_second.{dag_id}") == ["running", "success"]
+    for secret in (databricks.token, second.token, DEFAULT_JWT, bad_token):
         assert secret not in output
 
 
