@@ -1,4 +1,4 @@
-"""``dbx-pipeline``: ingest, test-connection, preview, emulate and generate from a shell.
+"""``dbx-pipeline``: ingest, test-connection, preview, emulate, generate and wizard from a shell.
 
 Exit codes: 0 success; 1 the run had failures (a run that stopped also says why in one line on stderr); 2 bad
 config or connection (one line on stderr naming the field and what to do, never a traceback); 141 the
@@ -158,10 +158,20 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     generate = commands.add_parser(
-        "generate", help="write the workflow YAML and an Airflow DAG (Airflow 2.7+ and 3.x) for it"
+        "generate",
+        help="write the workflow YAML, an Airflow DAG (Airflow 2.7+ and 3.x) and the engine's wheel for it",
     )
-    generate.add_argument("-c", "--config", required=True, help="workflow YAML to deploy")
-    generate.add_argument("--out", required=True, help="folder to write <dag_id>.yaml and <dag_id>.py into")
+    generate.add_argument(
+        "-c",
+        "--config",
+        required=True,
+        action="append",
+        help="workflow YAML to deploy; repeat it for several Databricks workspaces (each its own service, "
+        "the same OpenMetadata server): one DAG maps a task over them",
+    )
+    generate.add_argument(
+        "--out", required=True, help="folder to write <dag_id>.yaml, <dag_id>.py and the engine's wheel into"
+    )
     generate.add_argument("--engine", choices=["core", "openmetadata"], default="core")
     generate.add_argument(
         "--schedule",
@@ -182,7 +192,46 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_OPENMETADATA_VERSION,
         help=f"openmetadata-ingestion release (engine openmetadata; default {DEFAULT_OPENMETADATA_VERSION})",
     )
+    generate.add_argument(
+        "--python",
+        help="absolute path of a Python on the workers that has the engine's wheel installed: the task runs "
+        "it instead of creating a virtualenv (engine core)",
+    )
+    generate.add_argument(
+        "--wheelhouse",
+        help="folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it "
+        "alone, offline (pip --no-index --find-links)",
+    )
+    generate.add_argument(
+        "--no-report-runs",
+        dest="report_runs",
+        action="store_false",
+        help="do not report each run to the service's ingestion pipeline (the Ingestions tab in OpenMetadata)",
+    )
+    wizard = commands.add_parser(
+        "wizard",
+        help="serve the setup wizard in the browser (this machine only, unless --host says otherwise)",
+    )
+    wizard.add_argument(
+        "--port", type=_port, default=None, help="port to listen on (default 8501, or the next free one)"
+    )
+    wizard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )
     return parser
+
+
+def _port(text: str) -> int:
+    """``--port``: a whole number from 1 to 65535.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else (argparse prints it as a usage error, exit 2).
+    """
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 65535, got {text!r}")
+    return int(text)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -369,8 +418,14 @@ def _emulate(args: argparse.Namespace) -> int:
     return emulate_command(args)
 
 
+def _wizard(args: argparse.Namespace) -> int:
+    from core.launcher import launch  # Streamlit runs in its own process; nothing heavy is imported here
+
+    return launch(args.host, args.port)
+
+
 def _generate(args: argparse.Namespace) -> int:
-    """Write <dag_id>.yaml and <dag_id>.py (core.generate) and say how to deploy them."""
+    """Write <dag_id>.yaml, <dag_id>.py and the engine's wheel (core.generate) and say how to deploy them."""
     from pathlib import Path
 
     from core.generate.bundle import load_config_for_generate, write_bundle
@@ -383,9 +438,12 @@ def _generate(args: argparse.Namespace) -> int:
         engine=args.engine,
         secrets=args.secrets,
         openmetadata_version=args.openmetadata_version,
+        python=args.python,
+        wheelhouse=args.wheelhouse,
+        report_runs=args.report_runs,
     )
-    config = load_config_for_generate(args.config, secrets=args.secrets)
-    paths = write_bundle(config, options, Path(args.out), dialect=args.dialect)
+    configs = [load_config_for_generate(path, secrets=args.secrets) for path in args.config]
+    paths = write_bundle(configs, options, Path(args.out), dialect=args.dialect)
     for path in paths:
         print(f"wrote {path}")
     secrets = {
@@ -394,11 +452,12 @@ def _generate(args: argparse.Namespace) -> int:
         "connection": "Airflow Connections",
         "inline": "the YAML itself (inline: keep it private)",
     }[args.secrets]
-    engine = (
-        "pip install dbx-pipeline in the Airflow environment"
-        if args.engine == "core"
-        else "the task installs openmetadata-ingestion in its own virtualenv"
-    )
+    if options.python:
+        engine = f"install {paths[-1].name} for {options.python} on the workers"
+    elif args.engine == "core":
+        engine = "nothing to install: the task installs the engine's wheel in its own virtualenv"
+    else:
+        engine = "nothing to install: the task installs openmetadata-ingestion in its own virtualenv"
     print(f"Deploy: cp {' '.join(str(path) for path in paths)} $AIRFLOW_HOME/dags/")
     print(f"Then: {engine}; secrets come from {secrets} (names in the DAG's doc).")
     print(f"Check: airflow dags list-import-errors && airflow dags test {options.dag_id}")
@@ -412,6 +471,7 @@ _COMMANDS = {
     "bench": _bench,
     "emulate": _emulate,
     "generate": _generate,
+    "wizard": _wizard,
 }
 
 

@@ -31,6 +31,7 @@ SLOW_TESTS: dict[str, float] = {
     "tests/e2e/test_cli_output.py::test_a_successful_ingest_prints_the_report_once_and_nothing_on_stderr": 2.2,
     "tests/e2e/test_cli_output.py::test_refused_credentials_give_exactly_one_stderr_line": 1.8,
     "tests/e2e/test_cli_output.py::test_test_connection_writes_each_failure_to_stderr": 1.6,
+    "tests/unit/test_launcher.py::test_the_wizard_starts_from_any_directory_and_answers_its_health_check": 1.0,
     "tests/e2e/test_progress.py::test_no_line_with_json_or_in_an_airflow_task": 4.0,
     "tests/e2e/test_progress.py::test_a_terminal_gets_a_live_line_and_stdout_only_the_report": 2.5,
     "tests/e2e/test_progress.py::test_no_line_when_stderr_is_not_a_terminal": 2.0,

@@ -1,9 +1,11 @@
-"""The deployable bundle: workflow YAML + DAG + a README saying how to deploy them.
+"""The deployable bundle: workflow YAML + DAG + the engine's wheel + a README saying how to deploy them.
 
-The CLI writes the two files a user copies into the dags folder (:func:`write_bundle`); the wizard offers
-all three as one download (:func:`zip_bundle`). Both come from :func:`render_bundle`, so they are the
-same files. The YAML carries ``${NAME}`` references except in the ``inline`` secrets mode, where it is
-written readable by its owner only.
+The CLI writes the files a user copies into the dags folder (:func:`write_bundle`); the wizard offers
+them all as one download (:func:`zip_bundle`). Each takes one parsed workflow, or one per Databricks
+workspace: the DAG then maps its task over their YAML files (:mod:`core.generate.workspaces`). Both come from :func:`render_bundle` (the text files) and
+:func:`core.generate.wheel.engine_wheel` (the wheel the ``core`` engine's DAG installs in its task's
+virtualenv), so they are the same files. The YAML carries ``${NAME}`` references except in the ``inline``
+secrets mode, where it is written readable by its owner only.
 """
 
 from __future__ import annotations
@@ -12,87 +14,147 @@ import io
 import os
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
 from core.config import WorkflowConfig, load_workflow_config
 from core.errors import ConfigError
-from core.generate.dag import CONNECTION_IDS, DagOptions, openmetadata_requirements, render_dag
+from core.generate.dag import (
+    DEFAULT_WHEEL_NAME,
+    DagOptions,
+    openmetadata_requirements,
+    pip_options,
+    render_dag,
+    reports_runs,
+    service_asset_uri,
+    workspace_values,
+)
 from core.generate.schedule import describe_cron, next_runs
 from core.generate.template import render_template
-from core.generate.yaml_render import Dialect, render_workflow_yaml, secret_refs
+from core.generate.wheel import EngineWheel, engine_wheel
+from core.generate.workspaces import Workspace, plan_workspaces
+from core.generate.yaml_render import Dialect, render_workflow_yaml
 
-__all__ = ["README_NAME", "load_config_for_generate", "render_bundle", "write_bundle", "zip_bundle"]
+__all__ = [
+    "README_NAME",
+    "bundle_wheel",
+    "load_config_for_generate",
+    "render_bundle",
+    "write_bundle",
+    "zip_bundle",
+]
 
 README_NAME = "README.md"
 _PLACEHOLDER = "__dbx_pipeline_unset_{}__"
 
 
-def render_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> dict[str, str]:
-    """The three files of the bundle, rendered from one config and one set of options.
+def bundle_wheel(options: DagOptions) -> EngineWheel | None:
+    """The engine's wheel the bundle carries: the ``core`` engine's (built once per source, then reused).
 
     Args:
-        config: the workflow to deploy.
+        options: the DAG's options (the ``openmetadata`` engine installs OpenMetadata's package instead).
+
+    Returns:
+        The wheel, or None for the ``openmetadata`` engine.
+
+    Raises:
+        ConfigError: ``field="engine"``, the wheel cannot be built (:func:`core.generate.wheel.engine_wheel`).
+    """
+    return engine_wheel() if options.engine == "core" else None
+
+
+def render_bundle(
+    configs: WorkflowConfig | Sequence[WorkflowConfig], options: DagOptions, *, dialect: Dialect = "2.x"
+) -> dict[str, str]:
+    """The text files of the bundle, rendered from one config (or one per workspace) and one set of options.
+
+    The ``core`` engine's bundle also holds the engine's wheel (:func:`bundle_wheel`, written by
+    :func:`write_bundle` and :func:`zip_bundle`); the DAG and the README name it.
+
+    Args:
+        configs: the workflow to deploy, or one per Databricks workspace (each its own service, all
+            writing to the same OpenMetadata server: :func:`core.generate.workspaces.plan_workspaces`).
         options: the DAG's options (its ``secrets`` mode decides whether the YAML holds references).
         dialect: the YAML dialect, ``1.x`` (``token:``) or ``2.x`` (``authType:``).
 
     Returns:
-        File name -> content: ``<yaml_name>``, ``<dag_id>.py`` and ``README.md``, in that order.
+        File name -> content: the workflow YAML (one per workspace, in order), ``<dag_id>.py`` and
+        ``README.md``, in that order.
 
     Raises:
         ConfigError: from the YAML or DAG renderers (1.x dialect with OAuth, engine/version mismatch...),
-            or a placeholder left by :func:`load_config_for_generate` in a non-secret field.
+            workflows that cannot share one DAG, a placeholder left by :func:`load_config_for_generate` in
+            a non-secret field, or the engine's wheel that cannot be built (``field="engine"``).
     """
     secrets: Literal["env", "inline"] = "inline" if options.secrets == "inline" else "env"
+    workspaces = plan_workspaces(configs, options)
+    wheel = bundle_wheel(options)
+    wheel_name = wheel.filename if wheel else DEFAULT_WHEEL_NAME
     files = {
-        options.yaml_name: render_workflow_yaml(config, dialect=dialect, secrets=secrets),
-        options.dag_filename: render_dag(config, options, dialect=dialect),
-        README_NAME: _readme(config, options, dialect),
+        workspace.yaml_name: render_workflow_yaml(
+            workspace.config, dialect=dialect, secrets=secrets, env_suffix=workspace.env_suffix
+        )
+        for workspace in workspaces
     }
+    configs = [workspace.config for workspace in workspaces]
+    files[options.dag_filename] = render_dag(configs, options, dialect=dialect, wheel_name=wheel_name)
+    files[README_NAME] = _readme(workspaces, options, dialect, wheel)
     _refuse_placeholders(files)
     return files
 
 
 def write_bundle(
-    config: WorkflowConfig, options: DagOptions, out_dir: Path, *, dialect: Dialect = "2.x"
+    configs: WorkflowConfig | Sequence[WorkflowConfig],
+    options: DagOptions,
+    out_dir: Path,
+    *,
+    dialect: Dialect = "2.x",
 ) -> list[Path]:
-    """Write the YAML and the DAG into ``out_dir`` (created if missing).
+    """Write the YAML (one per workspace), the DAG and the engine's wheel into ``out_dir`` (created if missing).
 
     An inline-secrets YAML is made readable by its owner only (mode 600); each file is replaced atomically.
+    The README is not written (the wizard's zip carries it): these are the files of the dags folder.
 
     Args:
-        config: the workflow to deploy.
+        configs: the workflow to deploy, or one per workspace.
         options: the DAG's options.
         out_dir: the folder to write into.
         dialect: the YAML dialect.
 
     Returns:
-        The paths written: the YAML's, then the DAG's.
+        The paths written: the YAMLs', the DAG's, then (``core`` engine) the wheel's.
 
     Raises:
         ConfigError: as :func:`render_bundle`, or ``field="out"`` when the folder or a file cannot be written.
     """
-    files = render_bundle(config, options, dialect=dialect)
+    files = render_bundle(configs, options, dialect=dialect)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"cannot create {out}: {err.strerror}", field="out") from None
     written = []
-    for name in (options.yaml_name, options.dag_filename):
+    for name, content in files.items():
+        if name == README_NAME:
+            continue
         path = out / name
-        private = options.secrets == "inline" and name == options.yaml_name
-        _write_atomically(path, files[name], 0o600 if private else 0o644)
+        _write_atomically(path, content.encode("utf-8"), 0o600 if _private(name, options) else 0o644)
         written.append(path)
+    wheel = bundle_wheel(options)
+    if wheel is not None:
+        _write_atomically(out / wheel.filename, wheel.content, 0o644)
+        written.append(out / wheel.filename)
     return written
 
 
-def zip_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect = "2.x") -> bytes:
-    """The three files as a zip archive (the wizard's download).
+def zip_bundle(
+    configs: WorkflowConfig | Sequence[WorkflowConfig], options: DagOptions, *, dialect: Dialect = "2.x"
+) -> bytes:
+    """The bundle as a zip archive (the wizard's download): the text files, then the engine's wheel.
 
     Args:
-        config: the workflow to deploy.
+        configs: the workflow to deploy, or one per workspace.
         options: the DAG's options.
         dialect: the YAML dialect.
 
@@ -102,17 +164,24 @@ def zip_bundle(config: WorkflowConfig, options: DagOptions, *, dialect: Dialect 
     Raises:
         ConfigError: as :func:`render_bundle`.
     """
-    files = render_bundle(config, options, dialect=dialect)
+    files: dict[str, str | bytes] = dict(render_bundle(configs, options, dialect=dialect))
+    wheel = bundle_wheel(options)
+    if wheel is not None:
+        files[wheel.filename] = wheel.content
     buffer = io.BytesIO()
     stamp = time.localtime()[:6]
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             info = zipfile.ZipInfo(name, date_time=stamp)
-            private = options.secrets == "inline" and name == options.yaml_name
-            info.external_attr = (0o600 if private else 0o644) << 16
+            info.external_attr = (0o600 if _private(name, options) else 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
     return buffer.getvalue()
+
+
+def _private(name: str, options: DagOptions) -> bool:
+    """An inline-secrets workflow YAML is readable by its owner only."""
+    return options.secrets == "inline" and name.endswith((".yaml", ".yml"))
 
 
 def load_config_for_generate(path: str | os.PathLike[str], *, secrets: str) -> WorkflowConfig:
@@ -170,11 +239,11 @@ def _refuse_placeholders(files: Mapping[str, str]) -> None:
             )
 
 
-def _write_atomically(path: Path, content: str, mode: int) -> None:
+def _write_atomically(path: Path, content: bytes, mode: int) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
+        with os.fdopen(fd, "wb") as file:
             file.write(content)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
@@ -186,20 +255,32 @@ def _write_atomically(path: Path, content: str, mode: int) -> None:
 # -- README ----------------------------------------------------------------------------------------
 
 
-def _readme(config: WorkflowConfig, options: DagOptions, dialect: Dialect) -> str:
+def _readme(
+    workspaces: list[Workspace], options: DagOptions, dialect: Dialect, wheel: EngineWheel | None
+) -> str:
     """The deploy README, rendered from ``core/generate/templates/README.md.jinja``."""
-    refs = [] if options.secrets == "inline" else secret_refs(config)
+    config = workspaces[0].config
     return render_template(
         "README.md.jinja",
         dag_id=options.dag_id,
         dag_filename=options.dag_filename,
-        yaml_name=options.yaml_name,
+        yaml_name=workspaces[0].yaml_name,
+        workspaces=[workspace_values(workspace, options) for workspace in workspaces],
+        report_runs=reports_runs(config, options),
         dialect=dialect,
         engine=options.engine,
+        wheel_name=wheel.filename if wheel else None,
+        wheel_kb=round(wheel.size / 1024) if wheel else None,
+        python=options.python,
+        wheelhouse=options.wheelhouse,
+        pip_options=pip_options(options),
+        deadline_minutes=options.deadline_minutes,
+        email=options.email,
+        asset_uri=service_asset_uri(config),
         requirements=openmetadata_requirements(options.openmetadata_version),
         secrets=options.secrets,
-        refs=refs,
-        connection_ids=CONNECTION_IDS,
+        refs=workspaces[0].refs(options.secrets),
+        connection_ids=workspaces[0].connection_ids,
         schedule=options.schedule,
         schedule_description=describe_cron(options.schedule),
         timezone=options.timezone,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -37,6 +37,9 @@ _DAG_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _RELEASE = re.compile(r"^\d+\.\d+\.\d+(\.\d+)?$")
 _YAML_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.ya?ml$")
+#: an absolute POSIX path without whitespace or quotes (it is written into the DAG and given to pip)
+_ABSOLUTE_PATH = re.compile(r"^/[^\s\"'\\]{0,999}$")
+_WHEELHOUSE_URL = re.compile(r"^https?://[^\s\"'\\]{1,1000}$")
 
 
 def is_openmetadata_release(text: str) -> bool:
@@ -85,6 +88,18 @@ class DagOptions(BaseModel):
     openmetadata_version: str = DEFAULT_OPENMETADATA_VERSION
     #: the workflow YAML's file name, next to the DAG file; default ``<dag_id>.yaml``
     yaml_filename: str | None = None
+    #: an interpreter on the workers that has the engine installed: the task runs it
+    #: (``ExternalPythonOperator``) instead of creating a virtualenv; ``core`` engine only
+    python: str | None = None
+    #: a folder (absolute path on the workers) or URL of wheels: the task's virtualenv installs from it
+    #: alone (``pip --no-index --find-links``), for workers without access to a package index
+    wheelhouse: str | None = None
+    #: minutes after a run is queued: if it has not finished by then, e-mail ``email`` (a deadline alert,
+    #: Airflow 3.1+; older versions load the DAG without it). None: no alert
+    deadline_minutes: int | None = None
+    #: ``core`` engine: report each run to the service's ingestion pipeline named after the DAG (the
+    #: Ingestions tab in OpenMetadata; :func:`core.ingestion_run.run_ingestion`). False: nothing reported
+    report_runs: bool = True
 
     def __init__(self, **data: Any) -> None:
         """Validate ``data`` (the fields above, by name).
@@ -135,6 +150,11 @@ class DagOptions(BaseModel):
     def _from_zero(cls, value: Any) -> Any:
         return _whole_number(value, 0)
 
+    @field_validator("deadline_minutes", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        return None if value is None else _whole_number(value, 1)
+
     @field_validator("execution_timeout_minutes", mode="before")
     @classmethod
     def _from_one(cls, value: Any) -> Any:
@@ -158,6 +178,13 @@ class DagOptions(BaseModel):
         for tag in value if isinstance(value, list) else []:
             if not (isinstance(tag, str) and tag.strip() and len(tag) <= 100):
                 raise ValueError(f"{tag!r}: each tag must be 1-100 characters")
+        return value
+
+    @field_validator("report_runs", mode="before")
+    @classmethod
+    def _report_runs(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} must be true or false")
         return value
 
     @field_validator("engine", mode="before")
@@ -188,16 +215,43 @@ class DagOptions(BaseModel):
             raise ValueError(f"{value!r} must be a file name ending in .yaml, without folders")
         return value
 
+    @field_validator("python", mode="before")
+    @classmethod
+    def _python(cls, value: Any) -> Any:
+        if value is not None and not (isinstance(value, str) and _ABSOLUTE_PATH.match(value)):
+            raise ValueError(f"{value!r} must be the absolute path of a Python interpreter on the workers")
+        return value
+
+    @field_validator("wheelhouse", mode="before")
+    @classmethod
+    def _wheelhouse(cls, value: Any) -> Any:
+        if value is not None and not (
+            isinstance(value, str) and (_ABSOLUTE_PATH.match(value) or _WHEELHOUSE_URL.match(value))
+        ):
+            raise ValueError(f"{value!r} must be an absolute folder path on the workers, or an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _python_runs_the_core_engine(self) -> DagOptions:
+        if self.python is None:
+            return self
+        if self.engine != "core":
+            _raise_at("python", self.python, "applies to the core engine only")
+        if self.wheelhouse is not None:
+            _raise_at("wheelhouse", self.wheelhouse, "is for the task's own virtualenv: not used with python")
+        return self
+
+    @model_validator(mode="after")
+    def _deadline_alert_to_send_to(self) -> DagOptions:
+        if self.deadline_minutes is not None and not self.email:
+            _raise_at("email", self.email, "give at least one address to send the deadline alert to")
+        return self
+
     @model_validator(mode="after")
     def _email_to_send_to(self) -> DagOptions:
         if self.email or not (self.email_on_failure or self.email_on_retry):
             return self
-        # raised as a ValidationError so that it names the email field, not the whole model
-        message = "give at least one address to send failure or retry e-mails to"
-        error = PydanticCustomError("value_error", message)
-        raise ValidationError.from_exception_data(
-            type(self).__name__, [InitErrorDetails(type=error, loc=("email",), input=self.email)]
-        )
+        _raise_at("email", self.email, "give at least one address to send failure or retry e-mails to")
 
     # -- derived values ---------------------------------------------------------------------------------
 
@@ -218,6 +272,14 @@ class DagOptions(BaseModel):
             The date whose midnight (in ``timezone``) is the DAG's ``start_date``.
         """
         return self.start_date or datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def _raise_at(name: str, value: Any, message: str) -> NoReturn:
+    """Raise a ``ValidationError`` at the field ``name`` (a model validator's own would name the model)."""
+    error = PydanticCustomError("value_error", message)
+    raise ValidationError.from_exception_data(
+        DagOptions.__name__, [InitErrorDetails(type=error, loc=(name,), input=value)]
+    )
 
 
 def _whole_number(value: Any, low: int) -> Any:

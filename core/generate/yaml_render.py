@@ -77,14 +77,23 @@ def dialect_for_version(server_version: str | None) -> Dialect:
     return "2.x"
 
 
-def secret_refs(config: WorkflowConfig) -> list[SecretRef]:
-    """Every secret the config holds, in YAML order, with the variable that references it."""
+def secret_refs(config: WorkflowConfig, suffix: str = "") -> list[SecretRef]:
+    """Every secret the config holds, in YAML order, with the variable that references it.
+
+    Args:
+        config: the validated workflow.
+        suffix: appended to every variable name: one DAG that ingests several workspaces gives each its
+            own names (``DATABRICKS_TOKEN_SALES``), so their secrets never mix.
+
+    Returns:
+        The secrets, Databricks' first.
+    """
     refs: list[SecretRef] = []
     auth = config.source.connection.auth
     if isinstance(auth, PersonalAccessToken):
         refs.append(
             SecretRef(
-                SECRET_ENV_NAMES["token"],
+                SECRET_ENV_NAMES["token"] + suffix,
                 f"{_CONNECTION}.authType.token",
                 "Databricks personal access token",
                 auth.token.get_secret_value(),
@@ -94,7 +103,7 @@ def secret_refs(config: WorkflowConfig) -> list[SecretRef]:
     elif isinstance(auth, DatabricksOAuth):
         refs.append(
             SecretRef(
-                SECRET_ENV_NAMES["clientSecret"],
+                SECRET_ENV_NAMES["clientSecret"] + suffix,
                 f"{_CONNECTION}.authType.clientSecret",
                 f"OAuth secret of the Databricks service principal {auth.client_id}",
                 auth.client_secret.get_secret_value(),
@@ -104,7 +113,7 @@ def secret_refs(config: WorkflowConfig) -> list[SecretRef]:
     else:
         refs.append(
             SecretRef(
-                SECRET_ENV_NAMES["azureClientSecret"],
+                SECRET_ENV_NAMES["azureClientSecret"] + suffix,
                 f"{_CONNECTION}.authType.azureClientSecret",
                 f"client secret of the Azure service principal {auth.azure_client_id}",
                 auth.azure_client_secret.get_secret_value(),
@@ -115,7 +124,7 @@ def secret_refs(config: WorkflowConfig) -> list[SecretRef]:
     if server is not None and server.jwt is not None:
         refs.append(
             SecretRef(
-                SECRET_ENV_NAMES["jwtToken"],
+                SECRET_ENV_NAMES["jwtToken"] + suffix,
                 f"{_SERVER}.securityConfig.jwtToken",
                 "JWT of the OpenMetadata ingestion bot (Settings > Bots > ingestion-bot)",
                 server.jwt,
@@ -126,7 +135,7 @@ def secret_refs(config: WorkflowConfig) -> list[SecretRef]:
     for header, value in headers.items():
         refs.append(
             SecretRef(
-                "OPENMETADATA_HEADER_" + _ENV_NAME.sub("_", header.upper()).strip("_"),
+                "OPENMETADATA_HEADER_" + _ENV_NAME.sub("_", header.upper()).strip("_") + suffix,
                 f"{_SERVER}.extraHeaders.{header}",
                 f"value of the {header} header sent to OpenMetadata",
                 value,
@@ -155,7 +164,7 @@ def required_env(config: WorkflowConfig, secrets: str = "env") -> dict[str, str]
 
 
 def render_workflow_yaml(
-    config: WorkflowConfig, *, dialect: Dialect = "2.x", secrets: SecretMode = "env"
+    config: WorkflowConfig, *, dialect: Dialect = "2.x", secrets: SecretMode = "env", env_suffix: str = ""
 ) -> str:
     """The workflow YAML for ``config``, commented, in the given dialect.
 
@@ -166,6 +175,7 @@ def render_workflow_yaml(
         dialect: ``"2.x"`` (``authType:`` for the Databricks login) or ``"1.x"`` (a top-level ``token:``),
             as the target OpenMetadata server reads it.
         secrets: ``"env"`` writes ``${NAME}`` references (see :func:`required_env`); ``"inline"`` the values.
+        env_suffix: appended to each referenced variable's name (:func:`secret_refs`).
 
     Raises:
         ConfigError: an OAuth or Azure login asked for in the 1.x dialect (1.x only has ``token:``), or an
@@ -176,18 +186,19 @@ def render_workflow_yaml(
         raise ConfigError(f"unknown YAML dialect {dialect!r}; use 1.x or 2.x", field="dialect")
     if secrets not in ("env", "inline"):
         raise ConfigError(f"unknown secrets mode {secrets!r}; use env or inline", field="secrets")
-    document = _document(config, dialect, secrets)
+    document = _document(config, dialect, secrets, env_suffix)
     body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True, width=100)
     if "**********" in body:  # a SecretStr serialised by pydantic: a new secret field this module misses
         raise RuntimeError("a masked secret reached the rendered YAML; yaml_render must handle that field")
-    return _header(config, dialect, secrets) + _annotate(body, _comments(config, dialect, secrets))
+    header = _header(config, dialect, secrets, env_suffix)
+    return header + _annotate(body, _comments(config, dialect, secrets))
 
 
 # -- building the document --------------------------------------------------------------------------
 
 
-def _document(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode) -> dict[str, Any]:
-    refs = {ref.path: ref for ref in secret_refs(config)}
+def _document(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode, suffix: str) -> dict[str, Any]:
+    refs = {ref.path: ref for ref in secret_refs(config, suffix)}
 
     def secret(path: str) -> str:
         ref = refs[path]
@@ -312,7 +323,7 @@ def _databricks_host_port(url: str) -> str:
 # -- comments ---------------------------------------------------------------------------------------
 
 
-def _header(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode) -> str:
+def _header(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode, suffix: str) -> str:
     credentials = "token:" if dialect == "1.x" else "authType:"
     lines = [
         "# OpenMetadata ingestion workflow: Databricks jobs and Lakeflow/DLT pipelines into OpenMetadata.",
@@ -327,7 +338,7 @@ def _header(config: WorkflowConfig, dialect: Dialect, secrets: SecretMode) -> st
             "# Do not commit it or share it; prefer secrets from environment variables.",
         ]
     else:
-        names = ", ".join(ref.env for ref in secret_refs(config))
+        names = ", ".join(ref.env for ref in secret_refs(config, suffix))
         lines += [
             "#",
             "# No secret is stored here: each ${NAME} is read from the environment when the workflow runs.",

@@ -13,9 +13,10 @@ one pip cache (``pip/``):
   proof, never a skip); only openmetadata-ingestion may skip, since the issue asks for that proof "where
   it can be installed".
 
-The Airflow virtualenvs get this project's dependencies (read from pyproject.toml, resolved together with
-Airflow: the proof that ``pip install dbx-pipeline`` fits in each Airflow) but not the project itself: the
-tests put this checkout on ``PYTHONPATH``, so a cached virtualenv always runs the code under test.
+The Airflow virtualenvs hold Airflow alone: neither this project nor its dependencies, as on a user's
+workers. The generated DAG runs the engine in a virtualenv of its own, installed from the wheel of the
+bundle; the engine's dependencies are downloaded into the wheelhouse (:func:`ensure_engine_wheelhouse`) so
+the tests can point the DAG's offline option (``DagOptions.wheelhouse``) at it and not depend on PyPI.
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ class VenvSpec:
     constraints: tuple[str, ...] = ()
     #: True: an install failure skips (the proof applies "where it can be installed"); False: fails
     optional: bool = False
+    #: the folder under :data:`CACHE` (default: ``name``)
+    folder: str = ""
+
+    @property
+    def directory(self) -> str:
+        return self.folder or self.name
 
     def digest(self) -> str:
         text = json.dumps([sys.version_info[:2], self.requirements, self.constraints])
@@ -103,10 +110,11 @@ class Venv:
 
 
 def specs() -> dict[str, VenvSpec]:
-    dependencies = tuple(project_dependencies())
+    # Airflow alone (the "-bare" folders: a checkout from before the bundle, whose Airflow venvs also held
+    # this project's dependencies, keeps its own folders instead of rebuilding these back and forth).
     return {
-        "airflow3": VenvSpec("airflow3", (AIRFLOW3, "pendulum", *dependencies)),
-        "airflow2": VenvSpec("airflow2", (AIRFLOW2, *dependencies)),
+        "airflow3": VenvSpec("airflow3", (AIRFLOW3, "pendulum"), folder="airflow3-bare"),
+        "airflow2": VenvSpec("airflow2", (AIRFLOW2,), folder="airflow2-bare"),
         "omingestion": VenvSpec(
             "omingestion", (OPENMETADATA,), constraints=("dbt-core<1.12",), optional=True
         ),
@@ -142,9 +150,9 @@ def pip_environment() -> dict[str, str]:
 
 def ensure_venv(spec: VenvSpec) -> Venv:
     """The virtualenv for ``spec``, built on first use (under a lock) and reused while its marker matches."""
-    root = CACHE / spec.name
+    root = CACHE / spec.directory
     marker = root / MARKER
-    with _locked(CACHE / f"{spec.name}.lock"):
+    with _locked(CACHE / f"{spec.directory}.lock"):
         if marker.is_file() and marker.read_text() == spec.digest() and _runs(root / "bin" / "python"):
             return Venv(spec, root, None)
         shutil.rmtree(root, ignore_errors=True)
@@ -163,6 +171,24 @@ def ensure_venv(spec: VenvSpec) -> Venv:
             _run_install([*pip, "install", "--no-index", *options, *spec.requirements], spec)
         marker.write_text(spec.digest())  # only now: an interrupted install is never reused
         return Venv(spec, root, time.perf_counter() - started)
+
+
+def ensure_engine_wheelhouse() -> Path:
+    """:data:`WHEELHOUSE` with a wheel of every dependency of the engine (``[project] dependencies``), for
+    this Python: what the generated DAG's task virtualenv installs offline (``--no-index --find-links``).
+
+    Downloaded once (a marker holds the digest of what was asked for), under the wheelhouse's lock.
+    """
+    requirements = project_dependencies()
+    digest = hashlib.sha256(json.dumps([sys.version_info[:2], requirements]).encode()).hexdigest()
+    marker = WHEELHOUSE / f".engine-dependencies-{digest[:16]}"
+    with _locked(CACHE_ROOT / "wheelhouse.lock"):
+        if not marker.is_file():
+            spec = VenvSpec("engine-wheelhouse", tuple(requirements))
+            command = [sys.executable, "-m", "pip", "wheel", "--progress-bar", "off"]
+            _run_install([*command, "--wheel-dir", str(WHEELHOUSE), "--find-links", str(WHEELHOUSE), *requirements], spec)
+            marker.write_text("\n".join(requirements) + "\n")
+    return WHEELHOUSE
 
 
 def _runs(python: Path) -> bool:
@@ -248,6 +274,15 @@ def venv_for() -> Any:
 
 
 @pytest.fixture(scope="session")
+def engine_wheelhouse() -> Path:
+    """The wheelhouse holding the engine's dependencies (see :func:`ensure_engine_wheelhouse`)."""
+    try:
+        return ensure_engine_wheelhouse()
+    except VenvInstallError as err:
+        pytest.fail(str(err), pytrace=False)
+
+
+@pytest.fixture(scope="session")
 def timings() -> Timings:
     """Where tests record what they measured (printed at the end of the run)."""
     return TIMINGS
@@ -268,6 +303,16 @@ def task_tmp() -> Path:
     return path
 
 
+@pytest.fixture
+def engine_task_tmp(tmp_path: Path) -> Iterator[Path]:
+    """TMPDIR for a core-engine DAG's task: its cached virtualenv (~95 MB, keyed by the wheel's path and
+    sha256, so a new one for every test) is removed with the test, instead of piling up in :func:`task_tmp`."""
+    path = tmp_path / "task-tmp"
+    path.mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def probes() -> Path:
     """The folder of the scripts run by the virtualenvs' pythons."""
@@ -275,8 +320,9 @@ def probes() -> Path:
 
 
 def airflow_environment(home: Path, dags: Path, **extra: str) -> dict[str, str]:
-    """A clean environment for the ``airflow`` CLI: its own home and SQLite database, no examples, this
-    checkout importable (the ``core`` engine), and nothing of the caller's Databricks settings."""
+    """A clean environment for the ``airflow`` CLI: its own home and SQLite database, no examples, nothing
+    of the caller's Databricks settings, and no PYTHONPATH: this project is not importable there (the
+    generated DAG installs the engine from the bundle's wheel into its task's own virtualenv)."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -289,7 +335,6 @@ def airflow_environment(home: Path, dags: Path, **extra: str) -> dict[str, str]:
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
-        PYTHONPATH=str(REPO),
         PIP_CACHE_DIR=str(PIP_CACHE),  # the openmetadata engine's task virtualenv reuses the suite's wheels
     )
     env.update(extra)

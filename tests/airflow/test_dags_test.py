@@ -1,9 +1,14 @@
 """The core-engine DAG runs end to end (``airflow dags test``) on real Airflow 3.x and 2.10.
 
-Each run copies the two generated files into a dags folder, exactly as a user deploys them, points the
-workflow at the emulators started by this test process, provides the secrets the way the chosen mode
-expects (environment variables, Airflow Variables or Airflow Connections, both given to Airflow through
-its own ``AIRFLOW_VAR_*`` / ``AIRFLOW_CONN_*`` variables) and checks that the pipelines arrived.
+Each run copies the generated files (DAG, YAML, the engine's wheel) into a dags folder, exactly as a user
+deploys them, next to a user's own ``core`` (``__init__.py``, ``helpers.py``) and ``ui`` packages and a
+DAG of the user's that imports ``core.helpers``; points the workflow at the emulators started by this test
+process, provides the secrets the way the chosen mode expects (environment variables, Airflow Variables
+or Airflow Connections, both given to Airflow through its own ``AIRFLOW_VAR_*`` / ``AIRFLOW_CONN_*``
+variables) and checks that the pipelines arrived. This project is not installed in Airflow's environment:
+the task installs the wheel into its own virtualenv, offline from the suite's wheelhouse
+(``DagOptions.wheelhouse``), and Airflow 3 puts the dags folder on that virtualenv's PYTHONPATH, where the
+user's ``core`` would shadow the engine's if the DAG did not drop it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +27,18 @@ import pytest
 from core.config import parse_workflow_config
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
-from core.emulators.workspace import Workspace
+from core.emulators.workspace import Workspace, WorkspaceSpec
 from core.generate.bundle import write_bundle
 from core.generate.dag import DagOptions
+from core.generate.wheel import engine_wheel
+from core.mapping.service import service_request
+from core.openmetadata.client import OpenMetadataClient
 
 pytestmark = [pytest.mark.airflow, pytest.mark.timeout(900)]
 
 MODES = ("env", "variable", "connection", "inline")
+#: the service of the shared ``config`` fixture (tests/conftest.py)
+SERVICE = "dbx_emulated"
 RUN_TIMEOUT_S = 720  # the openmetadata engine's first run installs ~800 MB into its virtualenv
 
 
@@ -99,10 +110,36 @@ def airflow_home(
     return get
 
 
-def deploy(config: dict[str, Any], options: DagOptions, dags: Path) -> None:
-    """What the README says: put the two generated files into the dags folder."""
+#: a user's own files in the dags folder, named like the engine's packages (Airflow's module-management
+#: guide warns against such generic top-level names; users have them anyway)
+USER_FILES = {
+    "core/__init__.py": "from core.helpers import GREETING  # noqa: F401\n",
+    "core/helpers.py": "GREETING = 'hello from the user'\n",
+    "ui/__init__.py": "",
+}
+USER_DAG = """import pendulum
+
+import core.helpers  # noqa: F401 -- the user's own package
+import ui  # noqa: F401
+
+try:
+    from airflow.sdk import DAG
+except ImportError:
+    from airflow import DAG
+
+with DAG(dag_id="users_own_dag", schedule=None, start_date=pendulum.datetime(2026, 1, 1)):
+    pass
+"""
+
+
+def deploy(config: dict[str, Any], options: DagOptions, dags: Path, *, user_files: bool = False) -> None:
+    """What the README says: put the generated files into the dags folder (next to the user's own)."""
     written = write_bundle(parse_workflow_config(config), options, dags)
     assert sorted(path.name for path in dags.iterdir()) == sorted(path.name for path in written)
+    if user_files:
+        for name, content in USER_FILES.items():
+            (dags / name).parent.mkdir(exist_ok=True)
+            (dags / name).write_text(content)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -117,25 +154,187 @@ def test_core_dag_ingests_into_openmetadata(
     openmetadata: OpenMetadataEmulator,
     config: dict[str, Any],
     timings: Any,
+    engine_wheelhouse: Path,
+    engine_task_tmp: Path,
 ) -> None:
     home = airflow_home(line)
     dag_id = f"e2e_{line}_{mode}"
     dags = tmp_path / "dags"
-    deploy(config, DagOptions(dag_id=dag_id, secrets=mode, retries=0, timezone="Europe/Berlin"), dags)
+    options = DagOptions(
+        dag_id=dag_id, secrets=mode, retries=0, timezone="Europe/Berlin", wheelhouse=str(engine_wheelhouse)
+    )
+    deploy(config, options, dags, user_files=True)
+    (dags / "users_own_dag.py").write_text(USER_DAG)
 
-    result, seconds = home.dags_test(dag_id, dags, **secret_environment(mode, databricks.token, DEFAULT_JWT))
+    extra = {**secret_environment(mode, databricks.token, DEFAULT_JWT), "TMPDIR": str(engine_task_tmp)}
+    result, seconds = home.dags_test(dag_id, dags, **extra)
     output = result.stdout + result.stderr
+    (tmp_path / "dags-test.log").write_text(output)  # kept with the test's temp dir, to read after a failure
     assert result.returncode == 0, output[-4000:]
     assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state=success", output), output[-4000:]
     serialize = " (with dags reserialize)" if line == "airflow3" else ""
-    timings.add(f"{line}: airflow dags test, {mode} secrets: {seconds:.1f} s{serialize}")
+    installed = " (installing the task's virtualenv)" if "Reusing cached Python virtual" not in output else ""
+    timings.add(f"{line}: airflow dags test, {mode} secrets: {seconds:.1f} s{serialize}{installed}")
+    # the engine ran from the wheel, in the task's own virtualenv under the temp dir
+    assert f"Processing {dags / engine_wheel().filename}" in output
+    assert f"{(dags / engine_wheel().filename).as_uri()}#sha256={engine_wheel().sha256}" in output
+    assert str(engine_task_tmp / "dbx-pipeline-venvs") in output
+
+    # The user's DAG, importing the user's core.helpers, loads next to the bundle's in that environment.
+    listed = home.airflow(["dags", "list", "--output", "json"], dags=dags, **extra)
+    assert listed.returncode == 0, listed.stdout[-3000:] + listed.stderr[-3000:]
+    assert {dag_id, "users_own_dag"} <= {entry["dag_id"] for entry in json.loads(_json_part(listed.stdout))}
 
     live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
     assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
     assert sum(len(s) for s in openmetadata.statuses.values()) > 0
+    # the run, in the service's Ingestions tab: its first run creates the service, so only its end shows
+    fqn = f"{SERVICE}.{dag_id}"
+    assert ingestion_states(openmetadata, fqn) == ["success"]
+    assert openmetadata.ingestion_pipelines[fqn]["airflowConfig"]["pipelineTimezone"] == "Europe/Berlin"
     if mode != "inline":
         for secret in (databricks.token, DEFAULT_JWT):
             assert secret not in output, f"a secret reached the task output in {mode} mode"
+
+
+def ingestion_states(openmetadata: OpenMetadataEmulator, fqn: str) -> list[str]:
+    """The states the emulator accepted for the runs of the ingestion pipeline ``fqn``, in order."""
+    return [status["pipelineState"] for name, status in openmetadata.ingestion_status_log if name == fqn]
+
+
+def _json_part(text: str) -> str:
+    """The JSON document in a CLI's stdout (Airflow may print log lines before it)."""
+    return next(line for line in reversed(text.splitlines()) if line.startswith("[{") or line == "[]")
+
+
+@pytest.mark.parametrize("line", ["airflow3", "airflow2"])
+def test_core_dag_with_a_named_interpreter_runs_the_engine_there(
+    line: str,
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    workspace: Workspace,
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    config: dict[str, Any],
+    engine_wheelhouse: Path,
+    timings: Any,
+) -> None:
+    """DagOptions.python: ExternalPythonOperator runs an interpreter the user installed the wheel for (the
+    README's one step for this variant), with the user's core/ in the dags folder as above."""
+    engine_python = tmp_path / "engine-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(engine_python)], check=True, timeout=300)
+    dags = tmp_path / "dags"
+    dag_id = f"e2e_{line}_external"
+    deploy(config, DagOptions(dag_id=dag_id, retries=0, python=str(engine_python / "bin" / "python")), dags,
+           user_files=True)  # fmt: skip
+    pip = [str(engine_python / "bin" / "python"), "-m", "pip", "install", "--no-index"]
+    installed = subprocess.run(
+        [*pip, "--find-links", str(engine_wheelhouse), str(dags / engine_wheel().filename)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+
+    home = airflow_home(line)
+    result, seconds = home.dags_test(dag_id, dags, **secret_environment("env", databricks.token, DEFAULT_JWT))
+    output = result.stdout + result.stderr
+    (tmp_path / "dags-test.log").write_text(output)
+    assert result.returncode == 0, output[-4000:]
+    assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state=success", output), output[-4000:]
+    timings.add(f"{line}: airflow dags test, named interpreter (ExternalPythonOperator): {seconds:.1f} s")
+    live = [p for p in openmetadata.pipelines.values() if not p.get("deleted")]
+    assert len(live) == workspace.job_count + len(workspace.pipeline_ids())
+    for secret in (databricks.token, DEFAULT_JWT):
+        assert secret not in output
+
+
+def create_services(*configs: dict[str, Any]) -> None:
+    """The workspaces' pipeline services, as an earlier run (or the OpenMetadata UI) left them: a run of an
+    existing service is reported from its start (running), not only at its end."""
+    for raw in configs:
+        parsed = parse_workflow_config(raw)
+        assert parsed.server is not None
+        client = OpenMetadataClient(parsed.server)
+        try:
+            client.call(
+                "PUT", "/services/pipelineServices", "creating the service", body=service_request(parsed)
+            )
+        finally:
+            client.close()
+
+
+def live_pipelines(openmetadata: OpenMetadataEmulator, service: str) -> list[dict[str, Any]]:
+    return [
+        p for p in openmetadata.pipelines.values() if not p.get("deleted") and p["service"]["name"] == service
+    ]
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["both-ingested", "one-token-refused"])
+@pytest.mark.parametrize("line", ["airflow3", "airflow2"])
+def test_one_dag_ingests_two_workspaces_as_mapped_tasks(
+    line: str,
+    refused: bool,
+    tmp_path: Path,
+    airflow_home: Callable[[str], AirflowHome],
+    workspace: Workspace,
+    databricks: DatabricksEmulator,
+    openmetadata: OpenMetadataEmulator,
+    config: dict[str, Any],
+    engine_wheelhouse: Path,
+    engine_task_tmp: Path,
+    timings: Any,
+) -> None:
+    """Two Databricks workspaces (two emulators), one OpenMetadata: one DAG maps its task over the two
+    YAMLs, next to a user's own core/ and ui/ packages. Each mapped task reports to its own service's
+    ingestion pipeline (running, then how it ended). When the second workspace's Databricks refuses its
+    token, only that mapped task fails: the first's pipelines still arrive and its run is a success."""
+    home = airflow_home(line)
+    other = Workspace(WorkspaceSpec(jobs=6, tasks=2, runs=2, pipelines=1, seed=11))
+    openmetadata.seed_from_workspace(other)
+    with DatabricksEmulator(other) as second:
+        second_config = json.loads(json.dumps(config))
+        second_config["source"]["serviceName"] = "dbx_second"
+        connection = second_config["source"]["serviceConnection"]["config"]
+        connection.update(hostPort=second.url, httpPath=f"/sql/1.0/warehouses/{second.warehouse_id}")
+        create_services(config, second_config)
+        dag_id = f"fleet_{line}_{'refused' if refused else 'ok'}"
+        dags = tmp_path / "dags"
+        options = DagOptions(dag_id=dag_id, retries=0, wheelhouse=str(engine_wheelhouse))
+        write_bundle([parse_workflow_config(config), parse_workflow_config(second_config)], options, dags)
+        for name, content in USER_FILES.items():
+            (dags / name).parent.mkdir(exist_ok=True)
+            (dags / name).write_text(content)
+        (dags / "users_own_dag.py").write_text(USER_DAG)
+        bad_token = "dapi-revoked-token-of-the-second-workspace"
+        extra = {  # each workspace's own names (core.generate.workspaces)
+            "DATABRICKS_TOKEN_DBX_EMULATED": databricks.token,
+            "OPENMETADATA_JWT_TOKEN_DBX_EMULATED": DEFAULT_JWT,
+            "DATABRICKS_TOKEN_DBX_SECOND": bad_token if refused else second.token,
+            "OPENMETADATA_JWT_TOKEN_DBX_SECOND": DEFAULT_JWT,
+            "TMPDIR": str(engine_task_tmp),
+        }
+        result, seconds = home.dags_test(dag_id, dags, **extra)
+    output = result.stdout + result.stderr
+    (tmp_path / "dags-test.log").write_text(output)
+    state = "failed" if refused else "success"
+    assert re.search(rf"DagRun Finished: dag_id={re.escape(dag_id)},.*state={state}", output), output[-4000:]
+    timings.add(f"{line}: airflow dags test, two workspaces as mapped tasks ({state}): {seconds:.1f} s")
+
+    # the first workspace, whatever happened to the second
+    assert len(live_pipelines(openmetadata, SERVICE)) == workspace.job_count + len(workspace.pipeline_ids())
+    assert ingestion_states(openmetadata, f"{SERVICE}.{dag_id}") == ["running", "success"]
+    if refused:
+        assert live_pipelines(openmetadata, "dbx_second") == []
+        assert ingestion_states(openmetadata, f"dbx_second.{dag_id}") == ["running", "failed"]
+        assert "Databricks refused the credentials" in output
+        assert f"dbx-pipeline: the ingestion of DAG {dag_id} failed (run " in output  # log_failure
+    else:
+        assert len(live_pipelines(openmetadata, "dbx_second")) == other.job_count + len(other.pipeline_ids())
+        assert ingestion_states(openmetadata, f"dbx_second.{dag_id}") == ["running", "success"]
+    for secret in (databricks.token, second.token, DEFAULT_JWT, bad_token):
+        assert secret not in output
 
 
 def test_a_missing_secret_fails_the_task_with_what_to_create(
@@ -157,6 +356,7 @@ def test_a_missing_secret_fails_the_task_with_what_to_create(
         "create the Airflow Connection openmetadata_default: its password holds OPENMETADATA_JWT_TOKEN"
         in output
     )
+    assert "dbx-pipeline: the ingestion of DAG e2e_missing_connection failed (run " in output  # log_failure
     assert re.search(r"DagRun Finished: dag_id=e2e_missing_connection,.*state=failed", output), output[-3000:]
     assert openmetadata.pipelines == {} or all(p.get("deleted") for p in openmetadata.pipelines.values())
 

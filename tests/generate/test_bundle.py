@@ -1,4 +1,5 @@
-"""The bundle: the same files for the CLI and the wizard, a deploy README, no secrets unless inline."""
+"""The bundle: the same files for the CLI and the wizard (the core engine's with its wheel), a deploy README,
+no secrets unless inline."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from core.generate.bundle import (
     zip_bundle,
 )
 from core.generate.dag import DagOptions, render_dag
+from core.generate.wheel import engine_wheel
 from core.generate.yaml_render import render_workflow_yaml
 
 MODES = ("env", "variable", "connection", "inline")
@@ -46,7 +48,12 @@ def test_no_secret_in_any_file_unless_inline(
     options = DagOptions(engine=engine, secrets=mode)
     files = render_bundle(config, options)
     archive = zipfile.ZipFile(io.BytesIO(zip_bundle(config, options)))
-    assert sorted(archive.namelist()) == sorted(files)
+    wheel = [engine_wheel().filename] if engine == "core" else []
+    assert sorted(archive.namelist()) == sorted([*files, *wheel])
+    for name in wheel:  # built from the sources alone
+        content = archive.read(name)
+        assert content == engine_wheel().content
+        assert not [secret for secret in secret_values if secret.encode() in content]
     used = {
         "pat": ("dapi",),
         "oauth": ("dose",),
@@ -68,10 +75,13 @@ def test_readme_says_how_to_deploy_each_mode(rich: Callable[..., WorkflowConfig]
     readme = {
         mode: render_bundle(config, DagOptions(dag_id="dbx", secrets=mode))[README_NAME] for mode in MODES
     }
+    wheel = engine_wheel()
     for text in readme.values():
         assert "# Deploying `dbx` to Apache Airflow" in text
-        assert 'cp dbx.py dbx.yaml "$AIRFLOW_HOME/dags/"' in text
-        assert "pip install /path/to/dbx-pipeline" in text
+        assert f'cp dbx.py dbx.yaml {wheel.filename} "$AIRFLOW_HOME/dags/"' in text
+        assert f"- `{wheel.filename}` ({round(wheel.size / 1024)} KB): the engine" in text
+        assert "## 1. Nothing to install" in text
+        assert "pip install" not in text.split("## 2.")[0].replace('pip install "apache-airflow[virtualenv]"', "")
         assert "airflow dags test dbx" in text
     assert "| `DATABRICKS_TOKEN` | Databricks personal access token |" in readme["env"]
     assert "airflow variables set OPENMETADATA_JWT_TOKEN" in readme["variable"]
@@ -88,27 +98,38 @@ def test_readme_for_the_openmetadata_engine_and_schedules(rich: Callable[..., Wo
     readme = render_bundle(rich("pat"), options)[README_NAME]
     assert "`openmetadata-ingestion[databricks]==2.0.7.*`" in readme
     assert 'pip install "apache-airflow[virtualenv]"' in readme
-    assert "pip install /path/to/dbx-pipeline" not in readme
+    assert ".whl" not in readme and "## 1. Nothing to install for the engine" in readme
+    assert 'cp dbx.py dbx.yaml "$AIRFLOW_HOME/dags/"' in render_bundle(
+        rich("pat"), DagOptions(dag_id="dbx", engine="openmetadata")
+    )[README_NAME]
     assert "Schedule `0 3 * * *`: At 03:00 AM, every day (Europe/Berlin). Next runs:" in readme
     assert readme.count(" 03:00 CE") == 5  # CET or CEST
     on_demand = render_bundle(rich("pat"), DagOptions(schedule=None))[README_NAME]
     assert "On demand: runs only when triggered (no schedule)" in on_demand
 
 
-def test_write_bundle_writes_the_two_files_and_protects_inline_secrets(
+def test_write_bundle_writes_the_three_files_and_protects_inline_secrets(
     rich: Callable[..., WorkflowConfig], tmp_path: Path
 ) -> None:
     config = rich("pat")
     out = tmp_path / "new" / "dags"
     paths = write_bundle(config, DagOptions(dag_id="dbx"), out)
-    assert paths == [out / "dbx.yaml", out / "dbx.py"]
-    assert sorted(p.name for p in out.iterdir()) == ["dbx.py", "dbx.yaml"]
+    wheel = engine_wheel()
+    assert paths == [out / "dbx.yaml", out / "dbx.py", out / wheel.filename]
+    assert sorted(p.name for p in out.iterdir()) == sorted(["dbx.py", "dbx.yaml", wheel.filename])
+    assert (out / wheel.filename).read_bytes() == wheel.content
+    assert stat.S_IMODE((out / wheel.filename).stat().st_mode) == 0o644
     assert stat.S_IMODE((out / "dbx.yaml").stat().st_mode) == 0o644
     write_bundle(config, DagOptions(dag_id="dbx", secrets="inline"), out)
     assert stat.S_IMODE((out / "dbx.yaml").stat().st_mode) == 0o600
     assert stat.S_IMODE((out / "dbx.py").stat().st_mode) == 0o644
     archive = zipfile.ZipFile(io.BytesIO(zip_bundle(config, DagOptions(dag_id="dbx", secrets="inline"))))
     assert (archive.getinfo("dbx.yaml").external_attr >> 16) & 0o777 == 0o600
+
+
+def test_the_openmetadata_engine_bundle_has_no_wheel(rich: Callable[..., WorkflowConfig], tmp_path: Path) -> None:
+    paths = write_bundle(rich("pat"), DagOptions(dag_id="dbx", engine="openmetadata"), tmp_path)
+    assert [path.name for path in paths] == ["dbx.yaml", "dbx.py"]
 
 
 def test_write_bundle_into_a_file_path_is_a_config_error(

@@ -13,6 +13,7 @@ from core.cli import main
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT, OpenMetadataEmulator
 from core.emulators.workspace import Workspace
+from core.generate.wheel import engine_wheel
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -21,20 +22,26 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_generate_writes_two_files_and_says_how_to_deploy(
+def test_generate_writes_three_files_and_says_how_to_deploy(
     capsys: pytest.CaptureFixture[str], docs_example: Path, tmp_path: Path
 ) -> None:
     out_dir = tmp_path / "out"
     code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(out_dir))
     assert (code, err) == (0, "")
     name = "databricks_pipelines_to_openmetadata"
-    assert sorted(p.name for p in out_dir.iterdir()) == [f"{name}.py", f"{name}.yaml"]
+    wheel = engine_wheel().filename
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([f"{name}.py", f"{name}.yaml", wheel])
     lines = out.splitlines()
-    assert lines[:2] == [f"wrote {out_dir / (name + '.yaml')}", f"wrote {out_dir / (name + '.py')}"]
-    hint = lines[2:]
+    assert lines[:3] == [
+        f"wrote {out_dir / (name + '.yaml')}",
+        f"wrote {out_dir / (name + '.py')}",
+        f"wrote {out_dir / wheel}",
+    ]
+    hint = lines[3:]
     assert len(hint) == 3
-    assert hint[0].startswith("Deploy: cp ") and hint[0].endswith("$AIRFLOW_HOME/dags/")
-    assert "pip install dbx-pipeline" in hint[1] and "environment variables" in hint[1]
+    assert hint[0].startswith("Deploy: cp ") and hint[0].endswith(f"{wheel} $AIRFLOW_HOME/dags/")
+    assert "nothing to install: the task installs the engine's wheel" in hint[1]
+    assert "environment variables" in hint[1]
     assert hint[2] == f"Check: airflow dags list-import-errors && airflow dags test {name}"
     dag = (out_dir / f"{name}.py").read_text()
     assert 'schedule="0 2 * * *",' in dag and 'tz="UTC"' in dag  # defaults: daily preset, UTC
@@ -68,6 +75,25 @@ def test_generate_honours_every_option(
     assert "schedule=None," in (tmp_path / "manual.py").read_text()
     assert "token: ${DATABRICKS_TOKEN}" in (tmp_path / "manual.yaml").read_text()
 
+    code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(tmp_path / "ext"),
+                         "--dag-id", "ext", "--python", "/opt/engine/bin/python")  # fmt: skip
+    assert code == 0, err
+    assert 'PYTHON = "/opt/engine/bin/python"' in (tmp_path / "ext" / "ext.py").read_text()
+    assert f"install {engine_wheel().filename} for /opt/engine/bin/python on the workers" in out
+
+    code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(tmp_path / "offline"),
+                         "--dag-id", "offline", "--wheelhouse", "/srv/wheels")  # fmt: skip
+    assert code == 0, err
+    assert 'PIP_OPTIONS = ["--no-index", "--find-links", "/srv/wheels"]' in (
+        tmp_path / "offline" / "offline.py"
+    ).read_text()
+    assert "REPORT_RUNS = True" in (tmp_path / "offline" / "offline.py").read_text()  # the default
+
+    code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(tmp_path / "quiet"),
+                         "--dag-id", "quiet", "--no-report-runs")  # fmt: skip
+    assert code == 0, err
+    assert "REPORT_RUNS = False" in (tmp_path / "quiet" / "quiet.py").read_text()
+
 
 @pytest.mark.parametrize(
     ("args", "needle"),
@@ -81,6 +107,10 @@ def test_generate_honours_every_option(
         (["--engine", "openmetadata", "--openmetadata-version", "1.9.1"], "reads the 1.x YAML dialect"),
         (["--openmetadata-version", "latest"], "dag.openmetadata_version"),
         (["--engine", "docker"], "invalid choice: 'docker'"),
+        (["--python", "python3"], "dag.python: 'python3' must be the absolute path of a Python interpreter"),
+        (["--engine", "openmetadata", "--python", "/usr/bin/python3"], "dag.python: applies to the core engine"),
+        (["--python", "/usr/bin/python3", "--wheelhouse", "/srv/w"], "dag.wheelhouse: is for the task's own"),
+        (["--wheelhouse", "wheels"], "dag.wheelhouse: 'wheels' must be an absolute folder path"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

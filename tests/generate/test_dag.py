@@ -18,7 +18,15 @@ import pytest
 
 from core.config import WorkflowConfig
 from core.errors import ConfigError
-from core.generate.dag import TASK_ID, DagOptions, openmetadata_requirements, render_dag
+from core.generate.dag import (
+    DEFAULT_WHEEL_NAME,
+    TASK_ID,
+    DagOptions,
+    openmetadata_requirements,
+    render_dag,
+    service_asset_uri,
+)
+from core.generate.wheel import engine_wheel
 
 ENGINES = ("core", "openmetadata")
 MODES = ("env", "variable", "connection", "inline")
@@ -71,6 +79,12 @@ def test_options_normalise_presets_and_timezones() -> None:
         ({"openmetadata_version": "latest"}, "dag.openmetadata_version", "release number"),
         ({"yaml_filename": "../etc/wf.yaml"}, "dag.yaml_filename", "without folders"),
         ({"yaml_filename": "wf.json"}, "dag.yaml_filename", "ending in .yaml"),
+        ({"python": "python3"}, "dag.python", "absolute path of a Python interpreter"),
+        ({"python": "/opt/my python/bin/python"}, "dag.python", "absolute path"),
+        ({"python": "/usr/bin/python3", "engine": "openmetadata"}, "dag.python", "core engine only"),
+        ({"python": "/usr/bin/python3", "wheelhouse": "/srv/w"}, "dag.wheelhouse", "not used with python"),
+        ({"wheelhouse": "wheels"}, "dag.wheelhouse", "absolute folder path"),
+        ({"wheelhouse": "ftp://host/wheels"}, "dag.wheelhouse", "or an http(s) URL"),
     ],
 )
 def test_invalid_options_name_their_field(kwargs: dict, field: str, needle: str) -> None:
@@ -125,6 +139,7 @@ def test_every_variant_is_valid_python_with_light_module_imports(
         "airflow",
         "inspect",
         "tempfile",
+        "hashlib",
     }
     assert "days_ago" not in source and "schedule_interval" not in source
     assert "catchup=False," in source
@@ -140,9 +155,13 @@ def test_imports_fall_back_for_both_airflow_lines(rich: Callable[..., WorkflowCo
         in core
     )
     assert (
-        "from airflow.providers.standard.operators.python import PythonOperator\nexcept ImportError" in core
+        "from airflow.providers.standard.operators.python import PythonVirtualenvOperator\nexcept ImportError"
+        in core
     )
-    assert "from airflow.operators.python import PythonOperator" in core
+    assert "from airflow.operators.python import PythonVirtualenvOperator" in core
+    external = render_dag(rich(), DagOptions(python="/opt/dbx/bin/python"))
+    assert "from airflow.providers.standard.operators.python import ExternalPythonOperator" in external
+    assert "from airflow.operators.python import ExternalPythonOperator" in external
     venv = render_dag(rich(), DagOptions(engine="openmetadata"))
     assert "from airflow.providers.standard.operators.python import PythonVirtualenvOperator" in venv
     assert "from airflow.operators.python import PythonVirtualenvOperator" in venv
@@ -259,6 +278,93 @@ def test_openmetadata_engine_isolates_the_package_and_passes_no_secret_in_op_kwa
     assert not free & module_names
 
 
+def _function(source: str, name: str) -> ast.FunctionDef:
+    return next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name)
+
+
+def _imports_in(function: ast.FunctionDef) -> set[str]:
+    return {
+        alias.name if isinstance(node, ast.Import) else str(node.module)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def test_core_engine_runs_in_a_virtualenv_of_its_own_from_the_wheel_next_to_the_dag(
+    rich: Callable[..., WorkflowConfig],
+) -> None:
+    source = render_dag(rich(), DagOptions(secrets="variable"), wheel_name="dbx_pipeline-9.9-py3-none-any.whl")
+    assert 'ENGINE_WHEEL = Path(__file__).absolute().parent / "dbx_pipeline-9.9-py3-none-any.whl"' in source
+    assert "class EngineInVirtualenv(PythonVirtualenvOperator):" in source
+    assert "requirements=[str(ENGINE_WHEEL)]," in source
+    assert 'return f"dbx-pipeline @ {ENGINE_WHEEL.as_uri()}#sha256={digest}"' in source
+    assert "self.requirements = [engine_requirement()]" in source
+    assert "os.environ.update(resolve_secrets())" in source
+    # the path, the DAG id and its settings: never a secret
+    assert '"workflow_path": str(WORKFLOW_YAML),\n            "dag_id": DAG_ID,' in source
+    assert "system_site_packages=False," in source and "expect_airflow=False," in source
+    assert "PIP_OPTIONS = None" in source and "pip_install_options=PIP_OPTIONS," in source
+    assert '"venv_cache_path": str(Path(tempfile.gettempdir()) / "dbx-pipeline-venvs")' in source
+    # The callable runs in the virtualenv alone: it imports the engine inside, after dropping PYTHONPATH.
+    function = _function(source, "ingest")
+    assert _imports_in(function) == {"os", "sys", "core.ingestion_run"}
+    free = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    assert not free & {"DAG_ID", "WORKFLOW_YAML", "SECRETS", "SECRETS_FROM", "ENGINE_WHEEL", "resolve_secrets"}
+    body = ast.unparse(function)
+    assert body.index("sys.path[:] =") < body.index("from core.ingestion_run import")
+
+
+def test_the_ingest_callable_ignores_a_users_core_package_on_pythonpath(
+    rich: Callable[..., WorkflowConfig], tmp_path: Path
+) -> None:
+    """What Airflow 3 does (it appends the dags folder to the task's PYTHONPATH), with a dags folder whose
+    own core/ package would shadow the engine's: the callable drops PYTHONPATH's entries before importing."""
+    dags, engine = tmp_path / "dags", tmp_path / "site"
+    (dags / "core").mkdir(parents=True)
+    (dags / "core" / "__init__.py").write_text("raise ImportError('the user core package was imported')\n")
+    (engine / "core").mkdir(parents=True)
+    (engine / "core" / "__init__.py").write_text("")
+    (engine / "core" / "ingestion_run.py").write_text(
+        "import core\n"
+        "def run_ingestion(config, *, ingestion_pipeline, report, airflow):\n"
+        "    print('engine from', core.__file__, 'config', config, 'report', ingestion_pipeline, report)\n"
+    )
+    callable_source = ast.unparse(_function(render_dag(rich(), DagOptions()), "ingest"))
+    script = tmp_path / "script.py"
+    # the engine as site-packages would hold it: on sys.path by site, not by PYTHONPATH
+    script.write_text(f"import sys\nsys.path.append({str(engine)!r})\n{callable_source}\ningest('wf.yaml', 'd', True, {{}})\n")
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(dags), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"engine from {engine / 'core' / '__init__.py'} config wf.yaml report d True" in result.stdout
+
+
+def test_core_engine_with_a_named_interpreter_uses_external_python(rich: Callable[..., WorkflowConfig]) -> None:
+    source = render_dag(rich(), DagOptions(python="/opt/dbx/bin/python"))
+    assert 'PYTHON = "/opt/dbx/bin/python"' in source
+    assert "class EngineInPython(ExternalPythonOperator):" in source
+    assert "python=PYTHON," in source and "python_callable=ingest," in source
+    assert "ENGINE_WHEEL" not in source and "PIP_OPTIONS" not in source and "VENV_OPTIONS" not in source
+    assert "run by `/opt/dbx/bin/python`" in source
+
+
+def test_a_wheelhouse_makes_the_virtualenvs_install_offline(rich: Callable[..., WorkflowConfig]) -> None:
+    for engine in ENGINES:
+        source = render_dag(rich(), DagOptions(engine=engine, wheelhouse="/srv/wheels"))
+        assert 'PIP_OPTIONS = ["--no-index", "--find-links", "/srv/wheels"]' in source
+        assert "pip_install_options=PIP_OPTIONS," in source
+
+
+def test_the_default_wheel_name_is_the_built_one() -> None:
+    assert engine_wheel().filename == DEFAULT_WHEEL_NAME
+
+
 def test_openmetadata_engine_refuses_a_mismatched_dialect(rich: Callable[..., WorkflowConfig]) -> None:
     with pytest.raises(ConfigError) as caught:
         render_dag(rich(), DagOptions(engine="openmetadata", openmetadata_version="1.9.12"), dialect="2.x")
@@ -284,16 +390,19 @@ def test_generated_files_pass_ruff_including_its_airflow_rules(
     rich: Callable[..., WorkflowConfig], tmp_path: Path
 ) -> None:
     """ruff's AIR rules flag what Airflow 3 removed (AIR301/302), dynamic DAG values (AIR304) and more."""
-    for engine in ENGINES:
+    for engine, python in (*((engine, None) for engine in ENGINES), ("core", "/opt/dbx/bin/python")):
         for mode in MODES:
             for schedule in ("0 2 * * *", None):
                 options = DagOptions(
-                    dag_id=f"d_{engine}_{mode}_{bool(schedule)}",
+                    dag_id=f"d_{engine}_{mode}_{bool(schedule)}_{bool(python)}",
                     engine=engine,
                     secrets=mode,
                     schedule=schedule,
                     email=["a@example.com"],
                     email_on_failure=True,
+                    python=python,
+                    wheelhouse="/srv/wheels" if schedule and not python else None,
+                    deadline_minutes=45 if mode == "env" else None,
                 )
                 (tmp_path / options.dag_filename).write_text(
                     render_dag(rich("pat", extra_headers=True), options)
@@ -325,3 +434,52 @@ def test_generated_files_pass_ruff_including_its_airflow_rules(
         check=False,
     )
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+def test_the_task_updates_an_asset_naming_the_service(rich: Callable[..., WorkflowConfig]) -> None:
+    config = rich()
+    assert service_asset_uri(config) == "openmetadata://openmetadata.example.com/prod_databricks"
+    for options in (DagOptions(), DagOptions(python="/opt/dbx/bin/python"), DagOptions(engine="openmetadata")):
+        source = render_dag(config, options)
+        assert 'SERVICE_ASSET = Asset("openmetadata://openmetadata.example.com/prod_databricks")' in source
+        assert "from airflow.datasets import Dataset as Asset" in source  # the 2.x name
+        assert source.count("outlets=[SERVICE_ASSET],") == 1
+
+
+def test_an_asset_uri_is_ascii_and_a_file_sink_has_none(rich_raw: Callable[..., dict]) -> None:
+    from core.config import parse_workflow_config
+
+    raw = rich_raw("pat")
+    raw["source"]["serviceName"] = "prod\\databricks ü"
+    raw["workflowConfig"]["openMetadataServerConfig"]["hostPort"] = "http://OM.local:8585/api"
+    assert service_asset_uri(parse_workflow_config(raw)) == "openmetadata://om.local:8585/prod%5Cdatabricks%20%C3%BC"
+    raw["sink"] = {"type": "file", "config": {"filename": "out.jsonl"}}
+    del raw["workflowConfig"]["openMetadataServerConfig"]
+    config = parse_workflow_config(raw)
+    assert service_asset_uri(config) is None
+    source = render_dag(config, DagOptions())
+    assert "Asset" not in source and "outlets" not in source
+
+
+def test_a_failure_is_logged_in_one_clear_line(rich: Callable[..., WorkflowConfig]) -> None:
+    source = render_dag(rich(), DagOptions())
+    assert '"on_failure_callback": log_failure,' in source
+    function = _function(source, "log_failure")
+    assert _imports_in(function) == {"logging"}
+    assert "dbx-pipeline: the ingestion of DAG %s failed (run %s, try %s): %s" in ast.unparse(function)
+
+
+def test_a_deadline_alert_emails_on_airflow_31_and_is_skipped_before(rich: Callable[..., WorkflowConfig]) -> None:
+    source = render_dag(rich(), DagOptions(email=["oncall@example.com"], deadline_minutes=90))
+    assert "from airflow.sdk.definitions.deadline import (\n        AsyncCallback," in source
+    assert "except ImportError:\n    DEADLINE = {}" in source
+    assert "interval=timedelta(minutes=90)," in source
+    assert '"to": ["oncall@example.com"],' in source
+    assert "    **DEADLINE,\n) as dag:" in source
+    assert "DEADLINE" not in render_dag(rich(), DagOptions())
+    with pytest.raises(ConfigError) as caught:
+        DagOptions(deadline_minutes=30)
+    assert caught.value.field == "dag.email" and "deadline alert" in caught.value.message
+    with pytest.raises(ConfigError) as caught:
+        DagOptions(deadline_minutes=0, email=["a@example.com"])
+    assert caught.value.field == "dag.deadline_minutes"

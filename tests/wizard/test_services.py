@@ -7,8 +7,10 @@ functions with states built like the pages build them.
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from core.databricks.source import JOBS_PAGE_SIZE
 from core.emulators.databricks import DatabricksEmulator
 from core.emulators.openmetadata import DEFAULT_JWT
 from core.emulators.workspace import Workspace, WorkspaceSpec
+from core.generate.wheel import engine_wheel
 from ui import services
 from ui.jobs import PreviewJob
 from ui.state import WizardState
@@ -74,6 +77,8 @@ def test_zip_holds_the_yaml_the_dag_and_a_deploy_readme(demo_state: WizardState)
     export = services.export_files(demo_state)
     members = services.zip_members(export.zip_bytes)
     assert set(members) == {export.yaml_name, export.dag_name, "README.md"}
+    names = zipfile.ZipFile(io.BytesIO(export.zip_bytes)).namelist()
+    assert [name for name in names if name.endswith(".whl")] == [engine_wheel().filename]  # the engine
     assert members[export.yaml_name] == export.files[export.yaml_name]
     assert members[export.dag_name] == export.files[export.dag_name]
     assert "DATABRICKS_TOKEN" in members["README.md"]

@@ -88,7 +88,8 @@ zip_col.download_button(
     type="primary",
     on_click="ignore",
     width="stretch",
-    help="The YAML, the DAG and a short deploy README.",
+    help="The YAML, the DAG, the engine's wheel (the DAG installs it in its task's own virtualenv) and a "
+    "short deploy README: copy all but the README into Airflow's dags folder.",
 )
 
 if export.secret_sources:

@@ -106,8 +106,11 @@ def operator_labels() -> dict[Operator, str]:
 
 
 def zip_members(data: bytes) -> dict[str, str]:
-    """Names and texts inside a zip produced by :func:`export_files` (tests and the README check)."""
+    """Names and texts of the text files in a zip made by :func:`export_files` (not the ``*.whl``).
+
+    Used by the tests and the README check; the engine's wheel, a binary, is left out.
+    """
     import zipfile
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return {name: archive.read(name).decode() for name in archive.namelist()}
+        return {name: archive.read(name).decode() for name in archive.namelist() if not name.endswith(".whl")}

@@ -18,6 +18,8 @@ What it reproduces (OpenMetadata 1.x/2.x behaviour, from the JSON schemas and th
   non-empty description or display name is kept, owners are never removed, tags are merged);
 - ``PUT /pipelines/bulk`` (1.11+) answering a ``BulkOperationResult`` row by row (``bulk``), and an optional
   cost model: ``cost_ms_per_request`` plus ``cost_ms_per_entity`` for each entity a body writes;
+- ingestion pipelines (``/services/ingestionPipelines``) and the status of each of their runs, keyed by
+  ``runId`` (``ingestion_pipelines``), the way OpenMetadata's Ingestions tab reads them;
 - ``fields``-gated GET responses (``tasks``, ``owners``, ``tags`` ... only when requested), cursor paging,
   soft and hard delete, pipeline statuses keyed by timestamp, lineage edges keyed by (from, to).
 
@@ -27,7 +29,8 @@ State is kept in plain dicts (a 20,000-pipeline catalogue is fine). Stored dicts
 Layout (one concern a module): ``constants`` and ``auth`` (fixed values and bot tokens), ``validation`` and
 ``schemas`` (request checks), ``names`` (FQNs, cursors), ``versioning`` (change detection), ``base`` (state,
 request helpers, the cost model), ``store`` (create-or-update), one route module per resource (``system``,
-``services``, ``pipelines``, ``bulk``, ``statuses``, ``lineage``, ``tags``), ``seeding`` and ``inspection`` (the Python side for
+``services``, ``pipelines``, ``bulk``, ``statuses``, ``lineage``, ``tags``,
+``ingestion_pipelines``), ``seeding`` and ``inspection`` (the Python side for
 tests), and ``server`` (the route table, auth, the ``/api`` prefix).
 """
 

@@ -76,6 +76,11 @@ class OpenMetadataBase(EmulatorServer):
         self._classifications: dict[str, dict[str, Any]] = {}
         self._tags: dict[str, dict[str, Any]] = {}
         self._edges: dict[tuple[str, str], dict[str, Any]] = {}
+        #: ingestion pipelines by FQN, and each one's runs: FQN -> {runId: status}
+        self._ingestion_pipelines: dict[str, dict[str, Any]] = {}
+        self._ingestion_runs: dict[str, dict[str, dict[str, Any]]] = {}
+        #: every run status accepted, in order: (ingestion pipeline FQN, status)
+        self._ingestion_status_log: list[tuple[str, dict[str, Any]]] = []
         self._edges_from: dict[str, set[tuple[str, str]]] = {}
         self._edges_to: dict[str, set[tuple[str, str]]] = {}
         self._edges_by_pipeline: dict[str, set[tuple[str, str]]] = {}

@@ -89,3 +89,16 @@ answered by ``EntityResource.processBulkRequest``). It came with open-metadata/O
 update APIs for Data Assets", merged 2025-11-10 (https://github.com/open-metadata/OpenMetadata/pull/24262,
 seen 2026-11-29); 1.11 is the first minor line released after it. Older servers route ``PUT /pipelines/bulk``
 to the ``/{id}`` template, which has no PUT: JAX-RS answers 405."""
+
+INGESTION_PIPELINE_TYPES = (
+    "metadata", "usage", "lineage", "profiler", "autoClassification", "TestSuite", "dataInsight",
+    "elasticSearchReindex", "dbt", "application",
+)  # fmt: skip
+"""entity/services/ingestionPipelines/ingestionPipeline.json#/definitions/pipelineType."""
+INGESTION_PIPELINE_STATES = ("queued", "success", "failed", "running", "partialSuccess", "stopped")
+"""entity/services/ingestionPipelines/ingestionPipeline.json#/definitions/pipelineStatus/properties/pipelineState."""
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+"""metadataIngestion/workflow.json#/definitions/logLevels."""
+INGESTION_PIPELINE_FIELDS = frozenset({"owners", "pipelineStatuses", "followers", "domains"})
+"""Values ``?fields=`` accepts for ingestion pipelines (IngestionPipelineResource.FIELDS, less the ones the
+emulator has no store for); ``pipelineStatuses`` adds the latest run status to the answer."""

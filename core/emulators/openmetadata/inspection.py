@@ -33,6 +33,29 @@ class Inspection(Seeding):
             return {fqn: dict(by_ts) for fqn, by_ts in self._statuses.items()}
 
     @property
+    def ingestion_pipelines(self) -> dict[str, dict[str, Any]]:
+        """Ingestion pipelines by FQN (``service.name``)."""
+        with self._state:
+            return dict(self._ingestion_pipelines)
+
+    def ingestion_runs(self, fqn: str) -> list[dict[str, Any]]:
+        """Every status an ingestion pipeline's runs reported, in the order the runs were first reported.
+
+        A run is one ``runId``: its latest status is kept (``running`` is replaced by how it ended).
+        """
+        with self._state:
+            return list(self._ingestion_runs.get(fqn, {}).values())
+
+    @property
+    def ingestion_status_log(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every run status the server accepted, in order, as ``(ingestion pipeline FQN, status)``.
+
+        Unlike :meth:`ingestion_runs`, a run's ``running`` status stays here after its final one replaced it.
+        """
+        with self._state:
+            return list(self._ingestion_status_log)
+
+    @property
     def lineage_edges(self) -> dict[tuple[str, str], dict[str, Any]]:
         """Lineage edges: (from id, to id) -> {fromEntity, toEntity, lineageDetails}."""
         with self._state:
@@ -91,10 +114,12 @@ class Inspection(Seeding):
             stores: list[dict[Any, Any]] = [
                 self._users, self._services, self._db_services, self._pipelines, self._statuses, self._tables,
                 self._classifications, self._tags, self._edges, self._edges_from, self._edges_to,
-                self._edges_by_pipeline, self._by_id, self._pipeline_index,
+                self._edges_by_pipeline, self._by_id, self._pipeline_index, self._ingestion_pipelines,
+                self._ingestion_runs,
             ]  # fmt: skip
             for store in stores:
                 store.clear()
+            self._ingestion_status_log.clear()
             self._seed_bots()
         self.clear_faults()
         self.reset_counters()

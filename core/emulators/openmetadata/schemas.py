@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 
 from core.emulators.openmetadata.constants import (
+    INGESTION_PIPELINE_STATES,
+    INGESTION_PIPELINE_TYPES,
     LINEAGE_SOURCES,
+    LOG_LEVELS,
     PIPELINE_SERVICE_TYPES,
     PIPELINE_STATES,
     PROVIDER_TYPES,
@@ -26,6 +29,7 @@ from core.emulators.openmetadata.validation import (
     enum_of,
     integer,
     list_of,
+    number,
     string_of,
     uuid_string,
 )
@@ -207,3 +211,62 @@ ADD_LINEAGE = ObjectSpec(
     f"{_OM}.api.lineage.AddLineage", {"description": string_of(), "edge": ENTITIES_EDGE}, required=("edge",)
 )
 """api/lineage/addLineage.json (edge: type/entityLineage.json#/definitions/entitiesEdge)."""
+
+_SOURCE_CONFIG = ObjectSpec(f"{_OM}.metadataIngestion.SourceConfig", {"config": any_object})
+"""metadataIngestion/workflow.json#/definitions/sourceConfig: ``config`` is a ``oneOf``, an ``Object`` to
+Jackson (the server checks no more of it than that it is an object)."""
+
+AIRFLOW_CONFIG = ObjectSpec(
+    f"{_OM}.entity.services.ingestionPipelines.AirflowConfig",
+    {
+        "pausePipeline": boolean, "concurrency": integer, "startDate": string_of(), "endDate": string_of(),
+        "pipelineTimezone": string_of(), "retries": integer, "retryDelay": integer,
+        "pipelineCatchup": boolean, "scheduleInterval": string_of(), "maxActiveRuns": integer,
+        "workflowTimeout": integer, "workflowDefaultView": string_of(),
+        "workflowDefaultViewOrientation": string_of(), "email": string_of(6, 127),
+    },
+)  # fmt: skip
+"""entity/services/ingestionPipelines/ingestionPipeline.json#/definitions/airflowConfig."""
+
+CREATE_INGESTION_PIPELINE = ObjectSpec(
+    f"{_OM}.api.services.ingestionPipelines.CreateIngestionPipeline",
+    {
+        "name": _ENTITY_NAME, "displayName": string_of(), "description": string_of(),
+        "pipelineType": enum_of("PipelineType", INGESTION_PIPELINE_TYPES), "sourceConfig": _SOURCE_CONFIG,
+        "airflowConfig": AIRFLOW_CONFIG, "loggerLevel": enum_of("LogLevels", LOG_LEVELS),
+        "raiseOnError": boolean, "service": ENTITY_REFERENCE, "owners": list_of(ENTITY_REFERENCE),
+        "provider": enum_of("ProviderType", PROVIDER_TYPES), "domains": list_of(string_of()),
+        "processingEngine": ENTITY_REFERENCE, "enableStreamableLogs": boolean,
+    },
+    required=("name", "service", "pipelineType", "sourceConfig", "airflowConfig"),
+)  # fmt: skip
+"""api/services/ingestionPipelines/createIngestionPipeline.json."""
+
+_STACK_TRACE_ERROR = ObjectSpec(
+    f"{_OM}.entity.services.ingestionPipelines.StackTraceError",
+    {"name": string_of(), "error": string_of(), "stackTrace": string_of()},
+    required=("name", "error"),
+)
+STEP_SUMMARY = ObjectSpec(
+    f"{_OM}.entity.services.ingestionPipelines.StepSummary",
+    {
+        "name": string_of(), "records": integer, "updated_records": integer, "warnings": integer,
+        "errors": integer, "filtered": integer, "failures": list_of(_STACK_TRACE_ERROR),
+        "progress": any_object, "operationMetrics": any_object, "sourceTimeMs": number,
+        "sinkTimeMs": number,
+    },
+    required=("name",),
+)  # fmt: skip
+"""entity/services/ingestionPipelines/status.json#/definitions/stepSummary."""
+
+INGESTION_PIPELINE_STATUS = ObjectSpec(
+    f"{_OM}.entity.services.ingestionPipelines.PipelineStatus",
+    {
+        "runId": string_of(), "pipelineState": enum_of("PipelineStatusType", INGESTION_PIPELINE_STATES),
+        "startDate": integer, "timestamp": integer, "endDate": integer, "status": list_of(STEP_SUMMARY),
+        "config": any_object, "metadata": any_object,
+    },
+)  # fmt: skip
+"""entity/services/ingestionPipelines/ingestionPipeline.json#/definitions/pipelineStatus (no key is
+required by the schema; the server keys a run by ``runId`` and files it under ``timestamp``, see
+:mod:`core.emulators.openmetadata.ingestion_pipelines`)."""

@@ -17,12 +17,13 @@ from core.emulators.openmetadata.constants import (
     MSG_MISSING_API_PREFIX,
     MSG_NOT_FOUND,
 )
+from core.emulators.openmetadata.ingestion_pipelines import IngestionPipelineRoutes
 from core.emulators.openmetadata.inspection import Inspection
 from core.emulators.openmetadata.statuses import StatusRoutes
 from core.emulators.openmetadata.system import SystemRoutes
 
 
-class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
+class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, IngestionPipelineRoutes, SystemRoutes):
     """A threaded OpenMetadata REST API on 127.0.0.1 (clients use ``hostPort: <url>/api``).
 
     Args:
@@ -65,6 +66,7 @@ class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
             ),
             ("GET", rf"/services/pipelineServices/{uid}", self._get_service_by_id, "GET pipelineServices/id"),
             ("GET", r"/services/pipelineServices", self._list_services, "GET pipelineServices"),
+            *self._ingestion_pipeline_routes(uid),
             (
                 "GET",
                 r"/services/databaseServices/name/(?P<name>.+)",
@@ -123,6 +125,39 @@ class OpenMetadataEmulator(Inspection, BulkRoutes, StatusRoutes, SystemRoutes):
         ]
         for method, pattern, handler, name in routes:
             self._add_api_route(method, pattern, handler, name)
+
+    def _ingestion_pipeline_routes(self, uid: str) -> list[tuple[str, str, Callable[[Request], Any], str]]:
+        base = r"/services/ingestionPipelines"
+        return [
+            ("PUT", base, self._put_ingestion_pipeline, "PUT ingestionPipelines"),
+            ("POST", base, self._post_ingestion_pipeline, "POST ingestionPipelines"),
+            ("GET", base, self._list_ingestion_pipelines, "GET ingestionPipelines"),
+            (
+                "PUT",
+                rf"{base}/(?P<fqn>.+)/pipelineStatus",
+                self._put_ingestion_status,
+                "PUT ingestionPipelines/pipelineStatus",
+            ),
+            (
+                "GET",
+                rf"{base}/(?P<fqn>.+)/pipelineStatus/(?P<run>[^/]+)",
+                self._get_ingestion_status,
+                "GET ingestionPipelines/pipelineStatus/runId",
+            ),
+            (
+                "GET",
+                rf"{base}/(?P<fqn>.+)/pipelineStatus",
+                self._list_ingestion_statuses,
+                "GET ingestionPipelines/pipelineStatus",
+            ),
+            (
+                "GET",
+                rf"{base}/name/(?P<fqn>.+)",
+                self._get_ingestion_pipeline_by_name,
+                "GET ingestionPipelines/name",
+            ),
+            ("GET", rf"{base}/{uid}", self._get_ingestion_pipeline_by_id, "GET ingestionPipelines/id"),
+        ]
 
     # -- dispatch, auth, 404 ----------------------------------------------------------------------------
 

@@ -74,7 +74,12 @@ def integer(value: Any, path: str) -> None:
         raise type_error("java.lang.Long", value, path)
 
 
-def _number(value: Any, path: str) -> None:
+def number(value: Any, path: str) -> None:
+    """A JSON number (a Java ``Double``; a boolean is no number to Jackson).
+
+    Raises:
+        HttpError: 400 type mismatch naming ``path``.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise type_error("java.lang.Double", value, path)
 

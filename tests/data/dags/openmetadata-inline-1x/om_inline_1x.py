@@ -20,6 +20,10 @@ try:  # Airflow 3.x
     from airflow.sdk import DAG
 except ImportError:  # Airflow 2.x
     from airflow import DAG
+try:  # Airflow 3.x
+    from airflow.sdk import Asset
+except ImportError:  # Airflow 2.4+: the same idea under its earlier name
+    from airflow.datasets import Dataset as Asset
 try:  # Airflow 3.x (and 2.x with the standard provider installed)
     from airflow.providers.standard.operators.python import PythonVirtualenvOperator
 except ImportError:  # Airflow 2.7-2.9
@@ -27,7 +31,7 @@ except ImportError:  # Airflow 2.7-2.9
 
 
 DAG_ID = "om_inline_1x"
-#: the workflow YAML, next to this file: copy both into the dags folder
+#: the workflow YAML, next to this file
 WORKFLOW_YAML = Path(__file__).absolute().with_suffix(".yaml")
 #: where the task finds the secrets the YAML references: env, variable, connection or inline
 SECRETS_FROM = "inline"
@@ -35,6 +39,27 @@ SECRETS_FROM = "inline"
 SECRETS = ()
 #: installed in the task's own virtualenv (cached between runs where Airflow supports it)
 REQUIREMENTS = ["openmetadata-ingestion[databricks]==1.9.12.*", "dbt-core<1.12"]
+#: pip's options for the task's virtualenv (None: pip's own, with the package index)
+PIP_OPTIONS = None
+
+
+#: what a successful run updates: the pipeline service in OpenMetadata. Downstream DAGs can be scheduled on
+#: it (schedule=[Asset("openmetadata://openmetadata.example.com/prod_databricks")]).
+SERVICE_ASSET = Asset("openmetadata://openmetadata.example.com/prod_databricks")
+
+
+def log_failure(context) -> None:
+    """Airflow calls this when the task fails for good, times out or is killed: one clear line in its log."""
+    import logging
+
+    task_instance = context.get("task_instance") or context.get("ti")
+    logging.getLogger("airflow.task").error(
+        "dbx-pipeline: the ingestion of DAG %s failed (run %s, try %s): %s",
+        DAG_ID,
+        context.get("run_id"),
+        getattr(task_instance, "try_number", "?"),
+        context.get("exception") or "the task was killed or timed out",
+    )
 
 
 def _mask(value: str) -> None:
@@ -49,20 +74,20 @@ def _mask(value: str) -> None:
     mask_secret(value)
 
 
-def resolve_secrets() -> dict[str, str]:
+def resolve_secrets(secrets=SECRETS) -> dict[str, str]:
     """The secrets the YAML references, looked up when the task runs (never stored in this file)."""
     found: dict[str, str] = {}
     if SECRETS_FROM == "env":
-        missing = [name for name in SECRETS if not os.environ.get(name)]
+        missing = [name for name in secrets if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"set the environment variable(s) {', '.join(missing)} on the Airflow workers")
-        found = {name: os.environ[name] for name in SECRETS}
+        found = {name: os.environ[name] for name in secrets}
     elif SECRETS_FROM == "variable":
         try:  # Airflow 3.x
             from airflow.sdk import Variable
         except ImportError:  # Airflow 2.x
             from airflow.models import Variable
-        for name in SECRETS:
+        for name in secrets:
             try:
                 value = Variable.get(name)  # noqa: AIR003 -- resolve_secrets runs inside the task
             except Exception as err:  # 2.x: KeyError; 3.x: the task SDK's not-found error
@@ -75,7 +100,7 @@ def resolve_secrets() -> dict[str, str]:
             from airflow.sdk import BaseHook
         except ImportError:  # Airflow 2.x
             from airflow.hooks.base import BaseHook
-        for name, (conn_id, field) in SECRETS.items():
+        for name, (conn_id, field) in secrets.items():
             try:
                 connection = BaseHook.get_connection(conn_id)
             except Exception as err:  # 2.x and 3.x: AirflowNotFoundException
@@ -180,6 +205,7 @@ with DAG(
     max_active_runs=1,
     default_args={
         "owner": "data-platform",
+        "on_failure_callback": log_failure,
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "execution_timeout": timedelta(minutes=1),
@@ -192,6 +218,8 @@ with DAG(
         python_callable=ingest_with_openmetadata,
         op_kwargs={"workflow_path": str(WORKFLOW_YAML)},
         requirements=REQUIREMENTS,
+        outlets=[SERVICE_ASSET],
+        pip_install_options=PIP_OPTIONS,
         system_site_packages=False,
         expect_airflow=False,
         **VENV_OPTIONS,
