@@ -229,3 +229,44 @@ def test_no_secret_of_an_extra_workspace_in_the_page_or_the_session(
     assert SECOND_TOKEN not in repr(at.session_state)
     state: WizardState = at.session_state["wizard"]
     assert state.workspaces[workspace_id].databricks.token is not None
+
+
+def _state_with_second() -> WizardState:
+    state = WizardState()
+    services.apply_demo(state)
+    workspace = services.add_workspace(state)
+    workspace.databricks.service_name = SECOND
+    workspace.databricks.host = state.databricks.host
+    return state
+
+
+def test_connection_mode_names_each_workspaces_connections() -> None:
+    state = _state_with_second()
+    state.schedule.secrets = "connection"
+    export = services.export_files(state)
+    assert [where for where, _ in export.secret_sources] == [
+        "databricks_demo_databricks (password)",
+        "openmetadata_demo_databricks (password)",
+        f"databricks_{SECOND} (password)",
+        f"openmetadata_{SECOND} (password)",
+    ]
+    assert export.secret_sources[2][1].endswith(f"({SECOND})")
+
+
+def test_what_plan_workspaces_refuses_lands_at_the_workspace() -> None:
+    state = _state_with_second()
+    state.schedule.engine = "openmetadata"
+    (workspace_id,) = state.workspaces
+    assert services.workspace_problems(state) == {
+        workspace_id: {
+            "general": "One DAG for several workspaces needs the core engine. "
+            "Generate one DAG per workspace for the openmetadata engine."
+        }
+    }
+    state.schedule.engine = "core"
+    third = services.add_workspace(state)
+    third.databricks.service_name = "Finance-Databricks"  # the same file and secret names as the second
+    third.databricks.host = state.databricks.host
+    problems = services.workspace_problems(state)
+    assert list(problems) == [third.id] and list(problems[third.id]) == ["service_name"]
+    assert "give the same file and secret names" in problems[third.id]["service_name"]
