@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from tests.browser.test_wizard_browser import EXPECT_TIMEOUT_MS, SECRETS, _go, _idle
+from tests.browser.test_wizard_browser import EXPECT_TIMEOUT_MS, SECRETS, SHOTS, _go, _idle
 
 TYPED_TOKEN = "dapi-browser-second-workspace-0123456789"
 DAG_ID = "demo_databricks_to_openmetadata"
@@ -46,6 +46,8 @@ def test_add_a_workspace_and_download_its_zip(server: Any, page: Any, tmp_path: 
     _type(page, "review_ws2_token", TYPED_TOKEN)
     expect(page.locator(".st-key-review_ws2_token input")).to_have_value("")
     expect(page.get_by_role("button", name="Download all (.zip)")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "07-review-two-workspaces.png"), full_page=True)
     html = page.content()
     for secret in (TYPED_TOKEN, *SECRETS):
         assert secret not in html

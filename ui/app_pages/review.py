@@ -179,7 +179,8 @@ def _workspaces_section(state: WizardState) -> bool:
     if state.workspaces:
         timeout_default = state.checks["databricks"].timeout_s if "databricks" in state.checks else 20
         ui.bind("review_ws_timeout", int(timeout_default))
-        timeout_s = st.number_input(
+        timeout_col, _ = st.columns([1, 3])
+        timeout_s = timeout_col.number_input(
             "Timeout per step (seconds)", min_value=2, max_value=600, step=5, key="review_ws_timeout",
             help="For each workspace's connection test, as on step 2.",
         )  # fmt: skip
