@@ -15,7 +15,7 @@ import streamlit as st
 from pydantic import SecretStr
 
 from ui.fields import FIELD_LABELS, STEPS, WIDGET_PREFIXES, Step, field_for_yaml_path, step_of_field
-from ui.state import get_state
+from ui.state import FiltersStep, get_state
 
 __all__ = [
     "bind",
@@ -28,6 +28,7 @@ __all__ = [
     "render_preview",
     "render_report",
     "reseed_widgets",
+    "rules_editor",
     "secret_input",
     "step_by_key",
     "step_of_field_key",
@@ -62,11 +63,17 @@ def bind(key: str, value: Any) -> None:
 
 
 def _target(path: str) -> tuple[Any, str]:
-    """The object and attribute a dotted state path (``"databricks.host"``) names, in this session."""
+    """The object and attribute a dotted state path (``"databricks.host"``) names, in this session.
+
+    A part after a mapping is its key: ``"workspaces.3.databricks.host"`` is the host of extra workspace 3.
+
+    Raises:
+        KeyError: the path names an extra workspace that was removed.
+    """
     obj: Any = get_state()
     *parents, attr = path.split(".")
     for name in parents:
-        obj = getattr(obj, name)
+        obj = obj[int(name)] if isinstance(obj, dict) else getattr(obj, name)
     return obj, attr
 
 
@@ -104,7 +111,10 @@ def bound(
     bind(key, to_widget(value) if to_widget else value)
 
     def copy() -> None:
-        target, name = _target(path)
+        try:
+            target, name = _target(path)
+        except KeyError:  # its workspace was removed in the same rerun
+            return
         raw = st.session_state.get(key)
         setattr(target, name, from_widget(raw) if from_widget else raw)
 
@@ -144,13 +154,19 @@ def secret_input(label: str, key: str, path: str, *, help: str, error: str | Non
 
     def commit() -> None:
         typed = str(st.session_state.get(key) or "").strip()
-        if typed:
-            target, name = _target(path)
-            setattr(target, name, SecretStr(typed))
         st.session_state[key] = ""
+        if typed:
+            try:
+                target, name = _target(path)
+            except KeyError:  # its workspace was removed in the same rerun
+                return
+            setattr(target, name, SecretStr(typed))
 
     def forget() -> None:
-        target, name = _target(path)
+        try:
+            target, name = _target(path)
+        except KeyError:
+            return
         setattr(target, name, None)
 
     obj, attr = _target(path)
@@ -174,6 +190,103 @@ def secret_input(label: str, key: str, path: str, *, help: str, error: str | Non
     field_error(error)
 
 
+#: Help of each kind of filter rule.
+RULE_KIND_HELP = {
+    "include": "Keep only pipelines matching one of these. No include rule = every pipeline is a candidate.",
+    "exclude": "Drop pipelines matching any of these, even when an include matches.",
+}
+
+
+def _filters_at(path: str) -> FiltersStep | None:
+    """The rules at a state path (``"filters"``, ``"workspaces.3.filters"``), None when gone."""
+    try:
+        obj, attr = _target(path)
+    except KeyError:
+        return None
+    value = getattr(obj, attr)
+    return value if isinstance(value, FiltersStep) else None
+
+
+def _copy_rule(path: str, rule_id: int, attr: str, key: str) -> None:
+    filters = _filters_at(path)
+    rule = next((r for r in filters.rules if r.id == rule_id), None) if filters else None
+    if rule is not None:
+        setattr(rule, attr, st.session_state.get(key) or "")
+
+
+def _remove_rule(path: str, rule_id: int) -> None:
+    filters = _filters_at(path)
+    if filters is not None:
+        filters.rules[:] = [r for r in filters.rules if r.id != rule_id]
+
+
+def _add_rule(path: str, kind: Literal["include", "exclude"]) -> None:
+    filters = _filters_at(path)
+    if filters is not None:
+        filters.add(kind)
+
+
+def rules_editor(
+    kind: Literal["include", "exclude"],
+    path: str,
+    key_prefix: str,
+    errors: dict[int, str],
+    labels: dict[Any, str],
+    regex_of: Callable[[Any, str], str],
+) -> None:
+    """The include or exclude rules of one filter set: operator, value, the regex written, remove, add.
+
+    Args:
+        kind: which rules to edit.
+        path: the dotted state path of the :class:`ui.state.FiltersStep` (``"filters"``).
+        key_prefix: the widgets' key prefix (``"filter_"``: ``filter_value_3``, ``filter_add_include``).
+        errors: rule id -> what is wrong with it (shown under the rule).
+        labels: operator -> its label (``services.operator_labels()``).
+        regex_of: (operator, value) -> the regex written to the YAML (``services.rule_regex``).
+    """
+    st.markdown(f"**{kind.title()} rules**", help=RULE_KIND_HELP[kind])
+    filters = _filters_at(path)
+    rules = [r for r in filters.rules if r.kind == kind] if filters else []
+    if not rules:
+        st.caption("None: every pipeline is a candidate." if kind == "include" else "None.")
+    for number, rule in enumerate(rules, start=1):
+        op_key, value_key = f"{key_prefix}op_{rule.id}", f"{key_prefix}value_{rule.id}"
+        bind(op_key, rule.operator)
+        bind(value_key, rule.value)
+        op_col, value_col, remove_col = st.columns([2, 4, 1], vertical_alignment="bottom")
+        op_col.selectbox(
+            f"{kind.title()} #{number}",
+            options=list(labels),
+            format_func=labels.__getitem__,
+            key=op_key,
+            on_change=_copy_rule,
+            args=(path, rule.id, "operator", op_key),
+        )
+        value_col.text_input(
+            "Value",
+            key=value_key,
+            on_change=_copy_rule,
+            args=(path, rule.id, "value", value_key),
+            placeholder="e.g. etl_" if rule.operator != "regex" else r"e.g. (etl|elt)_\d+",
+            help="Plain text for the first four operators (no wildcards needed); a Python regular "
+            "expression for 'matches regex'.",
+        )
+        remove_col.button(
+            "", key=f"{key_prefix}remove_{rule.id}", icon=":material/delete:", on_click=_remove_rule,
+            args=(path, rule.id), help="Remove this rule",
+        )  # fmt: skip
+        if rule.value.strip() and rule.id not in errors:
+            st.caption(f"Written to the YAML as `{regex_of(rule.operator, rule.value)}`")
+        field_error(errors.get(rule.id))
+    st.button(
+        f"Add {kind} rule",
+        key=f"{key_prefix}add_{kind}",
+        icon=":material/add:",
+        on_click=_add_rule,
+        args=(path, kind),
+    )
+
+
 def render_missing(missing: Sequence[str]) -> None:
     """A calm list of the required fields still empty on this step."""
     if missing:
@@ -193,7 +306,9 @@ def _fix_link(field: str | None) -> None:
     st.page_link(step.path, label=f"Fix it in step {step.number}: {label}", icon=":material/arrow_forward:")
 
 
-def render_checks(title: str, result: Any, *, stale: bool, extra: str | None = None) -> None:
+def render_checks(
+    title: str, result: Any, *, stale: bool, extra: str | None = None, fix_links: bool = True
+) -> None:
     """One side's connection test as OpenMetadata-style rows: pass/fail/skip, duration, error, hint.
 
     Args:
@@ -201,6 +316,8 @@ def render_checks(title: str, result: Any, *, stale: bool, extra: str | None = N
         result: a :class:`ui.state.CheckResult` (``steps`` with ``ok`` True/False/None), or None if untested.
         stale: True when the settings changed since the test (the result is shown collapsed, marked).
         extra: Markdown shown under the rows.
+        fix_links: link a failed step to the field to fix (off for an extra workspace, whose fields are
+            on the review step, not on step 1).
     """
     if result is None:
         st.caption(f"{title}: not tested yet.")
@@ -222,7 +339,8 @@ def render_checks(title: str, result: Any, *, stale: bool, extra: str | None = N
                 st.error(step.error or "failed", icon=":material/error:")
                 if step.hint:
                     st.caption(f":material/lightbulb: {step.hint}")
-                _fix_link(step.field)
+                if fix_links:
+                    _fix_link(step.field)
         if extra:
             st.markdown(extra)
 

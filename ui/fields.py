@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "AUTH_LABELS",
     "FIELD_LABELS",
     "STEPS",
     "WIDGET_PREFIXES",
@@ -62,6 +63,13 @@ WIDGET_PREFIXES: dict[str, str] = {
     "dag_": "schedule",
     "review_": "review",
     "run_": "run",
+}
+
+#: The Databricks authentication kinds, as the Databricks step and each extra workspace offer them.
+AUTH_LABELS: dict[str, str] = {
+    "pat": "Personal access token",
+    "oauth": "OAuth machine-to-machine",
+    "azure": "Azure service principal",
 }
 
 FIELD_LABELS: dict[str, str] = {

@@ -29,6 +29,7 @@ __all__ = [
     "STATE_KEY",
     "CheckResult",
     "DatabricksStep",
+    "ExtraWorkspace",
     "FilterRuleState",
     "FiltersStep",
     "OptionsStep",
@@ -163,6 +164,23 @@ class CheckResult:
 
 
 @dataclass
+class ExtraWorkspace:
+    """One more Databricks workspace in the same DAG (the review step's "Add another workspace").
+
+    It has its own connection, service and (optionally) filters; the OpenMetadata server, the sink, the
+    options and the schedule are the main workspace's. Its secrets are ``SecretStr`` like the main ones, and
+    the files reference them under its own names (``${DATABRICKS_TOKEN_<SERVICE>}``).
+    """
+
+    id: int
+    databricks: DatabricksStep = field(default_factory=lambda: DatabricksStep(service_name=""))
+    #: its own include/exclude rules, or None to use the main workspace's
+    filters: FiltersStep | None = None
+    #: its last connection test (Databricks side only)
+    check: CheckResult | None = None
+
+
+@dataclass
 class WizardState:
     """Everything the user entered or the wizard found, for one browser session."""
 
@@ -180,6 +198,9 @@ class WizardState:
     dry_run: bool = False
     #: step keys the user has opened (the stepper marks a step with defaults as done once seen)
     visited: set[str] = field(default_factory=set)
+    #: more workspaces ingested by the same DAG, by id (in the order they were added)
+    workspaces: dict[int, ExtraWorkspace] = field(default_factory=dict)
+    next_workspace_id: int = 2
     #: background jobs (ui.services.PreviewJob / RunJob); not part of a readable dump
     preview: Any = field(default=None, repr=False)
     run: Any = field(default=None, repr=False)

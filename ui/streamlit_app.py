@@ -29,6 +29,8 @@ def _step_status(state: WizardState) -> dict[str, str]:
     errors = services.field_errors(state)
     missing = services.missing_fields(state)
     attention = {components.step_of_field_key(field_id) for field_id in errors}
+    if services.workspace_problems(state):  # an extra workspace of the DAG, edited on the review step
+        attention.add("review")
     status: dict[str, str] = {}
     fresh_dbx = services.databricks_fingerprint(state)
     fresh_sink = services.sink_fingerprint(state)

@@ -6,13 +6,8 @@ import streamlit as st
 
 from ui import components as ui
 from ui import services
+from ui.fields import AUTH_LABELS
 from ui.state import get_state, reset_state
-
-AUTH_LABELS = {
-    "pat": "Personal access token",
-    "oauth": "OAuth machine-to-machine",
-    "azure": "Azure service principal",
-}
 
 
 def _toggle_demo() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import streamlit as st
 
 from ui import components as ui
@@ -17,71 +15,6 @@ RULE_STATEMENT = (
     "anywhere. The name tested is the job's name as shown in Databricks, not its id. This is exactly "
     "OpenMetadata's rule (2.x)."
 )
-KIND_HELP = {
-    "include": "Keep only pipelines matching one of these. No include rule = every pipeline is a candidate.",
-    "exclude": "Drop pipelines matching any of these, even when an include matches.",
-}
-
-
-def _rule(rule_id: int):
-    return next((r for r in get_state().filters.rules if r.id == rule_id), None)
-
-
-def _copy(rule_id: int, attr: str, key: str) -> None:
-    rule = _rule(rule_id)
-    if rule is not None:
-        setattr(rule, attr, st.session_state.get(key) or "")
-
-
-def _remove(rule_id: int) -> None:
-    rules = get_state().filters.rules
-    rules[:] = [r for r in rules if r.id != rule_id]
-
-
-def _add(kind: Literal["include", "exclude"]) -> None:
-    get_state().filters.add(kind)
-
-
-def _rules_editor(kind: Literal["include", "exclude"], errors: dict[int, str]) -> None:
-    labels = services.operator_labels()
-    st.markdown(f"**{kind.title()} rules**", help=KIND_HELP[kind])
-    rules = [r for r in get_state().filters.rules if r.kind == kind]
-    if not rules:
-        st.caption("None: every pipeline is a candidate." if kind == "include" else "None.")
-    for number, rule in enumerate(rules, start=1):
-        op_key, value_key = f"filter_op_{rule.id}", f"filter_value_{rule.id}"
-        ui.bind(op_key, rule.operator)
-        ui.bind(value_key, rule.value)
-        op_col, value_col, remove_col = st.columns([2, 4, 1], vertical_alignment="bottom")
-        op_col.selectbox(
-            f"{kind.title()} #{number}",
-            options=list(labels),
-            format_func=labels.__getitem__,
-            key=op_key,
-            on_change=_copy,
-            args=(rule.id, "operator", op_key),
-        )
-        value_col.text_input(
-            "Value",
-            key=value_key,
-            on_change=_copy,
-            args=(rule.id, "value", value_key),
-            placeholder="e.g. etl_" if rule.operator != "regex" else r"e.g. (etl|elt)_\d+",
-            help="Plain text for the first four operators (no wildcards needed); a Python regular "
-            "expression for 'matches regex'.",
-        )
-        remove_col.button(
-            "", key=f"filter_remove_{rule.id}", icon=":material/delete:", on_click=_remove, args=(rule.id,),
-            help="Remove this rule",
-        )  # fmt: skip
-        if rule.value.strip() and rule.id not in errors:
-            regex = services.rule_regex(rule.operator, rule.value)
-            st.caption(f"Written to the YAML as `{regex}`")
-        ui.field_error(errors.get(rule.id))
-    st.button(
-        f"Add {kind} rule", key=f"filter_add_{kind}", icon=":material/add:", on_click=_add, args=(kind,)
-    )
-
 
 state = get_state()
 ui.page_header("filters", "Choose which jobs and DLT pipelines are ingested, and see the result live.")
@@ -99,9 +32,13 @@ st.markdown(f":blue-badge[:material/filter_alt: {summary}]")
 
 include_col, exclude_col = st.columns(2, gap="large")
 with include_col:
-    _rules_editor("include", rule_errors)
+    ui.rules_editor(
+        "include", "filters", "filter_", rule_errors, services.operator_labels(), services.rule_regex
+    )
 with exclude_col:
-    _rules_editor("exclude", rule_errors)
+    ui.rules_editor(
+        "exclude", "filters", "filter_", rule_errors, services.operator_labels(), services.rule_regex
+    )
 if rule_errors:
     st.warning(
         "Rules marked in red are left out of the preview until they are fixed.", icon=":material/warning:"

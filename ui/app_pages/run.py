@@ -35,6 +35,11 @@ if blocking:
         )
 
 st.markdown(services.run_summary(state))
+if state.workspaces:
+    st.caption(
+        f":material/info: This runs the workspace of step 1 only; the DAG ingests all {len(state.workspaces) + 1} "
+        "workspaces of the review step."
+    )
 ui.bound(
     st.toggle,
     "Dry run: read everything, write nothing",

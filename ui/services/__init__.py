@@ -64,6 +64,16 @@ from ui.services.schedule import (
 )
 from ui.services.validation import field_errors
 from ui.services.warmup import WARM_UP_DELAY_S, warm_up
+from ui.services.workspaces import (
+    add_workspace,
+    check_workspace,
+    missing_secrets,
+    remove_workspace,
+    set_own_filters,
+    workspace_fingerprint,
+    workspace_problems,
+    workspace_view,
+)
 
 __all__ = [
     "DEMO_SPEC",
@@ -72,9 +82,11 @@ __all__ = [
     "ExportFiles",
     "ImportResult",
     "PreviewView",
+    "add_workspace",
     "apply_demo",
     "build_config",
     "check_connection",
+    "check_workspace",
     "config_problems",
     "current_dialect",
     "dag_options",
@@ -88,17 +100,20 @@ __all__ = [
     "filter_rule_errors",
     "import_workflow",
     "missing_fields",
+    "missing_secrets",
     "normalized_host",
     "normalized_om_url",
     "openmetadata_release",
     "operator_labels",
     "preview_stopped",
+    "remove_workspace",
     "reset_demo_catalogue",
     "restart_preview",
     "rule_regex",
     "run_problems",
     "run_summary",
     "schedule_cron",
+    "set_own_filters",
     "sink_fingerprint",
     "start_demo",
     "start_preview",
@@ -110,5 +125,8 @@ __all__ = [
     "warehouse_id",
     "warm_up",
     "workflow_dict",
+    "workspace_fingerprint",
+    "workspace_problems",
+    "workspace_view",
     "zip_members",
 ]
