@@ -424,11 +424,25 @@ def _wizard(args: argparse.Namespace) -> int:
     return launch(args.host, args.port)
 
 
+def _load_for_generate(path: str, args: argparse.Namespace) -> WorkflowConfig:
+    """One of ``generate``'s workflows; with several, an error names the file it is about."""
+    from core.generate.bundle import load_config_for_generate
+
+    try:
+        return load_config_for_generate(path, secrets=args.secrets)
+    except ConfigError as err:
+        if len(args.config) == 1:
+            raise
+        raise ConfigError(
+            f"{err.message} (in {path})", field=err.field, hint=err.hint, problems=err.problems
+        ) from None
+
+
 def _generate(args: argparse.Namespace) -> int:
     """Write <dag_id>.yaml, <dag_id>.py and the engine's wheel (core.generate) and say how to deploy them."""
     from pathlib import Path
 
-    from core.generate.bundle import load_config_for_generate, write_bundle
+    from core.generate.bundle import write_bundle
     from core.generate.dag import DagOptions
 
     options = DagOptions(
@@ -442,7 +456,7 @@ def _generate(args: argparse.Namespace) -> int:
         wheelhouse=args.wheelhouse,
         report_runs=args.report_runs,
     )
-    configs = [load_config_for_generate(path, secrets=args.secrets) for path in args.config]
+    configs = [_load_for_generate(path, args) for path in args.config]
     paths = write_bundle(configs, options, Path(args.out), dialect=args.dialect)
     for path in paths:
         print(f"wrote {path}")

@@ -219,3 +219,15 @@ def test_mapped_dags_pass_ruff_including_its_airflow_rules(
         check=False,
     )
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+def test_with_several_configs_an_error_names_its_file(
+    capsys: pytest.CaptureFixture[str], docs_example: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("source: {}\n")
+    code = main(["generate", "-c", str(docs_example), "-c", str(bad), "--out", str(tmp_path / "out")])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err == f"dbx-pipeline: source.type: is required (and 2 more problems) (in {bad}).\n"
+    assert not (tmp_path / "out").exists()
