@@ -192,6 +192,17 @@ class OpenMetadataBase(EmulatorServer):
             raise bad_request(f"[query param {name} must be less than or equal to {high}]")
         return value
 
+    @classmethod
+    def _time_range(cls, request: Request) -> tuple[int, int]:
+        """``startTs`` and ``endTs`` (epoch ms), both required, as the time-series list endpoints take them."""
+        start = cls._int_param(request, "startTs", None, 0, 2**63 - 1)
+        end = cls._int_param(request, "endTs", None, 0, 2**63 - 1)
+        for name, value in (("startTs", start), ("endTs", end)):
+            if value is None:
+                raise bad_request(f"[query param {name} must not be null]")
+        assert start is not None and end is not None
+        return start, end
+
     @staticmethod
     def _include_param(request: Request) -> str:
         include = request.query.get("include") or "non-deleted"

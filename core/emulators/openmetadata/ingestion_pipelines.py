@@ -174,12 +174,7 @@ class IngestionPipelineRoutes(ServiceRoutes):
     def _list_ingestion_statuses(self, request: Request) -> dict[str, Any]:
         """Statuses with ``startTs <= timestamp <= endTs``, newest first."""
         entity = self._ingestion_pipeline(self._path_param(request, "fqn"))
-        start = self._int_param(request, "startTs", None, 0, 2**63 - 1)
-        end = self._int_param(request, "endTs", None, 0, 2**63 - 1)
-        for name, value in (("startTs", start), ("endTs", end)):
-            if value is None:
-                raise bad_request(f"[query param {name} must not be null]")
-        assert start is not None and end is not None
+        start, end = self._time_range(request)
         runs = self._ingestion_runs.get(entity["fullyQualifiedName"], {}).values()
         data = sorted(
             (run for run in runs if start <= run["timestamp"] <= end), key=lambda run: -run["timestamp"]

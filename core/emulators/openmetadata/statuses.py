@@ -78,12 +78,7 @@ class StatusRoutes(PipelineRoutes):
         """Statuses with ``startTs <= timestamp <= endTs``, newest first; optional limit with cursors."""
         fqn = self._path_param(request, "fqn")
         self._find_pipeline(fqn, "non-deleted")
-        start = self._int_param(request, "startTs", None, 0, 2**63 - 1)
-        end = self._int_param(request, "endTs", None, 0, 2**63 - 1)
-        for name, value in (("startTs", start), ("endTs", end)):
-            if value is None:
-                raise bad_request(f"[query param {name} must not be null]")
-        assert start is not None and end is not None
+        start, end = self._time_range(request)
         wanted = set((request.query.get("status") or "").split(",")) - {""}
         stamps = sorted(
             (ts for ts, st in self._statuses.get(fqn, {}).items()
