@@ -472,9 +472,15 @@ def _generate(args: argparse.Namespace) -> int:
         engine = "nothing to install: the task installs the engine's wheel in its own virtualenv"
     else:
         engine = "nothing to install: the task installs openmetadata-ingestion in its own virtualenv"
-    print(f"Deploy: cp {' '.join(str(path) for path in paths)} $AIRFLOW_HOME/dags/")
-    print(f"Then: {engine}; secrets come from {secrets} (names in the DAG's doc).")
-    print(f"Check: airflow dags list-import-errors && airflow dags test {options.dag_id}")
+    deploy = [str(path) for path in paths if not path.name.endswith(".README.md")]
+    print(f"Deploy: cp {' '.join(deploy)} $AIRFLOW_HOME/dags/")
+    print(
+        f"Then: {engine}; secrets come from {secrets} (names in the DAG's doc and {options.dag_id}.README.md)."
+    )
+    print(
+        "Check: airflow dags reserialize && airflow dags list-import-errors && "
+        f"airflow dags test {options.dag_id}"
+    )
     return EXIT_OK
 
 

@@ -61,6 +61,21 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _port_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be listened on now (Streamlit would otherwise print its own line, exit 1)."""
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:  # only "in use" is ours to say; any other refusal is Streamlit's
+            return err.errno != errno.EADDRINUSE
+    return True
+
+
 def app_path() -> Path:
     """The wizard's entry script, ``ui/streamlit_app.py``, of the package this launcher belongs to."""
     return Path(__file__).resolve().parents[1] / "ui" / "streamlit_app.py"
@@ -119,7 +134,8 @@ def launch(host: str = DEFAULT_HOST, port: int | None = None) -> int:
         port: the port, or None for Streamlit's default (8501, or the next free one).
 
     Returns:
-        2, after one line on stderr, when Streamlit is not installed; otherwise it does not return.
+        2, after one line on stderr, when Streamlit is not installed or the port asked for is in use;
+        otherwise it does not return.
     """
     if not streamlit_installed():
         print(f"dbx-pipeline: {WIZARD_EXTRA_HINT}", file=sys.stderr)
@@ -129,6 +145,10 @@ def launch(host: str = DEFAULT_HOST, port: int | None = None) -> int:
             f"dbx-pipeline: the wizard handles credentials and now listens on {host}: {EXPOSED_HINT}",
             file=sys.stderr,
         )
+    if port is not None and not _port_free(host, port):
+        print(f"dbx-pipeline: --port: port {port} on {host} is in use; choose another (or leave --port out)",
+              file=sys.stderr)  # fmt: skip
+        return 2
     argv = wizard_argv(host, port)
     sys.stdout.flush()
     sys.stderr.flush()

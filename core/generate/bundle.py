@@ -114,7 +114,8 @@ def write_bundle(
     """Write the YAML (one per workspace), the DAG and the engine's wheel into ``out_dir`` (created if missing).
 
     An inline-secrets YAML is made readable by its owner only (mode 600); each file is replaced atomically.
-    The README is not written (the wizard's zip carries it): these are the files of the dags folder.
+    The deploy README is written as ``<dag_id>.README.md``, so that copying the folder into a dags folder
+    never replaces a ``README.md`` of the user's (Airflow parses no ``.md`` file).
 
     Args:
         configs: the workflow to deploy, or one per workspace.
@@ -123,7 +124,7 @@ def write_bundle(
         dialect: the YAML dialect.
 
     Returns:
-        The paths written: the YAMLs', the DAG's, then (``core`` engine) the wheel's.
+        The paths written: the YAMLs', the DAG's, the README's, then (``core`` engine) the wheel's.
 
     Raises:
         ConfigError: as :func:`render_bundle`, or ``field="out"`` when the folder or a file cannot be written.
@@ -136,9 +137,7 @@ def write_bundle(
         raise ConfigError(f"cannot create {out}: {err.strerror}", field="out") from None
     written = []
     for name, content in files.items():
-        if name == README_NAME:
-            continue
-        path = out / name
+        path = out / (readme_filename(options) if name == README_NAME else name)
         _write_atomically(path, content.encode("utf-8"), 0o600 if _private(name, options) else 0o644)
         written.append(path)
     wheel = bundle_wheel(options)
@@ -146,6 +145,11 @@ def write_bundle(
         _write_atomically(out / wheel.filename, wheel.content, 0o644)
         written.append(out / wheel.filename)
     return written
+
+
+def readme_filename(options: DagOptions) -> str:
+    """Where ``generate`` writes the deploy README: ``<dag_id>.README.md``, next to the DAG."""
+    return f"{options.dag_id}.{README_NAME}"
 
 
 def zip_bundle(

@@ -81,7 +81,9 @@ def test_readme_says_how_to_deploy_each_mode(rich: Callable[..., WorkflowConfig]
         assert f'cp dbx.py dbx.yaml {wheel.filename} "$AIRFLOW_HOME/dags/"' in text
         assert f"- `{wheel.filename}` ({round(wheel.size / 1024)} KB): the engine" in text
         assert "## 1. Nothing to install" in text
-        assert "pip install" not in text.split("## 2.")[0].replace('pip install "apache-airflow[virtualenv]"', "")
+        assert "pip install" not in text.split("## 2.")[0].replace(
+            'pip install "apache-airflow[virtualenv]"', ""
+        )
         assert "airflow dags test dbx" in text
     assert "| `DATABRICKS_TOKEN` | Databricks personal access token |" in readme["env"]
     assert "airflow variables set OPENMETADATA_JWT_TOKEN" in readme["variable"]
@@ -99,24 +101,28 @@ def test_readme_for_the_openmetadata_engine_and_schedules(rich: Callable[..., Wo
     assert "`openmetadata-ingestion[databricks]==2.0.7.*`" in readme
     assert 'pip install "apache-airflow[virtualenv]"' in readme
     assert ".whl" not in readme and "## 1. Nothing to install for the engine" in readme
-    assert 'cp dbx.py dbx.yaml "$AIRFLOW_HOME/dags/"' in render_bundle(
-        rich("pat"), DagOptions(dag_id="dbx", engine="openmetadata")
-    )[README_NAME]
+    assert (
+        'cp dbx.py dbx.yaml "$AIRFLOW_HOME/dags/"'
+        in render_bundle(rich("pat"), DagOptions(dag_id="dbx", engine="openmetadata"))[README_NAME]
+    )
     assert "Schedule `0 3 * * *`: At 03:00 AM, every day (Europe/Berlin). Next runs:" in readme
     assert readme.count(" 03:00 CE") == 5  # CET or CEST
     on_demand = render_bundle(rich("pat"), DagOptions(schedule=None))[README_NAME]
     assert "On demand: runs only when triggered (no schedule)" in on_demand
 
 
-def test_write_bundle_writes_the_three_files_and_protects_inline_secrets(
+def test_write_bundle_writes_the_bundle_and_protects_inline_secrets(
     rich: Callable[..., WorkflowConfig], tmp_path: Path
 ) -> None:
     config = rich("pat")
     out = tmp_path / "new" / "dags"
     paths = write_bundle(config, DagOptions(dag_id="dbx"), out)
     wheel = engine_wheel()
-    assert paths == [out / "dbx.yaml", out / "dbx.py", out / wheel.filename]
-    assert sorted(p.name for p in out.iterdir()) == sorted(["dbx.py", "dbx.yaml", wheel.filename])
+    assert paths == [out / "dbx.yaml", out / "dbx.py", out / "dbx.README.md", out / wheel.filename]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["dbx.py", "dbx.yaml", "dbx.README.md", wheel.filename]
+    )
+    assert "dbx.py" in (out / "dbx.README.md").read_text()  # the deploy steps, named after the DAG
     assert (out / wheel.filename).read_bytes() == wheel.content
     assert stat.S_IMODE((out / wheel.filename).stat().st_mode) == 0o644
     assert stat.S_IMODE((out / "dbx.yaml").stat().st_mode) == 0o644
@@ -127,9 +133,11 @@ def test_write_bundle_writes_the_three_files_and_protects_inline_secrets(
     assert (archive.getinfo("dbx.yaml").external_attr >> 16) & 0o777 == 0o600
 
 
-def test_the_openmetadata_engine_bundle_has_no_wheel(rich: Callable[..., WorkflowConfig], tmp_path: Path) -> None:
+def test_the_openmetadata_engine_bundle_has_no_wheel(
+    rich: Callable[..., WorkflowConfig], tmp_path: Path
+) -> None:
     paths = write_bundle(rich("pat"), DagOptions(dag_id="dbx", engine="openmetadata"), tmp_path)
-    assert [path.name for path in paths] == ["dbx.yaml", "dbx.py"]
+    assert [path.name for path in paths] == ["dbx.yaml", "dbx.py", "dbx.README.md"]
 
 
 def test_write_bundle_into_a_file_path_is_a_config_error(

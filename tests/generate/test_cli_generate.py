@@ -30,19 +30,25 @@ def test_generate_writes_three_files_and_says_how_to_deploy(
     assert (code, err) == (0, "")
     name = "databricks_pipelines_to_openmetadata"
     wheel = engine_wheel().filename
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted([f"{name}.py", f"{name}.yaml", wheel])
+    readme = f"{name}.README.md"
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([f"{name}.py", f"{name}.yaml", readme, wheel])
     lines = out.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
         f"wrote {out_dir / (name + '.yaml')}",
         f"wrote {out_dir / (name + '.py')}",
+        f"wrote {out_dir / readme}",
         f"wrote {out_dir / wheel}",
     ]
-    hint = lines[3:]
+    hint = lines[4:]
     assert len(hint) == 3
     assert hint[0].startswith("Deploy: cp ") and hint[0].endswith(f"{wheel} $AIRFLOW_HOME/dags/")
     assert "nothing to install: the task installs the engine's wheel" in hint[1]
     assert "environment variables" in hint[1]
-    assert hint[2] == f"Check: airflow dags list-import-errors && airflow dags test {name}"
+    assert readme not in hint[0]  # the deploy steps are read, not copied
+    assert (
+        hint[2]
+        == f"Check: airflow dags reserialize && airflow dags list-import-errors && airflow dags test {name}"
+    )
     dag = (out_dir / f"{name}.py").read_text()
     assert 'schedule="0 2 * * *",' in dag and 'tz="UTC"' in dag  # defaults: daily preset, UTC
 
@@ -84,9 +90,10 @@ def test_generate_honours_every_option(
     code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(tmp_path / "offline"),
                          "--dag-id", "offline", "--wheelhouse", "/srv/wheels")  # fmt: skip
     assert code == 0, err
-    assert 'PIP_OPTIONS = ["--no-index", "--find-links", "/srv/wheels"]' in (
-        tmp_path / "offline" / "offline.py"
-    ).read_text()
+    assert (
+        'PIP_OPTIONS = ["--no-index", "--find-links", "/srv/wheels"]'
+        in (tmp_path / "offline" / "offline.py").read_text()
+    )
     assert "REPORT_RUNS = True" in (tmp_path / "offline" / "offline.py").read_text()  # the default
 
     code, out, err = cli(capsys, "generate", "-c", str(docs_example), "--out", str(tmp_path / "quiet"),
@@ -108,7 +115,10 @@ def test_generate_honours_every_option(
         (["--openmetadata-version", "latest"], "dag.openmetadata_version"),
         (["--engine", "docker"], "invalid choice: 'docker'"),
         (["--python", "python3"], "dag.python: 'python3' must be the absolute path of a Python interpreter"),
-        (["--engine", "openmetadata", "--python", "/usr/bin/python3"], "dag.python: applies to the core engine"),
+        (
+            ["--engine", "openmetadata", "--python", "/usr/bin/python3"],
+            "dag.python: applies to the core engine",
+        ),
         (["--python", "/usr/bin/python3", "--wheelhouse", "/srv/w"], "dag.wheelhouse: is for the task's own"),
         (["--wheelhouse", "wheels"], "dag.wheelhouse: 'wheels' must be an absolute folder path"),
     ],

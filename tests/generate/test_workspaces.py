@@ -153,7 +153,9 @@ def test_the_yamls_reference_their_own_names_and_load_with_them(
     fleet: Callable[..., list[WorkflowConfig]], tmp_path: Path
 ) -> None:
     written = write_bundle(fleet("prod", "sales"), DagOptions(dag_id="f"), tmp_path)
-    assert [path.name for path in written] == ["f.prod.yaml", "f.sales.yaml", "f.py", engine_wheel().filename]
+    assert [path.name for path in written] == [
+        "f.prod.yaml", "f.sales.yaml", "f.py", "f.README.md", engine_wheel().filename
+    ]  # fmt: skip
     text = (tmp_path / "f.sales.yaml").read_text()
     assert "${DATABRICKS_TOKEN_SALES}" in text and "${OPENMETADATA_JWT_TOKEN_SALES}" in text
     loaded = load_workflow_config(
@@ -189,7 +191,7 @@ def test_generate_takes_several_configs(
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        ["fleet.prod.yaml", "fleet.sales.yaml", "fleet.py", engine_wheel().filename]
+        ["fleet.prod.yaml", "fleet.sales.yaml", "fleet.py", "fleet.README.md", engine_wheel().filename]
     )
     assert "fleet.prod.yaml" in out and "fleet.sales.yaml" in out
 

@@ -164,3 +164,19 @@ def _outside_address() -> str:
     if address.startswith("127."):
         pytest.skip("this machine has no address outside loopback")
     return address
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    monkeypatch.setattr(launcher, "streamlit_installed", lambda: True)
+    monkeypatch.setattr(launcher.os, "execve", lambda *_: pytest.fail("must not start Streamlit"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert launcher.launch("127.0.0.1", port) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--port" in err and f"port {port}" in err and "in use" in err
