@@ -148,13 +148,11 @@ def _masked(text: str, config: dict[str, Any]) -> str:
     """``text`` without the workflow's token and JWT (a child that echoes its input must not print them)."""
     from core.secrets import redact
 
-    connection = config["source"]["serviceConnection"]["config"]
+    connection = config.get("source", {}).get("serviceConnection", {}).get("config", {})
+    server = config.get("workflowConfig", {}).get("openMetadataServerConfig", {})
     secrets = [
         str((connection.get("authType") or {}).get("token") or ""),
-        str(
-            config["workflowConfig"]["openMetadataServerConfig"].get("securityConfig", {}).get("jwtToken")
-            or ""
-        ),
+        str((server.get("securityConfig") or {}).get("jwtToken") or ""),
     ]
     for secret in (value for value in secrets if len(value) >= 6):
         text = text.replace(secret, "***")

@@ -36,9 +36,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -60,10 +58,6 @@ __all__ = [
 
 #: job ids in the first statement; each next batch doubles, up to ``batch_size``
 FIRST_BATCH = 100
-#: batches whose statements run at once. A SQL warehouse cluster runs about 10 queries at a time before it
-#: queues ("Queueing and autoscaling", https://docs.databricks.com/aws/en/compute/sql-warehouse/warehouse-behavior,
-#: seen 2026-11-29); two statements a batch, so 4 batches stay under that on the smallest warehouse
-BATCHES_IN_FLIGHT = 4
 #: the longest a timeline row lasts: one clock hour
 SLICE_MS = 3_600_000
 RUN_TABLE = "system.lakeflow.job_run_timeline"
@@ -148,13 +142,6 @@ class _TableRun:
         return all(task.result_state == _SUCCEEDED for task in self.tasks.values())
 
 
-def _read(item: tuple[list[JobSummary], Future[None]]) -> list[JobSummary]:
-    """A batch, once its read ended (what the read raised, a bug, is raised here, in listing order)."""
-    batch, future = item
-    future.result()
-    return batch
-
-
 def _rest_states(table_state: str | None) -> tuple[str, str | None]:
     """The Jobs API's (life cycle, result) for a final table state; an unknown one is passed on as it is."""
     return _REST_STATES.get(table_state or "", ("TERMINATED", table_state))
@@ -236,43 +223,33 @@ class SystemTableStatuses:
     # -- the listing side -------------------------------------------------------------------------
 
     def stream(self, summaries: Iterator[JobSummary], since_ms: int, now_ms: int) -> Iterator[JobSummary]:
-        """``summaries`` unchanged, each batch handed on once its runs are read (batches read in parallel)."""
+        """``summaries`` unchanged, each batch handed on once its runs are read (one batch ahead)."""
         self.now_ms = now_ms
         return prefetch(self._batches(summaries, since_ms), depth=self.batch_size, name="status-batches")
 
     def _batches(self, summaries: Iterator[JobSummary], since_ms: int) -> Iterator[JobSummary]:
-        """Batches of ``summaries``, in listing order, each after its runs were read.
+        """Batches of ``summaries``, each after its runs were read.
 
-        Up to :data:`BATCHES_IN_FLIGHT` batches are read at once, while the listing goes on: the
-        statements, not the listing, are the long pole. When the listing breaks (or the run is stopped)
-        part-way, the pipelines already listed still go on, read or not (unread ones go over REST),
-        before the error: as they would on the REST path.
+        When the listing breaks (or the run is stopped) part-way, the pipelines already listed still go
+        on, unread (so over REST), before the error: as they would on the REST path.
         """
-        pending: deque[tuple[list[JobSummary], Future[None]]] = deque()
         batch: list[JobSummary] = []
         size = min(FIRST_BATCH, self.batch_size)  # the workers start after one page, not five
-        pool = ThreadPoolExecutor(BATCHES_IN_FLIGHT, thread_name_prefix="status-statements")
         try:
             for summary in summaries:
                 batch.append(summary)
                 if len(batch) >= size:
-                    pending.append((batch, pool.submit(self._load, batch, since_ms)))
+                    self._load(batch, since_ms)
+                    yield from batch
                     batch, size = [], min(size * 2, self.batch_size)
-                    while pending and (len(pending) >= BATCHES_IN_FLIGHT or pending[0][1].done()):
-                        yield from _read(pending.popleft())
-            if batch:
-                pending.append((batch, pool.submit(self._load, batch, since_ms)))
-            while pending:
-                yield from _read(pending.popleft())
         except GeneratorExit:  # the consumer went away: nothing more to hand on
             raise
         except BaseException:
-            for waiting, _ in pending:
-                yield from waiting
             yield from batch
             raise
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)  # a stopped run does not wait for statements
+        if batch:
+            self._load(batch, since_ms)
+            yield from batch
 
     def _load(self, batch: list[JobSummary], since_ms: int) -> None:
         ids = [s.record.id for s in batch if s.record.kind == "job" and _JOB_ID.match(s.record.id)]

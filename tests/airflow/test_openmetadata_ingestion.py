@@ -155,7 +155,7 @@ def test_openmetadata_engine_callable_runs_in_the_official_package(
     paths = write_bundle(
         parse_workflow_config(config), DagOptions(dag_id="om_engine", engine="openmetadata"), tmp_path
     )
-    workflow_yaml, dag_file = paths
+    workflow_yaml, dag_file = paths[:2]  # then the deploy README
     assert "${OPENMETADATA_JWT_TOKEN}" in workflow_yaml.read_text()
     script = tmp_path / "script.py"
     script.write_text(
