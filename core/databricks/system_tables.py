@@ -197,7 +197,6 @@ class SystemTableStatuses:
         self.now_ms = 0  # the run's "now", given to stream()
         self.batch_size = batch_size
         self._lock = threading.Lock()
-        self._cutoff_lock = threading.Lock()
         self._ready: dict[str, list[_TableRun]] = {}
         self._topup: dict[str, list[RunRecord | str]] | None = None
         self._cutoff_ms: int | None = None
@@ -272,10 +271,6 @@ class SystemTableStatuses:
 
     def _cutoff(self, since_ms: int) -> int:
         """Runs starting at or after this come from REST; earlier ones from the tables (once per run)."""
-        with self._cutoff_lock:  # the batches read in parallel: the first one works it out, the others wait
-            return self._cutoff_once(since_ms)
-
-    def _cutoff_once(self, since_ms: int) -> int:
         with self._lock:
             if self._cutoff_ms is not None:
                 return self._cutoff_ms
