@@ -6,18 +6,31 @@ fills a lock-protected buffer held in the session's :class:`ui.state.WizardState
 ``st.fragment(run_every=...)`` re-renders from it, so the first rows show while the listing goes on and
 the rest of the page stays usable (Stop, search, editing rules).
 
+A run (:class:`RunJob`) belongs to the server process, not to the browser session: it is kept in a
+:class:`RunRegistry` under its ingestion's key, so a reload or a second tab finds the live run (progress,
+Stop) and a second run of the same ingestion is refused while one goes.
+
+Its log (:class:`RunLog`) holds the engine's log records of that run only. The engine logs from worker
+threads (its pool, the listing prefetch), so a record is attributed by the thread that emits it: the run's
+thread is tagged with its log, and every thread started from a tagged thread inherits the tag
+(:func:`install_run_log_capture`), which is what Python 3.14 does for contexts (``thread_inherit_context``).
+Two runs of different ingestions going at once keep separate logs.
+
 This module holds only the thread and buffer mechanics; the work itself (which calls ``core``) is
 passed in by ``ui.services``.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["BackgroundJob", "PreviewJob", "RunJob"]
+__all__ = ["BackgroundJob", "PreviewJob", "RunJob", "RunLog", "RunRegistry", "install_run_log_capture"]
 
 Row = TypeVar("Row")
 Decision = TypeVar("Decision")
@@ -55,7 +68,11 @@ class BackgroundJob:
                 self._done.set()
 
         self._thread = threading.Thread(target=runner, name=type(self).__name__, daemon=True)
+        self._thread_started(self._thread)
         self._thread.start()
+
+    def _thread_started(self, thread: threading.Thread) -> None:
+        """Hook: the worker thread is built, not started yet."""
 
     def stop(self) -> None:
         """Ask the work to stop at its next check."""
@@ -147,24 +164,63 @@ class PreviewJob(BackgroundJob, Generic[Row, Decision]):
 class RunJob(BackgroundJob):
     """An ingestion in a thread: the latest progress event, then the report."""
 
-    def __init__(self, fingerprint: str = "", *, dry_run: bool = False, expected: int | None = None) -> None:
+    def __init__(
+        self,
+        fingerprint: str = "",
+        *,
+        dry_run: bool = False,
+        expected: int | None = None,
+        key: str = "",
+        owner: str = "",
+        settings: dict[str, str] | None = None,
+        log_bytes: int = 2_000_000,
+    ) -> None:
         """A run with no progress yet.
 
         Args:
             fingerprint: as for :class:`BackgroundJob` (here: the Databricks settings it runs with).
             dry_run: True when nothing is written (the report says what would be).
             expected: pipelines the preview expects to be ingested, for the progress bar; None if unknown.
+            key: the ingestion it runs (its key in the :class:`RunRegistry`).
+            owner: the browser session that started it (to say "this session" or "another session").
+            settings: setting group -> fingerprint when it started, to tell when its result is stale.
+            log_bytes: the most log text kept (the oldest lines go first).
         """
         super().__init__(fingerprint)
+        self.run_id = uuid.uuid4().hex
+        self.key = key
+        self.owner = owner
+        self.settings = dict(settings or {})
+        self.started_wall = time.time()
         self.dry_run = dry_run
         self.expected = expected
         self.event: Any = None
         self.report: Any = None
+        #: what the run left behind (a ``ui.history.RunRecord``), set just before :attr:`done`
+        self.record: Any = None
+        self.log = RunLog(log_bytes)
         self._on_stop: Callable[[], None] | None = None
+        self._phase: str | None = None
+
+    def start(self, work: Callable[[Any], None]) -> None:
+        """Run ``work(self)`` in a daemon thread tagged with this run's log (see the module docstring)."""
+        install_run_log_capture()
+        self.log.write(f"{'dry run' if self.dry_run else 'run'} {self.run_id} started")
+        super().start(work)
+
+    def _thread_started(self, thread: threading.Thread) -> None:
+        setattr(thread, _LOG_ATTR, self.log)
 
     def on_event(self, event: Any) -> None:
         """Progress callback for ``core.workflow.Workflow`` (called from the engine's threads)."""
         self.event = event
+        phase = getattr(event, "phase", None)
+        if phase != self._phase:
+            self._phase = phase
+            self.log.write(
+                f"phase {phase}: {event.listed:,} listed, {event.kept:,} kept, {event.processed:,} done, "
+                f"{event.failures:,} failures"
+            )
 
     def set_stopper(self, stopper: Callable[[], None]) -> None:
         """What :meth:`stop` calls to stop the engine (``Workflow.stop``)."""
@@ -177,3 +233,135 @@ class RunJob(BackgroundJob):
         super().stop()
         if self._on_stop is not None:
             self._on_stop()
+
+
+class RunLog:
+    """A run's log as text lines, redacted, keeping only the last ``max_bytes`` (thread-safe).
+
+    Every line goes through ``core.secrets.redact`` when written: a token in an exception message or a
+    URL never reaches the buffer, the history or the download.
+    """
+
+    def __init__(self, max_bytes: int = 2_000_000) -> None:
+        """An empty log.
+
+        Args:
+            max_bytes: the most text kept (UTF-8 bytes); older lines are dropped, and counted.
+        """
+        self.max_bytes = max_bytes
+        self.dropped = 0
+        self._lines: deque[str] = deque()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> None:
+        """Append ``text`` (one or more lines), stamped with the time, redacted."""
+        from core.secrets import redact
+
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        line = redact(f"{stamp} {text}")
+        size = len(line.encode()) + 1
+        with self._lock:
+            self._lines.append(line)
+            self._size += size
+            while self._size > self.max_bytes and len(self._lines) > 1:
+                self._size -= len(self._lines.popleft().encode()) + 1
+                self.dropped += 1
+
+    def text(self) -> str:
+        """The whole log kept (with a first line saying how many older lines were dropped, if any)."""
+        with self._lock:
+            lines = list(self._lines)
+            dropped = self.dropped
+        head = [f"({dropped:,} earlier lines dropped: the log keeps the last {self.max_bytes:,} bytes)"]
+        return "\n".join((head if dropped else []) + lines) + ("\n" if lines else "")
+
+
+class RunRegistry:
+    """The process's runs by ingestion key: at most one live run per key, the last one kept when done.
+
+    Process-wide on purpose: a run belongs to the server, so a reload or a second tab (a new session)
+    finds it by its ingestion's key.
+    """
+
+    def __init__(self) -> None:
+        """No run yet."""
+        self._jobs: dict[str, RunJob] = {}
+        self._lock = threading.Lock()
+
+    def claim(self, key: str, job: RunJob) -> RunJob | None:
+        """Make ``job`` the run of ``key`` unless a live run has it.
+
+        Returns:
+            None when ``job`` was registered (the caller starts it), else the live run that refused it.
+        """
+        with self._lock:
+            live = self._jobs.get(key)
+            if live is not None and not live.done:
+                return live
+            self._jobs[key] = job
+            return None
+
+    def get(self, key: str) -> RunJob | None:
+        """The live or last run of ``key``."""
+        with self._lock:
+            return self._jobs.get(key)
+
+    def live(self) -> list[RunJob]:
+        """Every run still going."""
+        with self._lock:
+            return [job for job in self._jobs.values() if not job.done]
+
+    def forget(self, key: str) -> None:
+        """Drop the last run of ``key`` (a live one is stopped first)."""
+        with self._lock:
+            job = self._jobs.pop(key, None)
+        if job is not None and not job.done:
+            job.stop()
+
+
+_LOG_ATTR = "_dbx_pipeline_run_log"
+_CAPTURE_LOCK = threading.Lock()
+_CAPTURE: list[logging.Handler] = []
+#: the loggers whose records a run's log captures (the engine and the Databricks SDK)
+CAPTURED_LOGGERS = ("core", "databricks")
+
+
+class _RunLogHandler(logging.Handler):
+    """Writes a record into the log of the run whose thread emits it (other threads: dropped)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log = getattr(threading.current_thread(), _LOG_ATTR, None)
+        if isinstance(log, RunLog):
+            try:
+                log.write(f"{record.levelname} {record.name}: {record.getMessage()}")
+                if record.exc_info and record.exc_info[1] is not None:
+                    log.write(f"  {type(record.exc_info[1]).__name__}: {record.exc_info[1]}")
+            except Exception:  # noqa: BLE001 -- logging must never break the run it describes
+                self.handleError(record)
+
+
+def install_run_log_capture() -> None:
+    """Once per process: threads inherit their starter's run tag, and a handler routes records by tag.
+
+    ``threading.Thread.start`` is wrapped so a thread started by a run's thread (the engine's pool, the
+    listing prefetch) carries the same :class:`RunLog`; threads of no run are unaffected. The handler is
+    attached to :data:`CAPTURED_LOGGERS` (not the root logger, whose handlers decide the server's console
+    output).
+    """
+    with _CAPTURE_LOCK:
+        if _CAPTURE:
+            return
+        original = threading.Thread.start
+
+        def start(self: threading.Thread) -> None:
+            inherited = getattr(threading.current_thread(), _LOG_ATTR, None)
+            if inherited is not None and not hasattr(self, _LOG_ATTR):
+                setattr(self, _LOG_ATTR, inherited)
+            original(self)
+
+        threading.Thread.start = start  # type: ignore[method-assign]  # the documented, once-per-process wrap above
+        handler = _RunLogHandler(level=logging.INFO)
+        for name in CAPTURED_LOGGERS:
+            logging.getLogger(name).addHandler(handler)
+        _CAPTURE.append(handler)

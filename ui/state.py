@@ -14,6 +14,7 @@ import and easy to test.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
@@ -204,6 +205,10 @@ class WizardState:
     #: background jobs (ui.services.PreviewJob / RunJob); not part of a readable dump
     preview: Any = field(default=None, repr=False)
     run: Any = field(default=None, repr=False)
+    #: the saved ingestion's id (the URL's ``?ingestion=``); None before it is saved
+    ingestion_id: str | None = None
+    #: this browser session's id: the run key while the ingestion has no id, and who started a run
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def get_state() -> WizardState:

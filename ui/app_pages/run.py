@@ -1,23 +1,34 @@
-"""Step 8: run the ingestion now, with live progress, then the results; or a dry run that writes nothing."""
+"""Step 8: run the ingestion now, with live progress, then the results; or a dry run that writes nothing.
+
+The run belongs to the server process (``ui.services.runs``): this page reattaches to a run of the same
+ingestion started from another tab or before a reload, shows its progress and can stop it. Below the
+latest result, the ingestion's run history opens any earlier run with its report and log.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
 from ui import components as ui
-from ui import services
+from ui import results, services
 from ui.fields import FIELD_LABELS
+from ui.services import runs
 from ui.state import get_state
 
 PHASES = {
     "starting": "Starting",
     "connecting": "Connecting to the sink",
     "listing": "Listing and ingesting pipelines",
-    "ingesting": "Ingesting pipelines",
+    "ingesting": "Listing and ingesting pipelines",
     "lineage": "Writing lineage",
     "cleanup": "Marking deleted pipelines",
     "done": "Finishing",
 }
+#: phases during which the workspace is still being listed (the number of pipelines is not known yet)
+LISTING_PHASES = {"starting", "connecting", "listing", "ingesting"}
+_CONFIRM_KEY = "run_confirm_reasons"
 
 state = get_state()
 ui.page_header(
@@ -49,24 +60,54 @@ ui.bound(
     "see what would change before the first real run.",
 )
 
-job = state.run
+
+def _start(dry_run: bool) -> None:
+    st.session_state.pop(_CONFIRM_KEY, None)
+    try:
+        services.start_run(state, dry_run=dry_run)
+    except services.ConfigError as err:
+        st.error(err.one_line(), icon=":material/error:")
+    except runs.RunInProgress as err:
+        st.warning(str(err), icon=":material/hourglass_top:")
+
+
+job = runs.attach_run(state)
 running = job is not None and not job.done
+busy = runs.busy_message(job, state) if job is not None and running else None
+if busy:
+    st.info(busy, icon=":material/hourglass_top:")
 run_col, stop_col, reset_col = st.columns([1, 1, 2])
 if run_col.button(
     "Dry run now" if state.dry_run else "Run now",
     key="run_start",
     type="primary",
     disabled=bool(blocking) or running,
+    help=busy,
     icon=":material/play_arrow:",
     width="stretch",
 ):
-    try:
-        job = services.start_run(state, dry_run=state.dry_run)
-        running = True
-    except services.ConfigError as err:
-        st.error(err.one_line(), icon=":material/error:")
+    reasons = runs.confirm_reasons(state)
+    if reasons:
+        st.session_state[_CONFIRM_KEY] = reasons
+    else:
+        _start(state.dry_run)
+pending: list[str] = st.session_state.get(_CONFIRM_KEY) or []
+if pending and not running:
+    st.warning(
+        "Run anyway? " + "; ".join(reason[:1].upper() + reason[1:] for reason in pending) + ". "
+        "Test the connection again (step 2) to be sure the run can reach both servers.",
+        icon=":material/warning:",
+    )
+    yes_col, no_col, _ = st.columns([1, 1, 2])
+    if yes_col.button("Run anyway", key="run_confirm", type="primary", width="stretch"):
+        _start(state.dry_run)
+    elif no_col.button("Cancel", key="run_confirm_cancel", width="stretch"):
+        st.session_state.pop(_CONFIRM_KEY, None)
+        st.rerun()
+job = runs.attach_run(state)
+running = job is not None and not job.done
 if running and stop_col.button("Stop", key="run_stop", icon=":material/stop:", width="stretch"):
-    job.stop()
+    runs.stop_run(state)
 if state.demo and reset_col.button(
     "Reset the demo catalogue",
     key="run_reset_demo",
@@ -79,45 +120,66 @@ if state.demo and reset_col.button(
     st.toast("The demo catalogue is empty again.", icon=":material/check:")
 
 
+def _progress(current: Any) -> None:
+    """The live progress: a bar over the preview's count when it is known, else the engine's counts."""
+    event = current.event
+    phase_key = event.phase if event else "starting"
+    phase = PHASES.get(phase_key, phase_key)
+    processed = event.processed if event else 0
+    kept = event.kept if event else 0
+    if current.expected is not None:
+        total: int | None = current.expected
+    elif phase_key in LISTING_PHASES:
+        total = None
+    else:
+        total = kept
+    if total is None:
+        st.progress(
+            min(1.0, processed / kept) if kept else 0.0,
+            text=f"{phase}: {processed:,} pipelines done, listing continues ({kept:,} kept so far)",
+        )
+    else:
+        st.progress(
+            min(1.0, processed / total) if total else 0.0,
+            text=f"{phase}: {processed:,} of {total:,} pipelines done",
+        )
+    failures = event.failures if event else 0
+    st.caption(
+        f"Listed {event.listed if event else 0:,} · {event.rate if event else 0.0:,.1f} pipelines/s · "
+        f"{current.elapsed_s:,.1f} s elapsed · {failures:,} failure{'s' * (failures != 1)}"
+        + (" · stopping…" if current.stop_requested else "")
+    )
+
+
 @st.fragment(run_every=0.5 if running else None)
 def progress_panel() -> None:
     """Live progress while the run goes (polled twice a second), then the results."""
-    current = get_state().run
+    session = get_state()
+    current = runs.attach_run(session)
     if current is None:
         st.caption("No run yet.")
         return
-    event = current.event
     if not current.done:
-        phase = PHASES.get(event.phase, event.phase) if event else "Starting"
-        processed = event.processed if event else 0
-        total = current.expected if current.expected is not None else (event.kept if event else 0)
-        fraction = min(1.0, processed / total) if total else 0.0
-        st.progress(fraction, text=f"{phase}: {processed:,} of {total:,} pipelines done")
-        listed = event.listed if event else 0
-        rate = event.rate if event else 0.0
-        failures = event.failures if event else 0
-        st.caption(
-            f"Listed {listed:,} · {rate:,.1f} pipelines/s · {current.elapsed_s:.1f} s elapsed · "
-            f"{failures:,} failure{'s' * (failures != 1)}"
+        _progress(current)
+        return
+    st.subheader("Latest run")
+    if current.record is not None:
+        results.render_run_result(
+            current.record, stale=runs.stale_settings(current.settings, session), key="run_result"
         )
-    else:
-        if current.error:
-            st.error(f"The run could not start: {current.error}", icon=":material/error:")
-        report = current.report
-        if report is not None:
-            data = report.as_dict()
-            mode = "Dry run finished: nothing was written." if data["dryRun"] else "Run finished."
-            if report.ok:
-                st.success(f"{mode} {data['kept']:,} pipelines ingested in {data['durationSeconds']:.1f} s.")
-            elif data["interrupted"]:
-                st.warning(f"{mode} It was stopped before the end; a rerun picks up where it left off.")
-            else:
-                st.warning(f"{mode} {len(data['failures']):,} failure(s): the reasons are below.")
-            st.subheader("Results")
-            ui.render_report(data)
-        if running:
-            st.rerun()  # the run ended: a full rerun stops this fragment's timer and updates the stepper
+    if running:
+        st.rerun()  # the run ended: a full rerun stops this fragment's timer and updates the stepper
 
 
 progress_panel()
+
+st.subheader("Run history")
+chosen = results.render_history(runs.run_history(state))
+if chosen:
+    opened = runs.run_record(chosen)
+    if opened is None:
+        st.warning("That run is no longer in the history.", icon=":material/warning:")
+    else:
+        with st.container(border=True):
+            results.render_run_result(opened, key="history_result")
 ui.nav_buttons("run")

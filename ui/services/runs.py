@@ -1,41 +1,179 @@
-"""Run now: the ingestion on a background thread with live progress."""
+"""Run now: the ingestion on a background thread owned by the server process, its history and its log.
+
+A run is registered under its ingestion's key (:func:`run_key`) in the process-wide :data:`RUNS`, not in the
+browser session: a reload or a second tab with the same ingestion id reattaches to it (:func:`attach_run`)
+and may stop it; a second run of the same ingestion is refused while one goes (:class:`RunInProgress`).
+When a run ends (finished, failed, stopped or not started) it is recorded into the run history
+(:func:`set_history`; in memory unless the wizard's database store is plugged in) with its report and its
+redacted log.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
 from core.config import WorkflowConfig
 from core.errors import IngestionError
-from ui.jobs import RunJob
-from ui.services.config import build_config, databricks_fingerprint
+from ui.history import MemoryRunHistory, RunHistory, RunOutcome, RunRecord
+from ui.jobs import RunJob, RunRegistry
+from ui.services.config import (
+    _filter_pattern,
+    _fingerprint,
+    build_config,
+    databricks_fingerprint,
+    sink_fingerprint,
+)
 from ui.services.forms import missing_fields, normalized_host, normalized_om_url
-from ui.services.preview import decide_preview
+from ui.services.preview import decide_preview, preview_stopped
 from ui.services.validation import field_errors
 from ui.state import WizardState
+
+logger = logging.getLogger(__name__)
+
+#: the process's runs, by ingestion key (module-level: it outlives every browser session)
+RUNS = RunRegistry()
+_HISTORY: list[RunHistory] = [MemoryRunHistory()]
+
+#: the setting groups a run result depends on, as named on the page ("the filters changed since")
+SETTING_GROUPS = ("Databricks connection", "filters", "options", "sink")
+_CHECK_LABELS = {"databricks": "Databricks", "sink": "sink"}
+
+
+class RunInProgress(Exception):
+    """Run now was refused: a run of the same ingestion is going (:attr:`job`)."""
+
+    def __init__(self, job: RunJob, message: str) -> None:
+        """The refusal.
+
+        Args:
+            job: the live run.
+            message: one sentence for the page.
+        """
+        super().__init__(message)
+        self.job = job
+
+
+def set_history(history: RunHistory) -> None:
+    """Record finished runs into ``history`` from now on (the wizard's database store, or a test's)."""
+    _HISTORY[0] = history
+
+
+def get_history() -> RunHistory:
+    """Where finished runs are recorded."""
+    return _HISTORY[0]
+
+
+def run_key(state: WizardState) -> str:
+    """The key runs of this ingestion are registered under: its id, or this session's while unsaved."""
+    return state.ingestion_id or f"session:{state.session_id}"
+
+
+def settings_fingerprints(state: WizardState) -> dict[str, str]:
+    """Setting group (:data:`SETTING_GROUPS`) -> fingerprint of what a run reads from it."""
+    options = state.options
+    switches = (
+        options.include_lineage, options.include_tags, options.include_owners, options.mark_deleted,
+        options.lookback_days, tuple(options.db_service_names), options.override_metadata,
+    )  # fmt: skip
+    return {
+        "Databricks connection": _fingerprint(
+            databricks_fingerprint(state), state.databricks.service_name.strip()
+        ),
+        "filters": _fingerprint(repr(_filter_pattern(state))),
+        "options": _fingerprint(*switches),
+        "sink": sink_fingerprint(state),
+    }
+
+
+def stale_settings(settings: dict[str, str], state: WizardState) -> list[str]:
+    """The setting groups that changed since ``settings`` were taken (a run result is then stale)."""
+    fresh = settings_fingerprints(state)
+    return [group for group in SETTING_GROUPS if group in settings and settings[group] != fresh[group]]
+
+
+def attach_run(state: WizardState) -> RunJob | None:
+    """The live or last run of this ingestion (started by any session), also put into ``state.run``."""
+    job = RUNS.get(run_key(state))
+    state.run = job
+    return job
+
+
+def expected_total(state: WizardState) -> int | None:
+    """The preview's kept count, only when the preview listed the current connection to the end.
+
+    A preview stopped early, still listing, failed, or made for other connection settings says nothing
+    about this run: None then (the progress shows the engine's live counts instead).
+    """
+    preview = state.preview
+    if preview is None or preview.fingerprint != databricks_fingerprint(state) or preview_stopped(state):
+        return None
+    view = decide_preview(state, limit=0)
+    if view.listing or view.error or not view.total:
+        return None
+    return view.kept
+
+
+def busy_message(job: RunJob, state: WizardState) -> str:
+    """One sentence saying who runs this ingestion since when."""
+    who = "this browser session" if job.owner == state.session_id else "another browser session"
+    mode = "A dry run" if job.dry_run else "A run"
+    started = time.strftime("%H:%M:%S UTC", time.gmtime(job.started_wall))
+    return f"{mode} of this ingestion is going, started at {started} from {who}: wait for it or stop it."
 
 
 def start_run(state: WizardState, *, dry_run: bool) -> RunJob:
     """Start the ingestion in the background with the chosen sink; returns the job the page polls.
 
     Args:
-        state: the session's wizard state; the job is stored in ``state.run``.
+        state: the session's wizard state; the job is registered under :func:`run_key` and put in
+            ``state.run``.
         dry_run: True to write nothing (the report says what would be written).
 
     Raises:
         ConfigError: when the settings are incomplete or wrong (nothing is started).
+        RunInProgress: when a run of this ingestion is going (from any session).
     """
     config = build_config(state)
-    expected = None
-    view = decide_preview(state, limit=0)
-    if view.total and not view.listing and not view.error:
-        expected = view.kept
-    if isinstance(state.run, RunJob) and not state.run.done:
-        state.run.stop()
-    job = RunJob(databricks_fingerprint(state), dry_run=dry_run, expected=expected)
-    job.start(lambda j: _run_workflow(config, j))
+    job = RunJob(
+        databricks_fingerprint(state),
+        dry_run=dry_run,
+        expected=expected_total(state),
+        key=run_key(state),
+        owner=state.session_id,
+        settings=settings_fingerprints(state),
+    )
+    live = RUNS.claim(job.key, job)
+    if live is not None:
+        state.run = live
+        raise RunInProgress(live, busy_message(live, state))
+    target = run_target(state)
+    job.start(lambda j: _run_workflow(config, j, target))
     state.run = job
     return job
 
 
-def _run_workflow(config: WorkflowConfig, job: RunJob) -> None:
+def stop_run(state: WizardState) -> bool:
+    """Stop this ingestion's live run, whichever session started it; False when none is going."""
+    job = RUNS.get(run_key(state))
+    if job is None or job.done:
+        return False
+    job.stop()
+    return True
+
+
+def run_target(state: WizardState) -> dict[str, str]:
+    """Where a run of these settings writes: ``{"kind": "openmetadata"|"file", "location": ...}``."""
+    if state.sink.kind == "file":
+        path = Path(state.sink.filename.strip() or "pipelines.jsonl").expanduser()
+        return {"kind": "file", "location": str(path.resolve())}
+    url, _ = normalized_om_url(state.sink.om_host)
+    return {"kind": "openmetadata", "location": url or state.sink.om_host.strip()}
+
+
+def _run_workflow(config: WorkflowConfig, job: RunJob, target: dict[str, str]) -> None:
     from core.secrets import redact
     from core.workflow import Workflow
 
@@ -47,6 +185,133 @@ def _run_workflow(config: WorkflowConfig, job: RunJob) -> None:
         job.error = err.one_line()
     except Exception as err:  # noqa: BLE001 -- a bug must still reach the page as a sentence
         job.error = redact(f"the run failed: {type(err).__name__}: {err}")
+    finally:
+        _finish(job, target)
+
+
+def _finish(job: RunJob, target: dict[str, str]) -> None:
+    """Write the report into the log, build the record and keep it in the history (before ``done``)."""
+    report: dict[str, Any] | None = None
+    if job.report is not None:
+        report = job.report.as_dict()
+        report.setdefault("target", target)
+        job.log.write("report:\n" + job.report.render())
+    if job.error:
+        job.log.write(f"ERROR {job.error}")
+    outcome = run_outcome(report, error=job.error, stopped=job.stop_requested)
+    job.log.write(f"ended: {outcome}")
+    record = RunRecord(
+        run_id=job.run_id,
+        ingestion_id=job.key,
+        started_at=job.started_wall,
+        finished_at=time.time(),
+        mode="dry-run" if job.dry_run else "run",
+        outcome=outcome,
+        counts=run_counts(report),
+        report=report,
+        error=job.error,
+        log=job.log.text(),
+    )
+    job.record = record
+    try:
+        get_history().record(record)
+    except Exception as err:  # noqa: BLE001 -- a history that cannot be written must not lose the result on the page
+        logger.warning("the run history could not be written (%s)", type(err).__name__)
+
+
+def run_outcome(report: dict[str, Any] | None, *, error: str | None, stopped: bool) -> RunOutcome:
+    """ok, failed, stopped or error, from a finished run's report (None: it could not start)."""
+    if report is None:
+        return "error"
+    if stopped or (report.get("interrupted") and not report.get("fatal")):
+        return "stopped"
+    if report.get("fatal") or error:
+        return "error"
+    return "failed" if report.get("failures") else "ok"
+
+
+#: pipeline outcome (the report's ``pipelines[].outcome``) -> count key of a run record
+_OUTCOME_COUNTS = {
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "deleted": "deleted",
+    "failed": "failed",
+    "would-create": "wouldCreate",
+    "would-change": "wouldChange",
+    "would-delete": "wouldDelete",
+}
+
+
+def run_counts(report: dict[str, Any] | None) -> dict[str, int]:
+    """The headline numbers of a report (the run history's columns); {} for a run that did not start.
+
+    Outcome counts come from the per-pipeline list when the report has one (and nothing was left out of
+    it), else from the report's totals (older reports).
+    """
+    if report is None:
+        return {}
+    counts = {
+        "listed": int(report.get("listed", 0)),
+        "kept": int(report.get("kept", 0)),
+        "created": int(report.get("created", 0)),
+        "updated": int(report.get("updated", 0)),
+        "unchanged": int(report.get("unchanged", 0)),
+        "deleted": int(report.get("deleted", 0)),
+        "failed": len(report.get("failures", [])),
+        "wouldCreate": int(report.get("wouldCreate", 0)),
+        "wouldChange": int(report.get("wouldUpdate", 0)),
+        "wouldDelete": 0,
+        "statuses": int(report.get("statuses", 0)),
+        "lineageEdges": int(report.get("lineageEdges", 0)),
+    }
+    pipelines = report.get("pipelines")
+    if isinstance(pipelines, list) and not report.get("pipelinesOmitted"):
+        for key in _OUTCOME_COUNTS.values():
+            counts[key] = 0
+        for row in pipelines:
+            outcome_key = _OUTCOME_COUNTS.get(str(row.get("outcome")))
+            if outcome_key:
+                counts[outcome_key] += 1
+    return counts
+
+
+def run_history(state: WizardState, limit: int = 50) -> list[RunRecord]:
+    """This ingestion's finished runs, newest first (without their logs)."""
+    try:
+        return get_history().list_runs(run_key(state), limit)
+    except Exception as err:  # noqa: BLE001 -- an unreadable history is a message, not a broken page
+        logger.warning("the run history could not be read (%s)", type(err).__name__)
+        return []
+
+
+def run_record(run_id: str) -> RunRecord | None:
+    """One finished run, whole (report and log), or None."""
+    try:
+        return get_history().get(run_id)
+    except Exception as err:  # noqa: BLE001 -- as run_history
+        logger.warning("the run history could not be read (%s)", type(err).__name__)
+        return None
+
+
+def confirm_reasons(state: WizardState) -> list[str]:
+    """Why Run now should ask first: each connection test that failed, or whose settings changed since.
+
+    A side never tested asks nothing (the run's own preflight checks both hosts before writing).
+    """
+    fresh = {"databricks": databricks_fingerprint(state), "sink": sink_fingerprint(state)}
+    reasons: list[str] = []
+    for side, label in _CHECK_LABELS.items():
+        check = state.checks.get(side)
+        if check is None:
+            continue
+        if check.fingerprint != fresh[side]:
+            reasons.append(f"the {label} settings changed since the last connection test")
+        elif not check.ok:
+            failed = next((step for step in check.steps if step.ok is False), None)
+            what = f" ({failed.name}: {failed.error})" if failed is not None and failed.error else ""
+            reasons.append(f"the last {label} connection test failed{what}")
+    return reasons
 
 
 def run_problems(state: WizardState) -> dict[str, str]:
@@ -59,22 +324,23 @@ def run_problems(state: WizardState) -> dict[str, str]:
 
 
 def run_summary(state: WizardState) -> str:
-    """One sentence saying what a run will read and write, and how much (from the preview)."""
+    """One sentence saying what a run will read and write, and how much (from a complete preview)."""
     host, _ = normalized_host(state.databricks.host)
     if state.sink.kind == "file":
-        target = f"the file `{state.sink.filename.strip()}`"
+        target = f"the file `{run_target(state)['location']}`"
     else:
         url, _ = normalized_om_url(state.sink.om_host)
         target = f"OpenMetadata at `{url or state.sink.om_host}`"
-    view = decide_preview(state, limit=0)
     expected = ""
-    if view.total and not view.listing and not view.error:
-        expected = f" The preview expects **{view.kept:,} of {view.total:,}** pipelines to be ingested."
+    kept = expected_total(state)
+    if kept is not None:
+        total = decide_preview(state, limit=0).total
+        expected = f" The preview expects **{kept:,} of {total:,}** pipelines to be ingested."
     return f"Reads `{host or '(no host yet)'}` and writes to {target} as service `{state.databricks.service_name}`.{expected}"
 
 
 def stop_jobs(state: WizardState) -> None:
-    """Stop this session's background work (start over, demo off)."""
+    """Stop this session's background work (start over, demo off), including this ingestion's live run."""
     for job in (state.preview, state.run):
         if job is not None:
             job.stop()

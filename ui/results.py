@@ -1,0 +1,343 @@
+"""How a finished run reads on the run page: summary, per-pipeline outcomes with links, log, and history.
+
+Everything here renders a :class:`ui.history.RunRecord` (the live run's, or one from the run history), so a
+run seen right after it ended and the same run opened from the history a week later look the same. The
+report is ``core.report.RunReport.as_dict()``; its ``pipelines`` / ``pipelinesOmitted`` / ``target`` keys are
+optional (reports written before they existed still render, with less detail).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from ui.history import RunRecord
+
+__all__ = [
+    "OUTCOME_LABELS",
+    "ago",
+    "at_time",
+    "om_ui_url",
+    "outcome_rows",
+    "pipeline_link",
+    "render_history",
+    "render_run_result",
+]
+
+#: a pipeline's outcome in the report -> how the table says it
+OUTCOME_LABELS = {
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "deleted": "deleted",
+    "failed": "failed",
+    "would-create": "would create",
+    "would-change": "would change",
+    "would-delete": "would delete",
+}
+_RUN_OUTCOMES = {
+    "ok": "finished",
+    "failed": "finished with failures",
+    "stopped": "stopped",
+    "error": "did not finish",
+    "running": "running",
+}
+
+
+def at_time(epoch: float) -> str:
+    """An absolute time for a tooltip or a table: ``2026-11-29 17:55:03 UTC``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def ago(epoch: float, now: float | None = None) -> str:
+    """How long ago ``epoch`` was, in words: ``just now``, ``42 s ago``, ``3 min ago``, ``2 h ago``, ``3 days ago``."""
+    seconds = max(0.0, (time.time() if now is None else now) - epoch)
+    if seconds < 5:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds:.0f} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600:.0f} h ago"
+    days = int(seconds // 86400)
+    return f"{days:,} day{'s' * (days != 1)} ago"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+
+
+def om_ui_url(location: str) -> str:
+    """OpenMetadata's UI address from its API URL (the sink's host without the ``/api`` suffix)."""
+    url = location.strip().rstrip("/")
+    return url[: -len("/api")] if url.endswith("/api") else url
+
+
+def pipeline_link(row: dict[str, Any], target: dict[str, Any] | None) -> str | None:
+    """``<UI>/pipeline/<fqn>`` for a pipeline that exists in OpenMetadata; None for a file sink or a would-create."""
+    fqn = row.get("fqn")
+    if not fqn or not target or target.get("kind") != "openmetadata" or row.get("outcome") == "would-create":
+        return None
+    return f"{om_ui_url(str(target.get('location', '')))}/pipeline/{fqn}"
+
+
+def _details(row: dict[str, Any]) -> str:
+    fields = [str(name) for name in row.get("fields") or []]
+    reason = row.get("reason") or ""
+    parts = [f"changes: {', '.join(fields)}"] if fields else []
+    if reason:
+        parts.append(str(reason))
+    return "; ".join(parts)
+
+
+def outcome_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-pipeline table of a report (empty when the report has no ``pipelines`` list)."""
+    target = report.get("target")
+    rows = []
+    for row in report.get("pipelines") or []:
+        outcome = str(row.get("outcome", ""))
+        rows.append(
+            {
+                "outcome": OUTCOME_LABELS.get(outcome, outcome),
+                "pipeline": row.get("name") or str(row.get("pipeline", "")),
+                "kind": "DLT pipeline" if row.get("kind") == "dlt" else "job",
+                "details": _details(row),
+                "link": pipeline_link(row, target),
+            }
+        )
+    return rows
+
+
+def render_run_result(record: RunRecord, *, stale: list[str] | None = None, key: str = "run_result") -> None:
+    """A finished run: what happened, when (stale or not), where it wrote, each pipeline, the log.
+
+    Args:
+        record: the run (its report may be None: it could not start).
+        stale: the setting groups changed since the run (it is then marked stale).
+        key: widget key prefix (two results on one page need different ones).
+    """
+    report = record.report
+    _headline(record)
+    finished = record.finished_at or record.started_at
+    st.caption(
+        f"{'Dry run' if record.mode == 'dry-run' else 'Run'} {_RUN_OUTCOMES.get(record.outcome, record.outcome)} "
+        f"{ago(finished)} · took {_duration(record.duration_s)}",
+        help=f"Started {at_time(record.started_at)}, finished {at_time(finished)}.",
+    )
+    if stale:
+        st.warning(
+            f"Stale: the {_and(stale)} changed since this run. Run again to see what a run does now.",
+            icon=":material/history:",
+        )
+    if report is not None:
+        _numbers(record)
+        _where(report, dry=record.mode == "dry-run")
+        _pipelines(report, key)
+        _warnings(report)
+    st.download_button(
+        "Download the log",
+        data=record.log or "(no log)",
+        file_name=f"run-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(record.started_at))}-{record.run_id[:8]}.log",
+        mime="text/plain",
+        key=f"{key}_log",
+        icon=":material/download:",
+        disabled=not record.log,
+        help=None if record.log else "Runs listed from the history carry their log only when opened.",
+    )
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _headline(record: RunRecord) -> None:
+    counts, report = record.counts, record.report
+    dry = record.mode == "dry-run"
+    mode = "Dry run finished: nothing was written." if dry else "Run finished."
+    if report is None:
+        st.error(
+            f"The run could not start: {record.error or 'no reason was recorded'}", icon=":material/error:"
+        )
+    elif record.outcome == "stopped":
+        st.warning(f"{mode} It was stopped before the end; a rerun picks up where it left off.")
+    elif record.outcome == "error":
+        reason = report.get("fatal") or record.error or "see the log"
+        st.error(f"{mode} It stopped on an error: {reason}", icon=":material/error:")
+    elif record.outcome == "failed":
+        failed = counts.get("failed", 0)
+        st.warning(f"{mode} {failed:,} failure{'s' * (failed != 1)}: the reasons are in the table below.")
+    elif dry:
+        st.success(
+            f"{mode} {counts.get('wouldCreate', 0):,} would be created, {counts.get('wouldChange', 0):,} would "
+            f"change, {counts.get('wouldDelete', 0):,} would be deleted, {counts.get('unchanged', 0):,} unchanged."
+        )
+    else:
+        st.success(
+            f"{mode} {counts.get('created', 0):,} created, {counts.get('updated', 0):,} updated, "
+            f"{counts.get('unchanged', 0):,} unchanged, {counts.get('deleted', 0):,} deleted."
+        )
+
+
+def _numbers(record: RunRecord) -> None:
+    counts, report = record.counts, record.report or {}
+    if record.mode == "dry-run":
+        headline = [
+            ("Would create", "wouldCreate"),
+            ("Would change", "wouldChange"),
+            ("Would delete", "wouldDelete"),
+        ]
+    else:
+        headline = [("Created", "created"), ("Updated", "updated"), ("Deleted", "deleted")]
+    headline += [("Unchanged", "unchanged"), ("Failures", "failed")]
+    for col, (label, name) in zip(st.columns(len(headline)), headline, strict=True):
+        col.metric(label, f"{counts.get(name, 0):,}")
+    verb = "would be written" if record.mode == "dry-run" else "written"
+    st.markdown(
+        f"Listed **{counts.get('listed', 0):,}** pipelines, **{counts.get('kept', 0):,}** kept by the filters, "
+        f"**{int(report.get('filtered', 0)):,}** filtered out. **{counts.get('statuses', 0):,}** pipeline statuses "
+        f"and **{counts.get('lineageEdges', 0):,}** lineage edges {verb}."
+    )
+
+
+def _where(report: dict[str, Any], *, dry: bool) -> None:
+    target = report.get("target")
+    if not isinstance(target, dict) or not target.get("location"):
+        return
+    verb = "Would write" if dry else "Wrote"
+    service = f" as service `{report['service']}`" if report.get("service") else ""
+    if target.get("kind") == "file":
+        st.markdown(f":material/description: {verb} to the file `{target['location']}`.")
+    else:
+        ui_url = om_ui_url(str(target["location"]))
+        st.markdown(f":material/hub: {verb} to OpenMetadata at [{ui_url}]({ui_url}){service}.")
+
+
+def _pipelines(report: dict[str, Any], key: str) -> None:
+    rows = outcome_rows(report)
+    if "pipelines" not in report:
+        st.caption("This report has no per-pipeline list (it was made by an older version).")
+        _failures(report)
+        return
+    if not rows:
+        st.caption("No pipeline was processed.")
+        return
+    present = [label for label in OUTCOME_LABELS.values() if any(row["outcome"] == label for row in rows)]
+    counts = {label: sum(1 for row in rows if row["outcome"] == label) for label in present}
+    show = st.selectbox(
+        "Show",
+        ["all", *present],
+        format_func=lambda o: f"All outcomes ({len(rows):,})" if o == "all" else f"{o} ({counts[o]:,})",
+        key=f"{key}_filter",
+    )
+    shown = rows if show == "all" else [row for row in rows if row["outcome"] == show]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_pipelines",
+        column_config={
+            "outcome": st.column_config.TextColumn("Outcome", width="small"),
+            "pipeline": st.column_config.TextColumn("Pipeline", width="large"),
+            "kind": st.column_config.TextColumn("Kind", width="small"),
+            "details": st.column_config.TextColumn("Changes or reason", width="large"),
+            "link": st.column_config.LinkColumn("In OpenMetadata", display_text="Open"),
+        },
+    )
+    omitted = int(report.get("pipelinesOmitted") or 0)
+    if omitted:
+        st.caption(f"{omitted:,} more pipelines are not listed (the report keeps the first {len(rows):,}).")
+
+
+def _failures(report: dict[str, Any]) -> None:
+    failures = report.get("failures") or []
+    if failures:
+        st.dataframe(
+            [
+                {
+                    "pipeline": f.get("name") or f.get("pipeline") or "(whole run)",
+                    "phase": f.get("phase"),
+                    "reason": f.get("reason"),
+                }
+                for f in failures
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _warnings(report: dict[str, Any]) -> None:
+    warnings = report.get("warnings") or []
+    if warnings:
+        with st.expander(f"Warnings ({int(report.get('warningCount', len(warnings))):,})"):
+            for warning in warnings[:200]:
+                st.markdown(f"- {warning}")
+
+
+def _changes(record: RunRecord) -> str:
+    counts = record.counts
+    if record.mode == "dry-run":
+        names = [
+            ("wouldCreate", "would create"),
+            ("wouldChange", "would change"),
+            ("wouldDelete", "would delete"),
+        ]
+    else:
+        names = [("created", "created"), ("updated", "updated"), ("deleted", "deleted")]
+    names += [("unchanged", "unchanged"), ("failed", "failed")]
+    return " · ".join(f"{counts.get(name, 0):,} {label}" for name, label in names)
+
+
+def render_history(records: list[RunRecord], *, key: str = "run_history") -> str | None:
+    """The ingestion's runs, newest first, and a choice to open one; returns the chosen run's id.
+
+    Args:
+        records: the runs (from ``RunHistory.list_runs``).
+        key: widget key prefix.
+    """
+    if not records:
+        st.caption("No finished run of this ingestion yet.")
+        return None
+    st.dataframe(
+        [
+            {
+                "started": at_time(record.started_at),
+                "when": ago(record.started_at),
+                "duration": _duration(record.duration_s),
+                "mode": "dry run" if record.mode == "dry-run" else "run",
+                "outcome": _RUN_OUTCOMES.get(record.outcome, record.outcome),
+                "changes": _changes(record),
+            }
+            for record in records
+        ],
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_table",
+        column_config={
+            "started": "Started",
+            "when": "When",
+            "duration": "Duration",
+            "mode": "Mode",
+            "outcome": "Outcome",
+            "changes": st.column_config.TextColumn("Pipelines", width="large"),
+        },
+    )
+    by_id = {record.run_id: record for record in records}
+    chosen: str | None = st.selectbox(
+        "Open a run",
+        list(by_id),
+        index=None,
+        placeholder="Choose a run to see its full report and log",
+        format_func=lambda run_id: (
+            f"{at_time(by_id[run_id].started_at)} · {'dry run' if by_id[run_id].mode == 'dry-run' else 'run'} · "
+            f"{_RUN_OUTCOMES.get(by_id[run_id].outcome, by_id[run_id].outcome)}"
+        ),
+        key=f"{key}_open",
+    )
+    return chosen
