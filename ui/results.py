@@ -157,10 +157,15 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
+def _to_file(record: RunRecord) -> bool:
+    """True for a run of the file sink (its report counts lines written, not creates and updates)."""
+    target = (record.report or {}).get("target")
+    return isinstance(target, dict) and target.get("kind") == "file"
+
+
 def _headline(record: RunRecord) -> None:
     counts, report = record.counts, record.report
-    dry = record.mode == "dry-run"
-    mode = "Dry run finished: nothing was written." if dry else "Run finished."
+    mode = "Dry run finished: nothing was written." if record.mode == "dry-run" else "Run finished."
     if report is None:
         st.error(
             f"The run could not start: {record.error or 'no reason was recorded'}", icon=":material/error:"
@@ -173,20 +178,30 @@ def _headline(record: RunRecord) -> None:
     elif record.outcome == "failed":
         failed = counts.get("failed", 0)
         st.warning(f"{mode} {failed:,} failure{'s' * (failed != 1)}: the reasons are in the table below.")
-    elif dry:
-        st.success(
-            f"{mode} {counts.get('wouldCreate', 0):,} would be created, {counts.get('wouldChange', 0):,} would "
-            f"change, {counts.get('wouldDelete', 0):,} would be deleted, {counts.get('unchanged', 0):,} unchanged."
-        )
     else:
-        st.success(
-            f"{mode} {counts.get('created', 0):,} created, {counts.get('updated', 0):,} updated, "
-            f"{counts.get('unchanged', 0):,} unchanged, {counts.get('deleted', 0):,} deleted."
+        st.success(f"{mode} {_changes_sentence(record)}.")
+
+
+def _changes_sentence(record: RunRecord) -> str:
+    counts = record.counts
+    if _to_file(record):
+        verb = "would be written" if record.mode == "dry-run" else "written"
+        return f"{counts.get('kept', 0) - counts.get('failed', 0):,} pipelines {verb} to the file"
+    if record.mode == "dry-run":
+        return (
+            f"{counts.get('wouldCreate', 0):,} would be created, {counts.get('wouldChange', 0):,} would "
+            f"change, {counts.get('wouldDelete', 0):,} would be deleted, {counts.get('unchanged', 0):,} unchanged"
         )
+    return (
+        f"{counts.get('created', 0):,} created, {counts.get('updated', 0):,} updated, "
+        f"{counts.get('unchanged', 0):,} unchanged, {counts.get('deleted', 0):,} deleted"
+    )
 
 
-def _numbers(record: RunRecord) -> None:
-    counts, report = record.counts, record.report or {}
+def _headline_counts(record: RunRecord) -> list[tuple[str, str]]:
+    """(label, count key) of the numbers a run shows first."""
+    if _to_file(record):
+        return [("Written" if record.mode == "run" else "Would write", "written"), ("Failures", "failed")]
     if record.mode == "dry-run":
         headline = [
             ("Would create", "wouldCreate"),
@@ -195,7 +210,12 @@ def _numbers(record: RunRecord) -> None:
         ]
     else:
         headline = [("Created", "created"), ("Updated", "updated"), ("Deleted", "deleted")]
-    headline += [("Unchanged", "unchanged"), ("Failures", "failed")]
+    return [*headline, ("Unchanged", "unchanged"), ("Failures", "failed")]
+
+
+def _numbers(record: RunRecord) -> None:
+    counts, report = record.counts, record.report or {}
+    headline = _headline_counts(record)
     for col, (label, name) in zip(st.columns(len(headline)), headline, strict=True):
         col.metric(label, f"{counts.get(name, 0):,}")
     verb = "would be written" if record.mode == "dry-run" else "written"
@@ -282,16 +302,10 @@ def _warnings(report: dict[str, Any]) -> None:
 
 def _changes(record: RunRecord) -> str:
     counts = record.counts
-    if record.mode == "dry-run":
-        names = [
-            ("wouldCreate", "would create"),
-            ("wouldChange", "would change"),
-            ("wouldDelete", "would delete"),
-        ]
-    else:
-        names = [("created", "created"), ("updated", "updated"), ("deleted", "deleted")]
-    names += [("unchanged", "unchanged"), ("failed", "failed")]
-    return " · ".join(f"{counts.get(name, 0):,} {label}" for name, label in names)
+    if record.report is None and not counts:
+        return "-"
+    labels = [(label.lower().replace("failures", "failed"), name) for label, name in _headline_counts(record)]
+    return " · ".join(f"{counts.get(name, 0):,} {label}" for label, name in labels)
 
 
 def render_history(records: list[RunRecord], *, key: str = "run_history") -> str | None:

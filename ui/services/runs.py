@@ -258,6 +258,7 @@ def run_counts(report: dict[str, Any] | None) -> dict[str, int]:
         "updated": int(report.get("updated", 0)),
         "unchanged": int(report.get("unchanged", 0)),
         "deleted": int(report.get("deleted", 0)),
+        "written": int(report.get("written", 0)),
         "failed": len(report.get("failures", [])),
         "wouldCreate": int(report.get("wouldCreate", 0)),
         "wouldChange": int(report.get("wouldUpdate", 0)),
