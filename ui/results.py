@@ -321,8 +321,7 @@ def render_history(records: list[RunRecord], *, key: str = "run_history") -> str
     st.dataframe(
         [
             {
-                "started": at_time(record.started_at),
-                "when": ago(record.started_at),
+                "started": f"{at_time(record.started_at)} ({ago(record.started_at)})",
                 "duration": _duration(record.duration_s),
                 "mode": "dry run" if record.mode == "dry-run" else "run",
                 "outcome": _RUN_OUTCOMES.get(record.outcome, record.outcome),
@@ -334,8 +333,7 @@ def render_history(records: list[RunRecord], *, key: str = "run_history") -> str
         width="stretch",
         key=f"{key}_table",
         column_config={
-            "started": "Started",
-            "when": "When",
+            "started": st.column_config.TextColumn("Started", width="medium"),
             "duration": "Duration",
             "mode": "Mode",
             "outcome": "Outcome",

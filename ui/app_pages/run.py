@@ -162,7 +162,7 @@ def progress_panel() -> None:
     if not current.done:
         _progress(current)
         return
-    st.subheader("Latest run")
+    st.subheader("Results")
     if current.record is not None:
         results.render_run_result(
             current.record, stale=runs.stale_settings(current.settings, session), key="run_result"
