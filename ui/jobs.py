@@ -284,8 +284,15 @@ class RunRegistry:
     finds it by its ingestion's key.
     """
 
-    def __init__(self) -> None:
-        """No run yet."""
+    def __init__(self, max_finished: int = 200) -> None:
+        """No run yet.
+
+        Args:
+            max_finished: finished runs kept (the oldest go first; live runs are always kept). Each holds
+                its report and log, and unsaved ingestions get a key per browser session, so a server
+                that runs for weeks must not keep them all; the run history keeps them for good.
+        """
+        self.max_finished = max_finished
         self._jobs: dict[str, RunJob] = {}
         self._lock = threading.Lock()
 
@@ -299,7 +306,11 @@ class RunRegistry:
             live = self._jobs.get(key)
             if live is not None and not live.done:
                 return live
-            self._jobs[key] = job
+            self._jobs.pop(key, None)
+            self._jobs[key] = job  # insertion order is start order: the oldest runs come first
+            finished = [name for name, other in self._jobs.items() if other.done]
+            for name in finished[: max(0, len(finished) - self.max_finished)]:
+                del self._jobs[name]
             return None
 
     def get(self, key: str) -> RunJob | None:

@@ -40,6 +40,21 @@ def test_one_live_run_per_key_and_a_finished_one_gives_way() -> None:
     assert registry.claim("ing-a", second) is None and registry.get("ing-a") is second
 
 
+def test_only_the_newest_finished_runs_are_kept_and_live_ones_always() -> None:
+    registry, release = RunRegistry(max_finished=2), threading.Event()
+    live = _held_job("live", release)
+    registry.claim("live", live)
+    for number in range(4):
+        done = RunJob(key=f"k{number}")
+        done.start(lambda j: None)
+        assert done.wait(10)
+        registry.claim(f"k{number}", done)
+    kept = [key for key in ("live", "k0", "k1", "k2", "k3") if registry.get(key) is not None]
+    assert kept == ["live", "k2", "k3"]
+    release.set()
+    assert live.wait(10)
+
+
 def test_forget_stops_a_live_run() -> None:
     registry = RunRegistry()
     job = RunJob(key="k")
