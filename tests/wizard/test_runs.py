@@ -102,7 +102,7 @@ def test_a_second_session_reattaches_is_refused_a_second_run_and_stops_the_first
         second = _session(new_app, ingestion)
         assert h.find(
             second,
-            r"^A run of this ingestion is going, started at \d\d:\d\d:\d\d UTC from another browser session",
+            r"^A run of this ingestion is going, started at \d\d:\d\d:\d\d UTC \((less than a minute|[\d,]+ min) ago\) from another browser session",
         )
         assert _state(second).run is job
         assert (_progress(second) or "").startswith(
@@ -365,6 +365,14 @@ def test_run_now_asks_first_when_the_last_test_failed_or_is_stale(
 
     at.button(key="run_confirm_cancel").click().run()
     assert h.find(at, r"^Run anyway") is None and runs.attach_run(state) is None
+
+    # a connection test that passes since takes its reason out of the question
+    at.button(key="run_start").click().run()
+    state.checks["sink"] = CheckResult([passed], services.sink_fingerprint(state), 20, time.time())
+    at.run()
+    warning = h.find(at, r"^Run anyway\? (.*)$")
+    assert warning is not None and "sink" not in warning.group(1) and "Databricks" in warning.group(1)
+    at.button(key="run_confirm_cancel").click().run()
 
     at.button(key="run_start").click().run()
     at.button(key="run_confirm").click().run()

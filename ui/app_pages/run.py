@@ -91,7 +91,10 @@ if run_col.button(
         st.session_state[_CONFIRM_KEY] = reasons
     else:
         _start(state.dry_run)
-pending: list[str] = st.session_state.get(_CONFIRM_KEY) or []
+# asked before: say why again from the current settings (a test passed since clears the question)
+pending = runs.confirm_reasons(state) if st.session_state.get(_CONFIRM_KEY) else []
+if not pending:
+    st.session_state.pop(_CONFIRM_KEY, None)
 if pending and not running:
     st.warning(
         "Run anyway? " + "; ".join(reason[:1].upper() + reason[1:] for reason in pending) + ". "

@@ -121,7 +121,9 @@ def busy_message(job: RunJob, state: WizardState) -> str:
     who = "this browser session" if job.owner == state.session_id else "another browser session"
     mode = "A dry run" if job.dry_run else "A run"
     started = time.strftime("%H:%M:%S UTC", time.gmtime(job.started_wall))
-    return f"{mode} of this ingestion is going, started at {started} from {who}: wait for it or stop it."
+    minutes = int(max(0.0, time.time() - job.started_wall) // 60)
+    since = f"{minutes:,} min ago" if minutes else "less than a minute ago"
+    return f"{mode} of this ingestion is going, started at {started} ({since}) from {who}: wait for it or stop it."
 
 
 def start_run(state: WizardState, *, dry_run: bool) -> RunJob:
