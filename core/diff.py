@@ -6,8 +6,8 @@ entity (``entity/data/pipeline.json``) as ``GET /v1/pipelines/name/{fqn}?fields=
 returns it: each field is compared by what this tool sends, not by the extras the server adds (ids,
 fully qualified names, hrefs, versions).
 
-Fields the request leaves out are compared only where a PUT would change them: OpenMetadata keeps a
-stored description, owners and tags when a bot's PUT has none (``EntityRepository.EntityUpdater``), so a
+Fields the request leaves out (or sends empty) are compared only where a PUT would change them: OpenMetadata
+keeps a stored description, owners and tags when a bot's PUT has none (``EntityRepository.EntityUpdater``), so a
 request without them changes nothing there; a missing schedule or source URL is a change (it is cleared).
 """
 
@@ -54,9 +54,9 @@ def changed_fields(request: CreatePipelineRequest, stored: Mapping[str, Any]) ->
         "tasks": _tasks_differ(body.get("tasks"), stored.get("tasks")),
         "edges": _edges(body.get("tasks")) != _edges(stored.get("tasks")),
         "schedule": _schedule(body) != _schedule(stored),
-        "tags": "tags" in body and _tags(body.get("tags")) != _tags(stored.get("tags")),
-        "owners": "owners" in body and _ids(body.get("owners")) != _ids(stored.get("owners")),
-        "description": "description" in body and body.get("description") != stored.get("description"),
+        "tags": bool(body.get("tags")) and _tags(body.get("tags")) != _tags(stored.get("tags")),
+        "owners": bool(body.get("owners")) and _ids(body.get("owners")) != _ids(stored.get("owners")),
+        "description": bool(body.get("description")) and body.get("description") != stored.get("description"),
         "displayName": body.get("displayName") != stored.get("displayName"),
         "sourceUrl": body.get("sourceUrl") != stored.get("sourceUrl"),
         "concurrency": body.get("concurrency") != stored.get("concurrency"),
