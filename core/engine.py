@@ -607,7 +607,7 @@ class IngestionEngine:
         pipeline_id = ref.name or ""
         filtered = self._filtered.get(pipeline_id)
         if filtered is not None:
-            name, kind, why = filtered[0], filtered[1], f"filtered out by {filtered[2]}"
+            name, kind, why = filtered[0], filtered[1], f"filtered out: {filtered[2]}"
         else:
             name = ref.display_name or pipeline_id
             kind = "job" if pipeline_id.isdigit() else "dlt"  # job ids are numbers, DLT pipeline ids UUIDs

@@ -193,7 +193,13 @@ class CatalogueSink(MemorySink):
                 name=name,
                 source_hash=entity.get("sourceHash"),
                 display_name=entity.get("displayName"),
+                latest_status=self._latest(entity["fullyQualifiedName"]) if with_status else None,
             )
+
+    def _latest(self, fqn: str) -> dict[str, Any] | None:
+        """The stored status with the greatest timestamp (``fields=pipelineStatus``)."""
+        statuses = self.statuses.get(fqn) or []
+        return max(statuses, key=lambda status: status["timestamp"]) if statuses else None
 
     def stored_pipeline(self, fqn: str) -> dict[str, Any] | None:
         self.reads.append(fqn)
