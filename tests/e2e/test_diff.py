@@ -216,3 +216,38 @@ def test_the_server_url_in_the_report_never_carries_credentials() -> None:
         == "https://om.example.com:8585/api"
     )
     assert public_url("http://[::1]:8585/api") == "http://[::1]:8585/api"
+
+
+def test_the_stored_pipeline_the_dry_run_reads_has_tasks_tags_and_owners_and_follows_the_schema(
+    servers: Any, config_for: Any
+) -> None:
+    """``OpenMetadataSink.stored_pipeline`` against the emulator: the Pipeline entity of
+    ``entity/data/pipeline.json`` (OpenMetadata 1.13, ../shared/reference), with the fields the dry run
+    compares, which a GET without ``fields`` leaves out (``PipelineRepository.clearFields``)."""
+    from core.config import parse_workflow_config
+    from core.sinks.openmetadata import OpenMetadataSink
+    from tests.paths import SCHEMA_BASE
+    from tests.unit.test_mapping import _validator
+
+    data, _, databricks, openmetadata = servers
+    data["jobs"][0]["settings"]["tags"] = {"team": "sales"}
+    config = _config(config_for, databricks, openmetadata)
+    assert Workflow.create(copy.deepcopy(config)).execute().ok
+    server = parse_workflow_config(config).server
+    assert server is not None
+    sink = OpenMetadataSink(server)
+    try:
+        stored = sink.stored_pipeline("dbx_emulated.501")
+        assert sink.stored_pipeline("dbx_emulated.999") is None
+    finally:
+        sink.close()
+    assert stored is not None
+    errors = [e.message for e in _validator(SCHEMA_BASE + "entity/data/pipeline.json").iter_errors(stored)]
+    assert not errors, errors
+    assert [task["name"] for task in stored["tasks"]] == ["extract", "load"]
+    assert stored["tasks"][0]["downstreamTasks"] == ["load"]
+    assert [tag["tagFQN"] for tag in stored["tags"]] == ["DatabricksTags.team:sales"]
+    assert [owner["type"] for owner in stored["owners"]] == ["user"]
+    assert stored["scheduleInterval"] == "0 3 * * * (UTC)" and stored["sourceHash"]
+    plain = [path for method, path, _ in openmetadata.received if "/pipelines/name/dbx_emulated.501" in path]
+    assert plain  # the read went to GET /v1/pipelines/name/{fqn}
