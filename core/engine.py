@@ -358,8 +358,8 @@ class IngestionEngine:
             outcome.ref = replace(ref, source_hash=request["sourceHash"])
             outcome.change, outcome.fqn = change, ref.fqn or outcome.fqn
             self.report.change(change)
-            if change == "would-update":
-                self._diff(outcome, request, ref.fqn)
+            if change == "would-update" and known is not None:
+                self._diff(outcome, request, known.fqn, same=stored_request == request_part)
             if self.options.status_lookback_days > 0:
                 stored = known.latest_status if known is not None and self._skip_statuses else None
                 self._statuses(job, ref, outcome.warnings, stored, unchanged=change == "unchanged")
@@ -373,11 +373,15 @@ class IngestionEngine:
             outcome.error = as_reported(err)
         return outcome
 
-    def _diff(self, outcome: _Outcome, request: CreatePipelineRequest, fqn: str) -> None:
+    def _diff(self, outcome: _Outcome, request: CreatePipelineRequest, fqn: str, *, same: bool) -> None:
         """A would-change's fields: the request against the pipeline OpenMetadata holds (one GET).
 
-        Only pipelines whose fingerprint differs get here, so an unchanged rerun costs no extra call.
+        Only pipelines whose fingerprint differs are read, so an unchanged rerun costs no extra call;
+        ``same``: the fingerprint is the stored one (only overrideMetadata sends it again): nothing is read.
         """
+        if same:
+            outcome.reason = "overrideMetadata sends every pipeline again; its fingerprint is unchanged"
+            return
         stored = self.sink.stored_pipeline(fqn)
         if stored is None:
             outcome.reason = "OpenMetadata did not return the stored pipeline to compare with"

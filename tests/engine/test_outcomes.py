@@ -304,3 +304,15 @@ def test_a_real_run_prints_no_list() -> None:
     text = report.render()
     assert "Would" not in text and "orders" not in text
     assert "Written to" in text and "OpenMetadata at http://om.example:8585/api" in text
+
+
+def test_override_metadata_in_a_dry_run_says_why_each_pipeline_would_be_sent_and_reads_nothing(
+    catalogue: CatalogueSink,
+) -> None:
+    report = _run(
+        FakeSource(_jobs(), _runs()), catalogue, dry_run=True, includeOwners=True, overrideMetadata=True
+    )
+    outcomes = report.as_dict()["pipelines"]
+    assert {entry["outcome"] for entry in outcomes} == {"would-change"}
+    assert all("overrideMetadata" in entry["reason"] and entry["fields"] == [] for entry in outcomes)
+    assert catalogue.reads == [] and catalogue.writes == []
