@@ -361,7 +361,7 @@ class RunReport:
         rows = [dry.get(label, (label, value)) for label, value in rows]
         rows.insert(1, ("Mode", "dry run: nothing written"))
         if self.target:
-            rows.insert(2, ("Would write to", _where(self.target)))
+            rows.insert(3, ("Would write to", _where(self.target)))
         return rows
 
     def render_diff(self, *, verbose: bool = False, limit: int = _DIFF_LINES) -> str:
