@@ -350,13 +350,13 @@ class IngestionEngine:
             request_part = fingerprint.request_fingerprint(request)
             # the lineage part stays as stored: the lineage phase changes it once it has checked the edges
             request["sourceHash"] = fingerprint.compose(request_part, stored_lineage)
-            outcome.fqn = known.fqn if known is not None else pipeline_fqn(request)
+            outcome.fqn = known.fqn if known is not None else None  # a failed create has none
             if known is not None and stored_request == request_part and not self.options.override_metadata:
                 ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
             else:
                 ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
             outcome.ref = replace(ref, source_hash=request["sourceHash"])
-            outcome.change, outcome.fqn = change, ref.fqn or outcome.fqn
+            outcome.change, outcome.fqn = change, ref.fqn or pipeline_fqn(request)
             self.report.change(change)
             if change == "would-update" and known is not None:
                 self._diff(outcome, request, known.fqn, same=stored_request == request_part)

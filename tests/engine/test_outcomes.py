@@ -316,3 +316,11 @@ def test_override_metadata_in_a_dry_run_says_why_each_pipeline_would_be_sent_and
     assert {entry["outcome"] for entry in outcomes} == {"would-change"}
     assert all("overrideMetadata" in entry["reason"] and entry["fields"] == [] for entry in outcomes)
     assert catalogue.reads == [] and catalogue.writes == []
+
+
+def test_a_pipeline_that_failed_to_be_created_has_no_fqn() -> None:
+    sink = CatalogueSink(fail={"put_pipeline:2": SinkRejectedError("pipeline 2 (refunds): 400 bad tag")})
+    report = _run(FakeSource(_jobs(), _runs()), sink)
+    failed = _by_id(report)["2"]
+    assert failed["outcome"] == "failed" and failed["fqn"] is None and "400 bad tag" in failed["reason"]
+    assert _by_id(report)["1"]["fqn"] == "svc.1"
