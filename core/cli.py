@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--dry-run", action="store_true", help="read everything, write nothing")
     ingest.add_argument("--workers", type=int, default=None, help="parallel pipelines (default 16)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument(
+        "-v", "--verbose", action="store_true", help="with --dry-run, also list the unchanged pipelines"
+    )
     _add_log_level(ingest)
 
     test = commands.add_parser("test-connection", help="check both connections step by step")
@@ -334,8 +337,8 @@ def _ingest(args: argparse.Namespace) -> int:
             progress.close()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
-    else:
-        workflow.print_status()
+    else:  # a dry run's report ends with its diff: what would be created, changed and deleted
+        print(report.render(verbose=args.verbose))
     if isinstance(report.fatal, IngestionError):  # the run stopped: the one line to act on, in any format
         print(f"dbx-pipeline: {report.fatal.one_line()}", file=sys.stderr)
         if _is_connection_problem(report.fatal, started=bool(report.written)):

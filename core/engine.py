@@ -29,6 +29,7 @@ from typing import TypeVar
 
 from core.config.models import WorkflowConfig
 from core.databricks.records import JobRecord, RunRecord
+from core.diff import changed_fields, unchanged_reason
 from core.errors import IngestionError, ItemError, Outcome, Place, RunInterrupted, as_reported, outcome_of
 from core.filters import filter_for
 from core.lineage_phase import LineagePhase
@@ -41,10 +42,11 @@ from core.mapping.pipeline import (
 )
 from core.mapping.service import service_request
 from core.mapping.status import already_stored, run_to_status, supports_run_detail
+from core.openmetadata.fqn import pipeline_fqn
 from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, PipelineStatus
 from core.openmetadata.versions import version_warning
 from core.overlap import ordered_map
-from core.report import ProgressEvent, RunReport
+from core.report import PipelineOutcome, ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
 from core.source import JobSource, JobSummary, LineageSource, RestStatuses, StatusSource, StoredStatus
 
@@ -79,6 +81,24 @@ class _Outcome:
     ref: EntityRef | None = None
     error: IngestionError | None = None
     warnings: list[str] = field(default_factory=list)
+    #: what the write did (``created``, ``would-update``...; None: nothing was written)
+    change: str | None = None
+    #: a would-change's fields (:func:`core.diff.changed_fields`) and, when none differs, why it is one
+    fields: tuple[str, ...] = ()
+    reason: str | None = None
+    #: the fqn the pipeline has, or would have, in OpenMetadata
+    fqn: str | None = None
+
+
+#: a sink's answer -> the report's per-pipeline outcome (a file is written anew each run: created)
+_OUTCOME_OF = {
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "written": "created",
+    "would-create": "would-create",
+    "would-update": "would-change",
+}
 
 
 class IngestionEngine:
@@ -131,6 +151,11 @@ class IngestionEngine:
         self._service: EntityRef | None = None
         #: the service's pipelines in the catalogue before this run (name -> ref with sourceHash)
         self._existing: dict[str, EntityRef] = {}
+        #: listing order of each pipeline in flight (job or pipeline id -> its place), for the report
+        self._order: dict[str, int] = {}
+        self._listed_count = 0
+        #: catalogued pipelines the filter dropped this run: id -> (name, kind, the filter's reason)
+        self._filtered: dict[str, tuple[str, str, str]] = {}
         self._phase = "starting"
         self._processed = 0
         self._last_event = 0.0
@@ -179,6 +204,7 @@ class IngestionEngine:
         kept_ids: dict[str, EntityRef] = {}
         try:
             self._check_stop()  # stopped before it started (SIGTERM while connecting): write nothing
+            report.target = self.sink.target()
             self._emit("connecting")
             report.server_version = self.sink.server_version()
             self._run_detail = supports_run_detail(report.server_version)
@@ -226,6 +252,7 @@ class IngestionEngine:
         if err_and_job is not None:  # raised by one pipeline's work: the failure names that pipeline
             job = err_and_job[1]
             report.fail(job.id, job.name, report.fatal.one_line(), phase="pipeline")
+            self._outcome(job, "failed", reason=report.fatal.one_line())
         else:
             report.fail(None, None, report.fatal.one_line(), phase=self._phase)
         if not report.listing_complete:
@@ -279,13 +306,18 @@ class IngestionEngine:
             self._check_stop()
             job = summary.record
             self.report.count("listed")
+            self._listed_count += 1
             decision = self.name_filter.decide(job.name)
             if not decision.kept:
                 self.report.filtered_out(job.name, decision.reason)
+                if job.id in self._existing:  # a delete of it says which rule dropped it
+                    self._filtered[job.id] = (job.name, job.kind, decision.reason)
                 continue
             seen.add(job.id)
+            self._order[job.id] = self._listed_count
             if summary.problem is not None:
                 self.report.fail(job.id, job.name if job.name != job.id else None, summary.problem.one_line())
+                self._outcome(job, "failed", reason=summary.problem.one_line())
                 continue
             self.report.count("kept")
             yield summary
@@ -318,12 +350,16 @@ class IngestionEngine:
             request_part = fingerprint.request_fingerprint(request)
             # the lineage part stays as stored: the lineage phase changes it once it has checked the edges
             request["sourceHash"] = fingerprint.compose(request_part, stored_lineage)
+            outcome.fqn = known.fqn if known is not None else None  # a failed create has none
             if known is not None and stored_request == request_part and not self.options.override_metadata:
                 ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
             else:
                 ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
             outcome.ref = replace(ref, source_hash=request["sourceHash"])
+            outcome.change, outcome.fqn = change, ref.fqn or pipeline_fqn(request)
             self.report.change(change)
+            if change == "would-update" and known is not None:
+                self._diff(outcome, request, known.fqn, same=stored_request == request_part)
             if self.options.status_lookback_days > 0:
                 stored = known.latest_status if known is not None and self._skip_statuses else None
                 self._statuses(job, ref, outcome.warnings, stored, unchanged=change == "unchanged")
@@ -336,6 +372,47 @@ class IngestionEngine:
                 logger.exception("unexpected error on %s %s", job.kind, job.id)
             outcome.error = as_reported(err)
         return outcome
+
+    def _diff(self, outcome: _Outcome, request: CreatePipelineRequest, fqn: str, *, same: bool) -> None:
+        """A would-change's fields: the request against the pipeline OpenMetadata holds (one GET).
+
+        Only pipelines whose fingerprint differs are read, so an unchanged rerun costs no extra call;
+        ``same``: the fingerprint is the stored one (only overrideMetadata sends it again): nothing is read.
+        """
+        if same:
+            outcome.reason = "overrideMetadata sends every pipeline again; its fingerprint is unchanged"
+            return
+        stored = self.sink.stored_pipeline(fqn)
+        if stored is None:
+            outcome.reason = "OpenMetadata did not return the stored pipeline to compare with"
+            return
+        outcome.fields = tuple(changed_fields(request, stored))
+        if not outcome.fields:
+            outcome.reason = unchanged_reason(stored)
+
+    def _outcome(
+        self,
+        job: JobRecord,
+        outcome: str,
+        *,
+        fqn: str | None = None,
+        fields: tuple[str, ...] = (),
+        reason: str | None = None,
+        order: int | None = None,
+    ) -> None:
+        """Record one pipeline's outcome in the report, at its place in the listing."""
+        self.report.pipeline(
+            PipelineOutcome(
+                pipeline=job.id,
+                name=job.name,
+                kind=job.kind,
+                fqn=fqn,
+                outcome=outcome,
+                fields=fields,
+                reason=reason,
+                order=order if order is not None else self._order.pop(job.id, self._listed_count),
+            )
+        )
 
     def _request(self, job: JobRecord) -> CreatePipelineRequest:
         urls = (
@@ -467,6 +544,12 @@ class IngestionEngine:
             self.report.warn(warning)
         if outcome.error is not None:
             self.report.fail(job.id, job.name, outcome.error.one_line())
+            self._outcome(job, "failed", fqn=outcome.fqn, reason=outcome.error.one_line())
+        elif outcome.change is not None:
+            kind = _OUTCOME_OF.get(outcome.change, outcome.change)
+            self._outcome(job, kind, fqn=outcome.fqn, fields=outcome.fields, reason=outcome.reason)
+        else:
+            self._order.pop(job.id, None)  # stopped before its work, or deleted while read: not touched
         if outcome.ref is not None:
             kept_ids[job.id] = outcome.ref
         if self._processed % 50 == 0 or time.monotonic() - self._last_event >= _EVENT_EVERY_S:
@@ -489,14 +572,24 @@ class IngestionEngine:
     # -- deletes ------------------------------------------------------------------------------------
 
     def _mark_deleted(self, seen: set[str]) -> None:
+        """Soft-delete the service's pipelines this run did not keep (a dry run: says which it would).
+
+        Only after a complete, uninterrupted listing, and only with markDeletedPipelines; each delete's
+        outcome says why: gone from the workspace, or filtered out by which rule.
+        """
         report = self.report
         if not self.options.mark_deleted_pipelines:
-            return
-        if report.dry_run:
-            report.delete_skipped = "dry run"
+            if report.dry_run:
+                report.delete_skipped = "markDeletedPipelines is off"
             return
         if not report.listing_complete or self._stop.is_set():
             report.delete_skipped = "the listing did not complete"
+            return
+        if report.dry_run:  # nothing was written: the listing at the start is still the catalogue
+            for ref in self._existing.values():
+                if (ref.name or "") not in seen:
+                    report.count("would_delete")
+                    self._deleted(ref, "would-delete")
             return
         stale = [
             ref for ref in self.sink.iter_service_pipelines(report.service) if (ref.name or "") not in seen
@@ -506,10 +599,34 @@ class IngestionEngine:
             try:
                 self.sink.soft_delete_pipeline(ref)
                 report.count("deleted")
+                self._deleted(ref, "deleted")
             except Exception as err:
                 if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
                     raise
                 report.fail(ref.name, None, as_reported(err).one_line(), phase="cleanup")
+                self._deleted(ref, "failed", as_reported(err).one_line())
+
+    def _deleted(self, ref: EntityRef, outcome: str, failure: str | None = None) -> None:
+        """Record a (would-be) delete, with why: filtered out by a rule, or gone from the workspace."""
+        pipeline_id = ref.name or ""
+        filtered = self._filtered.get(pipeline_id)
+        if filtered is not None:
+            name, kind, why = filtered[0], filtered[1], f"filtered out: {filtered[2]}"
+        else:
+            name = ref.display_name or pipeline_id
+            kind = "job" if pipeline_id.isdigit() else "dlt"  # job ids are numbers, DLT pipeline ids UUIDs
+            why = "gone from the workspace"
+        self.report.pipeline(
+            PipelineOutcome(
+                pipeline=pipeline_id,
+                name=name,
+                kind=kind,
+                fqn=ref.fqn,
+                outcome=outcome,
+                reason=f"{why}; the delete failed: {failure}" if failure else why,
+                order=self._listed_count + 1,
+            )
+        )
 
 
 def _stored_mark(stored: PipelineStatus | None) -> StoredStatus | None:

@@ -5,15 +5,30 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.secrets import redact
 
-__all__ = ["Failure", "ProgressEvent", "RunReport"]
+__all__ = ["OUTCOMES", "Failure", "PipelineOutcome", "ProgressEvent", "RunReport"]
 
 _MAX_LISTED_NAMES = 2000
 _MAX_WARNINGS = 500
+#: the most per-pipeline outcomes a report keeps (the rest are counted in ``pipelinesOmitted``)
+MAX_PIPELINE_OUTCOMES = 50_000
+#: what can happen to one pipeline: a real run's outcomes, then a dry run's
+OUTCOMES = (
+    "created",
+    "updated",
+    "unchanged",
+    "failed",
+    "deleted",
+    "would-create",
+    "would-change",
+    "would-delete",
+)
+#: lines of each group the text diff lists before "... and N more"
+_DIFF_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,36 @@ class Failure:
     name: str | None
     reason: str
     phase: str = "pipeline"
+
+
+@dataclass(frozen=True)
+class PipelineOutcome:
+    """What the run did (or, dry, would do) to one pipeline.
+
+    ``order`` is the pipeline's place in the listing (deletes come after every listed pipeline); the
+    report lists outcomes by it, whatever order the workers finished in.
+    """
+
+    pipeline: str
+    name: str
+    kind: str
+    fqn: str | None
+    outcome: str
+    fields: tuple[str, ...] = ()
+    reason: str | None = None
+    order: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``pipelines`` entries (see :meth:`RunReport.as_dict`)."""
+        return {
+            "pipeline": self.pipeline,
+            "name": self.name,
+            "kind": self.kind,
+            "fqn": self.fqn,
+            "outcome": self.outcome,
+            "fields": list(self.fields),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -78,6 +123,14 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     warning_count: int = 0
     failures: list[Failure] = field(default_factory=list)
+    #: one outcome per pipeline the run touched (at most :data:`MAX_PIPELINE_OUTCOMES`)
+    outcomes: list[PipelineOutcome] = field(default_factory=list)
+    #: outcomes left out of ``outcomes`` past the bound
+    outcomes_omitted: int = 0
+    #: a dry run: pipelines markDeletedPipelines would soft-delete
+    would_delete: int = 0
+    #: where the run writes: ``{"kind": "openmetadata"|"file"|"console", "location": URL or absolute path}``
+    target: dict[str, str] | None = None
     #: the error that stopped the run early, if one did (not serialised; the CLI maps it to an exit code)
     fatal: Exception | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -111,6 +164,25 @@ class RunReport:
             self.filter_reasons[reason] += 1
             if len(self.filtered_names) < _MAX_LISTED_NAMES:
                 self.filtered_names.append((name, reason))
+
+    def pipeline(self, outcome: PipelineOutcome) -> None:
+        """Record what happened to one pipeline (the first :data:`MAX_PIPELINE_OUTCOMES` are kept, all counted).
+
+        Args:
+            outcome: the pipeline and its outcome; its reason is redacted here.
+        """
+        if outcome.reason is not None:
+            outcome = replace(outcome, reason=redact(outcome.reason))
+        with self._lock:
+            if len(self.outcomes) < MAX_PIPELINE_OUTCOMES:
+                self.outcomes.append(outcome)
+            else:
+                self.outcomes_omitted += 1
+
+    def pipelines(self) -> list[PipelineOutcome]:
+        """The recorded outcomes in listing order, deletes last."""
+        with self._lock:
+            return sorted(self.outcomes, key=lambda outcome: outcome.order)
 
     def warn(self, message: str) -> None:
         """Record a warning (the first 500 are kept verbatim, all are counted)."""
@@ -184,6 +256,7 @@ class RunReport:
             "owners": self.owners,
             "tags": self.tags,
             "deleted": self.deleted,
+            "wouldDelete": self.would_delete,
             "deleteSkipped": self.delete_skipped,
             "listingComplete": self.listing_complete,
             "interrupted": self.interrupted,
@@ -196,6 +269,9 @@ class RunReport:
                 for f in self.failures
             ],
             "ok": self.ok,
+            "target": dict(self.target) if self.target is not None else None,
+            "pipelines": [outcome.as_dict() for outcome in self.pipelines()],
+            "pipelinesOmitted": self.outcomes_omitted,
         }
 
     def summary_line(self) -> str:
@@ -219,11 +295,41 @@ class RunReport:
             parts.append(f"{self.lineage_repeated} repeated lineage edges")
         return f"{self.skipped} ({', '.join(parts)})"
 
-    def render(self) -> str:
-        """A human-readable summary, as printed by ``print_status()``."""
-        rows = [
+    def render(self, *, verbose: bool = False) -> str:
+        """A human-readable summary, as printed by ``print_status()``; a dry run's ends with its diff.
+
+        Args:
+            verbose: a dry run's diff also lists the unchanged pipelines (else only their count).
+        """
+        rows = self._rows()
+        width = max(len(label) for label, _ in rows)
+        lines = [f"{label:<{width}}  {value}" for label, value in rows]
+        for reason, count in self.filter_reasons.most_common(5):
+            lines.append(f"  filtered: {count} x {reason}")
+        if self.delete_skipped:
+            lines.append(f"markDeletedPipelines skipped: {self.delete_skipped}")
+        if self.interrupted:
+            lines.append("The run was interrupted before it finished.")
+        for warning in self.warnings[:10]:
+            lines.append(f"warning: {warning}")
+        if self.warning_count > 10:
+            lines.append(f"... and {self.warning_count - 10} more warnings")
+        for failure in self.failures[:20]:
+            who = f"{failure.pipeline} ({failure.name})" if failure.pipeline else failure.phase
+            lines.append(f"FAILED {who}: {failure.reason}")
+        if len(self.failures) > 20:
+            lines.append(f"... and {len(self.failures) - 20} more failures")
+        if self.dry_run:
+            lines.append("")
+            lines.append(self.render_diff(verbose=verbose))
+        return "\n".join(lines)
+
+    def _rows(self) -> list[tuple[str, object]]:
+        """The summary's label/value rows (a dry run's say what would be written)."""
+        rows: list[tuple[str, object]] = [
             ("Service", self.service),
             ("OpenMetadata version", self.server_version or "-"),
+            *([("Written to", _where(self.target))] if self.target and not self.dry_run else []),
             ("Listed", self.listed),
             ("Kept by filter", self.kept),
             ("Filtered out", self.filtered),
@@ -242,31 +348,77 @@ class RunReport:
             ("Failures", len(self.failures)),
             ("Time", f"{self.duration_s:.2f} s"),
         ]
-        if self.dry_run:
-            rows.insert(1, ("Mode", "dry run: nothing written"))
-            created = rows.index(("Created", self.changes["created"]))
-            rows[created : created + 2] = [
-                ("Would create", self.changes["would-create"]),
-                ("Would update", self.changes["would-update"]),
-            ]
-        width = max(len(label) for label, _ in rows)
-        lines = [f"{label:<{width}}  {value}" for label, value in rows]
-        for reason, count in self.filter_reasons.most_common(5):
-            lines.append(f"  filtered: {count} x {reason}")
-        if self.delete_skipped:
-            lines.append(f"markDeletedPipelines skipped: {self.delete_skipped}")
-        if self.interrupted:
-            lines.append("The run was interrupted before it finished.")
-        for warning in self.warnings[:10]:
-            lines.append(f"warning: {warning}")
-        if self.warning_count > 10:
-            lines.append(f"... and {self.warning_count - 10} more warnings")
-        for failure in self.failures[:20]:
-            who = f"{failure.pipeline} ({failure.name})" if failure.pipeline else failure.phase
-            lines.append(f"FAILED {who}: {failure.reason}")
-        if len(self.failures) > 20:
-            lines.append(f"... and {len(self.failures) - 20} more failures")
+        if not self.dry_run:
+            return rows
+        dry = {
+            "Created": ("Would create", self.changes["would-create"]),
+            "Updated": ("Would change", self.changes["would-update"]),
+            "Statuses": ("Statuses (would write)", self.statuses),
+            "Lineage edges": ("Lineage edges (would write)", self.lineage_edges),
+            "Owners set": ("Owners (would set)", self.owners),
+            "Soft-deleted": ("Would soft-delete", self.would_delete),
+        }
+        rows = [dry.get(label, (label, value)) for label, value in rows]
+        rows.insert(1, ("Mode", "dry run: nothing written"))
+        if self.target:
+            rows.insert(3, ("Would write to", _where(self.target)))
+        return rows
+
+    def render_diff(self, *, verbose: bool = False, limit: int = _DIFF_LINES) -> str:
+        """What a dry run would change, per pipeline, grouped; long groups end with "... and N more".
+
+        Args:
+            verbose: list the unchanged pipelines too (else only their count).
+            limit: the most lines per group (``--json`` has them all).
+
+        Returns:
+            The groups Would create, Would change (with the fields), Would delete (with why), Unchanged,
+            then how many statuses and lineage edges would be written.
+        """
+        groups: dict[str, list[PipelineOutcome]] = {kind: [] for kind in OUTCOMES}
+        for outcome in self.pipelines():
+            groups[outcome.outcome].append(outcome)
+        lines: list[str] = []
+        for kind, title in (("would-create", "Would create"), ("would-change", "Would change")):
+            lines.extend(_group(title, groups[kind], limit))
+        if self.delete_skipped and not groups["would-delete"]:
+            lines.append(f"Would delete: not evaluated ({self.delete_skipped})")
+        else:
+            lines.extend(_group("Would delete", groups["would-delete"], limit))
+        unchanged = groups["unchanged"]
+        if verbose:
+            lines.extend(_group("Unchanged", unchanged, limit))
+        else:
+            lines.append(f"Unchanged: {len(unchanged)} (-v lists them)" if unchanged else "Unchanged: 0")
+        if self.outcomes_omitted:
+            lines.append(f"... and {self.outcomes_omitted} more pipelines not listed in this report")
+        lines.append(
+            f"Would write {self.statuses} statuses and {self.lineage_edges} lineage edges "
+            f"({self.statuses_skipped} statuses and {self.lineage_stored} edges already stored)."
+        )
         return "\n".join(lines)
+
+
+def _group(title: str, outcomes: list[PipelineOutcome], limit: int) -> list[str]:
+    """One group of the diff: a title with its count, then a line per pipeline (at most ``limit``)."""
+    lines = [f"{title} ({len(outcomes)}):" if outcomes else f"{title}: none"]
+    for outcome in outcomes[:limit]:
+        label = outcome.pipeline if outcome.name == outcome.pipeline else f"{outcome.pipeline} {outcome.name}"
+        detail = ", ".join(outcome.fields) or outcome.reason
+        lines.append(f"  {label}: {detail}" if detail else f"  {label}")
+    if len(outcomes) > limit:
+        lines.append(f"  ... and {len(outcomes) - limit} more (--json lists them all)")
+    return lines
+
+
+def _where(target: dict[str, str]) -> str:
+    """The target as one phrase: ``OpenMetadata at URL``, ``file PATH``, ``standard output``."""
+    kind, location = target.get("kind"), target.get("location", "")
+    if kind == "openmetadata":
+        return f"OpenMetadata at {location}"
+    if kind == "file":
+        return f"file {location}"
+    return location or str(kind)
 
 
 def _one_line(error: Exception) -> str:

@@ -26,6 +26,7 @@ OPENMETADATA_INGESTION = (
 SLOW_TESTS: dict[str, float] = {
     "tests/e2e/test_cli.py::test_500_job_workspace_ingests_completely_and_rerun_changes_nothing": 15.4,
     "tests/e2e/test_cli_output.py::test_log_lines_appear_only_when_asked": 7.0,
+    "tests/e2e/test_diff.py::test_the_dry_run_names_exactly_the_changed_the_deleted_and_the_filtered_job": 7.0,
     "tests/e2e/test_cli_output.py::test_a_run_that_stops_says_why_in_one_stderr_line": 5.0,
     "tests/e2e/test_cli_output.py::test_a_dry_run_of_the_file_sink_writes_no_file_and_skips_the_unused_server": 2.5,
     "tests/e2e/test_cli_output.py::test_a_successful_ingest_prints_the_report_once_and_nothing_on_stderr": 2.2,

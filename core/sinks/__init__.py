@@ -36,7 +36,7 @@ def create_sink(config: WorkflowConfig, *, workers: int = 8, dry_run: bool = Fal
     kind = config.sink.type
     if kind in ("file", "console"):
         if dry_run:
-            return DryRunSink(OfflineLookups(kind))
+            return DryRunSink(OfflineLookups(kind, config.sink.config.filename or ""))
         return FileSink(config.sink.config.filename or "") if kind == "file" else ConsoleSink()
     from core.sinks.openmetadata import DEFAULT_BATCH_SIZE, OpenMetadataSink
 

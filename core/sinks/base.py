@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
 
@@ -41,6 +41,8 @@ class EntityRef:
     #: the pipeline's stored latest ``pipelineStatus`` (listings with ``with_status`` only; None when it
     #: has none): what lets a rerun skip the statuses OpenMetadata already holds
     latest_status: PipelineStatus | None = field(default=None, compare=False, hash=False, repr=False)
+    #: the pipeline's ``displayName`` (listings only; None when the listing did not say)
+    display_name: str | None = field(default=None, compare=False, hash=False, repr=False)
     #: for a table: ``(upstream table fqn, pipeline fqn)`` of each lineage edge into it that the catalogue
     #: holds (``find_table`` of metadata-rest only; empty: unknown, so every edge is written)
     lineage_from: frozenset[tuple[str, str]] = field(
@@ -70,6 +72,29 @@ class Sink:
 
         Raises:
             SinkAuthError, SinkUnavailableError: the server cannot be used: abort the run.
+        """
+        return None
+
+    def target(self) -> dict[str, str]:
+        """Where this sink writes, for the report: ``{"kind": ..., "location": ...}``.
+
+        Returns:
+            ``kind`` ``openmetadata`` (``location`` the server's URL, never credentials), ``file`` (the
+            output's absolute path) or ``console`` (standard output); other sinks give their own kind.
+        """
+        return {"kind": self.kind, "location": ""}
+
+    def stored_pipeline(self, fqn: str) -> dict[str, Any] | None:
+        """The Pipeline entity the catalogue holds under ``fqn``, with its tasks, tags and owners.
+
+        A dry run compares it with the request it would send (:mod:`core.diff`).
+
+        Returns:
+            The entity as the server returns it, or None when it holds none (offline sinks: never).
+
+        Raises:
+            SinkAuthError, SinkUnavailableError: abort the run.
+            SinkRejectedError: the server refused the read.
         """
         return None
 

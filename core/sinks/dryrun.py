@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from core.openmetadata.fqn import pipeline_fqn
 from core.openmetadata.payloads import CreatePipelineRequest, CreatePipelineServiceRequest, PipelineStatus
@@ -47,6 +48,14 @@ class DryRunSink(Sink):
             with self._lock:
                 self._listed.add(ref.name or "")
             yield ref
+
+    def target(self) -> dict[str, str]:
+        """The wrapped sink's :meth:`Sink.target`: where a real run would write."""
+        return self.inner.target()
+
+    def stored_pipeline(self, fqn: str) -> dict[str, Any] | None:
+        """The wrapped sink's :meth:`Sink.stored_pipeline` (a read: the diff of a would-change)."""
+        return self.inner.stored_pipeline(fqn)
 
     def databricks_database_services(self) -> list[str]:
         """The wrapped sink's :meth:`Sink.databricks_database_services`."""

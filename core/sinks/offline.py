@@ -20,6 +20,13 @@ from core.sinks.base import Change, EntityRef, Sink
 
 __all__ = ["ConsoleSink", "FileSink", "JsonLinesSink", "OfflineLookups"]
 
+_CONSOLE = {"kind": "console", "location": "standard output"}
+
+
+def _absolute(filename: str) -> Path:
+    """``filename`` as the file sink opens it (``~`` expanded), made absolute against the working directory."""
+    return Path(filename).expanduser().absolute()
+
 
 class OfflineLookups(Sink):
     """What the offline sinks know, with no output: the inner sink of a dry run of ``file`` or ``console``.
@@ -30,9 +37,21 @@ class OfflineLookups(Sink):
 
     resolves_entities = False
 
-    def __init__(self, kind: str) -> None:
-        """Stand in for the sink named ``kind`` (``file`` or ``console``), as the report names it."""
+    def __init__(self, kind: str, filename: str = "") -> None:
+        """Stand in for the sink named ``kind`` (``file`` or ``console``), as the report names it.
+
+        Args:
+            kind: ``file`` or ``console``.
+            filename: the file sink's ``sink.config.filename``: where a real run would write.
+        """
         self.kind = kind
+        self.filename = filename
+
+    @override
+    def target(self) -> dict[str, str]:
+        if self.kind == "file":
+            return {"kind": "file", "location": str(_absolute(self.filename))}
+        return dict(_CONSOLE)
 
 
 class JsonLinesSink(Sink):
@@ -96,7 +115,7 @@ class FileSink(JsonLinesSink):
         Raises:
             ConfigError: ``sink.config.filename`` when the file cannot be written.
         """
-        path = Path(filename).expanduser()
+        path = _absolute(filename)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             stream = path.open("w", encoding="utf-8")
@@ -108,6 +127,10 @@ class FileSink(JsonLinesSink):
             ) from None
         super().__init__(stream)
         self.path = path
+
+    @override
+    def target(self) -> dict[str, str]:
+        return {"kind": "file", "location": str(self.path)}
 
     @override
     def close(self) -> None:
@@ -122,6 +145,10 @@ class ConsoleSink(JsonLinesSink):
     def __init__(self, stream: IO[str] | None = None) -> None:
         """Write to ``stream``, standard output by default."""
         super().__init__(stream or sys.stdout)
+
+    @override
+    def target(self) -> dict[str, str]:
+        return dict(_CONSOLE)
 
     @override
     def close(self) -> None:

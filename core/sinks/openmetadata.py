@@ -27,7 +27,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from typing_extensions import Unpack
 
@@ -49,7 +49,7 @@ from core.secrets import redact
 from core.sinks.base import Change, EntityRef, Sink
 from core.sinks.batching import GroupCommit
 
-__all__ = ["DEFAULT_BATCH_SIZE", "STATUS_CHUNK", "OpenMetadataSink"]
+__all__ = ["DEFAULT_BATCH_SIZE", "STATUS_CHUNK", "STORED_FIELDS", "OpenMetadataSink", "public_url"]
 
 logger = logging.getLogger(__name__)
 #: Pipelines per bulk request when ``sink.config.bulk_sink_batch_size`` is not set: 1, one PUT each (no
@@ -69,6 +69,8 @@ MAX_BULK_IN_FLIGHT = 1
 #: What one pipeline's write returns: its reference and what changed, or the error it alone failed with.
 _Outcome = tuple[EntityRef, Change] | Exception
 
+#: the fields a dry run reads to compare a stored pipeline with the request (:meth:`OpenMetadataSink.stored_pipeline`)
+STORED_FIELDS = "tasks,tags,owners,scheduleInterval"
 STATUS_CHUNK = 1000  # the server validates at most this many statuses per bulk request
 _CHANGE_HEADER = "X-OpenMetadata-Change"
 _CHANGES: dict[str, Change] = {
@@ -141,6 +143,10 @@ class OpenMetadataSink(Sink):
     def batch_sizes(self) -> list[int]:
         """Sizes of the pipeline batches sent so far (a batch of 1 is a single PUT)."""
         return list(self._batches.batch_sizes)
+
+    def target(self) -> dict[str, str]:
+        """``openmetadata`` at the server's URL (``hostPort`` without user, password, query or fragment)."""
+        return {"kind": "openmetadata", "location": public_url(self.server.host_port)}
 
     # -- service --------------------------------------------------------------------------------------
 
@@ -281,11 +287,27 @@ class OpenMetadataSink(Sink):
                     type="pipeline",
                     name=entity["name"],
                     source_hash=entity.get("sourceHash"),
+                    display_name=entity.get("displayName"),
                     latest_status=entity.get("pipelineStatus") if with_status else None,
                 )
             after = (page.get("paging") or {}).get("after")
             if not after:
                 return
+
+    def stored_pipeline(self, fqn: str) -> dict[str, Any] | None:
+        """``GET /v1/pipelines/name/{fqn}?fields=tasks,tags,owners,scheduleInterval`` (None on a 404).
+
+        ``tasks``, ``tags`` and ``owners`` are left out of a GET unless asked for (``PipelineResource.FIELDS``,
+        ``PipelineRepository.clearFields``; entity/data/pipeline.json); ``scheduleInterval`` is one of the
+        fields a pipeline GET accepts and is asked for so the schedule is compared whatever the server's
+        default view holds.
+        """
+        found = self.client.get_optional(
+            f"/pipelines/name/{quote(fqn, safe='')}",
+            f"reading pipeline {fqn}",
+            params={"fields": STORED_FIELDS},
+        )
+        return found if isinstance(found, dict) else None
 
     def soft_delete_pipeline(self, ref: EntityRef) -> None:
         """Soft-delete (recoverable in the UI) one pipeline."""
@@ -423,6 +445,16 @@ class OpenMetadataSink(Sink):
     def close(self) -> None:
         """Release pooled connections."""
         self.client.close()
+
+
+def public_url(url: str) -> str:
+    """``url`` without user, password, query or fragment: safe to print and to store in a report."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _what(request: CreatePipelineRequest) -> str:

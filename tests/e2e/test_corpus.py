@@ -94,6 +94,7 @@ def _golden_document(name: str, records: list[dict], report: RunReport, url: str
     document["lineage"] = sorted(lineage, key=lambda edge: (edge["pipeline"], edge["from"], edge["to"]))
     summary = report.as_dict()
     summary.pop("durationSeconds")
+    summary.pop("target")  # the file's absolute path: a temporary folder (tests/e2e/test_diff.py checks it)
     document["report"] = summary
     return _normalise(document, url)
 
