@@ -91,7 +91,7 @@ def _start_over_controls(state: WizardState) -> None:
         st.button("Start over", on_click=_ask_start_over, icon=":material/restart_alt:", type="tertiary")
         return
     if state.ingestion_id and not saved.store_problem():
-        name = state.ingestion_name or "this ingestion"
+        name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
         st.warning(f"Start a new ingestion? {name} stays saved on the start page.", icon=":material/help:")
     else:
         st.warning("Start over? Nothing here is saved: every value is cleared.", icon=":material/warning:")
@@ -101,9 +101,15 @@ def _start_over_controls(state: WizardState) -> None:
 
 
 def _save_line(slot: Any) -> None:
+    """The ingestion's name and whether it is saved (drawn again after the page's autosave)."""
+    state = get_state()
     kind, sentence = saved.save_status()
     icon = {"saved": ":material/cloud_done:", "error": ":material/cloud_off:"}.get(kind, ":material/edit:")
-    slot.caption(f"{icon} {sentence}")
+    with slot.container():
+        if state.ingestion_id:
+            name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
+            st.markdown(f":material/bookmark: **{name}**")
+        st.caption(f"{icon} {sentence}")
 
 
 def _banners(state: WizardState) -> None:
@@ -173,10 +179,6 @@ current = st.navigation({"Start": [start_page], "Set up an ingestion": pages}, p
 with st.sidebar:
     done_count = sum(1 for value in status.values() if value == "done")
     st.progress(done_count / len(STEPS), text=f"{done_count} of {len(STEPS)} steps done")
-    if state.ingestion_id:
-        st.markdown(
-            f":material/bookmark: **{state.ingestion_name or saved.display_name('', saved.to_settings(state))}**"
-        )
     save_slot = st.empty()
     _save_line(save_slot)
     if state.demo:
