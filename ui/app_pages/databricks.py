@@ -71,7 +71,7 @@ with st.container(border=True):
             "and schedule you set in the demo.",
             icon=":material/help:",
         )
-        off_col, keep_col, _ = st.columns([1, 1, 3])
+        off_col, keep_col, _spacer = st.columns([1, 1, 3])
         off_col.button("Turn off and clear", key="demo_off_confirm", type="primary", on_click=_demo_off)
         keep_col.button("Keep the demo", key="demo_off_cancel", on_click=_keep_demo)
     with st.expander("Import an existing workflow YAML", icon=":material/upload_file:"):
