@@ -278,3 +278,36 @@ def test_the_sidebar_shows_the_state_change_of_the_same_action(new_app: Callable
     at.text_input(key="dbx_host").input("adb-1.azuredatabricks.net").run()
     at.text_input(key="dbx_token").input(TOKEN).run()  # step 1 is complete with this very input
     assert _progress(at) == "2 of 8 steps done"
+
+
+def test_autosave_writes_only_when_a_setting_changed(new_app: Callable[[], AppTest]) -> None:
+    at = new_app().run()
+    at.text_input(key="dbx_host").input("adb-1.azuredatabricks.net").run()
+    store = open_store()
+    assert isinstance(store, Store)
+    ingestion_id = str(at.query_params["ingestion"])
+    first = store.get_ingestion(ingestion_id)
+    assert first is not None
+    for _ in range(3):
+        at.run()  # reruns with nothing changed (a poll, a click elsewhere)
+    at.switch_page("app_pages/databricks.py").run()
+    unchanged = store.get_ingestion(ingestion_id)
+    assert unchanged is not None and unchanged.updated_at == first.updated_at
+    at.text_input(key="dbx_http_path").input("/sql/1.0/warehouses/abc").run()
+    changed = store.get_ingestion(ingestion_id)
+    assert changed is not None and changed.updated_at > first.updated_at
+    assert '"http_path":"/sql/1.0/warehouses/abc"' in changed.settings
+
+
+def test_settings_of_a_newer_wizard_open_with_a_note_on_what_was_ignored(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
+    store = open_store()
+    assert isinstance(store, Store)
+    settings = '{"version": 2, "databricks": {"host": "adb-9.azuredatabricks.net", "region": "eu"}}'
+    saved = store.create_ingestion("From the future", settings, 2)
+    at = _reopen(new_app, saved.id)
+    assert at.text_input(key="dbx_host").value == "adb-9.azuredatabricks.net"
+    assert at.expander[0].label == "Notes from opening this ingestion (2)"
+    assert h.find(at, r"^Ignored databricks\.region: not a setting of this version of the wizard\.$")
+    assert h.find(at, r"^Saved by a newer version of the wizard \(settings format 2")

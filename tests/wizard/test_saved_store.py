@@ -256,3 +256,16 @@ def test_settings_from_a_newer_version_load_what_is_known_and_note_the_rest() ->
     assert "Ignored telemetry: not a setting of this version of the wizard." in notes
     assert "Ignored options.lookback_days: not a valid value." in notes
     assert from_settings("nonsense")[1] == ["The saved settings were not readable: defaults used."]
+
+
+def test_a_directory_without_write_permission_is_one_sentence_before_any_file_is_made(
+    data_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_home.mkdir()
+    monkeypatch.setattr("ui.store.db.os.access", lambda path, mode: False)  # what a non-root user meets
+    error = open_store()
+    assert isinstance(error, StoreError)
+    assert str(error) == (
+        f"The data directory {data_home} is not writable: the wizard works, but nothing is saved in this session."
+    )
+    assert list(data_home.iterdir()) == []
