@@ -311,3 +311,19 @@ def test_settings_of_a_newer_wizard_open_with_a_note_on_what_was_ignored(
     assert at.expander[0].label == "Notes from opening this ingestion (2)"
     assert h.find(at, r"^Ignored databricks\.region: not a setting of this version of the wizard\.$")
     assert h.find(at, r"^Saved by a newer version of the wizard \(settings format 2")
+
+
+def test_a_demo_ingestion_reopens_on_this_server_s_emulators_with_no_secret_to_enter(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
+    at = new_app().run()
+    at.toggle(key="demo_toggle").set_value(True).run()
+    ingestion_id = str(at.query_params["ingestion"])
+    host = _state(at).databricks.host
+    clear_vault()  # a restart: the demo's credentials are the emulators' own, so they come back by themselves
+    again = _reopen(new_app, ingestion_id)
+    state = _state(again)
+    assert state.demo and state.databricks.host == host and state.databricks.token is not None
+    assert state.sink.jwt is not None and state.secrets_to_reenter == []
+    assert not h.find(again, r"enter again")
+    assert again.toggle(key="demo_toggle").value is True

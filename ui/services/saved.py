@@ -383,8 +383,8 @@ def _changed(state: WizardState) -> bool:
 
 
 def _auto_name(settings: dict[str, Any]) -> str:
-    dbx = settings.get("databricks") if isinstance(settings.get("databricks"), dict) else {}
-    assert isinstance(dbx, dict)
+    dbx = settings.get("databricks")
+    dbx = dbx if isinstance(dbx, dict) else {}
     service, host = str(dbx.get("service_name") or ""), str(dbx.get("host") or "")
     host = re.sub(r"^https?://", "", host.strip()).rstrip("/")
     if service and host:
