@@ -16,7 +16,16 @@ from pydantic import SecretStr
 from ui.history import MemoryRunHistory, RunRecord
 from ui.services.saved import SETTINGS_VERSION, from_settings, to_settings
 from ui.state import ExtraWorkspace, FiltersStep, WizardState
-from ui.store import SCHEMA_VERSION, Store, StoreError, close_stores, connect, database_path, open_store
+from ui.store import (
+    SCHEMA_VERSION,
+    Store,
+    StoreError,
+    close_stores,
+    connect,
+    database_path,
+    open_store,
+    run_history,
+)
 
 
 def _store() -> Store:
@@ -269,3 +278,13 @@ def test_a_directory_without_write_permission_is_one_sentence_before_any_file_is
         f"The data directory {data_home} is not writable: the wizard works, but nothing is saved in this session."
     )
     assert list(data_home.iterdir()) == []
+
+
+def test_runs_go_to_the_database_or_to_memory_when_it_cannot_be_used(
+    data_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_history() is _store().runs
+    (tmp_path / "blocked").write_text("")
+    monkeypatch.setenv("DBX_PIPELINE_HOME", str(tmp_path / "blocked" / "home"))
+    fallback = run_history()
+    assert isinstance(fallback, MemoryRunHistory) and run_history() is fallback

@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ui.history import MemoryRunHistory, RunHistory
 from ui.store.db import StoreError, connect, database_path
 from ui.store.runs import SqliteRunHistory
 
-__all__ = ["SavedIngestion", "Store", "close_stores", "new_ingestion_id", "open_store"]
+__all__ = ["SavedIngestion", "Store", "close_stores", "new_ingestion_id", "open_store", "run_history"]
 
 
 def new_ingestion_id() -> str:
@@ -183,6 +184,15 @@ def open_store() -> Store | StoreError:
                 found = err
             _STORES[path] = found
         return found
+
+
+_MEMORY_RUNS = MemoryRunHistory()
+
+
+def run_history() -> RunHistory:
+    """Where runs are recorded: the database's ``runs``, or (when it cannot be used) this process's memory."""
+    store = open_store()
+    return store.runs if isinstance(store, Store) else _MEMORY_RUNS
 
 
 def close_stores() -> None:
