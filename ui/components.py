@@ -137,12 +137,101 @@ def field_error(message: str | None) -> None:
         st.error(message, icon=":material/error:")
 
 
+def _store_secret(path: str, value: SecretStr | None) -> None:
+    """Set (or forget, with None) the secret at ``path``; a set secret no longer needs entering again."""
+    try:
+        target, name = _target(path)
+    except KeyError:  # its workspace was removed in the same rerun
+        return
+    setattr(target, name, value)
+    state = get_state()
+    if value is not None and path in state.secrets_to_reenter:
+        state.secrets_to_reenter.remove(path)
+
+
+def _commit_secret(key: str, path: str) -> None:
+    """The password field's callback: keep the typed value server-side and empty the field."""
+    typed = str(st.session_state.get(key) or "").strip()
+    st.session_state[key] = ""
+    if typed:
+        _store_secret(path, SecretStr(typed))
+
+
+def _use_env(key: str, path: str) -> None:
+    """Callback of the environment-variable choice and name: save the name, read the value here."""
+    state = get_state()
+    if not st.session_state.get(f"{key}_use_env"):
+        if state.secret_env.pop(path, None) is not None:
+            _store_secret(path, None)
+        return
+    name = str(st.session_state.get(f"{key}_env") or "").strip()
+    if not name:
+        return
+    from ui.services.saved import resolve_env_secret
+
+    state.secret_env[path] = name
+    if resolve_env_secret(state, path) and path in state.secrets_to_reenter:
+        state.secrets_to_reenter.remove(path)
+
+
+def _env_field(label: str, key: str, path: str, help: str, env_name: str) -> None:
+    st.text_input(
+        f"{label}: environment variable",
+        key=f"{key}_env",
+        on_change=_use_env,
+        args=(key, path),
+        help=help + " The variable is read on the wizard's server; only its name is saved.",
+        placeholder="e.g. DATABRICKS_TOKEN, then press Enter",
+    )
+    if env_name:
+        from ui.services.saved import env_name_error
+
+        problem = env_name_error(env_name)
+        if problem:
+            field_error(problem)
+        else:
+            st.caption(f":material/lock: Read from ${{{env_name}}} on this server; only the name is saved.")
+
+
+def _password_field(label: str, key: str, path: str, help: str, *, stored: bool, reenter: bool) -> None:
+    bind(key, "")
+    st.text_input(
+        label,
+        key=key,
+        type="password",
+        on_change=_commit_secret,
+        args=(key, path),
+        help=help,
+        placeholder="saved — leave empty to keep" if stored else "paste it here, then press Enter",
+        autocomplete="off",
+    )
+    if stored:
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.caption(
+            ":material/lock: Saved on the server only (in its memory, never on disk), never shown again. "
+            "Leave the field empty to keep it."
+        )
+        right.button(
+            "Forget", key=f"{key}_forget", on_click=_store_secret, args=(path, None), type="tertiary"
+        )
+    elif reenter:
+        st.warning(
+            "Enter it again: the wizard's server restarted since this ingestion was saved, and secrets are "
+            "kept in its memory only.",
+            icon=":material/key:",
+        )
+
+
 def secret_input(label: str, key: str, path: str, *, help: str, error: str | None = None) -> None:
     """A password field whose value moves to server-side state on submit and is never shown again.
 
     The field's own callback stores the typed value as a ``SecretStr`` at ``path`` and empties the field,
     so the browser holds the value only while the user types it; a stored secret is never rendered into
     the page. With a value stored, the placeholder says so and leaving the field empty keeps it.
+
+    Instead of a value, the user may name an environment variable of the wizard's server: its name is
+    saved with the ingestion (``state.secret_env``), its value is read on this server and kept in memory
+    only. A secret the server lost in a restart says so here (``state.secrets_to_reenter``).
 
     Args:
         label: the field's label.
@@ -151,42 +240,23 @@ def secret_input(label: str, key: str, path: str, *, help: str, error: str | Non
         help: the tooltip: where to find the secret.
         error: the message to show under the field, if any.
     """
-
-    def commit() -> None:
-        typed = str(st.session_state.get(key) or "").strip()
-        st.session_state[key] = ""
-        if typed:
-            try:
-                target, name = _target(path)
-            except KeyError:  # its workspace was removed in the same rerun
-                return
-            setattr(target, name, SecretStr(typed))
-
-    def forget() -> None:
-        try:
-            target, name = _target(path)
-        except KeyError:
-            return
-        setattr(target, name, None)
-
+    state = get_state()
     obj, attr = _target(path)
-    stored = getattr(obj, attr) is not None
-    bind(key, "")
-    st.text_input(
-        label,
-        key=key,
-        type="password",
-        on_change=commit,
-        help=help,
-        placeholder="saved — leave empty to keep" if stored else "paste it here, then press Enter",
-        autocomplete="off",
+    env_name = state.secret_env.get(path, "")
+    bind(f"{key}_use_env", bool(env_name))
+    bind(f"{key}_env", env_name)
+    if st.session_state.get(f"{key}_use_env"):
+        _env_field(label, key, path, help, env_name)
+    else:
+        stored = getattr(obj, attr) is not None
+        _password_field(label, key, path, help, stored=stored, reenter=path in state.secrets_to_reenter)
+    st.checkbox(
+        "Read it from an environment variable of this server",
+        key=f"{key}_use_env",
+        on_change=_use_env,
+        args=(key, path),
+        help="For a secret you do not want to paste: name a variable set where the wizard runs.",
     )
-    if stored:
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.caption(
-            ":material/lock: Saved on the server only, never shown again. Leave the field empty to keep it."
-        )
-        right.button("Forget", key=f"{key}_forget", on_click=forget, type="tertiary")
     field_error(error)
 
 

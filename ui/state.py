@@ -205,8 +205,14 @@ class WizardState:
     #: background jobs (ui.services.PreviewJob / RunJob); not part of a readable dump
     preview: Any = field(default=None, repr=False)
     run: Any = field(default=None, repr=False)
-    #: the saved ingestion's id (the URL's ``?ingestion=``); None before it is saved
+    #: the saved ingestion this session edits (``?ingestion=`` in the URL); None until something changes
     ingestion_id: str | None = None
+    #: its name as the user gave it ("" = named after its service and host, see ui.services.saved)
+    ingestion_name: str = ""
+    #: secret path (``"databricks.token"``) -> the environment variable it is read from on this server
+    secret_env: dict[str, str] = field(default_factory=dict)
+    #: secret paths that were set before the server restarted and must be entered again (never saved)
+    secrets_to_reenter: list[str] = field(default_factory=list)
     #: this browser session's id: the run key while the ingestion has no id, and who started a run
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 

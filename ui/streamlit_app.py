@@ -1,17 +1,23 @@
 """Entrypoint of the wizard: ``streamlit run ui/streamlit_app.py`` from the repository root.
 
-It is the router and the frame: it builds the sidebar stepper (``st.navigation`` over the eight step
-pages, each marked done / needs attention / to do from the current state) and runs the selected page.
+It is the router and the frame: it restores the saved ingestion named in the URL (``?ingestion=``), builds
+the sidebar stepper (``st.navigation`` over the start page and the eight step pages, each step marked done /
+needs attention / to do), runs the selected page, then autosaves the settings and, when the page changed a
+step's state, reruns once so the stepper shows it in the same action.
 It imports nothing heavy (no databricks-sdk, no emulators): the first page must render at once.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from ui import components, services
 from ui.fields import STEPS
-from ui.state import WizardState, get_state, reset_state
+from ui.services import saved
+from ui.state import WizardState, get_state
+from ui.store import Store, open_store
 
 st.set_page_config(
     page_title="Databricks → OpenMetadata ingestion",
@@ -22,6 +28,8 @@ st.set_page_config(
 
 #: Material icons, not emoji: they render on every machine (emoji need a colour font installed).
 _DONE, _ATTENTION = ":material/check_circle:", ":material/error:"
+_CONFIRM_START_OVER = "confirm_start_over"
+_RERUNS = "stepper_reruns"
 
 
 def _step_status(state: WizardState) -> dict[str, str]:
@@ -63,41 +71,132 @@ def _step_status(state: WizardState) -> dict[str, str]:
     return status
 
 
+def _ask_start_over() -> None:
+    st.session_state[_CONFIRM_START_OVER] = True
+
+
+def _cancel_start_over() -> None:
+    st.session_state.pop(_CONFIRM_START_OVER, None)
+
+
 def _start_over() -> None:
-    services.stop_jobs(get_state())
-    reset_state()
-    components.reseed_widgets()
-    for key in ("demo_toggle", "import_result"):
-        st.session_state.pop(key, None)
+    """Confirmed: a new, empty ingestion in this tab; the one left stays saved on the start page."""
+    st.session_state.pop(_CONFIRM_START_OVER, None)
+    saved.start_new()
 
 
-state = get_state()
+def _start_over_controls(state: WizardState) -> None:
+    """Start over, asking first: a saved ingestion stays on the start page, an unsaved form is lost."""
+    if not st.session_state.get(_CONFIRM_START_OVER):
+        st.button("Start over", on_click=_ask_start_over, icon=":material/restart_alt:", type="tertiary")
+        return
+    if state.ingestion_id and not saved.store_problem():
+        name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
+        st.warning(f"Start a new ingestion? {name} stays saved on the start page.", icon=":material/help:")
+    else:
+        st.warning("Start over? Nothing here is saved: every value is cleared.", icon=":material/warning:")
+    left, right = st.columns(2)
+    left.button("Start new", key="start_over_confirm", on_click=_start_over, type="primary")
+    right.button("Cancel", key="start_over_cancel", on_click=_cancel_start_over)
+
+
+def _save_line(slot: Any) -> None:
+    """The ingestion's name and whether it is saved (drawn again after the page's autosave)."""
+    state = get_state()
+    kind, sentence = saved.save_status()
+    icon = {"saved": ":material/cloud_done:", "error": ":material/cloud_off:"}.get(kind, ":material/edit:")
+    with slot.container():
+        if state.ingestion_id:
+            name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
+            st.markdown(f":material/bookmark: **{name}**")
+        st.caption(f"{icon} {sentence}")
+
+
+def _banners(state: WizardState) -> None:
+    """At the top of every page: why nothing is saved, which secrets to enter again, opening notes."""
+    problem = saved.store_problem()
+    if problem:
+        st.warning(problem, icon=":material/cloud_off:")
+    labels = saved.reenter_labels(state)
+    if labels:
+        st.warning(
+            "The wizard's server restarted since this ingestion was last open, and secrets are kept in its "
+            f"memory only: enter again {', '.join(labels)}.",
+            icon=":material/key:",
+        )
+    notes = saved.notes()
+    if notes:
+        with st.expander(f"Notes from opening this ingestion ({len(notes)})", icon=":material/info:"):
+            for note in notes:
+                st.caption(note)
+
+
+def _default_is_start(state: WizardState) -> bool:
+    """Land on the start page when this tab edits nothing yet and there is something to open."""
+    store = open_store()
+    return state.ingestion_id is None and isinstance(store, Store) and store.has_ingestions()
+
+
+def _correct_stepper(shown: dict[str, str]) -> None:
+    """Rerun once when the page changed a step's state, so the sidebar never lags an action behind.
+
+    The stepper is part of ``st.navigation``, drawn before the page runs; a page that changes what a step
+    shows (a test run, a preview finished, a first visit) gets one more rerun. A guard stops a state that
+    changes on every run (it cannot today) from rerunning forever.
+    """
+    if _step_status(get_state()) == shown:
+        st.session_state[_RERUNS] = 0
+        return
+    if st.session_state.get(_RERUNS, 0) < 2:
+        st.session_state[_RERUNS] = st.session_state.get(_RERUNS, 0) + 1
+        st.rerun()
+
+
+state = saved.attach()
 status = _step_status(state)
+land_on_start = _default_is_start(state)
+start_page = st.Page(
+    "app_pages/start.py",
+    title="Saved ingestions",
+    icon=":material/folder_open:",
+    url_path="start",
+    default=land_on_start,
+    help="Open, duplicate, rename or delete a saved ingestion, or start a new one.",
+)
 pages = [
     st.Page(
         step.path,
         title=step.label,
         icon={"done": _DONE, "attention": _ATTENTION}.get(status[step.key], step.icon),
         url_path=step.key,
-        default=step.number == 1,
+        default=step.number == 1 and not land_on_start,
         help={"done": "Done", "attention": "Needs attention", "todo": "To do"}[status[step.key]],
     )
     for step in STEPS
 ]
-current = st.navigation({"Set up an ingestion": pages}, position="sidebar")
+current = st.navigation({"Start": [start_page], "Set up an ingestion": pages}, position="sidebar")
 
 with st.sidebar:
     done_count = sum(1 for value in status.values() if value == "done")
     st.progress(done_count / len(STEPS), text=f"{done_count} of {len(STEPS)} steps done")
+    save_slot = st.empty()
+    _save_line(save_slot)
     if state.demo:
         st.info(
             "Demo mode: local emulators stand in for Databricks and OpenMetadata.", icon=":material/science:"
         )
     elif state.imported_from:
         st.caption(f":material/upload_file: Prefilled from {state.imported_from}")
-    st.button("Start over", on_click=_start_over, icon=":material/restart_alt:", type="tertiary")
+    _start_over_controls(state)
 
-step_key = next(step.key for step in STEPS if step.label == current.title)
-state.visited.add(step_key)
-current.run()
+step_key = next((step.key for step in STEPS if step.label == current.title), None)
+if step_key:
+    state.visited.add(step_key)
+    _banners(state)
+try:
+    current.run()
+finally:
+    saved.autosave(get_state())
+_save_line(save_slot)
+_correct_stepper(status)
 services.warm_up()

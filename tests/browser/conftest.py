@@ -137,3 +137,14 @@ def page(browser: Any) -> Iterator[Any]:
     instance.set_default_timeout(60_000)  # clicks and waits: generous, so a busy machine is only slower
     yield instance
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each browser test's server saves into its own empty data directory, never the user's.
+
+    Autouse and function-scoped, so it is set before the ``server`` fixture copies the environment.
+    """
+    home = tmp_path / "dbx-pipeline-home"
+    monkeypatch.setenv("DBX_PIPELINE_HOME", str(home))
+    return home

@@ -62,7 +62,7 @@ def test_the_base_install_is_the_engine_and_the_wizard_is_an_extra() -> None:
     project = _pyproject()["project"]
     base = {_name(requirement) for requirement in project["dependencies"]}
     extras = project["optional-dependencies"]
-    assert {_name(requirement) for requirement in extras["wizard"]} == {"streamlit"}
+    assert {_name(requirement) for requirement in extras["wizard"]} == {"streamlit", "platformdirs"}
     assert not base & {"streamlit", "pandas", "pyarrow", "altair"}
     assert "dbx-pipeline[wizard]" in extras["test"]  # the suite drives the wizard too
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -69,3 +69,19 @@ def find(at: AppTest, pattern: str) -> re.Match[str] | None:
 def h() -> SimpleNamespace:
     """``h.texts``, ``h.wait_for`` and ``h.find`` (test modules cannot import conftest)."""
     return SimpleNamespace(texts=texts, wait_for=wait_for, find=find, pages=PAGES)
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every wizard test saves into its own empty data directory (``DBX_PIPELINE_HOME``), never the user's.
+
+    The secrets kept in memory by ingestion id are forgotten after each test, as a restart would.
+    """
+    from ui.services.saved import clear_vault
+    from ui.store import close_stores
+
+    home = tmp_path / "dbx-pipeline-home"
+    monkeypatch.setenv("DBX_PIPELINE_HOME", str(home))
+    yield home
+    close_stores()
+    clear_vault()

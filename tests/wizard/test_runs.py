@@ -22,8 +22,9 @@ from core.checks import CheckStep
 from core.secrets import MASK
 from ui import services
 from ui.history import MemoryRunHistory, RunRecord
-from ui.services import runs
+from ui.services import runs, saved
 from ui.state import CheckResult, WizardState
+from ui.store import Store, open_store
 
 RUN_PAGE = "app_pages/run.py"
 LIST = r"/jobs/list$"
@@ -38,6 +39,7 @@ def _session(new_app: Callable[[], AppTest], ingestion: str, *, file_sink: Path 
         state.sink.kind, state.sink.filename = "file", str(file_sink)
     at = new_app()
     at.session_state["wizard"] = state
+    at.session_state[saved.BOUND_KEY] = ingestion  # as a reload of ?ingestion=<id> binds it
     at.run()
     at.switch_page(RUN_PAGE).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -67,7 +69,12 @@ def _metric(at: AppTest, label: str) -> int:
 
 @pytest.fixture
 def ingestion() -> str:
-    return f"ing-{uuid.uuid4().hex[:8]}"
+    """A saved ingestion (in this test's data directory) of the demo's settings."""
+    store = open_store()
+    assert isinstance(store, Store), store
+    state = WizardState()
+    services.apply_demo(state)
+    return store.create_ingestion("", saved.settings_text(state), saved.SETTINGS_VERSION).id
 
 
 @pytest.fixture

@@ -9,15 +9,30 @@ from ui import services
 from ui.fields import AUTH_LABELS
 from ui.state import get_state, reset_state
 
+_CONFIRM_DEMO_OFF = "demo_confirm_off"
+
 
 def _toggle_demo() -> None:
+    if not st.session_state.get("demo_toggle"):  # turning it off clears the form: ask first
+        st.session_state[_CONFIRM_DEMO_OFF] = True
+        return
     state = get_state()
     services.stop_jobs(state)
-    if st.session_state.get("demo_toggle"):
-        services.apply_demo(state)
-    else:
-        reset_state()
+    services.apply_demo(state)
     ui.reseed_widgets()
+
+
+def _demo_off() -> None:
+    """Confirmed: every step back to its default (the ingestion stays, emptied)."""
+    st.session_state.pop(_CONFIRM_DEMO_OFF, None)
+    services.stop_jobs(get_state())
+    reset_state()
+    ui.reseed_widgets()
+
+
+def _keep_demo() -> None:
+    st.session_state.pop(_CONFIRM_DEMO_OFF, None)
+    st.session_state["demo_toggle"] = True
 
 
 def _import() -> None:
@@ -47,8 +62,18 @@ with st.container(border=True):
         key="demo_toggle",
         on_change=_toggle_demo,
         help="Fills every step with a local demo workspace (120 jobs, 3 DLT pipelines) and a local "
-        "OpenMetadata, so you can walk the whole flow with no credentials. Turning it off clears the form.",
+        "OpenMetadata, so you can walk the whole flow with no credentials. Turning it off clears the form "
+        "(after asking).",
     )
+    if st.session_state.get(_CONFIRM_DEMO_OFF) and state.demo:
+        st.warning(
+            "Turn demo mode off? Every step is cleared back to its defaults, including the filters, options "
+            "and schedule you set in the demo.",
+            icon=":material/help:",
+        )
+        off_col, keep_col, _spacer = st.columns([1, 1, 3])
+        off_col.button("Turn off and clear", key="demo_off_confirm", type="primary", on_click=_demo_off)
+        keep_col.button("Keep the demo", key="demo_off_cancel", on_click=_keep_demo)
     with st.expander("Import an existing workflow YAML", icon=":material/upload_file:"):
         st.file_uploader(
             "The file you give `metadata ingest -c` (OpenMetadata 1.x or 2.x format); every step is prefilled.",

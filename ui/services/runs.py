@@ -17,7 +17,7 @@ from typing import Any
 
 from core.config import WorkflowConfig
 from core.errors import IngestionError
-from ui.history import MemoryRunHistory, RunHistory, RunOutcome, RunRecord
+from ui.history import RunHistory, RunOutcome, RunRecord
 from ui.jobs import RunJob, RunRegistry
 from ui.services.config import (
     _filter_pattern,
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: the process's runs, by ingestion key (module-level: it outlives every browser session)
 RUNS = RunRegistry()
-_HISTORY: list[RunHistory] = [MemoryRunHistory()]
+#: None: the wizard's database (``ui.store.run_history``: SQLite, or memory when it cannot be used)
+_HISTORY: list[RunHistory | None] = [None]
 
 #: the setting groups a run result depends on, as named on the page ("the filters changed since")
 SETTING_GROUPS = ("Databricks connection", "filters", "options", "sink")
@@ -62,8 +63,13 @@ def set_history(history: RunHistory) -> None:
 
 
 def get_history() -> RunHistory:
-    """Where finished runs are recorded."""
-    return _HISTORY[0]
+    """Where runs are recorded: the one :func:`set_history` gave, else the wizard's database."""
+    chosen = _HISTORY[0]
+    if chosen is not None:
+        return chosen
+    from ui.store import run_history
+
+    return run_history()
 
 
 def run_key(state: WizardState) -> str:
@@ -152,6 +158,7 @@ def start_run(state: WizardState, *, dry_run: bool) -> RunJob:
         state.run = live
         raise RunInProgress(live, busy_message(live, state))
     target = run_target(state)
+    _record_start(job)
     job.start(lambda j: _run_workflow(config, j, target))
     state.run = job
     return job
@@ -189,6 +196,33 @@ def _run_workflow(config: WorkflowConfig, job: RunJob, target: dict[str, str]) -
         job.error = redact(f"the run failed: {type(err).__name__}: {err}")
     finally:
         _finish(job, target)
+
+
+def _record_start(job: RunJob) -> None:
+    """Keep a ``running`` record from the start: a run the server dies during still shows in the history."""
+    record = RunRecord(
+        run_id=job.run_id,
+        ingestion_id=job.key,
+        started_at=job.started_wall,
+        mode="dry-run" if job.dry_run else "run",
+    )
+    try:
+        get_history().record(record)
+    except Exception as err:  # noqa: BLE001 -- as in _finish: the run goes on without its history line
+        logger.warning("the run history could not be written (%s)", type(err).__name__)
+
+
+#: what a ``running`` record no live run of this process owns says (its server stopped mid-run)
+ORPHANED = "the wizard's server stopped during this run; a rerun picks up where it left off"
+
+
+def _orphaned(record: RunRecord) -> RunRecord:
+    """``record`` as the history shows it: a ``running`` one no live run owns ended with its server."""
+    if record.outcome != "running":
+        return record
+    if any(job.run_id == record.run_id for job in RUNS.live()):
+        return record
+    return RunRecord(**{**record.__dict__, "outcome": "stopped", "error": record.error or ORPHANED})
 
 
 def _finish(job: RunJob, target: dict[str, str]) -> None:
@@ -282,7 +316,7 @@ def run_counts(report: dict[str, Any] | None) -> dict[str, int]:
 def run_history(state: WizardState, limit: int = 50) -> list[RunRecord]:
     """This ingestion's finished runs, newest first (without their logs)."""
     try:
-        return get_history().list_runs(run_key(state), limit)
+        return [_orphaned(record) for record in get_history().list_runs(run_key(state), limit)]
     except Exception as err:  # noqa: BLE001 -- an unreadable history is a message, not a broken page
         logger.warning("the run history could not be read (%s)", type(err).__name__)
         return []
@@ -291,7 +325,8 @@ def run_history(state: WizardState, limit: int = 50) -> list[RunRecord]:
 def run_record(run_id: str) -> RunRecord | None:
     """One finished run, whole (report and log), or None."""
     try:
-        return get_history().get(run_id)
+        record = get_history().get(run_id)
+        return None if record is None else _orphaned(record)
     except Exception as err:  # noqa: BLE001 -- as run_history
         logger.warning("the run history could not be read (%s)", type(err).__name__)
         return None
@@ -343,7 +378,13 @@ def run_summary(state: WizardState) -> str:
 
 
 def stop_jobs(state: WizardState) -> None:
-    """Stop this session's background work (start over, demo off), including this ingestion's live run."""
-    for job in (state.preview, state.run):
-        if job is not None:
-            job.stop()
+    """Stop this session's background work before it leaves its settings (start over, open, demo off).
+
+    The preview stops. A run of a saved ingestion goes on: it belongs to the server and the ingestion, and
+    opening the ingestion again reattaches to it. A run of an unsaved one (keyed by this session, which is
+    about to forget it) is stopped: nobody could reach it again.
+    """
+    if state.preview is not None:
+        state.preview.stop()
+    if state.run is not None and state.ingestion_id is None:
+        state.run.stop()

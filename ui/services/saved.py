@@ -1,0 +1,669 @@
+"""Saved ingestions: the wizard's settings as versioned JSON, autosaved, restored from ``?ingestion=``.
+
+What is saved: every setting the user chose (steps 1 to 8, the extra workspaces, demo mode, the steps
+visited), as JSON with a ``version``; a file written by a newer wizard loads what this one knows and notes
+what it ignored. What is never saved: secrets. They stay in this server process's memory
+(:data:`_VAULT`, by ingestion id, so a reload or a second tab of the same ingestion gets them back), or are
+read from an environment variable whose *name* is saved. The settings record only *which* secrets were
+set, so after a server restart the wizard can say exactly which ones to enter again.
+
+The session is bound to one ingestion (``st.session_state[BOUND_KEY]``); the frame mirrors it into
+``WizardState.ingestion_id`` on every rerun (demo mode and an import replace the state wholesale) and into
+the URL. A new ingestion gets its id the first time a setting differs from a fresh wizard's, so opening
+the wizard and leaving does not fill the start page with empty ingestions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import fields
+from datetime import date
+from typing import Any
+
+import streamlit as st
+from pydantic import SecretStr
+
+from ui.fields import AUTH_LABELS, FIELD_LABELS
+from ui.state import (
+    STATE_KEY,
+    DatabricksStep,
+    ExtraWorkspace,
+    FilterRuleState,
+    FiltersStep,
+    WizardState,
+    get_state,
+    reset_state,
+)
+from ui.store import Store, StoreError, open_store
+
+__all__ = [
+    "BOUND_KEY",
+    "SETTINGS_VERSION",
+    "attach",
+    "autosave",
+    "clear_vault",
+    "delete_ingestion",
+    "display_name",
+    "duplicate_ingestion",
+    "env_name_error",
+    "from_settings",
+    "listing",
+    "open_ingestion",
+    "reenter_labels",
+    "rename_ingestion",
+    "resolve_env_secret",
+    "save_status",
+    "secret_label",
+    "secret_paths",
+    "start_new",
+    "store_problem",
+    "to_settings",
+]
+
+#: The settings JSON's format; bump it (and teach :func:`from_settings` the old one) when it changes.
+SETTINGS_VERSION = 1
+#: session key: the id of the ingestion this session edits (None: a new one, not saved yet)
+BOUND_KEY = "saved_ingestion_id"
+_NAME_KEY = "saved_ingestion_name"
+_LAST_KEY = "saved_last_settings"
+_SAVED_AT_KEY = "saved_at"
+_ERROR_KEY = "saved_error"
+_NOTES_KEY = "saved_notes"
+_QUERY = "ingestion"
+
+#: secret attributes of each step (never serialised)
+_DBX_SECRETS = ("token", "client_secret", "azure_client_secret")
+_SINK_SECRETS = ("jwt",)
+_SECRET_FIELD_IDS = {
+    "databricks.token": "dbx_token",
+    "databricks.client_secret": "dbx_client_secret",
+    "databricks.azure_client_secret": "dbx_azure_client_secret",
+    "sink.jwt": "om_jwt",
+}
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+_VAULT: dict[str, dict[str, SecretStr]] = {}
+_VAULT_LOCK = threading.Lock()
+
+
+# -- secrets ---------------------------------------------------------------------------------------------
+
+
+def _secret_holders(state: WizardState) -> list[tuple[str, Any, tuple[str, ...]]]:
+    holders: list[tuple[str, Any, tuple[str, ...]]] = [
+        ("databricks", state.databricks, _DBX_SECRETS),
+        ("sink", state.sink, _SINK_SECRETS),
+    ]
+    for number, workspace in state.workspaces.items():
+        holders.append((f"workspaces.{number}.databricks", workspace.databricks, _DBX_SECRETS))
+    return holders
+
+
+def secret_paths(state: WizardState) -> dict[str, SecretStr]:
+    """Every secret set in ``state``, by its dotted path (``"databricks.token"``)."""
+    found: dict[str, SecretStr] = {}
+    for prefix, holder, names in _secret_holders(state):
+        for name in names:
+            value = getattr(holder, name)
+            if isinstance(value, SecretStr):
+                found[f"{prefix}.{name}"] = value
+    return found
+
+
+def _set_secret(state: WizardState, path: str, value: SecretStr | None) -> bool:
+    *parents, attr = path.split(".")
+    obj: Any = state
+    try:
+        for part in parents:
+            obj = obj[int(part)] if isinstance(obj, dict) else getattr(obj, part)
+    except (KeyError, ValueError, AttributeError):
+        return False
+    setattr(obj, attr, value)
+    return True
+
+
+def env_name_error(name: str) -> str | None:
+    """Why ``name`` cannot be an environment variable's name, or None when it can."""
+    if not _ENV_NAME.fullmatch(name):
+        return "A variable name has letters, digits and underscores only, and does not start with a digit."
+    if name not in os.environ:
+        return (
+            f"{name} is not set in the environment of the wizard's server: set it, then restart the wizard."
+        )
+    return None
+
+
+def resolve_env_secret(state: WizardState, path: str) -> bool:
+    """Fill the secret at ``path`` from its environment variable (``state.secret_env``); False if unset."""
+    name = state.secret_env.get(path, "")
+    value = os.environ.get(name, "") if name else ""
+    if not value:
+        return False
+    return _set_secret(state, path, SecretStr(value))
+
+
+def _remember(ingestion_id: str, state: WizardState) -> None:
+    with _VAULT_LOCK:
+        _VAULT[ingestion_id] = dict(secret_paths(state))
+
+
+def _recall(ingestion_id: str, state: WizardState) -> None:
+    with _VAULT_LOCK:
+        kept = dict(_VAULT.get(ingestion_id, {}))
+    for path, value in kept.items():
+        _set_secret(state, path, value)
+
+
+def clear_vault() -> None:
+    """Forget every secret kept in memory (what a server restart does; tests use it)."""
+    with _VAULT_LOCK:
+        _VAULT.clear()
+
+
+def secret_label(state: WizardState, path: str) -> str:
+    """The field label and step of a secret path, as the re-enter banner names it."""
+    field_id = _SECRET_FIELD_IDS.get(path)
+    if field_id:
+        step = 1 if field_id.startswith("dbx_") else 5
+        return f"{FIELD_LABELS[field_id]} (step {step})"
+    parts = path.split(".")
+    workspace = state.workspaces.get(int(parts[1])) if len(parts) > 3 and parts[1].isdigit() else None
+    label = FIELD_LABELS.get(_SECRET_FIELD_IDS.get(f"databricks.{parts[-1]}", ""), parts[-1])
+    service = workspace.databricks.service_name if workspace else ""
+    return f"{label} of workspace {service or parts[1]} (step 7)"
+
+
+def reenter_labels(state: WizardState) -> list[str]:
+    """Labels of the secrets to enter again after a server restart (empty when none)."""
+    present = secret_paths(state)
+    return [secret_label(state, path) for path in state.secrets_to_reenter if path not in present]
+
+
+# -- settings <-> JSON -----------------------------------------------------------------------------------
+
+
+def _plain(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in fields(obj):
+        if item.name in skip:
+            continue
+        value = getattr(obj, item.name)
+        out[item.name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+def _filters(filters: FiltersStep) -> dict[str, Any]:
+    return {"rules": [_plain(rule) for rule in filters.rules], "next_id": filters.next_id}
+
+
+def to_settings(state: WizardState) -> dict[str, Any]:
+    """Every non-secret setting of ``state`` as JSON-ready data (see the module docstring)."""
+    return {
+        "version": SETTINGS_VERSION,
+        "demo": state.demo,
+        "dry_run": state.dry_run,
+        "dialect": state.dialect,
+        "imported_from": state.imported_from,
+        "visited": sorted(state.visited),
+        "databricks": _plain(state.databricks, _DBX_SECRETS),
+        "filters": _filters(state.filters),
+        "options": _plain(state.options),
+        "sink": _plain(state.sink, _SINK_SECRETS),
+        "schedule": _plain(state.schedule),
+        "workspaces": [
+            {
+                "id": workspace.id,
+                "databricks": _plain(workspace.databricks, _DBX_SECRETS),
+                "filters": None if workspace.filters is None else _filters(workspace.filters),
+            }
+            for workspace in state.workspaces.values()
+        ],
+        "next_workspace_id": state.next_workspace_id,
+        "secret_env": dict(sorted(state.secret_env.items())),
+        "secrets_set": sorted(secret_paths(state)),
+    }
+
+
+def settings_text(state: WizardState) -> str:
+    """The saved form of ``state``: canonical JSON of :func:`to_settings` (never a secret)."""
+    return json.dumps(to_settings(state), sort_keys=True, separators=(",", ":"))
+
+
+def _valid(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    return False
+
+
+def _load_into(obj: Any, data: Any, where: str, notes: list[str], skip: tuple[str, ...] = ()) -> None:
+    """Copy the known, well-typed keys of ``data`` onto the dataclass ``obj``; note the others."""
+    if not isinstance(data, dict):
+        notes.append(f"{where}: not readable, defaults used.")
+        return
+    known = {item.name for item in fields(obj)} - set(skip)
+    for key, value in data.items():
+        if key not in known:
+            notes.append(f"Ignored {where}.{key}: not a setting of this version of the wizard.")
+            continue
+        default = getattr(obj, key)
+        if isinstance(default, date):
+            try:
+                setattr(obj, key, date.fromisoformat(str(value)))
+            except ValueError:
+                notes.append(f"Ignored {where}.{key}: not a date.")
+        elif _valid(default, value):
+            setattr(obj, key, list(value) if isinstance(value, list) else value)
+        else:
+            notes.append(f"Ignored {where}.{key}: not a valid value.")
+
+
+def _load_databricks(data: Any, where: str, notes: list[str], target: DatabricksStep) -> DatabricksStep:
+    _load_into(target, data, where, notes, _DBX_SECRETS)
+    if target.auth not in AUTH_LABELS:
+        notes.append(f"Ignored {where}.auth: unknown kind.")
+        target.auth = "pat"
+    return target
+
+
+def _load_filters(data: Any, where: str, notes: list[str]) -> FiltersStep:
+    filters = FiltersStep()
+    if not isinstance(data, dict):
+        return filters
+    from core.filter_rules import OPERATORS
+
+    for raw in data.get("rules") or []:
+        rule = FilterRuleState(id=0, kind="include")
+        _load_into(rule, raw, f"{where}.rules", notes)
+        if rule.kind in ("include", "exclude") and rule.operator in OPERATORS and rule.id > 0:
+            filters.rules.append(rule)
+        else:
+            notes.append(f"Ignored a rule of {where}: not a valid rule.")
+    top = max((rule.id for rule in filters.rules), default=0) + 1
+    next_id = data.get("next_id")
+    filters.next_id = max(top, next_id if isinstance(next_id, int) and not isinstance(next_id, bool) else 1)
+    return filters
+
+
+def _load_workspaces(state: WizardState, data: Any, notes: list[str]) -> None:
+    for raw in data if isinstance(data, list) else []:
+        number = raw.get("id") if isinstance(raw, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool) or number in state.workspaces:
+            notes.append("Ignored an added workspace: not readable.")
+            continue
+        workspace = ExtraWorkspace(id=number)
+        where = f"workspaces.{number}"
+        _load_databricks(raw.get("databricks"), f"{where}.databricks", notes, workspace.databricks)
+        if raw.get("filters") is not None:
+            workspace.filters = _load_filters(raw["filters"], f"{where}.filters", notes)
+        state.workspaces[number] = workspace
+    top = max(state.workspaces, default=1) + 1
+    state.next_workspace_id = max(top, state.next_workspace_id)
+
+
+_TOP_LEVEL = {
+    "version", "demo", "dry_run", "dialect", "imported_from", "visited", "databricks", "filters", "options",
+    "sink", "schedule", "workspaces", "next_workspace_id", "secret_env", "secrets_set",
+}  # fmt: skip
+
+
+def _load_flags(state: WizardState, data: dict[str, Any], notes: list[str]) -> None:
+    for key in ("demo", "dry_run"):
+        if isinstance(data.get(key), bool):
+            setattr(state, key, data[key])
+    if data.get("dialect") in ("1.x", "2.x"):
+        state.dialect = data["dialect"]
+    if isinstance(data.get("imported_from"), str):
+        state.imported_from = data["imported_from"]
+    visited = data.get("visited")
+    if isinstance(visited, list):
+        state.visited = {step for step in visited if isinstance(step, str)}
+    next_workspace = data.get("next_workspace_id")
+    if isinstance(next_workspace, int) and not isinstance(next_workspace, bool):
+        state.next_workspace_id = next_workspace
+    env = data.get("secret_env")
+    if isinstance(env, dict):
+        state.secret_env = {
+            str(path): str(name) for path, name in env.items() if _ENV_NAME.fullmatch(str(name))
+        }
+    for key in sorted(set(data) - _TOP_LEVEL):
+        notes.append(f"Ignored {key}: not a setting of this version of the wizard.")
+
+
+def from_settings(data: Any) -> tuple[WizardState, list[str], list[str]]:
+    """A fresh :class:`WizardState` from saved settings, without secrets.
+
+    Args:
+        data: what :func:`to_settings` returned (parsed JSON), possibly from another version.
+
+    Returns:
+        The state, the notes on what was ignored (one sentence each), and the paths of the secrets that
+        were set when the settings were saved.
+    """
+    state, notes = WizardState(), []
+    if not isinstance(data, dict):
+        return state, ["The saved settings were not readable: defaults used."], []
+    version = data.get("version")
+    if isinstance(version, int) and version > SETTINGS_VERSION:
+        notes.append(
+            f"Saved by a newer version of the wizard (settings format {version}, this one reads "
+            f"{SETTINGS_VERSION}): settings it does not know were ignored."
+        )
+    _load_flags(state, data, notes)
+    _load_databricks(data.get("databricks"), "databricks", notes, state.databricks)
+    state.filters = _load_filters(data.get("filters"), "filters", notes)
+    _load_into(state.options, data.get("options", {}), "options", notes)
+    _load_into(state.sink, data.get("sink", {}), "sink", notes, _SINK_SECRETS)
+    if state.sink.kind not in ("openmetadata", "file"):
+        notes.append("Ignored sink.kind: unknown kind.")
+        state.sink.kind = "openmetadata"
+    _load_into(state.schedule, data.get("schedule", {}), "schedule", notes)
+    _load_workspaces(state, data.get("workspaces"), notes)
+    secrets_set = [path for path in data.get("secrets_set") or [] if isinstance(path, str)]
+    return state, notes, secrets_set
+
+
+def _changed(state: WizardState) -> bool:
+    """True when a setting differs from a fresh wizard's (visiting steps alone is no change)."""
+    mine, fresh = to_settings(state), to_settings(WizardState())
+    mine.pop("visited")
+    fresh.pop("visited")
+    return mine != fresh
+
+
+# -- names and the start page's listing -------------------------------------------------------------------
+
+
+def _auto_name(settings: dict[str, Any]) -> str:
+    dbx = settings.get("databricks")
+    dbx = dbx if isinstance(dbx, dict) else {}
+    service, host = str(dbx.get("service_name") or ""), str(dbx.get("host") or "")
+    host = re.sub(r"^https?://", "", host.strip()).rstrip("/")
+    if service and host:
+        return f"{service} on {host}"
+    return service or host or "Untitled ingestion"
+
+
+def display_name(name: str, settings: str | dict[str, Any]) -> str:
+    """The name the user gave, or one made of the service name and the host."""
+    if name.strip():
+        return name.strip()
+    try:
+        data = json.loads(settings) if isinstance(settings, str) else settings
+    except ValueError:
+        data = {}
+    return _auto_name(data if isinstance(data, dict) else {})
+
+
+def _when(epoch: float | None) -> str:
+    return "" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+
+
+def _sink_text(sink: Any) -> str:
+    if not isinstance(sink, dict):
+        return ""
+    if sink.get("kind") == "file":
+        return f"File {sink.get('filename', '')}"
+    return f"OpenMetadata {sink.get('om_host', '')}"
+
+
+def listing(store: Store) -> list[dict[str, str]]:
+    """The start page's rows: id, name, host, sink, last modified, last run (newest first)."""
+    latest = store.runs.latest_by_ingestion()
+    rows: list[dict[str, str]] = []
+    for saved in store.list_ingestions():
+        try:
+            data = json.loads(saved.settings)
+        except ValueError:
+            data = {}
+        data = data if isinstance(data, dict) else {}
+        dbx = data.get("databricks") if isinstance(data.get("databricks"), dict) else {}
+        run = latest.get(saved.id)
+        rows.append(
+            {
+                "id": saved.id,
+                "name": display_name(saved.name, data),
+                "given_name": saved.name,
+                "host": str(dbx.get("host", "")) if isinstance(dbx, dict) else "",
+                "sink": _sink_text(data.get("sink")),
+                "modified": _when(saved.updated_at),
+                "last_run": f"{run.outcome} · {run.mode} · {_when(run.started_at)}" if run else "never run",
+                "demo": "yes" if data.get("demo") else "",
+            }
+        )
+    return rows
+
+
+# -- the session's binding -------------------------------------------------------------------------------
+
+
+def store_problem() -> str | None:
+    """The sentence saying why nothing is saved (the database cannot be used), or None."""
+    store = open_store()
+    return str(store) if isinstance(store, StoreError) else None
+
+
+def _bind(ingestion_id: str | None, name: str = "") -> None:
+    st.session_state[BOUND_KEY] = ingestion_id
+    st.session_state[_NAME_KEY] = name
+    state = get_state()
+    state.ingestion_id, state.ingestion_name = ingestion_id, name
+    if ingestion_id:
+        st.query_params[_QUERY] = ingestion_id
+    elif _QUERY in st.query_params:
+        del st.query_params[_QUERY]
+
+
+def _refresh_demo(state: WizardState) -> None:
+    """Point a demo ingestion at this process's emulators (their ports change with each server)."""
+    from ui.services.demo import apply_demo
+
+    current = WizardState()
+    apply_demo(current)
+    state.databricks.host, state.databricks.token = current.databricks.host, current.databricks.token
+    state.databricks.auth, state.databricks.http_path = "pat", current.databricks.http_path
+    state.sink.om_host, state.sink.jwt = current.sink.om_host, current.sink.jwt
+
+
+def open_ingestion(ingestion_id: str) -> str | None:
+    """Load a saved ingestion into this session (its secrets from memory or the environment).
+
+    Returns:
+        None when it opened, else the sentence saying why not (no such id, no database).
+    """
+    store = open_store()
+    if isinstance(store, StoreError):
+        return str(store)
+    saved = store.get_ingestion(ingestion_id)
+    if saved is None:
+        return (
+            f"There is no saved ingestion {ingestion_id!r} (it may have been deleted): a new one was started."
+        )
+    try:
+        data = json.loads(saved.settings)
+    except ValueError:
+        data = None
+    state, notes, secrets_set = from_settings(data)
+    from ui import services
+
+    services.stop_jobs(get_state())
+    _recall(saved.id, state)
+    for path in state.secret_env:
+        resolve_env_secret(state, path)
+    if state.demo:
+        _refresh_demo(state)
+    present = secret_paths(state)
+    state.secrets_to_reenter = [path for path in secrets_set if path not in present]
+    st.session_state[STATE_KEY] = state
+    _reseed()
+    _bind(saved.id, saved.name)
+    st.session_state[_LAST_KEY] = settings_text(state)
+    st.session_state[_NOTES_KEY] = notes
+    st.session_state.pop(_ERROR_KEY, None)
+    return None
+
+
+def _reseed() -> None:
+    from ui.components import reseed_widgets
+
+    reseed_widgets()
+    for key in ("demo_toggle", "import_result"):
+        st.session_state.pop(key, None)
+
+
+def start_new() -> None:
+    """Leave the current ingestion (it stays saved) and start a new, empty one in this session."""
+    from ui import services
+
+    services.stop_jobs(get_state())
+    reset_state()
+    _reseed()
+    _bind(None)
+    st.session_state[_LAST_KEY] = None
+    st.session_state[_NOTES_KEY] = []
+    st.session_state.pop(_ERROR_KEY, None)
+
+
+def attach() -> WizardState:
+    """Run first on every rerun: restore ``?ingestion=`` in a new session, keep state and URL bound.
+
+    Returns:
+        The session's state, with ``ingestion_id`` and ``ingestion_name`` set from the binding.
+    """
+    if BOUND_KEY not in st.session_state:  # the first run of this browser tab (or a reload)
+        st.session_state[BOUND_KEY] = None
+        wanted = st.query_params.get(_QUERY)
+        if wanted:
+            problem = open_ingestion(wanted)
+            if problem:
+                _bind(None)
+                st.session_state[_NOTES_KEY] = [problem]
+    state = get_state()
+    bound = st.session_state.get(BOUND_KEY)
+    state.ingestion_id = bound
+    state.ingestion_name = str(st.session_state.get(_NAME_KEY) or "")
+    if bound and st.query_params.get(_QUERY) != bound:
+        st.query_params[_QUERY] = bound  # a page switch drops the query string
+    return state
+
+
+def autosave(state: WizardState) -> None:
+    """Run last on every rerun: save the settings when they changed, keep the secrets in memory.
+
+    Cheap when nothing changed: one serialisation and a string comparison. A write failure is kept as a
+    sentence for the sidebar (:func:`save_status`); it never raises.
+    """
+    store = open_store()
+    if isinstance(store, StoreError):
+        return
+    bound = st.session_state.get(BOUND_KEY)
+    if bound:
+        _remember(bound, state)
+    text = settings_text(state)
+    if text == st.session_state.get(_LAST_KEY):
+        return
+    try:
+        if bound and store.update_settings(bound, text, SETTINGS_VERSION):
+            pass
+        elif bound or _changed(state):  # new, or deleted in another tab meanwhile: saved afresh
+            created = store.create_ingestion(state.ingestion_name if bound else "", text, SETTINGS_VERSION)
+            _bind(created.id, state.ingestion_name if bound else "")
+            _remember(created.id, state)
+        else:
+            return
+    except StoreError as err:
+        st.session_state[_ERROR_KEY] = str(err)
+        return
+    st.session_state[_LAST_KEY] = text
+    st.session_state[_SAVED_AT_KEY] = time.time()
+    st.session_state.pop(_ERROR_KEY, None)
+
+
+def save_status() -> tuple[str, str]:
+    """(kind, sentence) for the sidebar: ``saved``, ``unsaved`` (not yet changed), ``error``."""
+    problem = store_problem()
+    if problem:
+        return "error", problem
+    error = st.session_state.get(_ERROR_KEY)
+    if error:
+        return "error", str(error)
+    bound = st.session_state.get(BOUND_KEY)
+    if not bound:
+        return "unsaved", "Saved automatically as soon as you change a setting."
+    saved_at = st.session_state.get(_SAVED_AT_KEY)
+    when = f" at {time.strftime('%H:%M:%S', time.localtime(saved_at))}" if saved_at else ""
+    return "saved", f"Saved automatically{when}; secrets are kept in this server's memory only."
+
+
+def notes() -> list[str]:
+    """Notes from opening the ingestion (settings ignored, an id not found)."""
+    return list(st.session_state.get(_NOTES_KEY) or [])
+
+
+# -- actions of the start page ---------------------------------------------------------------------------
+
+
+def rename_ingestion(ingestion_id: str, name: str) -> str | None:
+    """Rename a saved ingestion; the sentence saying why not, or None."""
+    store = open_store()
+    if isinstance(store, StoreError):
+        return str(store)
+    name = name.strip()
+    if len(name) > 120:
+        return "A name has at most 120 characters."
+    try:
+        found = store.rename(ingestion_id, name)
+    except StoreError as err:
+        return str(err)
+    if not found:
+        return "That ingestion no longer exists."
+    if st.session_state.get(BOUND_KEY) == ingestion_id:
+        get_state().ingestion_name = name
+        st.session_state[_NAME_KEY] = name
+    return None
+
+
+def duplicate_ingestion(ingestion_id: str) -> str | None:
+    """Copy a saved ingestion (its settings, and its secrets kept in memory); why not, or None."""
+    store = open_store()
+    if isinstance(store, StoreError):
+        return str(store)
+    original = store.get_ingestion(ingestion_id)
+    if original is None:
+        return "That ingestion no longer exists."
+    try:
+        copy = store.duplicate(
+            ingestion_id, f"Copy of {display_name(original.name, original.settings)}"[:120]
+        )
+    except StoreError as err:
+        return str(err)
+    if copy is not None:
+        with _VAULT_LOCK:
+            if ingestion_id in _VAULT:
+                _VAULT[copy.id] = dict(_VAULT[ingestion_id])
+    return None
+
+
+def delete_ingestion(ingestion_id: str) -> str | None:
+    """Delete a saved ingestion, its runs and its secrets in memory; why not, or None."""
+    store = open_store()
+    if isinstance(store, StoreError):
+        return str(store)
+    try:
+        store.delete(ingestion_id)
+    except StoreError as err:
+        return str(err)
+    with _VAULT_LOCK:
+        _VAULT.pop(ingestion_id, None)
+    if st.session_state.get(BOUND_KEY) == ingestion_id:
+        start_new()
+    return None
