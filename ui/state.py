@@ -204,6 +204,8 @@ class WizardState:
     #: background jobs (ui.services.PreviewJob / RunJob); not part of a readable dump
     preview: Any = field(default=None, repr=False)
     run: Any = field(default=None, repr=False)
+    #: task graphs and latest runs read for the preview (ui.services.task_graph), per settings fingerprint
+    task_graphs: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def get_state() -> WizardState:

@@ -50,6 +50,7 @@ from ui.services.preview import (
     decide_preview,
     preview_stopped,
     restart_preview,
+    shown_heading,
     start_preview,
     stop_preview,
 )
@@ -61,6 +62,14 @@ from ui.services.schedule import (
     schedule_cron,
     timezones,
     upcoming_runs,
+)
+from ui.services.task_graph import (
+    STATE_COLOURS,
+    GraphView,
+    RunView,
+    load_latest_run,
+    load_task_graph,
+    task_graph_dot,
 )
 from ui.services.validation import field_errors
 from ui.services.warmup import WARM_UP_DELAY_S, warm_up
@@ -77,11 +86,14 @@ from ui.services.workspaces import (
 
 __all__ = [
     "DEMO_SPEC",
+    "STATE_COLOURS",
     "WARM_UP_DELAY_S",
     "ConfigError",
     "ExportFiles",
+    "GraphView",
     "ImportResult",
     "PreviewView",
+    "RunView",
     "add_workspace",
     "apply_demo",
     "build_config",
@@ -99,6 +111,8 @@ __all__ = [
     "field_errors",
     "filter_rule_errors",
     "import_workflow",
+    "load_latest_run",
+    "load_task_graph",
     "missing_fields",
     "missing_secrets",
     "normalized_host",
@@ -114,12 +128,14 @@ __all__ = [
     "run_summary",
     "schedule_cron",
     "set_own_filters",
+    "shown_heading",
     "sink_fingerprint",
     "start_demo",
     "start_preview",
     "start_run",
     "stop_jobs",
     "stop_preview",
+    "task_graph_dot",
     "timezones",
     "upcoming_runs",
     "warehouse_id",
