@@ -105,7 +105,7 @@ def task_graph_panel(rows: list[dict[str, Any]]) -> None:
                 ":gray[white: not in that run]"
             )
     edges = sum(len(task.depends_on) for task in graph.tasks)
-    st.graphviz_chart(services.task_graph_dot(list(graph.tasks), states), width="stretch")
+    st.graphviz_chart(services.task_graph_dot(list(graph.tasks), states))
     st.caption(
         f"{graph.name}: {len(graph.tasks):,} task{'s' * (len(graph.tasks) != 1)}, {edges:,} "
         f"dependenc{'ies' if edges != 1 else 'y'}; arrows point from a task to the tasks that wait for it."

@@ -34,7 +34,7 @@ __all__ = [
 KIND_LABELS: dict[str, str] = {
     "notebook": "notebook",
     "spark_python": "spark python",
-    "pipeline": "pipeline (DLT)",
+    "pipeline": "DLT pipeline",
     "sql": "SQL",
     "dbt": "dbt",
     "python_wheel": "python wheel",
