@@ -146,6 +146,8 @@ class ScheduleStep:
     start_date: date = field(default_factory=date.today)
     #: the openmetadata-ingestion release for the "openmetadata" engine ("" = the tested server's)
     openmetadata_version: str = ""
+    #: the preset "Custom cron" was chosen from (its cron was the starting point; "Back to" restores it)
+    custom_from: str = ""
 
 
 @dataclass
@@ -204,6 +206,8 @@ class WizardState:
     #: background jobs (ui.services.PreviewJob / RunJob); not part of a readable dump
     preview: Any = field(default=None, repr=False)
     run: Any = field(default=None, repr=False)
+    #: secret field id -> why the imported value was refused (a docs placeholder); shown until it is entered
+    secret_problems: dict[str, str] = field(default_factory=dict)
     #: task graphs and latest runs read for the preview (ui.services.task_graph), per settings fingerprint
     task_graphs: dict[str, Any] = field(default_factory=dict, repr=False)
 

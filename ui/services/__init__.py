@@ -22,8 +22,10 @@ from ui.services.checks import check_connection
 from ui.services.config import (
     build_config,
     config_problems,
+    data_dir,
     databricks_fingerprint,
     sink_fingerprint,
+    sink_path,
     workflow_dict,
 )
 from ui.services.demo import (
@@ -56,9 +58,11 @@ from ui.services.preview import (
 )
 from ui.services.runs import run_problems, run_summary, start_run, stop_jobs
 from ui.services.schedule import (
+    choose_preset,
     dag_options,
     describe_schedule,
     openmetadata_release,
+    preset_cron,
     schedule_cron,
     timezones,
     upcoming_runs,
@@ -99,9 +103,11 @@ __all__ = [
     "build_config",
     "check_connection",
     "check_workspace",
+    "choose_preset",
     "config_problems",
     "current_dialect",
     "dag_options",
+    "data_dir",
     "databricks_fingerprint",
     "decide_preview",
     "demo_names",
@@ -119,6 +125,7 @@ __all__ = [
     "normalized_om_url",
     "openmetadata_release",
     "operator_labels",
+    "preset_cron",
     "preview_stopped",
     "remove_workspace",
     "reset_demo_catalogue",
@@ -130,6 +137,7 @@ __all__ = [
     "set_own_filters",
     "shown_heading",
     "sink_fingerprint",
+    "sink_path",
     "start_demo",
     "start_preview",
     "start_run",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -113,18 +115,60 @@ def workflow_dict(
     return workflow
 
 
+#: The environment variable naming the wizard's data directory (saved ingestions, file-sink exports).
+HOME_ENV = "DBX_PIPELINE_HOME"
+
+
+def data_dir() -> Path:
+    """The wizard's data directory: ``$DBX_PIPELINE_HOME``, else the platform's user data directory.
+
+    ``platformdirs`` gives the platform's (``~/.local/share/dbx-pipeline`` on Linux); without it, that path.
+    """
+    configured = os.environ.get(HOME_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:
+        return Path.home() / ".local" / "share" / "dbx-pipeline"
+    return Path(user_data_dir("dbx-pipeline", appauthor=False))
+
+
+def sink_path(filename: str, *, create: bool = False) -> Path:
+    """Where the wizard's own runs and checks write the file sink: a relative name lands in ``exports/``.
+
+    The wizard's server may run from any directory, so a relative name is resolved under
+    :func:`data_dir` (``<data dir>/exports/<name>``), never the server's working directory. The exported
+    YAML keeps the name as typed: the DAG runs on another machine, relative to its own directory.
+
+    Args:
+        filename: the name typed on the sink step (``~`` is expanded).
+        create: create the ``exports`` folder when the name is relative (before a run writes there).
+    """
+    typed = Path(filename.strip() or "pipelines.jsonl").expanduser()
+    if typed.is_absolute():
+        return typed
+    exports = data_dir() / "exports"
+    if create:
+        exports.mkdir(parents=True, exist_ok=True)
+    return (exports / typed).resolve()
+
+
 def build_config(state: WizardState, *, purpose: str = "run", for_export: bool = False) -> WorkflowConfig:
     """The validated config for a test, a preview, a run (real secrets) or an export (placeholders).
 
     Args:
         state: the session's wizard state.
         purpose: ``"run"`` (the chosen sink) or ``"databricks"`` (a console sink; see :func:`workflow_dict`).
-        for_export: put a placeholder where a secret has not been entered (the files never hold secrets).
+        for_export: put a placeholder where a secret has not been entered (the files never hold secrets),
+            and keep a file sink's name as typed (else it is :func:`sink_path`'s absolute path).
 
     Raises:
         ConfigError: with ``problems`` naming the YAML paths (see :func:`config_problems`).
     """
     data = workflow_dict(state, purpose=purpose, placeholder=_PLACEHOLDER_SECRET if for_export else None)
+    if data["sink"]["type"] == "file" and not for_export:  # the wizard's own run: under its data directory
+        data["sink"]["config"]["filename"] = str(sink_path(state.sink.filename, create=True))
     return parse_workflow_config(data, environ={})
 
 
