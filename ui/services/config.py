@@ -148,10 +148,10 @@ def sink_path(filename: str, *, create: bool = False) -> Path:
     typed = Path(filename.strip() or "pipelines.jsonl").expanduser()
     if typed.is_absolute():
         return typed
-    exports = data_dir() / "exports"
+    target = (data_dir() / "exports" / typed).resolve()
     if create:
-        exports.mkdir(parents=True, exist_ok=True)
-    return (exports / typed).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def build_config(state: WizardState, *, purpose: str = "run", for_export: bool = False) -> WorkflowConfig:
