@@ -65,6 +65,12 @@ def task_graph_panel(rows: list[dict[str, Any]]) -> None:
         help="Reads the whole job (every task, also past the listing's first 100). DLT pipelines are not "
         "listed here: they have no task graph.",
     )
+    dlt = sum(1 for row in rows if row["kind"] == "dlt")
+    if dlt:
+        st.caption(
+            f"{dlt:,} DLT pipeline{'s' * (dlt != 1)} shown above {'have' if dlt != 1 else 'has'} no task "
+            "graph: each is one node in OpenMetadata."
+        )
     if job_id is None:
         return
     with st.spinner("Reading the job's tasks…"):
