@@ -25,6 +25,7 @@ OPENMETADATA_INGESTION = (
 #: that take over ~1.5 s. A name that no longer exists fails tests/unit/test_tiers.py.
 SLOW_TESTS: dict[str, float] = {
     "tests/unit/test_check_timeouts.py::test_a_step_whose_server_hangs_ends_at_the_timeout_despite_the_sdks_retries": 1.6,
+    "tests/unit/test_check_timeouts.py::test_an_openmetadata_server_that_hangs_ends_each_step_at_the_timeout": 1.6,
     "tests/e2e/test_cli.py::test_500_job_workspace_ingests_completely_and_rerun_changes_nothing": 15.4,
     "tests/e2e/test_cli_output.py::test_log_lines_appear_only_when_asked": 7.0,
     "tests/e2e/test_cli_output.py::test_a_run_that_stops_says_why_in_one_stderr_line": 5.0,

@@ -179,3 +179,36 @@ def test_an_ssl_error_from_the_sdk_is_one_sentence_with_the_tls_hint() -> None:
         "listing jobs",
     )
     assert "CERTIFICATE_VERIFY_FAILED certificate verify failed: self-signed" in verify.message
+
+
+def test_an_openmetadata_server_that_hangs_ends_each_step_at_the_timeout(silent: FakeServer) -> None:
+    from core.checks import check_openmetadata
+
+    data = {
+        "source": {
+            "type": "databrickspipeline",
+            "serviceName": "svc",
+            "serviceConnection": {
+                "config": {
+                    "type": "DatabricksPipeline",
+                    "hostPort": "https://adb-1.azuredatabricks.net",
+                    "authType": {"token": "dapi-not-real"},
+                }
+            },
+            "sourceConfig": {"config": {"type": "PipelineMetadata"}},
+        },
+        "sink": {"type": "metadata-rest", "config": {}},
+        "workflowConfig": {
+            "openMetadataServerConfig": {
+                "hostPort": f"http://127.0.0.1:{silent.port}/api",
+                "authProvider": "openmetadata",
+                "securityConfig": {"jwtToken": "not-a-real-jwt"},
+            }
+        },
+    }
+    timeout_s = 1.0
+    steps = check_openmetadata(parse_workflow_config(data, environ={}), timeout_s)
+    assert [step.ok for step in steps] == [True, False, None, None]
+    assert steps[1].name == "Version"
+    assert steps[1].duration_ms <= (timeout_s + STEP_GRACE_S + MARGIN_S) * 1000
+    assert steps[1].error == "timed out: no answer within the 1 s per-step timeout"
