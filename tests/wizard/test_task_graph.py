@@ -165,3 +165,32 @@ def test_dlt_pipelines_are_not_offered_and_the_page_says_why(
     at.segmented_control(key="preview_show").set_value("filtered").run()
     at.text_input(key="preview_search").set_value("no such pipeline").run()
     assert h.find(at, "DLT pipelines have no task graph")
+
+
+def test_a_job_that_cannot_be_read_says_why_and_can_be_read_again(
+    new_app: Callable[[], AppTest], h: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.preview
+
+    real = core.preview.task_graph
+    calls: list[str] = []
+
+    def flaky(source: object, job_id: str) -> object:
+        calls.append(job_id)
+        if len(calls) == 1:
+            raise SourceUnavailableError(f"Databricks did not answer while reading job {job_id}")
+        return real(source, job_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core.preview, "task_graph", flaky)
+    at = _graph_page(new_app, h)
+    at.selectbox(key="preview_graph_job").set_value("1002").run()
+    assert [e.value for e in at.error] == [
+        "Cannot read the tasks of job 1002: Databricks did not answer while reading job 1002."
+    ]
+    assert _charts(at) == []
+    at.run()
+    assert calls == ["1002"], "a failure is kept until the user asks again, not retried on every rerun"
+    at.button(key="preview_graph_retry").click().run()
+    assert calls == ["1002", "1002"] and not at.error
+    (dot,) = _charts(at)
+    assert len(_nodes(dot)) == len(demo.start_demo()["workspace"].job(2)["settings"]["tasks"])

@@ -79,6 +79,10 @@ def task_graph_panel(rows: list[dict[str, Any]]) -> None:
         st.error(
             f"Cannot read the tasks of job {job_id}: {graph.error.rstrip('.')}.", icon=":material/error:"
         )
+        st.button(
+            "Read again", key="preview_graph_retry", icon=":material/refresh:", on_click=services.forget_job,
+            args=(get_state(), job_id),
+        )  # fmt: skip
         return
     if not graph.tasks:
         st.caption(f"{graph.name} has no tasks.")
@@ -92,6 +96,10 @@ def task_graph_panel(rows: list[dict[str, Any]]) -> None:
                 f"Could not read the latest run: {run.error.rstrip('.')}. The graph is drawn without run states.",
                 icon=":material/warning:",
             )
+            st.button(
+                "Read the run again", key="preview_graph_run_retry", icon=":material/refresh:",
+                on_click=services.forget_job, args=(get_state(), job_id),
+            )  # fmt: skip
         elif run.run_id is None:
             st.caption("This job has not run yet: nothing to colour.")
         else:

@@ -6,7 +6,8 @@ edge directions are tested without a browser. Node ids are synthetic (``t0``, ``
 with quotes, backslashes or newlines only ever appears inside an escaped label.
 
 The job is read whole when it is selected (the listing stops at 100 tasks), and its latest run only when
-the user asks for colours; both with the connection's timeout, and both cached per job and settings.
+the user asks for colours; both with the connection's timeout (at most the preview's), and both cached per
+job and settings until :func:`forget_job` (the page's "Read again").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "GraphView",
     "RunView",
     "dot_label",
+    "forget_job",
     "load_latest_run",
     "load_task_graph",
     "task_graph_dot",
@@ -147,11 +149,20 @@ def _cache(state: WizardState) -> dict[tuple[str, ...], Any]:
 
 
 def _source(state: WizardState) -> Any:
+    """A source with the connection's timeout, capped like the preview's listing (a page must not hang)."""
     from core.factory import create_source
+    from core.http_policy import PREVIEW_TIMEOUT_S
 
     config = build_config(state, purpose="databricks")
-    timeout_s = float(config.source.connection.connection_timeout)
+    timeout_s = min(float(config.source.connection.connection_timeout), PREVIEW_TIMEOUT_S)
     return create_source(config, timeout_s=timeout_s, lineage=False).source
+
+
+def forget_job(state: WizardState, job_id: str) -> None:
+    """Drop what was read for ``job_id`` (its graph and latest run), so the next look reads them again."""
+    entries = _cache(state)
+    entries.pop(("graph", job_id), None)
+    entries.pop(("run", job_id), None)
 
 
 def _failure(err: Exception) -> str:
