@@ -141,6 +141,16 @@ def test_an_imported_placeholder_is_refused_with_a_sentence_at_its_field(new_app
     assert not at.error
 
 
+def test_a_long_placeholder_is_never_echoed() -> None:
+    """A value of a secret's length is not shown back, in case it is a real secret that looks odd."""
+    state = WizardState()
+    value = "dapi" + "x" * 32
+    services.import_workflow(state, _workflow(value, "real-jwt-value-123"), "w.yaml")
+    message = services.field_errors(state)["dbx_token"]
+    assert message.startswith("The imported file has a value here, which looks like a placeholder")
+    assert value not in message and all(value not in note for note in state.import_notes)
+
+
 def test_a_real_env_reference_on_import_is_a_note_not_an_error() -> None:
     state = WizardState()
     result = services.import_workflow(state, _workflow("${DATABRICKS_TOKEN}", "real-jwt-value-123"), "w.yaml")

@@ -150,9 +150,10 @@ def _secret_from(
         return None
     text = str(value)
     if is_placeholder(text):
-        shown = text if len(text) <= 40 else text[:37] + "..."
+        # a short placeholder is echoed so the user sees which one; a long value never is (a secret, if wrong)
+        shown = repr(text) if len(text) <= 24 else "a value"
         what = label.removeprefix("The ").lower()
-        message = PLACEHOLDER_MESSAGE.format(shown=repr(shown), what=what)
+        message = PLACEHOLDER_MESSAGE.format(shown=shown, what=what)
         if problems is not None and field_id:
             problems[field_id] = message
         notes.append(f"{label}: {message}")
