@@ -79,7 +79,11 @@ def _config(url: str) -> WorkflowConfig:
             "type": "databrickspipeline",
             "serviceName": "svc",
             "serviceConnection": {
-                "config": {"type": "DatabricksPipeline", "hostPort": url, "authType": {"token": "dapi-not-real"}}
+                "config": {
+                    "type": "DatabricksPipeline",
+                    "hostPort": url,
+                    "authType": {"token": "dapi-not-real"},
+                }
             },
             "sourceConfig": {"config": {"type": "PipelineMetadata"}},
         },
@@ -175,7 +179,9 @@ def test_an_ssl_error_from_the_sdk_is_one_sentence_with_the_tls_hint() -> None:
     )
     assert err.hint == TLS_HINT
     verify = translate(
-        requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed"),
+        requests.exceptions.SSLError(
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed"
+        ),
         "listing jobs",
     )
     assert "CERTIFICATE_VERIFY_FAILED certificate verify failed: self-signed" in verify.message

@@ -31,7 +31,9 @@ def _task_run(key: str, life: str | None, result: str | None) -> TaskRunRecord:
 
 def test_the_graph_has_every_task_with_its_short_kind_and_dependencies() -> None:
     tasks = tuple(
-        TaskRecord(f"t{i}", "notebook_task" if i % 2 else "for_each_task", depends_on=(f"t{i - 1}",) if i else ())
+        TaskRecord(
+            f"t{i}", "notebook_task" if i % 2 else "for_each_task", depends_on=(f"t{i - 1}",) if i else ()
+        )
         for i in range(150)
     )
     source = FakeSource(JobRecord("7", "big job", tasks=tasks), [])

@@ -26,7 +26,9 @@ from ui.components import fmt_count, fmt_seconds, made_when
 from ui.services.importer import is_placeholder
 from ui.state import WizardState
 
-PLACEHOLDER_SENTENCE = "looks like a placeholder from the docs: paste the real {what} or give an environment variable."
+PLACEHOLDER_SENTENCE = (
+    "looks like a placeholder from the docs: paste the real {what} or give an environment variable."
+)
 
 
 @pytest.fixture
@@ -60,7 +62,9 @@ def test_a_test_result_shows_its_time_and_is_stale_as_soon_as_the_host_changes(
     at = _demo(new_app)
     at.switch_page("app_pages/test_connection.py").run()
     at.button(key="test_run").click().run()
-    assert h.find(at, r"^:material/schedule: Databricks tested just now \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d .+\)$")
+    assert h.find(
+        at, r"^:material/schedule: Databricks tested just now \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d .+\)$"
+    )
     assert h.find(at, r"^:material/schedule: OpenMetadata tested just now")
     assert not [w for w in at.warning if "Stale" in w.value]
     at.switch_page("app_pages/databricks.py").run()
@@ -121,15 +125,16 @@ def _workflow(token: str, jwt: str) -> bytes:
     ).encode()
 
 
-def test_an_imported_placeholder_is_refused_with_a_sentence_at_its_field(new_app: Callable[[], AppTest]) -> None:
+def test_an_imported_placeholder_is_refused_with_a_sentence_at_its_field(
+    new_app: Callable[[], AppTest],
+) -> None:
     at = new_app().run()
     data = _workflow("<databricks token>", "{bot_jwt_token}")
     at.file_uploader(key="import_file").set_value(("workflow.yaml", data, "application/x-yaml")).run()
     state: WizardState = at.session_state["wizard"]
     assert state.databricks.token is None and state.sink.jwt is None
     assert [e.value for e in at.error] == [
-        "The imported file has '<databricks token>' here, which "
-        + PLACEHOLDER_SENTENCE.format(what="token")
+        "The imported file has '<databricks token>' here, which " + PLACEHOLDER_SENTENCE.format(what="token")
     ]
     at.switch_page("app_pages/sink.py").run()
     assert [e.value for e in at.error] == [
@@ -155,7 +160,10 @@ def test_a_real_env_reference_on_import_is_a_note_not_an_error() -> None:
     state = WizardState()
     result = services.import_workflow(state, _workflow("${DATABRICKS_TOKEN}", "real-jwt-value-123"), "w.yaml")
     assert result.ok
-    assert "The token comes from ${DATABRICKS_TOKEN} in the file: enter its value to test or run." in result.notes
+    assert (
+        "The token comes from ${DATABRICKS_TOKEN} in the file: enter its value to test or run."
+        in result.notes
+    )
     assert "dbx_token" not in services.field_errors(state)
     assert state.sink.jwt is not None and state.sink.jwt.get_secret_value() == "real-jwt-value-123"
 
@@ -172,7 +180,9 @@ def test_the_openmetadata_engine_with_a_non_https_host_is_an_error_at_the_engine
     at.radio(key="dag_engine").set_value("openmetadata").run()
     (error,) = [e.value for e in at.error]
     host = at.session_state["wizard"].databricks.host
-    assert error.startswith("OpenMetadata's own connector always connects to https://<host>:443 and cannot reach")
+    assert error.startswith(
+        "OpenMetadata's own connector always connects to https://<host>:443 and cannot reach"
+    )
     assert host.rstrip("/") in error and "Choose this engine (dbx-pipeline)" in error
     at.radio(key="dag_engine").set_value("core").run()
     assert not at.error
@@ -225,7 +235,14 @@ def test_an_absolute_file_sink_path_is_used_as_typed(home: Path, tmp_path: Path)
 
 
 def test_counts_and_seconds_have_one_format() -> None:
-    assert [fmt_count(v) for v in (0, 7, 12_345, 1_234_567, "1.x", True)] == ["0", "7", "12,345", "1,234,567", "1.x", "True"]
+    assert [fmt_count(v) for v in (0, 7, 12_345, 1_234_567, "1.x", True)] == [
+        "0",
+        "7",
+        "12,345",
+        "1,234,567",
+        "1.x",
+        "True",
+    ]
     assert [fmt_seconds(s) for s in (0.004, 0.25, 3.0, 1234.56)] == ["< 0.1 s", "0.2 s", "3.0 s", "1,234.6 s"]
 
 
@@ -252,7 +269,9 @@ def test_the_results_table_uses_thousands_separators_and_wide_reasons() -> None:
     assert failures["reason"]["width"] == "large"
 
 
-def test_the_preview_table_gives_names_and_reasons_room(new_app: Callable[[], AppTest], h: SimpleNamespace) -> None:
+def test_the_preview_table_gives_names_and_reasons_room(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
     at = _demo(new_app)
     at.switch_page("app_pages/filters.py").run()
     h.wait_for(at, lambda a: h.find(a, r"^### \d+ of \d+ will be ingested$") is not None)
@@ -261,7 +280,9 @@ def test_the_preview_table_gives_names_and_reasons_room(new_app: Callable[[], Ap
     assert all(columns[name].get("help") for name in ("name", "why", "tasks", "schedule"))
 
 
-def test_check_durations_are_seconds_with_one_decimal(new_app: Callable[[], AppTest], h: SimpleNamespace) -> None:
+def test_check_durations_are_seconds_with_one_decimal(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
     at = _demo(new_app)
     at.switch_page("app_pages/test_connection.py").run()
     at.button(key="test_run").click().run()

@@ -36,6 +36,7 @@ sched = state.schedule
 ui.page_header("schedule", "When Airflow runs the ingestion, and how the DAG file is written.")
 errors = services.field_errors(state)
 
+
 def _preset_changed() -> None:
     services.choose_preset(get_state(), st.session_state["sched_preset"])
     st.session_state.pop("sched_cron", None)  # the cron field shows the state's expression again
