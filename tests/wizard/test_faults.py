@@ -77,6 +77,33 @@ def test_a_test_result_shows_its_time_and_is_stale_as_soon_as_the_host_changes(
     assert not labels[1].endswith("(settings changed since — test again)")  # the sink did not change
 
 
+# -- 3. the per-step timeout holds in the wizard, and a TLS failure is one sentence with its hint -----------
+
+
+def test_a_tls_handshake_that_never_ends_fails_within_the_pages_timeout(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
+    from tests.unit.test_check_timeouts import FakeServer
+
+    server = FakeServer("silent")
+    try:
+        at = new_app().run()
+        at.text_input(key="dbx_host").input(f"https://127.0.0.1:{server.port}").run()
+        at.text_input(key="dbx_token").input("dapi-not-a-real-token-0000").run()
+        at.switch_page("app_pages/test_connection.py").run()
+        at.number_input(key="test_timeout").set_value(2).run()
+        at.button(key="test_run").click().run()
+    finally:
+        server.close()
+    step = at.session_state["wizard"].checks["databricks"].steps[0]
+    assert step.name == "Host reachable" and step.ok is False and step.duration_ms <= 3500
+    assert [e.value for e in at.error] == [
+        f"the server at 127.0.0.1:{server.port} did not complete a TLS handshake within 2 s"
+    ]
+    assert h.find(at, r"^:material/lightbulb: Is it https\? A proxy in between\?")
+    assert not h.find(at, "HTTPSConnectionPool|urllib3|Traceback")
+
+
 # -- 4. documentation placeholders in an imported YAML are refused at the field ---------------------------
 
 
