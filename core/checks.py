@@ -7,7 +7,10 @@ step skips the ones after it on the same side (they could only fail the same way
 
 from __future__ import annotations
 
+import queue
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -23,17 +26,23 @@ from core.errors import (
     SinkAuthError,
     SourceError,
 )
-from core.http_policy import CHECK_RETRIES, CHECK_STEP_TIMEOUT_S
+from core.http_policy import CHECK_RETRIES, CHECK_STEP_TIMEOUT_S, TLS_HINT
 from core.mapping.service import service_request
 from core.openmetadata.client import OpenMetadataClient
 from core.openmetadata.versions import version_warning
 from core.secrets import redact
 from core.sinks.openmetadata import OpenMetadataSink
 
+HOST_FIELD = "source.serviceConnection.config.hostPort"
+SERVER_FIELD = "workflowConfig.openMetadataServerConfig.hostPort"
+
 if TYPE_CHECKING:
     from core.factory import Sources
 
-__all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp"]
+__all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp", "check_tls"]
+
+#: Seconds a step may run past its timeout before it is abandoned (the step's own bookkeeping).
+STEP_GRACE_S = 0.5
 
 
 @dataclass
@@ -56,7 +65,10 @@ class CheckStep:
         return asdict(self)
 
 
-def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckStep]:
+def _run(
+    side: str, steps: list[tuple[str, Callable[[], str]]], deadline_s: float | None = None
+) -> list[CheckStep]:
+    """Run ``steps`` in order; each gets ``deadline_s`` seconds (None: no deadline), a failure skips the rest."""
     results: list[CheckStep] = []
     failed = False
     for name, action in steps:
@@ -67,7 +79,7 @@ def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckSte
             continue
         started = time.perf_counter()
         try:
-            step.detail = action()
+            step.detail = _within(action, deadline_s) if deadline_s is not None else action()
             step.ok = True
         except IngestionError as err:
             step.ok, failed = False, True
@@ -79,6 +91,38 @@ def _run(side: str, steps: list[tuple[str, Callable[[], str]]]) -> list[CheckSte
             step.error = redact(f"{type(err).__name__}: {err}")
         step.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return results
+
+
+def _within(action: Callable[[], str], deadline_s: float) -> str:
+    """``action()``, or a timeout error once ``deadline_s`` seconds have passed without an answer.
+
+    databricks-sdk retries inside one call (and reads the host's metadata before the first one), so a
+    step may otherwise take several times its per-request timeout. The action runs on a daemon thread;
+    past the deadline it is abandoned (its sockets time out on their own) and the step fails at once.
+
+    Raises:
+        ConnectionCheckError: the deadline passed; whatever ``action`` raised, re-raised here.
+    """
+    answers: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+
+    def work() -> None:
+        try:
+            answers.put((True, action()))
+        except BaseException as err:  # noqa: BLE001 -- handed to the waiting thread, which re-raises it
+            answers.put((False, err))
+
+    threading.Thread(target=work, name="check-step", daemon=True).start()
+    try:
+        ok, value = answers.get(timeout=deadline_s + STEP_GRACE_S)
+    except queue.Empty:
+        raise ConnectionCheckError(
+            f"timed out: no answer within the {deadline_s:g} s per-step timeout",
+            hint="The server is slow or unreachable from here (VPN, firewall, proxy); raise the timeout "
+            "to wait longer",
+        ) from None
+    if not ok:
+        raise value
+    return str(value)
 
 
 def check_tcp(url: str, timeout_s: float, field: str) -> str:
@@ -123,6 +167,51 @@ def check_tcp(url: str, timeout_s: float, field: str) -> str:
     )
 
 
+def check_tls(url: str, timeout_s: float, field: str) -> str:
+    """Complete a TLS handshake with the host of an https ``url`` (certificates are not judged here).
+
+    A server that accepts the connection but never answers the handshake (or answers in plain HTTP)
+    would otherwise fail later, after the client's retries, with urllib3's raw message.
+
+    Args:
+        url: ``https://host[:port]``.
+        timeout_s: seconds for the connect and the handshake together.
+        field: the dotted config path of the address, named in the error.
+
+    Returns:
+        ``host:port completed a TLS handshake (TLSv1.3)``.
+
+    Raises:
+        ConnectionCheckError: no handshake within ``timeout_s``, or the server does not speak TLS.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or 443
+    context = ssl.create_default_context()
+    context.check_hostname = False  # only "does it speak TLS"; the client judges the certificate
+    context.verify_mode = ssl.CERT_NONE
+    deadline = time.monotonic() + timeout_s
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as raw:
+            raw.settimeout(max(0.05, deadline - time.monotonic()))
+            with context.wrap_socket(raw, server_hostname=host) as tls:
+                return f"{host}:{port} completed a TLS handshake ({tls.version()})"
+    except TimeoutError:
+        reason = f"did not complete a TLS handshake within {timeout_s:g} s"
+    except ssl.SSLError as err:
+        reason = f"did not complete a TLS handshake ({err.reason or 'not TLS'}: it may speak plain http)"
+    except OSError as err:
+        reason = f"closed the connection during the TLS handshake ({err.strerror or type(err).__name__})"
+    raise ConnectionCheckError(f"the server at {host}:{port} {reason}", field=field, hint=TLS_HINT)
+
+
+def _tls_too(url: str, checked: str, timeout_s: float, field: str) -> str:
+    """For an https ``url`` that accepts connections, also the TLS handshake; else what TCP found."""
+    if urlsplit(url).scheme != "https":
+        return checked
+    return check_tls(url, min(timeout_s, 10.0), field)
+
+
 def _check_timeout(timeout_s: float) -> None:
     """A per-step timeout must be a positive number of seconds (``--timeout``, the wizard's field)."""
     if not 0 < timeout_s <= 3600:  # also False for NaN
@@ -152,7 +241,7 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEO
 
     def reachable() -> str:
         (checked,) = preflight(config, sink=False, timeout_s=timeout_s)
-        return checked
+        return _tls_too(connection.base_url, checked, timeout_s, HOST_FIELD)
 
     def credentials() -> str:
         state["sources"] = create_source(config, timeout_s=timeout_s, lineage=True, preflight_check=False)
@@ -185,7 +274,7 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEO
     if status_source == "systemTables" or (status_source == "auto" and connection.warehouse_id):
         # systemTables without a warehouse fails here as ingest would, naming httpPath
         steps.append(("System tables for run statuses", _system_tables_check(config, state, timeout_s)))
-    return _run("Databricks", steps)
+    return _run("Databricks", steps, deadline_s=timeout_s)
 
 
 def _system_tables_check(
@@ -234,9 +323,8 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIM
     state: dict[str, str] = {}
 
     def reachable() -> str:
-        return check_tcp(
-            server.host_port, min(timeout_s, 10.0), "workflowConfig.openMetadataServerConfig.hostPort"
-        )
+        checked = check_tcp(server.host_port, min(timeout_s, 10.0), SERVER_FIELD)
+        return _tls_too(server.host_port, checked, timeout_s, SERVER_FIELD)
 
     def version() -> str:
         state["version"] = client.server_version()
@@ -270,6 +358,7 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIM
                 ("JWT accepted", jwt),
                 ("Bot may write", write),
             ],
+            deadline_s=timeout_s,
         )
     finally:
         client.close()

@@ -47,6 +47,7 @@ __all__ = [
     "PREVIEW_TIMEOUT_S",
     "STATEMENT_POLL_S",
     "STATEMENT_WAIT_S",
+    "TLS_HINT",
     "SdkTimeouts",
     "backoff",
     "databricks_timeouts",
@@ -94,6 +95,11 @@ OPENMETADATA_RETRIED_STATUSES = (500, 502, 504)
 
 # -- what each caller may spend ----------------------------------------------------------------------
 
+#: What to do when a server accepts TCP but not TLS (the connection check and the Databricks adapter say it).
+TLS_HINT = (
+    "Is it https? A proxy in between? Check the scheme and port of the address, any proxy settings "
+    "(HTTPS_PROXY), and certificate verification"
+)
 #: ``test-connection``: seconds each step may take, unless ``--timeout`` says otherwise.
 CHECK_STEP_TIMEOUT_S = 20.0
 #: The wizard's live preview: its listing waits at most this, or ``connectionTimeout`` if shorter.

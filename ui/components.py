@@ -8,7 +8,9 @@ password field is emptied as soon as its value is saved server-side and shows "s
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import streamlit as st
@@ -21,6 +23,9 @@ __all__ = [
     "bind",
     "bound",
     "field_error",
+    "fmt_count",
+    "fmt_seconds",
+    "made_when",
     "nav_buttons",
     "page_header",
     "render_checks",
@@ -396,14 +401,22 @@ def render_checks(
     state: Literal["error", "complete"] = "error" if failed else "complete"
     passed = sum(1 for step in result.steps if step.ok)
     label = f"{title}: {passed} of {len(result.steps)} checks passed"
+    when = made_when(result.finished_at)
     if stale:
         label += " (settings changed since — test again)"
+        st.warning(
+            f"**Stale**: {title} was {when}, and a setting it used has changed since, so this result may "
+            "no longer hold. Test again.",
+            icon=":material/history:",
+        )
+    else:
+        st.caption(f":material/schedule: {title} {when}")
     with st.status(label, state=state, expanded=bool(failed) or not stale):
         for step in result.steps:
             icon = {True: ":green[:material/check_circle:]", False: ":red[:material/cancel:]"}.get(
                 step.ok, ":gray[:material/skip_next:]"
             )
-            took = f"{step.duration_ms:,.0f} ms" if step.ok is not None else "didn't run"
+            took = fmt_seconds(step.duration_ms / 1000) if step.ok is not None else "didn't run"
             st.markdown(f"{icon} **{step.name}** · {took}  \n{step.detail or ''}")
             if step.ok is False:
                 st.error(step.error or "failed", icon=":material/error:")
@@ -413,6 +426,40 @@ def render_checks(
                     _fix_link(step.field)
         if extra:
             st.markdown(extra)
+
+
+def fmt_count(value: Any) -> str:
+    """A count as every table and metric shows it: ``12,345`` (anything else as text)."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def fmt_seconds(seconds: float) -> str:
+    """A duration as every page shows it: ``1,234.5 s``, one decimal (``< 0.1 s`` below that)."""
+    return "< 0.1 s" if seconds < 0.05 else f"{seconds:,.1f} s"
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 45:
+        return "just now"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return f"{hours} h ago"
+    return f"{round(seconds / 86400):,} days ago"
+
+
+def made_when(epoch_s: float, now: float | None = None) -> str:
+    """When a result was made, relative and absolute: ``tested 3 min ago (2026-11-29 14:03:12 UTC)``.
+
+    Args:
+        epoch_s: when it finished (``time.time()``).
+        now: the present (``time.time()`` when None), for tests.
+    """
+    present = time.time() if now is None else now
+    stamp = datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone()
+    return f"tested {_ago(max(0.0, present - epoch_s))} ({stamp:%Y-%m-%d %H:%M:%S %Z})"
 
 
 def render_preview(view: Any, height: int = 420) -> None:
@@ -427,14 +474,26 @@ def render_preview(view: Any, height: int = 420) -> None:
         width="stretch",
         column_order=("ingest", "name", "id", "why", "kind", "tasks", "schedule", "link"),
         column_config={
-            "ingest": st.column_config.CheckboxColumn("Will ingest", width="small"),
-            "name": st.column_config.TextColumn("Name (what filters test)", width="medium"),
-            "id": st.column_config.TextColumn("ID", width="small"),
-            "why": st.column_config.TextColumn("Why", width="medium"),
-            "kind": st.column_config.TextColumn("Kind", width="small"),
-            "tasks": st.column_config.TextColumn("Tasks", width="small"),
-            "schedule": st.column_config.TextColumn("Schedule", width="medium"),
-            "link": st.column_config.LinkColumn("Link", display_text="open", width="small"),
+            "ingest": st.column_config.CheckboxColumn(
+                "Ingest", width=80, help="Kept by the rules: it will be ingested"
+            ),
+            "name": st.column_config.TextColumn(
+                "Name", width="large", help="The job's name as in Databricks: what the filter rules test"
+            ),
+            "id": st.column_config.TextColumn("ID", width=110, help="Job id, or DLT pipeline id"),
+            "why": st.column_config.TextColumn(
+                "Why", width="large", help="Which rule kept or dropped it, or why it cannot be read"
+            ),
+            "kind": st.column_config.TextColumn("Kind", width=60, help="job, or dlt (a DLT pipeline)"),
+            "tasks": st.column_config.TextColumn(
+                "Tasks", width=70, help="Task count; 100+ when the listing stops at 100 (the graph reads all)"
+            ),
+            "schedule": st.column_config.TextColumn(
+                "Schedule", width="medium", help="Quartz cron with its timezone, a trigger, or none"
+            ),
+            "link": st.column_config.LinkColumn(
+                "Link", display_text="open", width=60, help="Open it in Databricks"
+            ),
         },
     )
 
@@ -451,7 +510,7 @@ def render_report(report: dict[str, Any]) -> None:
         ("Failures", len(report["failures"])),
     )
     for col, (label, value) in zip(cols, headline, strict=True):
-        col.metric(label, f"{value:,}")
+        col.metric(label, fmt_count(value))
     rows = [
         ("Mode", "dry run: nothing written" if report["dryRun"] else "written"),
         ("Listed", report["listed"]),
@@ -467,17 +526,20 @@ def render_report(report: dict[str, Any]) -> None:
         ("Soft-deleted", report["deleted"]),
         ("Warnings", report["warningCount"]),
         ("Failures", len(report["failures"])),
-        ("Time", f"{report['durationSeconds']:.1f} s"),
+        ("Time", fmt_seconds(report["durationSeconds"])),
     ]
     if report.get("deleteSkipped"):
         rows.append(("Deletion skipped", report["deleteSkipped"]))
     st.dataframe(
-        [{"what": label, "value": str(value)} for label, value in rows],
+        [{"what": label, "value": fmt_count(value)} for label, value in rows],
         hide_index=True,
         width="stretch",
         height="content",
         key="run_results_table",
-        column_config={"what": "Result", "value": "Value"},
+        column_config={
+            "what": st.column_config.TextColumn("Result", width="medium"),
+            "value": st.column_config.TextColumn("Value", width="large"),
+        },
     )
     if report["failures"]:
         st.subheader("Failures")
@@ -493,6 +555,12 @@ def render_report(report: dict[str, Any]) -> None:
             ],
             hide_index=True,
             width="stretch",
+            column_config={
+                "pipeline": st.column_config.TextColumn("Pipeline", width="small"),
+                "name": st.column_config.TextColumn("Name", width="medium"),
+                "phase": st.column_config.TextColumn("Phase", width="small"),
+                "reason": st.column_config.TextColumn("Reason", width="large", help="What failed, and why"),
+            },
         )
     if report["warnings"]:
         with st.expander(f"Warnings ({report['warningCount']:,})"):

@@ -147,6 +147,8 @@ class ScheduleStep:
     start_date: date = field(default_factory=date.today)
     #: the openmetadata-ingestion release for the "openmetadata" engine ("" = the tested server's)
     openmetadata_version: str = ""
+    #: the preset "Custom cron" was chosen from (its cron was the starting point; "Back to" restores it)
+    custom_from: str = ""
 
 
 @dataclass
@@ -215,6 +217,10 @@ class WizardState:
     secrets_to_reenter: list[str] = field(default_factory=list)
     #: this browser session's id: the run key while the ingestion has no id, and who started a run
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: secret field id -> why the imported value was refused (a docs placeholder); shown until it is entered
+    secret_problems: dict[str, str] = field(default_factory=dict)
+    #: task graphs and latest runs read for the preview (ui.services.task_graph), per settings fingerprint
+    task_graphs: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def get_state() -> WizardState:

@@ -6,6 +6,7 @@ Only the Databricks adapter catches SDK exceptions; everything above it sees :mo
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 
 import requests
@@ -18,6 +19,7 @@ from databricks.sdk.errors import (
 )
 
 from core.errors import SourceAuthError, SourceError, SourceUnavailableError
+from core.http_policy import TLS_HINT
 from core.secrets import redact
 
 __all__ = ["AUTH_FIELD", "source_errors", "translate"]
@@ -92,6 +94,15 @@ def source_errors(what: str) -> Iterator[None]:
         raise translate(err, what) from err
 
 
+def _ssl_reason(err: BaseException) -> str:
+    """The SSL library's reason in an SSL error (``WRONG_VERSION_NUMBER``), not urllib3's whole chain."""
+    text = str(err)
+    found = re.search(r"\[SSL: ([A-Z0-9_]+)\]([^(']*)", text)
+    if found:
+        return f"{found.group(1)}{found.group(2).rstrip()}".strip()
+    return "certificate verify failed" if "certificate verify failed" in text else "no TLS answer"
+
+
 def _gave_up(err: BaseException, cause: BaseException, what: str) -> SourceError | None:
     """The error for a call the SDK retried until its budget ran out, or None if ``err`` is not one.
 
@@ -102,6 +113,12 @@ def _gave_up(err: BaseException, cause: BaseException, what: str) -> SourceError
             f"Databricks kept refusing requests over its rate limit (429) while {what}: {_short(cause)}",
             hint="Lower workflowConfig.config.workers, run at a quieter time, or raise connectionTimeout "
             "(the budget for waiting the limit out)",
+        )
+    if isinstance(cause, requests.exceptions.SSLError):  # a ConnectionError too, with its own cause
+        return SourceUnavailableError(
+            f"the server did not complete a TLS handshake while {what} ({_ssl_reason(cause)})",
+            field="source.serviceConnection.config.hostPort",
+            hint=TLS_HINT,
         )
     if isinstance(err, TimeoutError) or isinstance(cause, (requests.ConnectionError, requests.Timeout)):
         return SourceUnavailableError(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from typing import Any
+
 import streamlit as st
 
 from ui import components as ui
@@ -44,6 +47,85 @@ if rule_errors:
         "Rules marked in red are left out of the preview until they are fixed.", icon=":material/warning:"
     )
 
+
+def task_graph_panel(rows: list[dict[str, Any]]) -> None:
+    """The selected job's task DAG, coloured by its latest run on request (item 5 of issue 14)."""
+    jobs = {row["id"]: row["name"] for row in rows if row["kind"] == "job"}
+    st.markdown("#### Task graph")
+    if not jobs:
+        st.caption("No job among the rows shown. DLT pipelines have no task graph: each is one node.")
+        return
+    job_id = st.selectbox(
+        "Show the task graph of",
+        options=list(jobs),
+        format_func=lambda key: f"{jobs[key]} ({key})",
+        index=None,
+        placeholder="choose a job of the table",
+        key="preview_graph_job",
+        help="Reads the whole job (every task, also past the listing's first 100). DLT pipelines are not "
+        "listed here: they have no task graph.",
+    )
+    dlt = sum(1 for row in rows if row["kind"] == "dlt")
+    if dlt:
+        st.caption(
+            f"{dlt:,} DLT pipeline{'s' * (dlt != 1)} shown above {'have' if dlt != 1 else 'has'} no task "
+            "graph: each is one node in OpenMetadata."
+        )
+    if job_id is None:
+        return
+    with st.spinner("Reading the job's tasks…"):
+        graph = services.load_task_graph(get_state(), job_id)
+    if graph.error:
+        st.error(
+            f"Cannot read the tasks of job {job_id}: {graph.error.rstrip('.')}.", icon=":material/error:"
+        )
+        st.button(
+            "Read again", key="preview_graph_retry", icon=":material/refresh:", on_click=services.forget_job,
+            args=(get_state(), job_id),
+        )  # fmt: skip
+        return
+    if not graph.tasks:
+        st.caption(f"{graph.name} has no tasks.")
+        return
+    states = None
+    if st.toggle("Colour by the latest run", key="preview_graph_runs", help="Reads the job's newest run."):
+        with st.spinner("Reading the latest run…"):
+            run = services.load_latest_run(get_state(), job_id)
+        if run.error:
+            st.warning(
+                f"Could not read the latest run: {run.error.rstrip('.')}. The graph is drawn without run states.",
+                icon=":material/warning:",
+            )
+            st.button(
+                "Read the run again", key="preview_graph_run_retry", icon=":material/refresh:",
+                on_click=services.forget_job, args=(get_state(), job_id),
+            )  # fmt: skip
+        elif run.run_id is None:
+            st.caption("This job has not run yet: nothing to colour.")
+        else:
+            states = run.states
+            legend = " ".join(
+                f":{colour}-background[{word}]"
+                for colour, word in zip(
+                    ("green", "red", "orange", "gray"),
+                    (w for _, w in services.STATE_COLOURS.values()),
+                    strict=True,
+                )
+            )
+            started = datetime.fromtimestamp((run.start_ms or 0) / 1000, tz=timezone.utc)
+            link = f" ([open in Databricks]({run.url}))" if run.url else ""
+            st.markdown(
+                f"Latest run {run.run_id}, started {started:%Y-%m-%d %H:%M} UTC{link}: {legend} "
+                ":gray[white: not in that run]"
+            )
+    edges = sum(len(task.depends_on) for task in graph.tasks)
+    st.graphviz_chart(services.task_graph_dot(list(graph.tasks), states))
+    st.caption(
+        f"{graph.name}: {len(graph.tasks):,} task{'s' * (len(graph.tasks) != 1)}, {edges:,} "
+        f"dependenc{'ies' if edges != 1 else 'y'}; arrows point from a task to the tasks that wait for it."
+    )
+
+
 st.subheader("Live preview")
 missing = services.missing_fields(state)
 errors = services.field_errors(state)
@@ -78,22 +160,27 @@ else:
             st.rerun()
         if view.error:
             st.error(f"Listing failed: {view.error}", icon=":material/error:")
+        so_far = " listed so far" if view.listing else ""
+        overall = f"{view.kept:,} of {view.total:,}{so_far} will be ingested"
+        shown = services.shown_heading(view, search=search, show=show or "all")
+        st.markdown(f"### {shown or overall}")
+        if shown:
+            st.caption(f"Overall, {overall}.")
         if view.listing:
-            st.markdown(f"### {view.kept:,} of {view.total:,} listed so far will be ingested")
             st.caption(
                 f":material/progress_activity: Listing the workspace… {view.total:,} so far after "
-                f"{view.elapsed_s:.1f} s. The table fills in as pages arrive; you can keep editing rules."
+                f"{view.elapsed_s:,.1f} s. The table fills in as pages arrive; you can keep editing rules."
             )
         else:
-            st.markdown(f"### {view.kept:,} of {view.total:,} will be ingested")
             stopped = (
                 " (stopped early: the list is incomplete)" if services.preview_stopped(get_state()) else ""
             )
-            first = f", first rows after {view.first_row_s:.1f} s" if view.first_row_s is not None else ""
-            st.caption(f"Listed {view.total:,} pipelines in {view.elapsed_s:.1f} s{first}{stopped}.")
+            first = f", first rows after {view.first_row_s:,.1f} s" if view.first_row_s is not None else ""
+            st.caption(f"Listed {view.total:,} pipelines in {view.elapsed_s:,.1f} s{first}{stopped}.")
         ui.render_preview(view)
         if len(view.rows) >= 5000:
             st.caption("Showing the first 5,000 matches; search to narrow down.")
+        task_graph_panel(view.rows)
         if listing and not view.listing:
             st.rerun()  # the listing ended: a full rerun stops this fragment's timer
 

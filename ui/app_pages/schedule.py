@@ -36,18 +36,47 @@ sched = state.schedule
 ui.page_header("schedule", "When Airflow runs the ingestion, and how the DAG file is written.")
 errors = services.field_errors(state)
 
+
+def _preset_changed() -> None:
+    services.choose_preset(get_state(), st.session_state["sched_preset"])
+    st.session_state.pop("sched_cron", None)  # the cron field shows the state's expression again
+
+
+def _back_to_preset() -> None:
+    _preset_changed_to(get_state().schedule.custom_from)
+
+
+def _preset_changed_to(preset: str) -> None:
+    services.choose_preset(get_state(), preset)
+    st.session_state["sched_preset"] = preset
+
+
 st.subheader("Schedule")
-ui.bound(
-    st.radio,
+ui.bind("sched_preset", sched.preset)
+st.radio(
     "Runs",
-    "sched_preset",
-    "schedule.preset",
+    key="sched_preset",
+    on_change=_preset_changed,
     options=list(PRESET_LABELS),
     format_func=PRESET_LABELS.__getitem__,
     horizontal=True,
-    help="On demand writes schedule=None: the DAG runs only when triggered (Run now stays separate).",
+    help="On demand writes schedule=None: the DAG runs only when triggered (Run now stays separate). "
+    "Custom cron starts from the preset chosen before it.",
 )
 if sched.preset == "custom":
+    if sched.custom_from in PRESET_LABELS and sched.custom_from != "custom":
+        note, back = st.columns([4, 1], vertical_alignment="center")
+        note.caption(
+            f"Started from {PRESET_LABELS[sched.custom_from]} "
+            f"(`{services.preset_cron(sched.custom_from) or 'no schedule'}`)."
+        )
+        back.button(
+            f"Back to {PRESET_LABELS[sched.custom_from]}",
+            key="sched_back_to_preset",
+            on_click=_back_to_preset,
+            type="tertiary",
+            icon=":material/undo:",
+        )
     ui.bound(
         st.text_input,
         "Cron expression",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import components as ui
@@ -79,9 +81,18 @@ else:
         "Output file",
         "sink_filename",
         "sink.filename",
-        help="Path of the JSON-lines file the run writes (relative to where the ingestion runs).",
+        help="Path of the JSON-lines file. The exported YAML keeps it as typed (a relative name is then "
+        "relative to where the DAG's task runs); the wizard's own runs write a relative name under its data "
+        "directory ($DBX_PIPELINE_HOME, else your user data folder), in exports/.",
     )
     ui.field_error(errors.get("sink_filename"))
+    if sink.filename.strip():
+        typed = sink.filename.strip()
+        where = services.sink_path(typed)
+        relative = "" if where == Path(typed).expanduser() else " (relative to where the DAG's task runs)"
+        st.caption(
+            f":material/folder_open: Run now writes `{where}`. The exported YAML keeps `{typed}`{relative}."
+        )
 
 missing = services.missing_fields(state).get("sink", [])
 ui.render_missing(missing)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 from core.config import WorkflowConfig, parse_workflow_config
 from core.errors import ConfigError
 from ui.services._shared import _PLACEHOLDER_SECRET
-from ui.services.config import build_config, databricks_fingerprint, sink_fingerprint, workflow_dict
+from ui.services.config import (
+    build_config,
+    databricks_fingerprint,
+    sink_fingerprint,
+    sink_path,
+    workflow_dict,
+)
 from ui.services.forms import normalized_host
 from ui.state import CheckResult, WizardState
+from ui.store.db import HOME_ENV
 
 
 def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckResult:
@@ -68,10 +74,17 @@ def _sink_check_config(state: WizardState) -> WorkflowConfig:
 
 
 def _check_file_sink(filename: str, step_type: Any) -> Any:
-    """The file sink's only precondition: its folder exists and is writable."""
+    """The file sink's only precondition: its folder exists and is writable (``exports/`` is created)."""
     started = time.perf_counter()
-    path = Path(filename.strip() or "pipelines.jsonl").expanduser()
-    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        path = sink_path(filename, create=True)
+    except OSError as err:
+        path = sink_path(filename)
+        step = step_type("File", "Folder writable", ok=False, field="sink.config.filename")
+        step.error = f"the folder {path.parent} cannot be created ({err.strerror or type(err).__name__})"
+        step.hint = f"Set {HOME_ENV} to a folder this user may write to, or give an absolute path"
+        return step
+    folder = path.parent
     step = step_type("File", "Folder writable")
     if not folder.is_dir():
         step.ok, step.error = False, f"the folder {folder} does not exist"
@@ -80,6 +93,6 @@ def _check_file_sink(filename: str, step_type: Any) -> Any:
         step.ok, step.error = False, f"the folder {folder} is not writable"
         step.hint, step.field = "Choose a folder this user may write to", "sink.config.filename"
     else:
-        step.ok, step.detail = True, f"{path.resolve()} can be written"
+        step.ok, step.detail = True, f"{path} can be written"
     step.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return step

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ from ui.services.forms import (
     filter_rule_errors,
 )
 from ui.state import DatabricksStep, WizardState, secret_value
+from ui.store.db import data_dir
 
 
 def _auth_block(dbx: DatabricksStep, placeholder: str | None) -> dict[str, Any]:
@@ -113,18 +115,42 @@ def workflow_dict(
     return workflow
 
 
+#: The environment variable naming the wizard's data directory (saved ingestions, file-sink exports).
+def sink_path(filename: str, *, create: bool = False) -> Path:
+    """Where the wizard's own runs and checks write the file sink: a relative name lands in ``exports/``.
+
+    The wizard's server may run from any directory, so a relative name is resolved under
+    :func:`data_dir` (``<data dir>/exports/<name>``), never the server's working directory. The exported
+    YAML keeps the name as typed: the DAG runs on another machine, relative to its own directory.
+
+    Args:
+        filename: the name typed on the sink step (``~`` is expanded).
+        create: create the ``exports`` folder when the name is relative (before a run writes there).
+    """
+    typed = Path(filename.strip() or "pipelines.jsonl").expanduser()
+    if typed.is_absolute():
+        return typed
+    target = (data_dir() / "exports" / typed).resolve()
+    if create:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
 def build_config(state: WizardState, *, purpose: str = "run", for_export: bool = False) -> WorkflowConfig:
     """The validated config for a test, a preview, a run (real secrets) or an export (placeholders).
 
     Args:
         state: the session's wizard state.
         purpose: ``"run"`` (the chosen sink) or ``"databricks"`` (a console sink; see :func:`workflow_dict`).
-        for_export: put a placeholder where a secret has not been entered (the files never hold secrets).
+        for_export: put a placeholder where a secret has not been entered (the files never hold secrets),
+            and keep a file sink's name as typed (else it is :func:`sink_path`'s absolute path).
 
     Raises:
         ConfigError: with ``problems`` naming the YAML paths (see :func:`config_problems`).
     """
     data = workflow_dict(state, purpose=purpose, placeholder=_PLACEHOLDER_SECRET if for_export else None)
+    if data["sink"]["type"] == "file" and not for_export:  # the wizard's own run: under its data directory
+        data["sink"]["config"]["filename"] = str(sink_path(state.sink.filename, create=True))
     return parse_workflow_config(data, environ={})
 
 

@@ -106,10 +106,11 @@ _SECRET_FIELDS = frozenset({"dbx_token", "dbx_client_secret", "dbx_azure_client_
 def export_problems(state: WizardState) -> dict[str, str]:
     """Field id -> message for everything that blocks generating the files.
 
-    Secrets not entered are not problems: the files only reference them. The extra workspaces' problems
-    are :func:`ui.services.workspaces.workspace_problems`, shown at each workspace.
+    Secrets not entered (or refused placeholders from an import) are not problems: the files only
+    reference them. The extra workspaces' problems are :func:`ui.services.workspaces.workspace_problems`,
+    shown at each workspace.
     """
-    problems = dict(field_errors(state))
+    problems = {key: value for key, value in field_errors(state).items() if key not in _SECRET_FIELDS}
     for fields in missing_fields(state).values():
         for field_id in fields:
             if field_id not in _SECRET_FIELDS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -97,10 +98,66 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _secret_from(value: Any, label: str, notes: list[str]) -> SecretStr | None:
+#: An environment reference the config loader resolves (``${DATABRICKS_TOKEN}``): kept as a reference.
+_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+#: Words a documentation example puts where a secret goes, compared without case, spaces or punctuation.
+_PLACEHOLDER_WORDS = frozenset(
+    {
+        "token", "secret", "password", "jwt", "jwttoken", "apitoken", "accesstoken", "pat", "changeme",
+        "replaceme", "placeholder", "todo", "tbd", "none", "null", "redacted", "example", "dummy", "secretvalue",
+        "clientsecret", "bottoken", "botjwt", "botjwttoken", "databrickstoken", "yourtoken", "mytoken",
+    }
+)  # fmt: skip
+_PLACEHOLDER_SHAPES = (
+    re.compile(r"^<[^<>]*>$"),  # <databricks token>
+    re.compile(r"^\{[^{}]*\}$"),  # {bot_jwt_token}
+    re.compile(r"^\[[^\[\]]*\]$"),  # [your token]
+    re.compile(r"\$\{(?![A-Za-z_][A-Za-z0-9_]*\})"),  # ${...}, ${bot jwt}: not a variable the loader resolves
+    re.compile(r"^[x*.#?_-]+$", re.IGNORECASE),  # xxx, ****, ...
+    re.compile(r"x{6,}", re.IGNORECASE),  # dapiXXXXXXXXXXXX
+    re.compile(r"^(your|my|insert|enter|paste|put)[\s_-]", re.IGNORECASE),  # your-token-here, paste_jwt
+    re.compile(r"[\s_-]here$", re.IGNORECASE),  # token-here
+)
+#: The sentence at a secret's field when the imported file held a placeholder instead of the secret.
+PLACEHOLDER_MESSAGE = (
+    "The imported file has {shown} here, which looks like a placeholder from the docs: paste the real "
+    "{what} or give an environment variable."
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """True when ``value`` is a documentation placeholder, not a secret (``<databricks token>``, ``xxx``...).
+
+    ``${NAME}`` references the config loader resolves are not placeholders (see :func:`_secret_from`).
+    """
+    text = value.strip()
+    if _ENV_REFERENCE.fullmatch(text):
+        return False
+    if re.sub(r"[^a-z0-9]", "", text.lower()) in _PLACEHOLDER_WORDS:
+        return True
+    return any(shape.search(text) for shape in _PLACEHOLDER_SHAPES)
+
+
+def _secret_from(
+    value: Any, label: str, notes: list[str], field_id: str = "", problems: dict[str, str] | None = None
+) -> SecretStr | None:
+    """The secret at ``field_id`` as found in the file, or None.
+
+    A value is kept; a ``${VAR}`` reference leaves a note (its value is not in the file); a documentation
+    placeholder is refused with a sentence for the field in ``problems``.
+    """
     if value is None or value == "":
         return None
     text = str(value)
+    if is_placeholder(text):
+        # a short placeholder is echoed so the user sees which one; a long value never is (a secret, if wrong)
+        shown = repr(text) if len(text) <= 24 else "a value"
+        what = label.removeprefix("The ").lower()
+        message = PLACEHOLDER_MESSAGE.format(shown=shown, what=what)
+        if problems is not None and field_id:
+            problems[field_id] = message
+        notes.append(f"{label}: {message}")
+        return None
     if "${" in text:
         notes.append(f"{label} comes from {text} in the file: enter its value to test or run.")
         return None
@@ -122,6 +179,7 @@ def _apply_import(state: WizardState, raw: dict[str, Any], notes: list[str]) -> 
     """
     connection = _mapping(_dig(raw, "source", "serviceConnection", "config"))
     options = _mapping(_dig(raw, "source", "sourceConfig", "config"))
+    state.secret_problems.clear()
     _apply_databricks(state, raw, connection, notes)
     _apply_filters(state, options, connection)
     _apply_options(state, options)
@@ -157,15 +215,23 @@ def _apply_auth(state: WizardState, connection: dict[str, Any], notes: list[str]
         dbx.azure_client_id = _text(auth.get("azureClientId"))
         dbx.azure_tenant_id = _text(auth.get("azureTenantId"))
         dbx.azure_client_secret = _secret_from(
-            auth.get("azureClientSecret"), "The Azure client secret", notes
+            auth.get("azureClientSecret"),
+            "The Azure client secret",
+            notes,
+            "dbx_azure_client_secret",
+            state.secret_problems,
         )
     elif {"clientId", "clientSecret"} & set(auth):
         dbx.auth = "oauth"
         dbx.client_id = _text(auth.get("clientId"))
-        dbx.client_secret = _secret_from(auth.get("clientSecret"), "The client secret", notes)
+        dbx.client_secret = _secret_from(
+            auth.get("clientSecret"), "The client secret", notes, "dbx_client_secret", state.secret_problems
+        )
     else:
         dbx.auth = "pat"
-        dbx.token = _secret_from(auth.get("token", connection.get("token")), "The token", notes)
+        dbx.token = _secret_from(
+            auth.get("token", connection.get("token")), "The token", notes, "dbx_token", state.secret_problems
+        )
 
 
 def _apply_filters(state: WizardState, options: dict[str, Any], connection: dict[str, Any]) -> None:
@@ -211,7 +277,9 @@ def _apply_sink(state: WizardState, raw: dict[str, Any], notes: list[str]) -> No
         state.sink.kind = "openmetadata"
     if server:
         state.sink.om_host = _text(server.get("hostPort")) or state.sink.om_host
-        state.sink.jwt = _secret_from(_dig(server, "securityConfig", "jwtToken"), "The JWT", notes)
+        state.sink.jwt = _secret_from(
+            _dig(server, "securityConfig", "jwtToken"), "The JWT", notes, "om_jwt", state.secret_problems
+        )
         if server.get("verifySSL") in ("no-ssl", "ignore", "validate"):
             state.sink.verify_ssl = server["verifySSL"]
         state.sink.ca_certificate = _text(_dig(server, "sslConfig", "caCertificate"))

@@ -88,6 +88,8 @@ class PreviewView:
     error: str | None
     elapsed_s: float
     first_row_s: float | None
+    #: rows that pass the search and "Show" (``rows`` holds at most ``limit`` of them)
+    shown: int = 0
 
 
 def _name_filter(state: WizardState) -> NameFilter:
@@ -116,6 +118,7 @@ def decide_preview(state: WizardState, search: str = "", show: str = "all", limi
     kept = sum(1 for _, decision in decided if decision.kept)
     needle = search.strip().lower()
     rows: list[dict[str, Any]] = []
+    shown = 0
     for row, decision in decided:
         if show == "kept" and not decision.kept:
             continue
@@ -123,6 +126,7 @@ def decide_preview(state: WizardState, search: str = "", show: str = "all", limi
             continue
         if needle and needle not in row.name.lower() and needle not in row.id.lower():
             continue
+        shown += 1
         if len(rows) < limit:
             rows.append(
                 {
@@ -144,4 +148,23 @@ def decide_preview(state: WizardState, search: str = "", show: str = "all", limi
         error=job.error,
         elapsed_s=job.elapsed_s,
         first_row_s=job.first_row_s,
+        shown=shown,
     )
+
+
+#: What "Show" selects -> the noun of the heading.
+_SHOWN_NOUNS = {"all": "pipelines", "kept": "kept pipelines", "filtered": "filtered-out pipelines"}
+
+
+def shown_heading(view: PreviewView, *, search: str = "", show: str = "all") -> str:
+    """The heading when the table shows a part of the listing: ``12 of 120 kept pipelines matching 'sales'``.
+
+    Returns:
+        "" when nothing narrows the table (no search, "Show" all): the page then says how many are kept.
+    """
+    needle = search.strip()
+    if not needle and show == "all":
+        return ""
+    base = {"kept": view.kept, "filtered": view.total - view.kept}.get(show, view.total)
+    matching = f" matching '{needle}'" if needle else ""
+    return f"{view.shown:,} of {base:,} {_SHOWN_NOUNS.get(show, 'pipelines')}{matching}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 from core.config import WorkflowConfig
@@ -25,6 +24,7 @@ from ui.services.config import (
     build_config,
     databricks_fingerprint,
     sink_fingerprint,
+    sink_path,
 )
 from ui.services.forms import missing_fields, normalized_host, normalized_om_url
 from ui.services.preview import decide_preview, preview_stopped
@@ -176,8 +176,7 @@ def stop_run(state: WizardState) -> bool:
 def run_target(state: WizardState) -> dict[str, str]:
     """Where a run of these settings writes: ``{"kind": "openmetadata"|"file", "location": ...}``."""
     if state.sink.kind == "file":
-        path = Path(state.sink.filename.strip() or "pipelines.jsonl").expanduser()
-        return {"kind": "file", "location": str(path.resolve())}
+        return {"kind": "file", "location": str(sink_path(state.sink.filename))}
     url, _ = normalized_om_url(state.sink.om_host)
     return {"kind": "openmetadata", "location": url or state.sink.om_host.strip()}
 

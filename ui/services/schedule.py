@@ -24,6 +24,35 @@ def schedule_cron(state: WizardState) -> str | None:
     return PRESETS.get(preset, PRESETS["daily"])
 
 
+def preset_cron(preset: str) -> str | None:
+    """The cron expression of a preset (``daily`` -> ``0 2 * * *``); None for on demand, custom or unknown."""
+    from core.generate.schedule import PRESETS
+
+    return PRESETS.get(preset) if preset != "custom" else None
+
+
+def choose_preset(state: WizardState, preset: str) -> None:
+    """Switch the schedule to ``preset``; Custom cron starts from the preset it was chosen from.
+
+    A custom expression the user wrote (one that is no preset's) is kept; otherwise the custom field takes
+    the previous preset's cron, and that preset is remembered so the page can offer to go back to it.
+
+    Args:
+        state: the session's wizard state.
+        preset: a key of ``core.generate.schedule.PRESETS``, or ``custom``.
+    """
+    sched = state.schedule
+    previous = sched.preset
+    if preset == "custom" and previous != "custom":
+        from core.generate.schedule import PRESETS
+
+        start = preset_cron(previous)
+        if start and sched.custom_cron.strip() in {cron for cron in PRESETS.values() if cron}:
+            sched.custom_cron = start
+        sched.custom_from = previous
+    sched.preset = preset
+
+
 def describe_schedule(state: WizardState) -> tuple[str | None, str | None]:
     """(plain-English sentence, None) or (None, the error at the cron field)."""
     from core.generate.schedule import describe_cron

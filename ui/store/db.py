@@ -42,8 +42,10 @@ def data_dir() -> Path:
     configured = os.environ.get(HOME_ENV, "").strip()
     if configured:
         return Path(configured).expanduser()
-    from platformdirs import user_data_dir
-
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:  # the engine alone (no [wizard] extra): the XDG default platformdirs gives on Linux
+        return Path.home() / ".local" / "share" / "dbx-pipeline"
     return Path(user_data_dir("dbx-pipeline", appauthor=False))
 
 
