@@ -24,7 +24,6 @@ OPENMETADATA_INGESTION = (
 #: "path::function" -> seconds measured (2 cores, warm, on a quiet machine): the tests outside SLOW_DIRS
 #: that take over ~1.5 s. A name that no longer exists fails tests/unit/test_tiers.py.
 SLOW_TESTS: dict[str, float] = {
-    "tests/wizard/test_runs_shutdown.py::test_sigterm_during_a_run_records_it_stopped_by_the_server_with_counts_that_agree": 10.0,
     "tests/unit/test_check_timeouts.py::test_a_step_whose_server_hangs_ends_at_the_timeout_despite_the_sdks_retries": 1.6,
     "tests/unit/test_check_timeouts.py::test_an_openmetadata_server_that_hangs_ends_each_step_at_the_timeout": 1.6,
     "tests/e2e/test_cli.py::test_500_job_workspace_ingests_completely_and_rerun_changes_nothing": 15.4,

@@ -184,6 +184,17 @@ def run_target(state: WizardState) -> dict[str, str]:
     return {"kind": "openmetadata", "location": url or state.sink.om_host.strip()}
 
 
+def writes_to_demo_catalogue(state: WizardState) -> bool:
+    """Whether a run writes to the bundled demo OpenMetadata (only then may the page offer to reset it)."""
+    if not state.demo or state.sink.kind == "file":
+        return False
+    from ui.services.demo import start_demo
+
+    demo_url, _ = normalized_om_url(f"{start_demo()['openmetadata'].url}/api")
+    url, _ = normalized_om_url(state.sink.om_host)
+    return url is not None and url == demo_url
+
+
 def _run_workflow(config: WorkflowConfig, job: RunJob, target: dict[str, str]) -> None:
     from core.secrets import redact
     from core.workflow import Workflow
