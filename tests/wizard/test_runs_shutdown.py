@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 from ui.services.runs import ORPHANED
@@ -85,3 +88,44 @@ def test_sigterm_during_a_run_records_it_stopped_by_the_server_with_counts_that_
     rows = [row for row in report["pipelines"] if row["outcome"] == "created"]
     assert 0 < report["created"] < report["kept"], "stopped mid-way"
     assert len(rows) == report["created"] == record.counts["created"]
+
+
+STREAMLIT = r"""
+import sys, threading
+marker = sys.argv[1]
+threading._register_atexit(lambda: open(marker, "w").write("hooks ran"))
+port, sys.argv = sys.argv[2], ["streamlit", "run", "ui/streamlit_app.py", "--server.port", sys.argv[2]]
+from streamlit.web.cli import main
+main()
+"""
+
+
+def test_sigterm_to_streamlit_run_reaches_the_hooks_that_stop_runs(tmp_path: Path) -> None:
+    """The wizard's real server (``streamlit run``) ends on SIGTERM through Python's threading exit hooks.
+
+    That is where :func:`ui.services.runs.stop_runs_at_shutdown` runs; the test above relies on it.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = str(sock.getsockname()[1])
+    marker = tmp_path / "hooks"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", STREAMLIT, str(marker), port, "--server.headless", "true"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.1)
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, err
+    assert marker.exists() and marker.read_text() == "hooks ran", err
