@@ -170,10 +170,14 @@ def _headline(record: RunRecord) -> None:
     what = "Dry run" if dry else "Run"
     nothing = " Nothing was written." if dry else ""
     if record.outcome == "stopped":
-        # stopped by Stop, or with the server (its record says so); a run with no report either way
-        why = (record.error or "a rerun picks up where it left off").rstrip(".")
-        head = "Stopped" if record.report is None or record.error else "Stopped before the end"
-        st.warning(f"{head}: {why}.{nothing}", icon=":material/stop_circle:")
+        if record.error:  # stopped with its server: the record says so
+            st.warning(f"Stopped: {record.error.rstrip('.')}.{nothing}", icon=":material/stop_circle:")
+        elif dry:
+            st.warning(f"Stopped before the end.{nothing}", icon=":material/stop_circle:")
+        else:
+            st.warning(
+                "Stopped before the end: a rerun picks up where it left off.", icon=":material/stop_circle:"
+            )
         return
     report = record.report
     if report is None:

@@ -116,6 +116,12 @@ def test_a_run_stopped_by_the_server_or_by_stop_says_stopped_not_finished(
     at = _open(at, by_stop)
     assert h.find(at, r"^Stopped before the end: a rerun picks up where it left off\.$")
     assert h.find(at, r"Run finished") is None
+    dry = RunRecord(
+        **{**by_stop.__dict__, "run_id": uuid.uuid4().hex, "mode": "dry-run", "started_at": started - 120}
+    )
+    history.record(dry)
+    at = _open(_page(new_app), dry)
+    assert h.find(at, r"^Stopped before the end\. Nothing was written\.$")
 
 
 def test_the_history_shows_each_number_in_its_own_column(
