@@ -32,6 +32,16 @@ _CONFIRM_START_OVER = "confirm_start_over"
 _RERUNS = "stepper_reruns"
 
 
+def _run_done(state: WizardState) -> bool:
+    """Step 8 is done after a real run (not a dry run) that finished ok for the settings shown now."""
+    from ui.services.runs import stale_settings
+
+    job = state.run
+    if job is None or job.dry_run or job.report is None or not job.report.ok:
+        return False
+    return not stale_settings(job.settings, state)
+
+
 def _step_status(state: WizardState) -> dict[str, str]:
     """Step key -> "done", "attention" or "todo", from what is filled in, valid and tested."""
     errors = services.field_errors(state)
@@ -61,7 +71,7 @@ def _step_status(state: WizardState) -> dict[str, str]:
         "sink": "sink" not in missing,
         "schedule": "schedule" in state.visited,
         "review": "review" in state.visited and not errors,
-        "run": state.run is not None and state.run.report is not None and state.run.report.ok,
+        "run": _run_done(state),
     }
     for step in STEPS:
         if step.key in attention or (step.key == "test" and failed_test):
@@ -92,7 +102,9 @@ def _start_over_controls(state: WizardState) -> None:
         return
     if state.ingestion_id and not saved.store_problem():
         name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
-        st.warning(f"Start a new ingestion? {name} stays saved on the start page.", icon=":material/help:")
+        st.warning(
+            f"Start a new ingestion? {saved.md(name)} stays saved on the start page.", icon=":material/help:"
+        )
     else:
         st.warning("Start over? Nothing here is saved: every value is cleared.", icon=":material/warning:")
     left, right = st.columns(2)
@@ -108,7 +120,7 @@ def _save_line(slot: Any) -> None:
     with slot.container():
         if state.ingestion_id:
             name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
-            st.markdown(f":material/bookmark: **{name}**")
+            st.markdown(f":material/bookmark: **{saved.md(name)}**")
         st.caption(f"{icon} {sentence}")
 
 
@@ -128,7 +140,7 @@ def _banners(state: WizardState) -> None:
     if notes:
         with st.expander(f"Notes from opening this ingestion ({len(notes)})", icon=":material/info:"):
             for note in notes:
-                st.caption(note)
+                st.caption(saved.md(note))
 
 
 def _default_is_start(state: WizardState) -> bool:

@@ -52,6 +52,7 @@ __all__ = [
     "env_name_error",
     "from_settings",
     "listing",
+    "md",
     "open_ingestion",
     "reenter_labels",
     "rename_ingestion",
@@ -383,7 +384,29 @@ def _changed(state: WizardState) -> bool:
 # -- names and the start page's listing -------------------------------------------------------------------
 
 
+#: what a demo ingestion is called and where it reads from (its emulators' ports change with each server)
+DEMO_NAME, DEMO_HOST = "Demo workspace", "demo emulator"
+#: markdown that inline user text could trigger: emphasis, code, links, math, tables, HTML, colour and icon
+#: directives (``:red[x]``, ``:material/x:``, emoji) and URLs (a colon glued to what follows); an underscore
+#: inside a word (``prod_dbx``) is plain text already
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]{}$~<>|]|:(?=\S)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+#: block markdown at the start of a text: a heading, a quote, a list item, a rule
+_MARKDOWN_LEADING = re.compile(r"^(\d*)([#>+=-]|(?<=\d)[.)])")
+
+
+def md(text: str) -> str:
+    """``text`` (a name, a host: anything a user typed) safe inside Streamlit markdown: shown as typed.
+
+    The markdown punctuation is backslash-escaped, so ``*bold*``, ``$math$``, ``:red[x]``, ``[a](url)`` and
+    ``:material/x:`` are shown literally; line breaks become spaces.
+    """
+    flat = _MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(0), " ".join(str(text).split()))
+    return _MARKDOWN_LEADING.sub(lambda found: f"{found.group(1)}\\{found.group(2)}", flat)
+
+
 def _auto_name(settings: dict[str, Any]) -> str:
+    if settings.get("demo") is True:
+        return DEMO_NAME
     dbx = settings.get("databricks")
     dbx = dbx if isinstance(dbx, dict) else {}
     service, host = str(dbx.get("service_name") or ""), str(dbx.get("host") or "")
@@ -404,21 +427,25 @@ def display_name(name: str, settings: str | dict[str, Any]) -> str:
     return _auto_name(data if isinstance(data, dict) else {})
 
 
-def _when(epoch: float | None) -> str:
-    return "" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+def _when(epoch: float | None, verb: str = "") -> str:
+    from ui.components import made_when
+
+    return "" if epoch is None else made_when(epoch, verb=verb)
 
 
-def _sink_text(sink: Any) -> str:
+def _sink_text(sink: Any, *, demo: bool) -> str:
     if not isinstance(sink, dict):
         return ""
     if sink.get("kind") == "file":
         return f"File {sink.get('filename', '')}"
-    return f"OpenMetadata {sink.get('om_host', '')}"
+    return f"OpenMetadata {DEMO_HOST if demo else sink.get('om_host', '')}"
 
 
 def listing(store: Store) -> list[dict[str, str]]:
     """The start page's rows: id, name, host, sink, last modified, last run (newest first)."""
-    latest = store.runs.latest_by_ingestion()
+    from ui.services.runs import _orphaned  # the history's rule: a running record no live run owns
+
+    latest = {key: _orphaned(run) for key, run in store.runs.latest_by_ingestion().items()}
     rows: list[dict[str, str]] = []
     for saved in store.list_ingestions():
         try:
@@ -426,17 +453,20 @@ def listing(store: Store) -> list[dict[str, str]]:
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
-        dbx = data.get("databricks") if isinstance(data.get("databricks"), dict) else {}
+        dbx = data.get("databricks")
+        dbx = dbx if isinstance(dbx, dict) else {}
         run = latest.get(saved.id)
         rows.append(
             {
                 "id": saved.id,
                 "name": display_name(saved.name, data),
                 "given_name": saved.name,
-                "host": str(dbx.get("host", "")) if isinstance(dbx, dict) else "",
-                "sink": _sink_text(data.get("sink")),
+                "host": DEMO_HOST if data.get("demo") is True else str(dbx.get("host", "")),
+                "sink": _sink_text(data.get("sink"), demo=data.get("demo") is True),
                 "modified": _when(saved.updated_at),
-                "last_run": f"{run.outcome} · {run.mode} · {_when(run.started_at)}" if run else "never run",
+                "last_run": f"{run.outcome} · {run.mode} · {_when(run.started_at, 'started')}"
+                if run
+                else "never run",
                 "demo": "yes" if data.get("demo") else "",
             }
         )
@@ -600,7 +630,7 @@ def save_status() -> tuple[str, str]:
     if not bound:
         return "unsaved", "Saved automatically as soon as you change a setting."
     saved_at = st.session_state.get(_SAVED_AT_KEY)
-    when = f" at {time.strftime('%H:%M:%S', time.localtime(saved_at))}" if saved_at else ""
+    when = f" {_when(saved_at)}" if saved_at else ""
     return "saved", f"Saved automatically{when}; secrets are kept in this server's memory only."
 
 
