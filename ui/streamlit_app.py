@@ -143,6 +143,25 @@ def _banners(state: WizardState) -> None:
                 st.caption(saved.md(note))
 
 
+def _merge_news() -> None:
+    """Once after autosave merged another tab's changes: a toast naming them, a warning for a setting both changed."""
+    merged = saved.merged_from_elsewhere()
+    if merged is None:
+        return
+    taken, both = merged
+    if taken:
+        st.toast(
+            f"Changed in another tab of this ingestion, now shown here too: {saved.md(', '.join(taken))}.",
+            icon=":material/sync:",
+        )
+    if both:
+        st.warning(
+            f"Also changed in another tab of this ingestion: {saved.md(', '.join(both))}. Your value was kept "
+            "and saved; the other tab shows it after its next change.",
+            icon=":material/sync_problem:",
+        )
+
+
 def _default_is_start(state: WizardState) -> bool:
     """Land on the start page when this tab edits nothing yet and there is something to open."""
     store = open_store()
@@ -201,6 +220,7 @@ with st.sidebar:
         st.caption(f":material/upload_file: Prefilled from {state.imported_from}")
     _start_over_controls(state)
 
+_merge_news()
 step_key = next((step.key for step in STEPS if step.label == current.title), None)
 if step_key:
     state.visited.add(step_key)
@@ -209,6 +229,8 @@ try:
     current.run()
 finally:
     saved.autosave(get_state())
+if saved.MERGED_KEY in st.session_state:
+    st.rerun()  # show the merged values (the widgets were reseeded) and say what came from the other tab
 _save_line(save_slot)
 _correct_stepper(status)
 services.warm_up()

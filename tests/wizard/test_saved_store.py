@@ -61,9 +61,9 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_ingestions(data_home: Path) 
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'runs'").fetchone() is None
 
     store = _store()
-    assert _version(path) == SCHEMA_VERSION == 2
+    assert _version(path) == SCHEMA_VERSION == 3
     saved = store.get_ingestion("abc")
-    assert saved is not None and saved.name == "old one"
+    assert saved is not None and saved.name == "old one" and saved.revision == 0
     store.runs.record(RunRecord("r1", "abc", 10.0, "run", outcome="ok", finished_at=12.0))
     assert [run.run_id for run in store.runs.list_runs("abc")] == ["r1"]
 
@@ -90,7 +90,10 @@ def test_a_file_from_a_newer_wizard_is_refused_and_never_migrated_down(data_home
     before = path.read_bytes()
     error = open_store()
     assert isinstance(error, StoreError)
-    assert "written by a newer version of this wizard (schema 99, this one knows up to 2)" in str(error)
+    assert (
+        f"written by a newer version of this wizard (schema 99, this one knows up to {SCHEMA_VERSION})"
+        in str(error)
+    )
     assert path.read_bytes() == before
     assert _version(path) == 99
 

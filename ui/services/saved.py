@@ -42,6 +42,7 @@ from ui.store import Store, StoreError, open_store
 
 __all__ = [
     "BOUND_KEY",
+    "MERGED_KEY",
     "SETTINGS_VERSION",
     "attach",
     "autosave",
@@ -53,6 +54,8 @@ __all__ = [
     "from_settings",
     "listing",
     "md",
+    "merge_settings",
+    "merged_from_elsewhere",
     "open_ingestion",
     "reenter_labels",
     "rename_ingestion",
@@ -74,6 +77,9 @@ _LAST_KEY = "saved_last_settings"
 _SAVED_AT_KEY = "saved_at"
 _ERROR_KEY = "saved_error"
 _NOTES_KEY = "saved_notes"
+_REVISION_KEY = "saved_revision"
+#: (from the other tab, both changed) setting labels of the last merge, for the frame to show once
+MERGED_KEY = "saved_merged"
 _QUERY = "ingestion"
 
 #: secret attributes of each step (never serialised)
@@ -537,6 +543,7 @@ def open_ingestion(ingestion_id: str) -> str | None:
     _reseed()
     _bind(saved.id, saved.name)
     st.session_state[_LAST_KEY] = settings_text(state)
+    st.session_state[_REVISION_KEY] = saved.revision
     st.session_state[_NOTES_KEY] = notes
     st.session_state.pop(_ERROR_KEY, None)
     return None
@@ -586,10 +593,148 @@ def attach() -> WizardState:
     return state
 
 
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Settings flattened to their leaves: ``{"databricks.host": ...}`` (a list, e.g. the rules, is one leaf)."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _unflatten(leaves: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in leaves.items():
+        *parents, last = path.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
+def merge_settings(
+    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Three-way merge of settings, leaf by leaf: theirs, plus every leaf this tab changed since ``base``.
+
+    Args:
+        base: the settings this tab last loaded or saved.
+        mine: this tab's settings now.
+        theirs: what another tab saved meanwhile.
+
+    Returns:
+        The merged settings; the leaves taken from theirs (changed elsewhere only); the leaves both tabs
+        changed to different values (mine kept).
+    """
+    old, new, other = _leaves(base), _leaves(mine), _leaves(theirs)
+    merged = dict(other)
+    both: list[str] = []
+    for path in sorted(set(new) | set(old)):
+        if new.get(path) == old.get(path):
+            continue
+        if path in other and other.get(path) != old.get(path) and other.get(path) != new.get(path):
+            both.append(path)
+        if path in new:
+            merged[path] = new[path]
+        else:
+            merged.pop(path, None)
+    ignored = {"version", "secrets_set", "visited"}
+    taken = [
+        path
+        for path in sorted(set(other) | set(old))
+        if path not in ignored
+        and other.get(path) != old.get(path)
+        and merged.get(path) == other.get(path)
+        and new.get(path) != other.get(path)
+    ]
+    return _unflatten(merged), taken, both
+
+
+_SETTING_ATTRS = (
+    "demo", "dry_run", "dialect", "imported_from", "visited", "databricks", "filters", "options", "sink",
+    "schedule", "workspaces", "next_workspace_id", "secret_env",
+)  # fmt: skip
+
+
+def _adopt(state: WizardState, merged: dict[str, Any]) -> None:
+    """Put the merged settings into this session's state in place (its tests, preview and run stay)."""
+    loaded, _, _ = from_settings(merged)
+    mine = secret_paths(state)
+    for attr in _SETTING_ATTRS:
+        setattr(state, attr, getattr(loaded, attr))
+    if state.ingestion_id:
+        _recall(state.ingestion_id, state)  # secrets the other tab entered (a workspace it added)
+    for path, value in mine.items():
+        _set_secret(state, path, value)
+    _reseed()
+
+
+def _setting_label(path: str) -> str:
+    group, _, rest = path.replace("_", " ").partition(".")
+    return f"{group.capitalize()}: {rest.replace('.', ' ')}" if rest else group.capitalize()
+
+
+def _merge_and_save(store: Store, bound: str, state: WizardState, current: Any) -> str | None:
+    """Another tab saved ``current`` over our revision: merge, save over it, show the merged values.
+
+    Returns:
+        The settings saved; None when the ingestion was deleted meanwhile (the caller saves it afresh).
+    """
+    for _ in range(5):  # another tab may save again between our read and our write
+        try:
+            base = json.loads(st.session_state.get(_LAST_KEY) or "{}")
+            theirs = json.loads(current.settings)
+        except ValueError:
+            base, theirs = {}, {}
+        merged, taken, both = merge_settings(
+            base, to_settings(state), theirs if isinstance(theirs, dict) else {}
+        )
+        _adopt(state, merged)
+        text = settings_text(state)
+        result = store.save_settings(bound, text, SETTINGS_VERSION, current.revision)
+        if result is None:
+            return None
+        if isinstance(result, int):
+            st.session_state[_REVISION_KEY] = result
+            st.session_state[MERGED_KEY] = (
+                [_setting_label(p) for p in taken],
+                [_setting_label(p) for p in both],
+            )
+            return text
+        st.session_state[_LAST_KEY] = current.settings
+        current = result
+    raise StoreError("Another tab keeps saving this ingestion: your change is kept in this tab only for now.")
+
+
+def _save_bound(store: Store, bound: str, state: WizardState, text: str) -> str | None:
+    """Save over the revision this tab last saw, merging another tab's changes.
+
+    Returns:
+        The settings saved (merged ones after a merge); None when the ingestion was deleted meanwhile.
+    """
+    revision = st.session_state.get(_REVISION_KEY)
+    if not isinstance(revision, int):  # bound before revisions existed in this session: take the row's
+        row = store.get_ingestion(bound)
+        if row is None:
+            return None
+        revision = row.revision
+    result = store.save_settings(bound, text, SETTINGS_VERSION, revision)
+    if isinstance(result, int):
+        st.session_state[_REVISION_KEY] = result
+        return text
+    if result is None:
+        return None
+    return _merge_and_save(store, bound, state, result)
+
+
 def autosave(state: WizardState) -> None:
     """Run last on every rerun: save the settings when they changed, keep the secrets in memory.
 
-    Cheap when nothing changed: one serialisation and a string comparison. A write failure is kept as a
+    Cheap when nothing changed: one serialisation and a string comparison. A tab saves only over the
+    revision it last loaded or saved: when another tab of the same ingestion saved meanwhile, the two are
+    merged (:func:`merge_settings`) and this session shows the merged values. A write failure is kept as a
     sentence for the sidebar (:func:`save_status`); it never raises.
     """
     store = open_store()
@@ -602,11 +747,14 @@ def autosave(state: WizardState) -> None:
     if text == st.session_state.get(_LAST_KEY):
         return
     try:
-        if bound and store.update_settings(bound, text, SETTINGS_VERSION):
-            pass
+        saved_text = _save_bound(store, bound, state, text) if bound else None
+        if bound and saved_text is not None:
+            text = saved_text
+            _remember(bound, state)
         elif bound or _changed(state):  # new, or deleted in another tab meanwhile: saved afresh
             created = store.create_ingestion(state.ingestion_name if bound else "", text, SETTINGS_VERSION)
             _bind(created.id, state.ingestion_name if bound else "")
+            st.session_state[_REVISION_KEY] = created.revision
             _remember(created.id, state)
         else:
             return
@@ -616,6 +764,12 @@ def autosave(state: WizardState) -> None:
     st.session_state[_LAST_KEY] = text
     st.session_state[_SAVED_AT_KEY] = time.time()
     st.session_state.pop(_ERROR_KEY, None)
+
+
+def merged_from_elsewhere() -> tuple[list[str], list[str]] | None:
+    """Once after a merge: (settings taken from another tab, settings both changed, this tab's kept)."""
+    found = st.session_state.pop(MERGED_KEY, None)
+    return found if isinstance(found, tuple) else None
 
 
 def save_status() -> tuple[str, str]:
