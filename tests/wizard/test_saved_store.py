@@ -156,27 +156,38 @@ def test_threads_and_a_second_process_connection_write_at_once_and_nothing_is_lo
 
 def test_the_run_history_meets_the_contract_of_the_memory_one(data_home: Path) -> None:
     store = _store()
+    ing, other = store.create_ingestion("", "{}", 1).id, store.create_ingestion("", "{}", 1).id
     for history in (store.runs, MemoryRunHistory()):
-        older = RunRecord("a", "ing", 100.0, "dry-run", outcome="failed", finished_at=130.5,
+        older = RunRecord("a", ing, 100.0, "dry-run", outcome="failed", finished_at=130.5,
                           counts={"created": 2, "failed": 1}, report={"created": 2}, error=None, log="line 1\n")  # fmt: skip
-        newer = RunRecord("b", "ing", 200.0, "run", log="started\n")
+        newer = RunRecord("b", ing, 200.0, "run", log="started\n")
         history.record(older)
         history.record(newer)
-        history.record(RunRecord("c", "other", 300.0, "run"))
-        listed = history.list_runs("ing")
+        history.record(RunRecord("c", other, 300.0, "run"))
+        listed = history.list_runs(ing)
         assert [run.run_id for run in listed] == ["b", "a"]
         assert all(run.log == "" for run in listed)
-        assert history.list_runs("ing", limit=1)[0].run_id == "b"
+        assert history.list_runs(ing, limit=1)[0].run_id == "b"
         whole = history.get("a")
         assert whole == older and whole is not None and whole.duration_s == 30.5
         newer.outcome, newer.finished_at = "stopped", 210.0
         history.record(newer)  # replaced, not duplicated
-        assert [(run.run_id, run.outcome) for run in history.list_runs("ing")] == [
+        assert [(run.run_id, run.outcome) for run in history.list_runs(ing)] == [
             ("b", "stopped"),
             ("a", "failed"),
         ]
         assert history.get("missing") is None
-    assert store.runs.latest_by_ingestion()["ing"].run_id == "b"
+    assert store.runs.latest_by_ingestion()[ing].run_id == "b"
+
+
+def test_a_run_of_a_missing_ingestion_is_never_recorded_but_an_unsaved_one_s_is(data_home: Path) -> None:
+    store = _store()
+    kept = store.create_ingestion("", "{}", 1)
+    store.runs.record(RunRecord("r1", kept.id, 1.0, "run"))
+    store.runs.record(RunRecord("r2", "deleted", 1.0, "run", outcome="ok", finished_at=2.0))
+    store.runs.record(RunRecord("r3", "session:abc", 1.0, "run"))
+    assert store.runs.get("r1") is not None and store.runs.get("r3") is not None
+    assert store.runs.get("r2") is None and "deleted" not in store.runs.latest_by_ingestion()
 
 
 def test_rename_duplicate_and_delete_with_its_runs(data_home: Path) -> None:

@@ -95,9 +95,14 @@ def _rename_form(row: dict[str, str]) -> None:
 
 
 def _delete_confirmation(row: dict[str, str]) -> None:
+    running = saved.live_run(row["id"])
+    going = ""
+    if running is not None:
+        kind = "A dry run" if running.dry_run else "A run"
+        going = f" {kind} of it is going now: deleting stops it."
     st.warning(
-        f"Delete {saved.md(row['name'])} and its run history? This cannot be undone; Airflow DAGs already exported "
-        "from it are not touched.",
+        f"Delete {saved.md(row['name'])} and its run history?{going} This cannot be undone; Airflow DAGs "
+        "already exported from it are not touched.",
         icon=":material/delete_forever:",
     )
     yes_col, no_col, _ = st.columns([1, 1, 4])

@@ -53,6 +53,7 @@ __all__ = [
     "env_name_error",
     "from_settings",
     "listing",
+    "live_run",
     "md",
     "merge_settings",
     "merged_from_elsewhere",
@@ -837,11 +838,26 @@ def duplicate_ingestion(ingestion_id: str) -> str | None:
     return None
 
 
+def live_run(ingestion_id: str) -> Any:
+    """The run of this saved ingestion going now (from any tab), or None."""
+    from ui.services.runs import RUNS
+
+    job = RUNS.get(ingestion_id)
+    return None if job is None or job.done else job
+
+
 def delete_ingestion(ingestion_id: str) -> str | None:
-    """Delete a saved ingestion, its runs and its secrets in memory; why not, or None."""
+    """Delete a saved ingestion, its runs and its secrets in memory, stopping its live run; why not, or None.
+
+    The run is stopped and forgotten first; its end, recorded after the delete, is dropped by the store (a
+    run is never recorded for an ingestion that no longer exists).
+    """
     store = open_store()
     if isinstance(store, StoreError):
         return str(store)
+    from ui.services.runs import RUNS
+
+    RUNS.forget(ingestion_id)  # stops it when it goes: nobody could reach it once its ingestion is gone
     try:
         store.delete(ingestion_id)
     except StoreError as err:
