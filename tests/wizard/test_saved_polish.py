@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 
 from streamlit.testing.v1 import AppTest
@@ -123,3 +124,15 @@ def test_step_8_is_done_only_after_a_real_current_successful_run(new_app: Callab
         at.run()
         expected = int(base.split()[0]) + (1 if done else 0)
         assert _progress(at) == f"{expected} of 8 steps done", job
+
+
+def test_an_empty_database_file_is_noted_on_the_start_page(
+    new_app: Callable[[], AppTest], h: SimpleNamespace, data_home: Path
+) -> None:
+    data_home.mkdir()
+    (data_home / "wizard.sqlite3").write_bytes(b"")
+    at = new_app().run()
+    at.switch_page("app_pages/start.py").run()
+    assert h.find(
+        at, r"was an empty file \(0 bytes, no saved ingestion in it\): it is now used as a new database"
+    )

@@ -180,6 +180,40 @@ def test_the_run_history_meets_the_contract_of_the_memory_one(data_home: Path) -
     assert store.runs.latest_by_ingestion()[ing].run_id == "b"
 
 
+@pytest.mark.parametrize("damage", ["corrupt", "newer", "newer-wal"])
+def test_the_read_only_check_creates_nothing_next_to_a_refused_file(data_home: Path, damage: str) -> None:
+    data_home.mkdir()
+    path = data_home / "wizard.sqlite3"
+    if damage == "corrupt":
+        path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 5000)
+    else:
+        with sqlite3.connect(path) as db:
+            if damage == "newer-wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE t (x)")
+            db.execute("PRAGMA user_version = 99")
+        db.close()
+    before = sorted(p.name for p in data_home.iterdir()), path.read_bytes()
+    assert isinstance(open_store(), StoreError)
+    assert (
+        (sorted(p.name for p in data_home.iterdir()), path.read_bytes())
+        == before
+        == (["wizard.sqlite3"], before[1])
+    )
+
+
+def test_an_empty_file_is_used_as_a_new_database_and_says_so(data_home: Path) -> None:
+    data_home.mkdir()
+    (data_home / "wizard.sqlite3").write_bytes(b"")
+    store = _store()
+    assert (
+        store.notice
+        and "was an empty file (0 bytes" in store.notice
+        and "used as a new database" in store.notice
+    )
+    assert store.create_ingestion("", "{}", 1) and _version(store.path) == SCHEMA_VERSION
+
+
 def test_a_run_of_a_missing_ingestion_is_never_recorded_but_an_unsaved_one_s_is(data_home: Path) -> None:
     store = _store()
     kept = store.create_ingestion("", "{}", 1)
@@ -289,7 +323,9 @@ def test_a_directory_without_write_permission_is_one_sentence_before_any_file_is
     error = open_store()
     assert isinstance(error, StoreError)
     assert str(error) == (
-        f"The data directory {data_home} is not writable: the wizard works, but nothing is saved in this session."
+        f"The data directory {data_home} is not writable: the wizard works, but nothing is saved in this session: "
+        "a reload or a new tab starts from empty settings and cannot reach a run started here, so keep this tab "
+        "open."
     )
     assert list(data_home.iterdir()) == []
 

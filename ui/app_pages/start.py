@@ -148,6 +148,8 @@ store = open_store()
 if isinstance(store, StoreError):
     st.warning(str(store), icon=":material/cloud_off:")
 else:
+    if store.notice:
+        st.info(store.notice, icon=":material/info:")
     rows = saved.listing(store)
     if not rows:
         st.info(

@@ -55,6 +55,8 @@ class Store:
             connection: from :func:`ui.store.db.connect`.
         """
         self.path = path
+        #: one sentence to show once about how the file was found (an empty file used as a new database)
+        self.notice: str | None = None
         self._db = connection
         self._lock = threading.RLock()
         self.runs = SqliteRunHistory(connection, self._lock)
@@ -211,9 +213,18 @@ def open_store() -> Store | StoreError:
         found = _STORES.get(path)
         if found is None:
             try:
+                empty = path.is_file() and path.stat().st_size == 0
+            except OSError:
+                empty = False
+            try:
                 found = Store(path, connect(path))
             except StoreError as err:
                 found = err
+            if empty and isinstance(found, Store):
+                found.notice = (
+                    f"The database {path} was an empty file (0 bytes, no saved ingestion in it): it is now used "
+                    "as a new database."
+                )
             _STORES[path] = found
         return found
 
