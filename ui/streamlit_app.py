@@ -183,15 +183,24 @@ def _correct_stepper(shown: dict[str, str]) -> None:
         st.rerun()
 
 
+def _route() -> None:
+    """The app's root URL (``/``): go to the start page, or to step 1 when this tab edits an ingestion.
+
+    A hidden page of its own, so that no visible page is ever the default: Streamlit serves the default page
+    at ``/`` only, and a page that is the default in one session but not in another (a fresh tab, a reload)
+    could then not be reached by its own URL (``/start``, ``/databricks``: "Page not found").
+    """
+    st.switch_page(start_page if _default_is_start(get_state()) else pages[0])
+
+
 state = saved.attach()
 status = _step_status(state)
-land_on_start = _default_is_start(state)
+router = st.Page(_route, title="Opening", url_path="open", default=True, visibility="hidden")
 start_page = st.Page(
     "app_pages/start.py",
     title="Saved ingestions",
     icon=":material/folder_open:",
     url_path="start",
-    default=land_on_start,
     help="Open, duplicate, rename or delete a saved ingestion, or start a new one.",
 )
 pages = [
@@ -200,12 +209,13 @@ pages = [
         title=step.label,
         icon={"done": _DONE, "attention": _ATTENTION}.get(status[step.key], step.icon),
         url_path=step.key,
-        default=step.number == 1 and not land_on_start,
         help={"done": "Done", "attention": "Needs attention", "todo": "To do"}[status[step.key]],
     )
     for step in STEPS
 ]
-current = st.navigation({"Start": [start_page], "Set up an ingestion": pages}, position="sidebar")
+current = st.navigation(
+    {"Start": [router, start_page], "Set up an ingestion": pages}, position="sidebar"
+)
 
 with st.sidebar:
     done_count = sum(1 for value in status.values() if value == "done")
