@@ -57,12 +57,11 @@ def test_names_are_shown_as_typed_on_the_start_page_and_in_the_sidebar(
 def test_duplicate_and_delete_leave_no_stray_none(new_app: Callable[[], AppTest]) -> None:
     saved = _store().create_ingestion("Nightly", '{"version": 1}', 1)
     at = _start(new_app)
-    at.button(key=f"start_copy_{saved.id}").click().run()
-    at.button(key=f"start_delete_{saved.id}").click().run()
-    at.button(key=f"start_delete_yes_{saved.id}").click().run()
-    assert not at.exception
-    shown = [str(element.value) for element in at.main.children.values() if hasattr(element, "value")]
-    assert "None" not in shown and not [m for m in at.markdown if m.value.strip() in ("None", "`None`")]
+    for key in (f"start_copy_{saved.id}", f"start_delete_{saved.id}", f"start_delete_yes_{saved.id}"):
+        at.button(key=key).click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = [str(getattr(node, "value", "")).strip("` ") for node in at.main]
+        assert "None" not in shown, (key, shown)
 
 
 def test_times_are_utc_relative_first_and_an_orphaned_run_is_stopped(
