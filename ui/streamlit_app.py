@@ -213,9 +213,7 @@ pages = [
     )
     for step in STEPS
 ]
-current = st.navigation(
-    {"Start": [router, start_page], "Set up an ingestion": pages}, position="sidebar"
-)
+current = st.navigation({"Start": [router, start_page], "Set up an ingestion": pages}, position="sidebar")
 
 with st.sidebar:
     done_count = sum(1 for value in status.values() if value == "done")
