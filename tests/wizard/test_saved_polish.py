@@ -135,3 +135,17 @@ def test_an_empty_database_file_is_noted_on_the_start_page(
     assert h.find(
         at, r"was an empty file \(0 bytes, no saved ingestion in it\): it is now used as a new database"
     )
+
+
+def test_no_page_has_an_expression_statement_streamlit_magic_would_render() -> None:
+    """Streamlit's magic writes every bare expression statement that is not a call (``a() if c else b()``
+    shows "None"): the app's scripts have none besides docstrings."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "ui"
+    found = []
+    for script in [root / "streamlit_app.py", *sorted((root / "app_pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Expr) and not isinstance(node.value, (ast.Call, ast.Await, ast.Constant)):
+                found.append(f"{script.name}:{node.lineno}")
+    assert found == []
