@@ -225,7 +225,7 @@ with st.sidebar:
             "Demo mode: local emulators stand in for Databricks and OpenMetadata.", icon=":material/science:"
         )
     elif state.imported_from:
-        st.caption(f":material/upload_file: Prefilled from {state.imported_from}")
+        st.caption(f":material/upload_file: Prefilled from {saved.md(state.imported_from)}")
     _start_over_controls(state)
 
 _merge_news()
