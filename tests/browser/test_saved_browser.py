@@ -162,6 +162,11 @@ def test_every_page_url_reloads_to_itself_with_no_page_not_found(
         page.reload()
         _lands_on(page, path, heading)
 
+    page.goto(f"{server.url}/?ingestion={ingestion}")  # the root with an id (an older bookmark) opens step 1
+    _lands_on(page, "databricks", "Databricks")
+    expect(page.get_by_role("textbox", name="Service name", exact=True)).to_have_value("prod_dbx")
+    assert f"ingestion={ingestion}" in page.url
+
     page.goto(server.url)  # something is saved and this tab is new: the root opens the start page
     _lands_on(page, "start", "Saved ingestions")
     page.get_by_test_id("stMain").get_by_role("button", name="New ingestion").click()
