@@ -37,7 +37,10 @@ stopped = threading.Event()
 _set_up_signal_handler(SimpleNamespace(stop=stopped.set))  # Streamlit's SIGTERM/SIGINT handler
 state = WizardState()
 services.apply_demo(state)
-state.ingestion_id = "shutdown-test"
+from ui.services import saved
+from ui.store import open_store
+# a saved ingestion: the store records runs of ingestions it holds (and of unsaved, per-session ones)
+state.ingestion_id = open_store().create_ingestion("", saved.settings_text(state), saved.SETTINGS_VERSION).id
 demo = start_demo()
 demo["databricks"].latency_ms = 50
 demo["openmetadata"].latency_ms = 200
