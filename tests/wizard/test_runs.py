@@ -109,14 +109,14 @@ def test_a_second_session_reattaches_is_refused_a_second_run_and_stops_the_first
         second = _session(new_app, ingestion)
         assert h.find(
             second,
-            r"^A run of this ingestion is going, started at \d\d:\d\d:\d\d UTC \((less than a minute|[\d,]+ min) ago\) from another browser session",
+            r"^A run of this ingestion is going, started at \d\d:\d\d:\d\d UTC \((less than a minute|[\d,]+ min) ago\) from another tab \(or this one before a reload\): wait for it or stop it\.$",
         )
         assert _state(second).run is job
         assert (_progress(second) or "").startswith(
             "Listing and ingesting pipelines: 0 "
         )  # its live progress
         assert second.button(key="run_start").disabled
-        with pytest.raises(runs.RunInProgress, match="from another browser session"):
+        with pytest.raises(runs.RunInProgress, match=r"from another tab \(or this one before a reload\)"):
             services.start_run(_state(second), dry_run=False)
         assert h.find(second, r"No run yet") is None
 
