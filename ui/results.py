@@ -263,11 +263,13 @@ def _pipelines(report: dict[str, Any], key: str) -> None:
         width="stretch",
         key=f"{key}_pipelines",
         column_config={
-            "outcome": st.column_config.TextColumn("Outcome", width="small"),
-            "pipeline": st.column_config.TextColumn("Pipeline", width="large"),
-            "kind": st.column_config.TextColumn("Kind", width="small"),
-            "details": st.column_config.TextColumn("Changes or reason", width="large"),
-            "link": st.column_config.LinkColumn("In OpenMetadata", display_text="Open"),
+            # pixel widths that fit "would change" and "DLT pipeline", and keep the link in view on a
+            # laptop screen (named widths put it past the right edge, behind a horizontal scroll)
+            "outcome": st.column_config.TextColumn("Outcome", width=110),
+            "pipeline": st.column_config.TextColumn("Pipeline", width=260),
+            "kind": st.column_config.TextColumn("Kind", width=100),
+            "details": st.column_config.TextColumn("Changes or reason", width=300),
+            "link": st.column_config.LinkColumn("In OpenMetadata", display_text="Open", width=110),
         },
     )
     omitted = int(report.get("pipelinesOmitted") or 0)

@@ -159,3 +159,112 @@ def test_a_reload_during_a_run_reattaches_to_it_and_stop_works_from_the_reloaded
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
     assert [option.split(" · ")[1:] for option in _history_options(page)] == [["run", "stopped"]]
     _shot(page, "1-reloaded-stopped")
+
+
+# -- 3. the dry-run diff names the deletes ---------------------------------------------------------------
+
+EXCLUDED_PREFIX = "HR_"  # three jobs of the demo workspace (HR_Backfill_0001, ...)
+
+
+def _demo_jobs() -> dict[str, int]:
+    """Job name -> job id in the demo workspace (same spec, so the same names as the server's emulator)."""
+    from core.emulators.workspace import Workspace, WorkspaceSpec
+    from ui.services.demo import DEMO_SPEC
+
+    workspace = Workspace(WorkspaceSpec(**DEMO_SPEC))
+    return {workspace.job_name(job_id) or "": job_id for job_id in workspace.job_ids()}
+
+
+def test_the_dry_run_names_what_it_would_delete_and_why_and_what_it_would_change(
+    server: Any, page: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    jobs = _demo_jobs()
+    excluded = sorted(name for name in jobs if name.startswith(EXCLUDED_PREFIX))
+    assert len(excluded) == 3
+    _open(page, server.url)
+    _start_demo(page)
+    _go(page, "4. Options")
+    owners = page.get_by_text("Include owners (includeOwners)", exact=True)
+    owners.click()  # off for the first run: turning it on then changes the owners of every owned job
+    _idle(page)
+    _go(page, RUN_PAGE)
+    page.get_by_role("button", name="Reset the demo catalogue").click()
+    _idle(page)
+    page.get_by_role("button", name="Run now").click()  # a real run: everything is created
+    expect(page.get_by_text(re.compile(r"^Run finished\. [\d,]+ created")).first).to_be_visible(
+        timeout=120_000
+    )
+    _shot(page, "3-first-run")
+
+    _go(page, "3. Filters & preview")
+    page.get_by_role("button", name="Add exclude rule").click()
+    _idle(page)
+    value = page.locator(".st-key-filter_value_1 input")
+    value.fill(EXCLUDED_PREFIX)
+    value.press("Enter")
+    _idle(page)
+    expect(page.get_by_text(re.compile(r"^\d+ of \d+ will be ingested$")).first).to_be_visible()
+    _shot(page, "3-filters-exclude")
+    _go(page, "4. Options")
+    owners.click()
+    _idle(page)
+    _shot(page, "3-options-owners-on")
+
+    _go(page, RUN_PAGE)
+    page.get_by_text("Dry run: read everything, write nothing").click()
+    _idle(page)
+    page.get_by_role("button", name="Dry run now").click()
+    headline = re.compile(
+        r"^Dry run finished: nothing was written\. 0 would be created, ([\d,]+) would change, 3 would be deleted"
+    )
+    expect(page.get_by_text(headline).first).to_be_visible(timeout=120_000)
+    found = headline.search(str(page.get_by_text(headline).first.inner_text()))
+    assert found, "the headline"
+    changed = int(found.group(1).replace(",", ""))
+    assert changed > 0
+    _shot(page, "3-dry-run")
+
+    _show(page, "would delete (3)")
+    header, rows = _table(page, "would delete")
+    assert header == ["Outcome", "Pipeline", "Kind", "Changes or reason", "In OpenMetadata"]  # all in view
+    assert sorted(row[1] for row in rows) == excluded
+    for row in rows:
+        assert row[0] == "would delete" and row[2] == "job", row
+        assert row[3] == f"filtered out: excluded by #1 ({EXCLUDED_PREFIX})", row
+        # a link to the pipeline in OpenMetadata's UI (it is there until the run deletes it)
+        assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/pipeline/demo_databricks\.{jobs[row[1]]}", row[4]), row
+    _shot(page, "3-dry-run-would-delete")
+
+    _show(page, f"would change ({changed:,})")
+    _, rows = _table(page, "would change")
+    assert rows and all(row[0] == "would change" and row[3] == "changes: owners" for row in rows), rows
+    _shot(page, "3-dry-run-would-change")
+
+
+def _show(page: Any, option: str) -> None:
+    page.locator(".st-key-run_result_filter").get_by_role("combobox").click()
+    page.get_by_role("option", name=option, exact=True).click()
+    _idle(page)
+
+
+def _table(page: Any, outcome: str) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows in view of the latest result's table, once it shows only ``outcome``.
+
+    ``st.dataframe`` draws on a canvas; the data grid keeps a hidden ``role="grid"`` table of the cells in
+    view (rows and columns scrolled out of view are not in it), updated just after the canvas: read it
+    until every row has the outcome chosen in "Show" (the timeout only guards a hang).
+    """
+    grid = page.get_by_test_id("stDataFrame").first.locator("table[role=grid]")  # hidden: CSS, not roles
+    deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
+    while True:
+        header = [str(text).strip() for text in grid.locator("thead th").all_text_contents()]
+        rows = [
+            [str(text).strip() for text in row.locator("td").all_text_contents()]
+            for row in grid.locator("tbody tr").all()
+        ]
+        if (rows and all(row[:1] == [outcome] for row in rows)) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(100)
+    return header, rows
