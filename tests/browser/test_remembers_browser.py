@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from tests.browser.test_saved_browser import _type
 from tests.browser.test_wizard_browser import EXPECT_TIMEOUT_MS, SECRETS, SHOTS, _go, _idle
 
 RUN_PAGE = "8. Run now"
@@ -54,12 +55,12 @@ def _start_demo(page: Any) -> str:
     _idle(page)
     host = page.locator(".st-key-dbx_host input")
     expect(host).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+$"))
-    expect(page).to_have_url(re.compile(r"[?&]ingestion=\w+"))  # saved: the URL names the ingestion
+    expect(page).to_have_url(re.compile(r"[?&]ingestion=[\w-]+"))  # saved: the URL names the ingestion
     return str(host.input_value())
 
 
 def _ingestion_id(page: Any) -> str:
-    found = re.search(r"[?&]ingestion=(\w+)", page.url)
+    found = re.search(r"[?&]ingestion=([\w-]+)", page.url)
     assert found, page.url
     return found.group(1)
 
@@ -133,7 +134,7 @@ def test_a_reload_during_a_run_reattaches_to_it_and_stop_works_from_the_reloaded
         _shot(page, "1-run-going")
 
         page.reload()  # F5
-        expect(page).to_have_url(re.compile(rf"/run\?ingestion={ingestion}$"))
+        expect(page).to_have_url(re.compile(rf"/run\?ingestion={re.escape(ingestion)}$"))
         expect(
             page.get_by_text(re.compile(r"^Listing and ingesting pipelines: [\d,]+ pipelines done")).first
         ).to_be_visible(timeout=120_000)
@@ -243,20 +244,22 @@ def test_the_dry_run_names_what_it_would_delete_and_why_and_what_it_would_change
     _shot(page, "3-dry-run-would-change")
 
 
-def _show(page: Any, option: str) -> None:
-    page.locator(".st-key-run_result_filter").get_by_role("combobox").click()
+def _show(page: Any, option: str, key: str = "run_result") -> None:
+    page.locator(f".st-key-{key}_filter").get_by_role("combobox").click()
     page.get_by_role("option", name=option, exact=True).click()
     _idle(page)
 
 
-def _table(page: Any, outcome: str) -> tuple[list[str], list[list[str]]]:
+def _table(page: Any, outcome: str, which: str = "first") -> tuple[list[str], list[list[str]]]:
     """The header and the rows in view of the latest result's table, once it shows only ``outcome``.
 
     ``st.dataframe`` draws on a canvas; the data grid keeps a hidden ``role="grid"`` table of the cells in
     view (rows and columns scrolled out of view are not in it), updated just after the canvas: read it
     until every row has the outcome chosen in "Show" (the timeout only guards a hang).
     """
-    grid = page.get_by_test_id("stDataFrame").first.locator("table[role=grid]")  # hidden: CSS, not roles
+    grid = getattr(page.get_by_test_id("stDataFrame"), which).locator(
+        "table[role=grid]"
+    )  # hidden: CSS, not roles
     deadline = time.monotonic() + EXPECT_TIMEOUT_MS / 1000
     while True:
         header = [str(text).strip() for text in grid.locator("thead th").all_text_contents()]
@@ -268,3 +271,90 @@ def _table(page: Any, outcome: str) -> tuple[list[str], list[list[str]]]:
             break
         page.wait_for_timeout(100)
     return header, rows
+
+
+# -- 2. the history survives a restart of the server -----------------------------------------------------
+
+TOKEN = "dapi-0ddba11c0ffee42-REMEMBERS"  # not the demo's: the emulator refuses it
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZW1lbWJlcnMtYm90In0.REMEMBERSSIGNATURE"
+REENTER = "Personal access token (step 1), Ingestion bot JWT (step 5)"
+
+
+def _user_ingestion(page: Any) -> str:
+    """A second ingestion in this tab (Start over), with a token and a JWT typed in; returns its id."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Start over").click()
+    _idle(page)
+    page.get_by_role("button", name="Start new").click()
+    _idle(page)
+    _go(page, "1. Databricks")
+    _type(page, "Service name", "remembers_dbx")
+    _type(page, "Workspace host", "adb-2222222222222222.2.azuredatabricks.net")
+    _type(page, "Personal access token", TOKEN)
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()
+    _go(page, "5. Sink")
+    _type(page, "OpenMetadata URL", "https://om.example.com/api")
+    _type(page, "Ingestion bot JWT", JWT)
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()
+    return _ingestion_id(page)
+
+
+def test_the_run_history_survives_a_restart_of_the_server(server: Any, start_server: Any, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    secrets = (*SECRETS, TOKEN, JWT)
+    _open(page, server.url)
+    first_emulator = _start_demo(page)
+    demo = _ingestion_id(page)
+    _go(page, RUN_PAGE)
+    page.get_by_role("button", name="Reset the demo catalogue").click()
+    _idle(page)
+    page.get_by_role("button", name="Run now").click()
+    finished = re.compile(r"^Run finished\. [\d,]+ created, 0 updated, 0 unchanged, 0 deleted\.$")
+    expect(page.get_by_text(finished).first).to_be_visible(timeout=120_000)
+    headline = str(page.get_by_text(finished).first.inner_text())
+    _shot(page, "2-run-before-restart", secrets)
+    user = _user_ingestion(page)
+    assert user != demo
+    _shot(page, "2-user-ingestion-before-restart", secrets)
+
+    server.stop()  # the wizard's server goes away, with every secret it kept in memory
+    restarted = start_server("streamlit-restarted.log")
+    _open(page, restarted.url)  # a new tab on the new server: the start page, with both ingestions
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_role("heading", name="Saved ingestions")).to_be_visible()
+    expect(main.get_by_text(re.compile(r"Last run: ok · run · ")).first).to_be_visible()
+    expect(main.get_by_text("remembers_dbx on adb-2222222222222222.2.azuredatabricks.net")).to_be_visible()
+    _shot(page, "2-start-after-restart", secrets)
+
+    page.locator(f".st-key-start_open_{demo}").get_by_role("button").click()
+    _idle(page)
+    expect(page).to_have_url(re.compile(rf"[?&]ingestion={re.escape(demo)}$"))
+    host = page.locator(".st-key-dbx_host input")  # the demo is pointed at this server's emulators...
+    expect(host).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+$"))
+    assert host.input_value() != first_emulator
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()  # ...with the demo's token
+    expect(page.get_by_text("The wizard's server restarted")).to_have_count(0)  # no secret of the user's
+    _shot(page, "2-demo-after-restart", secrets)
+
+    _go(page, RUN_PAGE)
+    expect(page.get_by_role("button", name="Run now")).to_be_enabled()
+    expect(page.get_by_text("No run yet.")).to_be_visible()  # no run in this process...
+    assert [option.split(" · ")[1:] for option in _history_options(page)] == [["run", "finished"]]  # ...but
+    _open_history_run(page, 0)  # the history has the run, and its report opens whole
+    expect(page.get_by_text(headline, exact=True).first).to_be_visible()
+    created = int(headline.split()[2].replace(",", ""))
+    metric = page.get_by_test_id("stMetric").filter(has_text="Created").get_by_test_id("stMetricValue")
+    expect(metric.first).to_have_text(f"{created:,}")
+    _show(page, f"created ({created:,})", key="history_result")
+    _, rows = _table(page, "created", which="last")
+    assert rows and all(
+        re.fullmatch(r"http://127\.0\.0\.1:\d+/pipeline/demo_databricks\.\d+", row[4]) for row in rows
+    )
+    _shot(page, "2-history-after-restart", secrets)
+
+    _open(page, f"{restarted.url}/?ingestion={user}")  # the other one, by its URL: its secrets are gone
+    expect(page.get_by_text(f"memory only: enter again {REENTER}.").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_role("textbox", name="Service name", exact=True)).to_have_value("remembers_dbx")
+    _shot(page, "2-user-after-restart", secrets)
