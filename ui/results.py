@@ -138,7 +138,7 @@ def render_run_result(record: RunRecord, *, stale: list[str] | None = None, key:
         )
     if report is not None:
         _numbers(record)
-        _where(report, dry=record.mode == "dry-run")
+        _where(report, record)
         _pipelines(report, key)
         _warnings(report)
     st.download_button(
@@ -226,11 +226,14 @@ def _numbers(record: RunRecord) -> None:
     )
 
 
-def _where(report: dict[str, Any], *, dry: bool) -> None:
+def _where(report: dict[str, Any], record: RunRecord) -> None:
     target = report.get("target")
     if not isinstance(target, dict) or not target.get("location"):
         return
-    verb = "Would write" if dry else "Wrote"
+    # a run that ended on an error may have written nothing: it names where it writes, not "Wrote to"
+    verb = {"dry-run": "Would write"}.get(record.mode) or (
+        "Wrote" if record.outcome in ("ok", "failed") else "Writes"
+    )
     service = f" as service `{report['service']}`" if report.get("service") else ""
     if target.get("kind") == "file":
         st.markdown(f":material/description: {verb} to the file `{target['location']}`.")

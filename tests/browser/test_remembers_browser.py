@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -358,3 +359,83 @@ def test_the_run_history_survives_a_restart_of_the_server(server: Any, start_ser
     expect(page.get_by_text(f"memory only: enter again {REENTER}.").first).to_be_visible(timeout=120_000)
     expect(page.get_by_role("textbox", name="Service name", exact=True)).to_have_value("remembers_dbx")
     _shot(page, "2-user-after-restart", secrets)
+
+
+# -- 4. no secret anywhere -------------------------------------------------------------------------------
+
+
+def test_no_secret_in_the_files_the_pages_the_log_or_the_logs_across_runs_and_a_reload(
+    server: Any, page: Any, data_home: Path, tmp_path: Path
+) -> None:
+    """Demo secrets for a run that works, then the user's own (refused by the demo's servers) for a connection
+    test and a run that fail, where error messages could carry them; then a reload and every page."""
+    from playwright.sync_api import expect
+
+    secrets = (*SECRETS, TOKEN, JWT)
+    _open(page, server.url)
+    _start_demo(page)
+    _go(page, RUN_PAGE)
+    page.get_by_role("button", name="Reset the demo catalogue").click()
+    _idle(page)
+    page.get_by_role("button", name="Run now").click()
+    expect(page.get_by_text(re.compile(r"^Run finished\. [\d,]+ created")).first).to_be_visible(
+        timeout=120_000
+    )
+    logs = [_download_log(page, tmp_path)]
+    _shot(page, "4-run-demo-secrets", secrets)
+
+    _go(page, "1. Databricks")
+    _type(page, "Personal access token", TOKEN)
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()
+    _shot(page, "4-databricks-own-token", secrets)
+    _go(page, "5. Sink")
+    _type(page, "Ingestion bot JWT", JWT)
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()
+    _shot(page, "4-sink-own-jwt", secrets)
+    _go(page, "2. Test connection")
+    page.get_by_role("button", name="Test connections").click()
+    expect(page.get_by_text(re.compile(r"^Databricks: [0-4] of 5 checks passed")).first).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^OpenMetadata: [0-3] of 4 checks passed")).first).to_be_visible()
+    _shot(page, "4-test-refused", secrets)
+
+    _go(page, RUN_PAGE)
+    page.get_by_role("button", name="Run now").click()
+    _idle(page)
+    page.get_by_role("button", name="Run anyway").click()  # the last test failed: asked first
+    failed = re.compile(r"^(The run could not start|Run finished\. It stopped on an error)")
+    expect(page.get_by_text(failed).first).to_be_visible(timeout=120_000)
+    logs.append(_download_log(page, tmp_path))
+    _shot(page, "4-run-refused", secrets)
+
+    page.reload()  # F5: every page of the reloaded ingestion, and the start page
+    expect(page.get_by_text(failed).first).to_be_visible(timeout=120_000)
+    _shot(page, "4-reloaded-08-run", secrets)
+    for label in ("1. Databricks", "2. Test connection", "3. Filters & preview", "4. Options", "5. Sink",
+                  "6. Schedule & DAG", "7. Review & export", "Saved ingestions"):  # fmt: skip
+        _go(page, label)
+        _shot(page, f"4-reloaded-{label.split('. ')[0].lower().replace(' ', '-')}", secrets)
+    _go(page, "1. Databricks")
+    expect(page.get_by_text("Saved on the server only").first).to_be_visible()  # the user's token, kept
+
+    files = sorted(path for path in data_home.rglob("*") if path.is_file())
+    assert any(path.name.startswith("wizard.sqlite3") for path in files), files
+    stored = b"".join(path.read_bytes() for path in files)
+    assert b"demo_databricks" in stored  # the settings and the runs are there...
+    server_log = server.log.read_text(errors="replace")
+    for (
+        secret
+    ) in secrets:  # ...never a secret, in any file of the data directory, a run's log or the server's
+        assert secret.encode() not in stored, f"a secret is stored under {data_home}"
+        assert all(secret not in log for log in logs), "a secret is in a run's log"
+        assert secret not in server_log, "a secret is in the server's log"
+
+
+def _download_log(page: Any, target: Path) -> str:
+    """The log of the run shown first on the page (the latest result), downloaded."""
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the log").first.click()
+    path = target / download.value.suggested_filename
+    download.value.save_as(path)
+    text = path.read_text()
+    assert re.search(r"run [0-9a-f]{32} started", text) and "ended: " in text, text[:500]
+    return text

@@ -235,6 +235,21 @@ def _record(ingestion: str, *, dry: bool) -> RunRecord:
     )
 
 
+def test_a_run_that_ended_on_an_error_says_where_it_writes_not_that_it_wrote(
+    new_app: Callable[[], AppTest], h: SimpleNamespace, ingestion: str, history: MemoryRunHistory
+) -> None:
+    report = {**_contract_report(dry=False), "fatal": "OpenMetadata refused the JWT (401 Invalid token)"}
+    record = RunRecord(
+        **{**_record(ingestion, dry=False).__dict__, "report": report, "outcome": "error", "counts": {}}
+    )
+    history.record(record)
+    at = _session(new_app, ingestion)
+    at.selectbox(key="run_history_open").set_value(record.run_id).run()
+    assert h.find(at, r"^Run finished\. It stopped on an error: OpenMetadata refused the JWT")
+    assert h.find(at, r"^:material/hub: Writes to OpenMetadata at \[https://om\.example\.com\]")
+    assert not h.find(at, r"Wrote to OpenMetadata")
+
+
 def test_the_outcomes_table_links_each_pipeline_and_filters_by_outcome(
     new_app: Callable[[], AppTest], h: SimpleNamespace, ingestion: str, history: MemoryRunHistory
 ) -> None:
