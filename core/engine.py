@@ -46,7 +46,7 @@ from core.openmetadata.fqn import pipeline_fqn
 from core.openmetadata.payloads import CreatePipelineRequest, EntityReference, PipelineStatus
 from core.openmetadata.versions import version_warning
 from core.overlap import ordered_map
-from core.report import PipelineOutcome, ProgressEvent, RunReport
+from core.report import Failure, PipelineOutcome, ProgressEvent, RunReport
 from core.sinks.base import EntityRef, Sink
 from core.source import JobSource, JobSummary, LineageSource, RestStatuses, StatusSource, StoredStatus
 
@@ -145,14 +145,16 @@ class IngestionEngine:
         self._stop = threading.Event()
         self._tags_lock = threading.Lock()
         self._stopped_lock = threading.Lock()
-        #: id(error) -> (error, job) for an error one pipeline's work raised that stops the run
-        self._stopped_by: dict[int, tuple[BaseException, JobRecord]] = {}
+        #: id(error) -> (error, job, whether its write was made) for an error one pipeline's work raised
+        #: that stops the run
+        self._stopped_by: dict[int, tuple[BaseException, JobRecord, bool]] = {}
         self._known_tags: set[str] = set()
         self._service: EntityRef | None = None
         #: the service's pipelines in the catalogue before this run (name -> ref with sourceHash)
         self._existing: dict[str, EntityRef] = {}
         #: listing order of each pipeline in flight (job or pipeline id -> its place), for the report
         self._order: dict[str, int] = {}
+        self._order_lock = threading.Lock()
         self._listed_count = 0
         #: catalogued pipelines the filter dropped this run: id -> (name, kind, the filter's reason)
         self._filtered: dict[str, tuple[str, str, str]] = {}
@@ -248,11 +250,13 @@ class IngestionEngine:
         else:
             logger.debug("internal error in phase %s", self._phase, exc_info=True)
             report.fatal = ItemError(f"internal error while {self._phase}: {type(err).__name__}: {err}")
-        err_and_job = self._stopped_by.get(id(err))
-        if err_and_job is not None:  # raised by one pipeline's work: the failure names that pipeline
-            job = err_and_job[1]
-            report.fail(job.id, job.name, report.fatal.one_line(), phase="pipeline")
-            self._outcome(job, "failed", reason=report.fatal.one_line())
+        stopped_by = self._stopped_by.get(id(err))
+        if stopped_by is not None:  # raised by one pipeline's work: the failure names that pipeline
+            _, job, written = stopped_by
+            reason = report.fatal.one_line()
+            failure = Failure(job.id, job.name, reason, phase="pipeline")
+            # a write it made is already listed with its count; else its row says it failed
+            report.settle(None if written else self._row(job, "failed", reason=reason), failure=failure)
         else:
             report.fail(None, None, report.fatal.one_line(), phase=self._phase)
         if not report.listing_complete:
@@ -314,10 +318,12 @@ class IngestionEngine:
                     self._filtered[job.id] = (job.name, job.kind, decision.reason)
                 continue
             seen.add(job.id)
-            self._order[job.id] = self._listed_count
+            with self._order_lock:
+                self._order[job.id] = self._listed_count
             if summary.problem is not None:
-                self.report.fail(job.id, job.name if job.name != job.id else None, summary.problem.one_line())
-                self._outcome(job, "failed", reason=summary.problem.one_line())
+                reason = summary.problem.one_line()
+                failure = Failure(job.id, job.name if job.name != job.id else None, reason)
+                self.report.settle(self._row(job, "failed", reason=reason), failure=failure)
                 continue
             self.report.count("kept")
             yield summary
@@ -329,49 +335,62 @@ class IngestionEngine:
     # -- per pipeline (runs on a worker) -------------------------------------------------------------------
 
     def _process(self, summary: JobSummary) -> _Outcome:
-        job = summary.record
-        outcome = _Outcome(job)
+        """One pipeline's work; its outcome is recorded here, on the worker, as its write is counted.
+
+        Recording it where the write happens (not where the ordered results are consumed, which stops
+        early on Stop or on an error) keeps the per-pipeline list and the counters equal however the run
+        ends; the report sorts the list into listing order.
+        """
+        outcome = _Outcome(summary.record)
         if self._stop.is_set():
+            self._settle(outcome)  # stopped before its work: not touched
             return outcome
         try:
-            if not summary.complete:
-                full = self.source.get_job(job.id)
-                if full is None:
-                    outcome.warnings.append(
-                        f"job {job.id} ({job.name}) was deleted while it was being read; skipped"
-                    )
-                    return outcome
-                job = outcome.job = full
-            outcome.warnings.extend(job.warnings)
-            outcome.warnings.extend(dangling_dependencies(job))
-            request = self._request(job)
-            known = self._existing.get(job.id)
-            stored_request, stored_lineage = fingerprint.split(known.source_hash if known else None)
-            request_part = fingerprint.request_fingerprint(request)
-            # the lineage part stays as stored: the lineage phase changes it once it has checked the edges
-            request["sourceHash"] = fingerprint.compose(request_part, stored_lineage)
-            outcome.fqn = known.fqn if known is not None else None  # a failed create has none
-            if known is not None and stored_request == request_part and not self.options.override_metadata:
-                ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
-            else:
-                ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
-            outcome.ref = replace(ref, source_hash=request["sourceHash"])
-            outcome.change, outcome.fqn = change, ref.fqn or pipeline_fqn(request)
-            self.report.change(change)
-            if change == "would-update" and known is not None:
-                self._diff(outcome, request, known.fqn, same=stored_request == request_part)
-            if self.options.status_lookback_days > 0:
-                stored = known.latest_status if known is not None and self._skip_statuses else None
-                self._statuses(job, ref, outcome.warnings, stored, unchanged=change == "unchanged")
+            self._write(summary, outcome)
         except Exception as err:
             if outcome_of(err, Place.PIPELINE) is not Outcome.COSTS_ONE:
                 with self._stopped_lock:  # the report names the pipeline whose work stopped the run
-                    self._stopped_by[id(err)] = (err, job)
+                    self._stopped_by[id(err)] = (err, outcome.job, outcome.change is not None)
+                if outcome.change is not None:  # what it wrote before is counted and listed
+                    self._settle(outcome)
                 raise  # e.g. credentials refused: every other pipeline would fail the same way
             if not isinstance(err, IngestionError):  # a bug costs one pipeline; the report names it
-                logger.exception("unexpected error on %s %s", job.kind, job.id)
+                logger.exception("unexpected error on %s %s", outcome.job.kind, outcome.job.id)
             outcome.error = as_reported(err)
+        self._settle(outcome)
         return outcome
+
+    def _write(self, summary: JobSummary, outcome: _Outcome) -> None:
+        """Complete the job, write the pipeline (or say what would change) and its statuses into ``outcome``."""
+        job = summary.record
+        if not summary.complete:
+            full = self.source.get_job(job.id)
+            if full is None:
+                outcome.warnings.append(
+                    f"job {job.id} ({job.name}) was deleted while it was being read; skipped"
+                )
+                return
+            job = outcome.job = full
+        outcome.warnings.extend(job.warnings)
+        outcome.warnings.extend(dangling_dependencies(job))
+        request = self._request(job)
+        known = self._existing.get(job.id)
+        stored_request, stored_lineage = fingerprint.split(known.source_hash if known else None)
+        request_part = fingerprint.request_fingerprint(request)
+        # the lineage part stays as stored: the lineage phase changes it once it has checked the edges
+        request["sourceHash"] = fingerprint.compose(request_part, stored_lineage)
+        outcome.fqn = known.fqn if known is not None else None  # a failed create has none
+        if known is not None and stored_request == request_part and not self.options.override_metadata:
+            ref, change = known, "unchanged"  # the server holds exactly this: no PUT needed
+        else:
+            ref, change = self.sink.put_pipeline(request)  # a dry run's sink: would-create/-update
+        outcome.ref = replace(ref, source_hash=request["sourceHash"])
+        outcome.change, outcome.fqn = change, ref.fqn or pipeline_fqn(request)
+        if change == "would-update" and known is not None:
+            self._diff(outcome, request, known.fqn, same=stored_request == request_part)
+        if self.options.status_lookback_days > 0:
+            stored = known.latest_status if known is not None and self._skip_statuses else None
+            self._statuses(job, ref, outcome.warnings, stored, unchanged=change == "unchanged")
 
     def _diff(self, outcome: _Outcome, request: CreatePipelineRequest, fqn: str, *, same: bool) -> None:
         """A would-change's fields: the request against the pipeline OpenMetadata holds (one GET).
@@ -390,7 +409,12 @@ class IngestionEngine:
         if not outcome.fields:
             outcome.reason = unchanged_reason(stored)
 
-    def _outcome(
+    def _place(self, job_id: str) -> int:
+        """The pipeline's place in the listing, taken once (its row is recorded once)."""
+        with self._order_lock:
+            return self._order.pop(job_id, self._listed_count)
+
+    def _row(
         self,
         job: JobRecord,
         outcome: str,
@@ -399,20 +423,41 @@ class IngestionEngine:
         fields: tuple[str, ...] = (),
         reason: str | None = None,
         order: int | None = None,
-    ) -> None:
-        """Record one pipeline's outcome in the report, at its place in the listing."""
-        self.report.pipeline(
-            PipelineOutcome(
-                pipeline=job.id,
-                name=job.name,
-                kind=job.kind,
-                fqn=fqn,
-                outcome=outcome,
-                fields=fields,
-                reason=reason,
-                order=order if order is not None else self._order.pop(job.id, self._listed_count),
-            )
+    ) -> PipelineOutcome:
+        """One pipeline's row in the report, at its place in the listing."""
+        return PipelineOutcome(
+            pipeline=job.id,
+            name=job.name,
+            kind=job.kind,
+            fqn=fqn,
+            outcome=outcome,
+            fields=fields,
+            reason=reason,
+            order=order if order is not None else self._place(job.id),
         )
+
+    def _settle(self, outcome: _Outcome) -> None:
+        """Count what one pipeline's work wrote and list its row, in one step (:meth:`RunReport.settle`).
+
+        A write is listed with what it did; a failure after it (its statuses) is in its reason and in the
+        failures. Work that wrote nothing and failed is a ``failed`` row; work that never started
+        (stopped, or the job was deleted while read) is not listed.
+        """
+        job = outcome.job
+        order = self._place(job.id)
+        failed = outcome.error.one_line() if outcome.error is not None else None
+        failure = Failure(job.id, job.name, failed) if failed is not None else None
+        if outcome.change is None:
+            if failure is not None:
+                row = self._row(job, "failed", fqn=outcome.fqn, reason=failed, order=order)
+                self.report.settle(row, failure=failure)
+            return
+        reason = outcome.reason
+        if failed is not None:
+            reason = f"{reason}; then failed: {failed}" if reason else f"then failed: {failed}"
+        kind = _OUTCOME_OF.get(outcome.change, outcome.change)
+        row = self._row(job, kind, fqn=outcome.fqn, fields=outcome.fields, reason=reason, order=order)
+        self.report.settle(row, change=outcome.change, failure=failure)
 
     def _request(self, job: JobRecord) -> CreatePipelineRequest:
         urls = (
@@ -538,20 +583,15 @@ class IngestionEngine:
         return mapped_runs
 
     def _record(self, outcome: _Outcome, kept_ids: dict[str, EntityRef]) -> None:
+        """Consume one pipeline's result in listing order: its warnings, its ref for lineage, progress.
+
+        Its row and counts were recorded by its worker (:meth:`_settle`).
+        """
         self._processed += 1
-        job = outcome.job
         for warning in outcome.warnings:  # recorded here, in listing order, not from the workers
             self.report.warn(warning)
-        if outcome.error is not None:
-            self.report.fail(job.id, job.name, outcome.error.one_line())
-            self._outcome(job, "failed", fqn=outcome.fqn, reason=outcome.error.one_line())
-        elif outcome.change is not None:
-            kind = _OUTCOME_OF.get(outcome.change, outcome.change)
-            self._outcome(job, kind, fqn=outcome.fqn, fields=outcome.fields, reason=outcome.reason)
-        else:
-            self._order.pop(job.id, None)  # stopped before its work, or deleted while read: not touched
         if outcome.ref is not None:
-            kept_ids[job.id] = outcome.ref
+            kept_ids[outcome.job.id] = outcome.ref
         if self._processed % 50 == 0 or time.monotonic() - self._last_event >= _EVENT_EVERY_S:
             self._emit("ingesting")
 
@@ -588,26 +628,30 @@ class IngestionEngine:
         if report.dry_run:  # nothing was written: the listing at the start is still the catalogue
             for ref in self._existing.values():
                 if (ref.name or "") not in seen:
-                    report.count("would_delete")
-                    self._deleted(ref, "would-delete")
+                    self._deleted(ref, "would-delete", counter="would_delete")
             return
         stale = [
             ref for ref in self.sink.iter_service_pipelines(report.service) if (ref.name or "") not in seen
         ]
         for ref in stale:
             self._check_stop()
-            try:
-                self.sink.soft_delete_pipeline(ref)
-                report.count("deleted")
-                self._deleted(ref, "deleted")
-            except Exception as err:
-                if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
-                    raise
-                report.fail(ref.name, None, as_reported(err).one_line(), phase="cleanup")
-                self._deleted(ref, "failed", as_reported(err).one_line())
+            self._soft_delete(ref)
 
-    def _deleted(self, ref: EntityRef, outcome: str, failure: str | None = None) -> None:
-        """Record a (would-be) delete, with why: filtered out by a rule, or gone from the workspace."""
+    def _soft_delete(self, ref: EntityRef) -> None:
+        """Soft-delete one pipeline; a failure that costs only it is recorded with its row."""
+        try:
+            self.sink.soft_delete_pipeline(ref)
+        except Exception as err:
+            if outcome_of(err, Place.DELETE) is not Outcome.COSTS_ONE:
+                raise
+            self._deleted(ref, "failed", as_reported(err).one_line())
+        else:
+            self._deleted(ref, "deleted", counter="deleted")
+
+    def _deleted(
+        self, ref: EntityRef, outcome: str, failure: str | None = None, *, counter: str | None = None
+    ) -> None:
+        """Record a (would-be) delete with its count or failure, with why: filtered out, or gone from the workspace."""
         pipeline_id = ref.name or ""
         filtered = self._filtered.get(pipeline_id)
         if filtered is not None:
@@ -616,17 +660,17 @@ class IngestionEngine:
             name = ref.display_name or pipeline_id
             kind = "job" if pipeline_id.isdigit() else "dlt"  # job ids are numbers, DLT pipeline ids UUIDs
             why = "gone from the workspace"
-        self.report.pipeline(
-            PipelineOutcome(
-                pipeline=pipeline_id,
-                name=name,
-                kind=kind,
-                fqn=ref.fqn,
-                outcome=outcome,
-                reason=f"{why}; the delete failed: {failure}" if failure else why,
-                order=self._listed_count + 1,
-            )
+        row = PipelineOutcome(
+            pipeline=pipeline_id,
+            name=name,
+            kind=kind,
+            fqn=ref.fqn,
+            outcome=outcome,
+            reason=f"{why}; the delete failed: {failure}" if failure else why,
+            order=self._listed_count + 1,
         )
+        failed = Failure(ref.name, None, failure, phase="cleanup") if failure else None
+        self.report.settle(row, counter=counter, failure=failed)
 
 
 def _stored_mark(stored: PipelineStatus | None) -> StoredStatus | None:

@@ -42,6 +42,7 @@ __all__ = [
     "WorkflowExecutionError",
     "as_reported",
     "failure_policy",
+    "is_shutdown_refusal",
     "outcome_of",
 ]
 
@@ -316,12 +317,25 @@ FAILURE_POLICY: dict[type[BaseException], FailurePolicy] = {
 }
 
 
+def is_shutdown_refusal(err: BaseException) -> bool:
+    """Whether ``err`` is a thread pool refusing work because the interpreter is shutting down.
+
+    When the process ends (SIGTERM, Ctrl-C) Python shuts ``concurrent.futures`` down before it stops the
+    run's threads; a run that submits work then gets ``RuntimeError: cannot schedule new futures after
+    interpreter shutdown``. That is the run being interrupted, not a bug (:data:`FAILURE_POLICY` reads it
+    as Ctrl-C).
+    """
+    return isinstance(err, RuntimeError) and "interpreter shutdown" in str(err)
+
+
 def failure_policy(err: BaseException) -> FailurePolicy:
     """The row of :data:`FAILURE_POLICY` for ``err``: its own class's, else its nearest listed ancestor's.
 
     A ``BaseException`` that is neither an ``Exception`` nor ``KeyboardInterrupt`` (``SystemExit``) has no
     row; it gets the row of ``Exception`` (the engine never catches those, so this is never read).
     """
+    if is_shutdown_refusal(err):
+        return _STOP
     for cls in type(err).__mro__:
         row = FAILURE_POLICY.get(cls)
         if row is not None:

@@ -171,9 +171,40 @@ class RunReport:
         Args:
             outcome: the pipeline and its outcome; its reason is redacted here.
         """
-        if outcome.reason is not None:
+        self.settle(outcome)
+
+    def settle(
+        self,
+        outcome: PipelineOutcome | None,
+        *,
+        change: str | None = None,
+        counter: str | None = None,
+        failure: Failure | None = None,
+    ) -> None:
+        """Record one pipeline's outcome together with what it counts, under one lock.
+
+        The per-pipeline list and the counters change in the same step, so whenever the run stops (at
+        the end, on Stop, on an error) they agree: every write counted has its row, and every row its count.
+
+        Args:
+            outcome: the pipeline's row (None: nothing to list, e.g. stopped before its work).
+            change: the write it counts in :attr:`changes` (``created``, ``would-update``...).
+            counter: an integer counter it adds one to (``deleted``, ``would_delete``).
+            failure: the failure it records (its reason is redacted here).
+        """
+        if outcome is not None and outcome.reason is not None:
             outcome = replace(outcome, reason=redact(outcome.reason))
+        if failure is not None:
+            failure = replace(failure, reason=redact(failure.reason))
         with self._lock:
+            if change is not None:
+                self.changes[change] += 1
+            if counter is not None:
+                setattr(self, counter, getattr(self, counter) + 1)
+            if failure is not None:
+                self.failures.append(failure)
+            if outcome is None:
+                return
             if len(self.outcomes) < MAX_PIPELINE_OUTCOMES:
                 self.outcomes.append(outcome)
             else:

@@ -450,16 +450,21 @@ def _ago(seconds: float) -> str:
     return f"{round(seconds / 86400):,} days ago"
 
 
-def made_when(epoch_s: float, now: float | None = None) -> str:
-    """When a result was made, relative and absolute: ``tested 3 min ago (2026-11-29 14:03:12 UTC)``.
+def made_when(epoch_s: float, now: float | None = None, verb: str = "tested") -> str:
+    """When something was made, relative first, then in UTC: ``tested 3 min ago (2026-11-29 14:03:12 UTC)``.
+
+    The wizard's one clock convention (test results, the start page, the save line): the server's and the
+    browser's zones may differ, so absolute times are always UTC and labelled so.
 
     Args:
         epoch_s: when it finished (``time.time()``).
         now: the present (``time.time()`` when None), for tests.
+        verb: the word before the relative time (``"saved"``, ``"modified"``; empty for none).
     """
     present = time.time() if now is None else now
-    stamp = datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone()
-    return f"tested {_ago(max(0.0, present - epoch_s))} ({stamp:%Y-%m-%d %H:%M:%S %Z})"
+    stamp = datetime.fromtimestamp(epoch_s, tz=timezone.utc)
+    ago = _ago(max(0.0, present - epoch_s))
+    return f"{verb} {ago} ({stamp:%Y-%m-%d %H:%M:%S} UTC)".lstrip()
 
 
 def render_preview(view: Any, height: int = 420) -> None:

@@ -201,6 +201,8 @@ class RunJob(BackgroundJob):
         self.log = RunLog(log_bytes)
         self._on_stop: Callable[[], None] | None = None
         self._phase: str | None = None
+        #: why it was stopped when not by a user's Stop (the server shutting down), for its record
+        self.stop_reason: str | None = None
 
     def start(self, work: Callable[[Any], None]) -> None:
         """Run ``work(self)`` in a daemon thread tagged with this run's log (see the module docstring)."""
@@ -228,8 +230,14 @@ class RunJob(BackgroundJob):
         if self.stop_requested:
             stopper()
 
-    def stop(self) -> None:
-        """Stop the ingestion at the next pipeline boundary."""
+    def stop(self, reason: str | None = None) -> None:
+        """Stop the ingestion at the next pipeline boundary.
+
+        Args:
+            reason: why, when not a user's Stop (one sentence its record keeps).
+        """
+        if reason is not None and not self.stop_requested:
+            self.stop_reason = reason
         super().stop()
         if self._on_stop is not None:
             self._on_stop()

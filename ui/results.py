@@ -141,15 +141,16 @@ def render_run_result(record: RunRecord, *, stale: list[str] | None = None, key:
         _where(report, record)
         _pipelines(report, key)
         _warnings(report)
+    if not record.log:
+        st.caption("No log was kept for this run.")
+        return
     st.download_button(
         "Download the log",
-        data=record.log or "(no log)",
+        data=record.log,
         file_name=f"run-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(record.started_at))}-{record.run_id[:8]}.log",
         mime="text/plain",
         key=f"{key}_log",
         icon=":material/download:",
-        disabled=not record.log,
-        help=None if record.log else "Runs listed from the history carry their log only when opened.",
     )
 
 
@@ -164,19 +165,32 @@ def _to_file(record: RunRecord) -> bool:
 
 
 def _headline(record: RunRecord) -> None:
-    counts, report = record.counts, record.report
-    mode = "Dry run finished: nothing was written." if record.mode == "dry-run" else "Run finished."
+    """The result's first sentence: what the run did, or why it ended early (never "finished" then)."""
+    dry = record.mode == "dry-run"
+    what = "Dry run" if dry else "Run"
+    nothing = " Nothing was written." if dry else ""
+    if record.outcome == "stopped":
+        if record.error:  # stopped with its server: the record says so
+            st.warning(f"Stopped: {record.error.rstrip('.')}.{nothing}", icon=":material/stop_circle:")
+        elif dry:
+            st.warning(f"Stopped before the end.{nothing}", icon=":material/stop_circle:")
+        else:
+            st.warning(
+                "Stopped before the end: a rerun picks up where it left off.", icon=":material/stop_circle:"
+            )
+        return
+    report = record.report
     if report is None:
-        st.error(
-            f"The run could not start: {record.error or 'no reason was recorded'}", icon=":material/error:"
-        )
-    elif record.outcome == "stopped":
-        st.warning(f"{mode} It was stopped before the end; a rerun picks up where it left off.")
-    elif record.outcome == "error":
-        reason = report.get("fatal") or record.error or "see the log"
-        st.error(f"{mode} It stopped on an error: {reason}", icon=":material/error:")
-    elif record.outcome == "failed":
-        failed = counts.get("failed", 0)
+        reason = record.error or "no reason was recorded"
+        st.error(f"The {what.lower()} could not start: {reason}", icon=":material/error:")
+        return
+    if record.outcome == "error":
+        reason = str(report.get("fatal") or record.error or "see the log").rstrip(".")
+        st.error(f"The {what.lower()} stopped on an error: {reason}.{nothing}", icon=":material/error:")
+        return
+    mode = "Dry run finished: nothing was written." if dry else "Run finished."
+    if record.outcome == "failed":
+        failed = record.counts.get("failed", 0)
         st.warning(f"{mode} {failed:,} failure{'s' * (failed != 1)}: the reasons are in the table below.")
     else:
         st.success(f"{mode} {_changes_sentence(record)}.")
@@ -305,12 +319,50 @@ def _warnings(report: dict[str, Any]) -> None:
                 st.markdown(f"- {warning}")
 
 
-def _changes(record: RunRecord) -> str:
+#: the run history's number columns: (column, header, a real run's count key, a dry run's, tooltip)
+_HISTORY_NUMBERS = (
+    (
+        "created",
+        "Created",
+        "created",
+        "wouldCreate",
+        "Pipelines created (a dry run: that it would create; a file sink: written).",
+    ),
+    ("updated", "Updated", "updated", "wouldChange", "Pipelines updated (a dry run: that would change)."),
+    (
+        "deleted",
+        "Deleted",
+        "deleted",
+        "wouldDelete",
+        "Pipelines soft-deleted (a dry run: that it would delete).",
+    ),
+    ("unchanged", "Unchanged", "unchanged", "unchanged", "Pipelines OpenMetadata already held as they are."),
+    (
+        "failed",
+        "Failures",
+        "failed",
+        "failed",
+        "Pipelines (or phases) that failed, with reasons in the run's report.",
+    ),
+)
+
+
+def _history_row(record: RunRecord) -> dict[str, Any]:
+    """One run in the history table: its numbers are None when it recorded none (it could not start)."""
     counts = record.counts
-    if record.report is None and not counts:
-        return "-"
-    labels = [(label.lower().replace("failures", "failed"), name) for label, name in _headline_counts(record)]
-    return " · ".join(f"{counts.get(name, 0):,} {label}" for label, name in labels)
+    known = record.report is not None or bool(counts)
+    row: dict[str, Any] = {
+        "started": f"{at_time(record.started_at)} ({ago(record.started_at)})",
+        "duration": _duration(record.duration_s),
+        "mode": "dry run" if record.mode == "dry-run" else "run",
+        "outcome": _RUN_OUTCOMES.get(record.outcome, record.outcome),
+    }
+    keys = {column: dry if record.mode == "dry-run" else real for column, _, real, dry, _ in _HISTORY_NUMBERS}
+    if _to_file(record):  # a file is written anew each run: every pipeline written is a create
+        keys["created"] = "written"
+    for column, key in keys.items():
+        row[column] = int(counts.get(key, 0)) if known else None
+    return row
 
 
 def render_history(records: list[RunRecord], *, key: str = "run_history") -> str | None:
@@ -323,26 +375,21 @@ def render_history(records: list[RunRecord], *, key: str = "run_history") -> str
     if not records:
         st.caption("No finished run of this ingestion yet.")
         return None
+    numbers = {
+        column: st.column_config.NumberColumn(header, help=tooltip, format="localized", width="small")
+        for column, header, _, _, tooltip in _HISTORY_NUMBERS
+    }
     st.dataframe(
-        [
-            {
-                "started": f"{at_time(record.started_at)} ({ago(record.started_at)})",
-                "duration": _duration(record.duration_s),
-                "mode": "dry run" if record.mode == "dry-run" else "run",
-                "outcome": _RUN_OUTCOMES.get(record.outcome, record.outcome),
-                "changes": _changes(record),
-            }
-            for record in records
-        ],
+        [_history_row(record) for record in records],
         hide_index=True,
         width="stretch",
         key=f"{key}_table",
         column_config={
             "started": st.column_config.TextColumn("Started", width="medium"),
-            "duration": "Duration",
-            "mode": "Mode",
-            "outcome": "Outcome",
-            "changes": st.column_config.TextColumn("Pipelines", width="large"),
+            "duration": st.column_config.TextColumn("Duration", width="small"),
+            "mode": st.column_config.TextColumn("Mode", width="small"),
+            "outcome": st.column_config.TextColumn("Outcome", width="small"),
+            **numbers,
         },
     )
     by_id = {record.run_id: record for record in records}
@@ -353,7 +400,7 @@ def render_history(records: list[RunRecord], *, key: str = "run_history") -> str
         placeholder="Choose a run to see its full report and log",
         format_func=lambda run_id: (
             f"{at_time(by_id[run_id].started_at)} · {'dry run' if by_id[run_id].mode == 'dry-run' else 'run'} · "
-            f"{_RUN_OUTCOMES.get(by_id[run_id].outcome, by_id[run_id].outcome)}"
+            f"{_RUN_OUTCOMES.get(by_id[run_id].outcome, by_id[run_id].outcome)} · {run_id[:8]}"
         ),
         key=f"{key}_open",
     )

@@ -32,6 +32,16 @@ _CONFIRM_START_OVER = "confirm_start_over"
 _RERUNS = "stepper_reruns"
 
 
+def _run_done(state: WizardState) -> bool:
+    """Step 8 is done after a real run (not a dry run) that finished ok for the settings shown now."""
+    from ui.services.runs import stale_settings
+
+    job = state.run
+    if job is None or job.dry_run or job.report is None or not job.report.ok:
+        return False
+    return not stale_settings(job.settings, state)
+
+
 def _step_status(state: WizardState) -> dict[str, str]:
     """Step key -> "done", "attention" or "todo", from what is filled in, valid and tested."""
     errors = services.field_errors(state)
@@ -61,7 +71,7 @@ def _step_status(state: WizardState) -> dict[str, str]:
         "sink": "sink" not in missing,
         "schedule": "schedule" in state.visited,
         "review": "review" in state.visited and not errors,
-        "run": state.run is not None and state.run.report is not None and state.run.report.ok,
+        "run": _run_done(state),
     }
     for step in STEPS:
         if step.key in attention or (step.key == "test" and failed_test):
@@ -92,7 +102,9 @@ def _start_over_controls(state: WizardState) -> None:
         return
     if state.ingestion_id and not saved.store_problem():
         name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
-        st.warning(f"Start a new ingestion? {name} stays saved on the start page.", icon=":material/help:")
+        st.warning(
+            f"Start a new ingestion? {saved.md(name)} stays saved on the start page.", icon=":material/help:"
+        )
     else:
         st.warning("Start over? Nothing here is saved: every value is cleared.", icon=":material/warning:")
     left, right = st.columns(2)
@@ -108,7 +120,7 @@ def _save_line(slot: Any) -> None:
     with slot.container():
         if state.ingestion_id:
             name = state.ingestion_name or saved.display_name("", saved.to_settings(state))
-            st.markdown(f":material/bookmark: **{name}**")
+            st.markdown(f":material/bookmark: **{saved.md(name)}**")
         st.caption(f"{icon} {sentence}")
 
 
@@ -128,7 +140,26 @@ def _banners(state: WizardState) -> None:
     if notes:
         with st.expander(f"Notes from opening this ingestion ({len(notes)})", icon=":material/info:"):
             for note in notes:
-                st.caption(note)
+                st.caption(saved.md(note))
+
+
+def _merge_news() -> None:
+    """Once after autosave merged another tab's changes: a toast naming them, a warning for a setting both changed."""
+    merged = saved.merged_from_elsewhere()
+    if merged is None:
+        return
+    taken, both = merged
+    if taken:
+        st.toast(
+            f"Changed in another tab of this ingestion, now shown here too: {saved.md(', '.join(taken))}.",
+            icon=":material/sync:",
+        )
+    if both:
+        st.warning(
+            f"Also changed in another tab of this ingestion: {saved.md(', '.join(both))}. Your value was kept "
+            "and saved; the other tab shows it after its next change.",
+            icon=":material/sync_problem:",
+        )
 
 
 def _default_is_start(state: WizardState) -> bool:
@@ -152,15 +183,24 @@ def _correct_stepper(shown: dict[str, str]) -> None:
         st.rerun()
 
 
+def _route() -> None:
+    """The app's root URL (``/``): go to the start page, or to step 1 when this tab edits an ingestion.
+
+    A hidden page of its own, so that no visible page is ever the default: Streamlit serves the default page
+    at ``/`` only, and a page that is the default in one session but not in another (a fresh tab, a reload)
+    could then not be reached by its own URL (``/start``, ``/databricks``: "Page not found").
+    """
+    st.switch_page(start_page if _default_is_start(get_state()) else pages[0])
+
+
 state = saved.attach()
 status = _step_status(state)
-land_on_start = _default_is_start(state)
+router = st.Page(_route, title="Opening", url_path="open", default=True, visibility="hidden")
 start_page = st.Page(
     "app_pages/start.py",
     title="Saved ingestions",
     icon=":material/folder_open:",
     url_path="start",
-    default=land_on_start,
     help="Open, duplicate, rename or delete a saved ingestion, or start a new one.",
 )
 pages = [
@@ -169,12 +209,11 @@ pages = [
         title=step.label,
         icon={"done": _DONE, "attention": _ATTENTION}.get(status[step.key], step.icon),
         url_path=step.key,
-        default=step.number == 1 and not land_on_start,
         help={"done": "Done", "attention": "Needs attention", "todo": "To do"}[status[step.key]],
     )
     for step in STEPS
 ]
-current = st.navigation({"Start": [start_page], "Set up an ingestion": pages}, position="sidebar")
+current = st.navigation({"Start": [router, start_page], "Set up an ingestion": pages}, position="sidebar")
 
 with st.sidebar:
     done_count = sum(1 for value in status.values() if value == "done")
@@ -186,9 +225,10 @@ with st.sidebar:
             "Demo mode: local emulators stand in for Databricks and OpenMetadata.", icon=":material/science:"
         )
     elif state.imported_from:
-        st.caption(f":material/upload_file: Prefilled from {state.imported_from}")
+        st.caption(f":material/upload_file: Prefilled from {saved.md(state.imported_from)}")
     _start_over_controls(state)
 
+_merge_news()
 step_key = next((step.key for step in STEPS if step.label == current.title), None)
 if step_key:
     state.visited.add(step_key)
@@ -197,6 +237,8 @@ try:
     current.run()
 finally:
     saved.autosave(get_state())
+if saved.MERGED_KEY in st.session_state:
+    st.rerun()  # show the merged values (the widgets were reseeded) and say what came from the other tab
 _save_line(save_slot)
 _correct_stepper(status)
 services.warm_up()

@@ -118,3 +118,70 @@ def test_a_reload_keeps_every_value_and_no_secret_is_stored_shown_or_logged(
     assert TOKEN.encode() not in stored and JWT.encode() not in stored  # ...their secrets are not
     log = server.log.read_text(errors="replace")
     assert TOKEN not in log and JWT not in log
+
+
+_STEP_PATHS = [
+    ("databricks", "Databricks"),
+    ("test", "Test connection"),
+    ("filters", "Filters & preview"),
+    ("options", "Options"),
+    ("sink", "Sink"),
+    ("schedule", "Schedule & DAG"),
+    ("review", "Review & export"),
+    ("run", "Run now"),
+    ("start", "Saved ingestions"),
+]
+
+
+def _lands_on(page: Any, path: str, heading: str) -> None:
+    """The page at ``/path`` is shown, with no "Page not found" dialog and no exception."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=120_000)
+    _idle(page, timeout_ms=120_000)
+    assert not page.get_by_text("Page not found").count(), f"'Page not found' on /{path}"
+    assert not page.get_by_test_id("stException").count(), f"an exception is shown on /{path}"
+    assert page.url.split("?")[0].rstrip("/").endswith(f"/{path}"), page.url
+
+
+def test_every_page_url_reloads_to_itself_with_no_page_not_found(
+    server: Any, page: Any, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    page.goto(server.url)  # nothing saved: the root opens step 1
+    _lands_on(page, "databricks", "Databricks")
+    _type(page, "Service name", "prod_dbx")
+    assert "ingestion=" in page.url
+    ingestion = page.url.split("ingestion=")[1].split("&")[0]
+
+    for path, heading in _STEP_PATHS:  # each page's own URL, typed in, then reloaded
+        page.goto(f"{server.url}/{path}?ingestion={ingestion}")
+        _lands_on(page, path, heading)
+        page.reload()
+        _lands_on(page, path, heading)
+
+    page.goto(f"{server.url}/?ingestion={ingestion}")  # the root with an id (an older bookmark) opens step 1
+    _lands_on(page, "databricks", "Databricks")
+    expect(page.get_by_role("textbox", name="Service name", exact=True)).to_have_value("prod_dbx")
+    assert f"ingestion={ingestion}" in page.url
+
+    page.goto(server.url)  # something is saved and this tab is new: the root opens the start page
+    _lands_on(page, "start", "Saved ingestions")
+    page.get_by_test_id("stMain").get_by_role("button", name="New ingestion").click()
+    _lands_on(page, "databricks", "Databricks")
+    _type(page, "Service name", "finance_dbx")
+    assert "ingestion=" in page.url and ingestion not in page.url
+    page.reload()  # step 1 of a new ingestion, reloaded
+    _lands_on(page, "databricks", "Databricks")
+    expect(page.get_by_role("textbox", name="Service name", exact=True)).to_have_value("finance_dbx")
+
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+    try:
+        fresh.goto(f"{server.url}/start")  # a bookmarked start page in a fresh tab
+        _lands_on(fresh, "start", "Saved ingestions")
+        fresh.reload()
+        _lands_on(fresh, "start", "Saved ingestions")
+    finally:
+        fresh.context.close()

@@ -7,9 +7,12 @@ would-delete (with why: gone from the workspace or filtered out by which rule) a
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.databricks.records import JobRecord
 from core.engine import IngestionEngine
@@ -324,3 +327,85 @@ def test_a_pipeline_that_failed_to_be_created_has_no_fqn() -> None:
     failed = _by_id(report)["2"]
     assert failed["outcome"] == "failed" and failed["fqn"] is None and "400 bad tag" in failed["reason"]
     assert _by_id(report)["1"]["fqn"] == "svc.1"
+
+
+# -- the per-pipeline list and the counters agree, however the run ends ----------------------------------
+
+
+def _listed_counts(report: RunReport) -> dict[str, int]:
+    """Rows per outcome in the report's list."""
+    counts: dict[str, int] = {}
+    for entry in report.as_dict()["pipelines"]:
+        counts[entry["outcome"]] = counts.get(entry["outcome"], 0) + 1
+    return counts
+
+
+def _assert_list_matches_counters(report: RunReport) -> None:
+    data, rows = report.as_dict(), _listed_counts(report)
+    for outcome, key in (("created", "created"), ("updated", "updated"), ("unchanged", "unchanged")):
+        assert rows.get(outcome, 0) == data[key], (outcome, rows, data)
+    assert rows.get("deleted", 0) == data["deleted"]
+    failed_rows = {entry["pipeline"] for entry in data["pipelines"] if entry["outcome"] == "failed"}
+    named = {f["pipeline"] for f in data["failures"] if f["phase"] in ("pipeline", "cleanup")}
+    assert failed_rows <= named, (failed_rows, named)
+
+
+def test_a_run_stopped_while_later_pipelines_finish_lists_every_write_it_counted() -> None:
+    """Pipelines written after Stop, behind a slow first one, are listed and counted alike (none vanish)."""
+    jobs = [job(n, f"job_{n}") for n in range(1, 21)]
+    sink = CatalogueSink()
+    engine = IngestionEngine(config(), FakeSource(jobs), sink, workers=4, now_ms=NOW_MS)
+
+    def slow_first(key: str) -> None:
+        if key != "put_pipeline:1":
+            return
+        deadline = threading.Event()
+        for _ in range(1000):  # the other 7 in flight finish while the first is held (at most 10 s)
+            if sum(engine.report.changes.values()) >= 7:
+                break
+            deadline.wait(0.01)
+        engine.stop()
+
+    sink.on_call = slow_first
+    report = engine.run()
+    assert report.interrupted
+    assert report.changes["created"] == 8, report.render()
+    assert _listed_counts(report) == {"created": 8}
+    _assert_list_matches_counters(report)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stop_at=st.integers(min_value=1, max_value=30),
+    failing=st.sets(st.integers(min_value=1, max_value=30), max_size=4),
+    workers=st.integers(min_value=1, max_value=4),
+)
+def test_the_list_equals_the_counters_wherever_the_run_stops(
+    stop_at: int, failing: set[int], workers: int
+) -> None:
+    jobs = [job(n, f"job_{n}") for n in range(1, 31)]
+    fail: dict[str, BaseException] = {
+        f"put_pipeline:{n}": SinkRejectedError(f"{n}: 400 refused") for n in failing
+    }
+    sink = CatalogueSink(fail=fail)
+    engine = IngestionEngine(config(), FakeSource(jobs), sink, workers=workers, now_ms=NOW_MS)
+
+    def stop_there(key: str) -> None:
+        if key == f"put_pipeline:{stop_at}":
+            engine.stop()
+
+    sink.on_call = stop_there
+    report = engine.run()
+    _assert_list_matches_counters(report)
+    assert len(report.failures) == _listed_counts(report).get("failed", 0)
+
+
+def test_a_pool_refusing_work_at_interpreter_shutdown_interrupts_the_run() -> None:
+    """At interpreter shutdown a pool raises RuntimeError on submit: an interruption, not an internal error."""
+    jobs = [job(n, f"job_{n}") for n in range(1, 7)]
+    refusal = RuntimeError("cannot schedule new futures after interpreter shutdown")
+    sink = CatalogueSink(fail={"put_pipeline:3": refusal})
+    report = IngestionEngine(config(), FakeSource(jobs), sink, workers=2, now_ms=NOW_MS).run()
+    assert report.interrupted and report.fatal is None, report.render()
+    assert not any("RuntimeError" in failure.reason for failure in report.failures)
+    _assert_list_matches_counters(report)

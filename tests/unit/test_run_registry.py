@@ -141,7 +141,10 @@ def test_outcome_and_counts_from_a_report_with_and_without_the_pipeline_list() -
         1,
         1,
     )
-    assert counts["created"] == 0, "the list, not the totals, counts outcomes when present"
+    assert counts["created"] == 3, "a shorter list never hides the totals"
+    stopped_early = {**old, "created": 197, "pipelines": [{"pipeline": "1", "outcome": "created"}] * 177}
+    assert run_counts(stopped_early)["created"] == 197, "the totals win over a list that left writes out"
+    assert run_counts({**old, "wouldDelete": 4})["wouldDelete"] == 4
     assert run_outcome(new, error=None, stopped=False) == "failed"
     assert run_outcome(new, error=None, stopped=True) == "stopped"
     assert (

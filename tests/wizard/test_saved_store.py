@@ -61,9 +61,9 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_ingestions(data_home: Path) 
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'runs'").fetchone() is None
 
     store = _store()
-    assert _version(path) == SCHEMA_VERSION == 2
+    assert _version(path) == SCHEMA_VERSION == 3
     saved = store.get_ingestion("abc")
-    assert saved is not None and saved.name == "old one"
+    assert saved is not None and saved.name == "old one" and saved.revision == 0
     store.runs.record(RunRecord("r1", "abc", 10.0, "run", outcome="ok", finished_at=12.0))
     assert [run.run_id for run in store.runs.list_runs("abc")] == ["r1"]
 
@@ -90,7 +90,10 @@ def test_a_file_from_a_newer_wizard_is_refused_and_never_migrated_down(data_home
     before = path.read_bytes()
     error = open_store()
     assert isinstance(error, StoreError)
-    assert "written by a newer version of this wizard (schema 99, this one knows up to 2)" in str(error)
+    assert (
+        f"written by a newer version of this wizard (schema 99, this one knows up to {SCHEMA_VERSION})"
+        in str(error)
+    )
     assert path.read_bytes() == before
     assert _version(path) == 99
 
@@ -153,27 +156,72 @@ def test_threads_and_a_second_process_connection_write_at_once_and_nothing_is_lo
 
 def test_the_run_history_meets_the_contract_of_the_memory_one(data_home: Path) -> None:
     store = _store()
+    ing, other = store.create_ingestion("", "{}", 1).id, store.create_ingestion("", "{}", 1).id
     for history in (store.runs, MemoryRunHistory()):
-        older = RunRecord("a", "ing", 100.0, "dry-run", outcome="failed", finished_at=130.5,
+        older = RunRecord("a", ing, 100.0, "dry-run", outcome="failed", finished_at=130.5,
                           counts={"created": 2, "failed": 1}, report={"created": 2}, error=None, log="line 1\n")  # fmt: skip
-        newer = RunRecord("b", "ing", 200.0, "run", log="started\n")
+        newer = RunRecord("b", ing, 200.0, "run", log="started\n")
         history.record(older)
         history.record(newer)
-        history.record(RunRecord("c", "other", 300.0, "run"))
-        listed = history.list_runs("ing")
+        history.record(RunRecord("c", other, 300.0, "run"))
+        listed = history.list_runs(ing)
         assert [run.run_id for run in listed] == ["b", "a"]
         assert all(run.log == "" for run in listed)
-        assert history.list_runs("ing", limit=1)[0].run_id == "b"
+        assert history.list_runs(ing, limit=1)[0].run_id == "b"
         whole = history.get("a")
         assert whole == older and whole is not None and whole.duration_s == 30.5
         newer.outcome, newer.finished_at = "stopped", 210.0
         history.record(newer)  # replaced, not duplicated
-        assert [(run.run_id, run.outcome) for run in history.list_runs("ing")] == [
+        assert [(run.run_id, run.outcome) for run in history.list_runs(ing)] == [
             ("b", "stopped"),
             ("a", "failed"),
         ]
         assert history.get("missing") is None
-    assert store.runs.latest_by_ingestion()["ing"].run_id == "b"
+    assert store.runs.latest_by_ingestion()[ing].run_id == "b"
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "newer", "newer-wal"])
+def test_the_read_only_check_creates_nothing_next_to_a_refused_file(data_home: Path, damage: str) -> None:
+    data_home.mkdir()
+    path = data_home / "wizard.sqlite3"
+    if damage == "corrupt":
+        path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 5000)
+    else:
+        with sqlite3.connect(path) as db:
+            if damage == "newer-wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE t (x)")
+            db.execute("PRAGMA user_version = 99")
+        db.close()
+    before = sorted(p.name for p in data_home.iterdir()), path.read_bytes()
+    assert isinstance(open_store(), StoreError)
+    assert (
+        (sorted(p.name for p in data_home.iterdir()), path.read_bytes())
+        == before
+        == (["wizard.sqlite3"], before[1])
+    )
+
+
+def test_an_empty_file_is_used_as_a_new_database_and_says_so(data_home: Path) -> None:
+    data_home.mkdir()
+    (data_home / "wizard.sqlite3").write_bytes(b"")
+    store = _store()
+    assert (
+        store.notice
+        and "was an empty file (0 bytes" in store.notice
+        and "used as a new database" in store.notice
+    )
+    assert store.create_ingestion("", "{}", 1) and _version(store.path) == SCHEMA_VERSION
+
+
+def test_a_run_of_a_missing_ingestion_is_never_recorded_but_an_unsaved_one_s_is(data_home: Path) -> None:
+    store = _store()
+    kept = store.create_ingestion("", "{}", 1)
+    store.runs.record(RunRecord("r1", kept.id, 1.0, "run"))
+    store.runs.record(RunRecord("r2", "deleted", 1.0, "run", outcome="ok", finished_at=2.0))
+    store.runs.record(RunRecord("r3", "session:abc", 1.0, "run"))
+    assert store.runs.get("r1") is not None and store.runs.get("r3") is not None
+    assert store.runs.get("r2") is None and "deleted" not in store.runs.latest_by_ingestion()
 
 
 def test_rename_duplicate_and_delete_with_its_runs(data_home: Path) -> None:
@@ -275,7 +323,9 @@ def test_a_directory_without_write_permission_is_one_sentence_before_any_file_is
     error = open_store()
     assert isinstance(error, StoreError)
     assert str(error) == (
-        f"The data directory {data_home} is not writable: the wizard works, but nothing is saved in this session."
+        f"The data directory {data_home} is not writable: the wizard works, but nothing is saved in this session: "
+        "a reload or a new tab starts from empty settings and cannot reach a run started here, so keep this tab "
+        "open."
     )
     assert list(data_home.iterdir()) == []
 

@@ -111,7 +111,7 @@ job = runs.attach_run(state)
 running = job is not None and not job.done
 if running and stop_col.button("Stop", key="run_stop", icon=":material/stop:", width="stretch"):
     runs.stop_run(state)
-if state.demo and reset_col.button(
+if runs.writes_to_demo_catalogue(state) and reset_col.button(
     "Reset the demo catalogue",
     key="run_reset_demo",
     type="tertiary",

@@ -19,7 +19,9 @@ def _say(kind: str, text: str | None) -> None:
 
 def _duplicate(ingestion_id: str) -> None:
     problem = saved.duplicate_ingestion(ingestion_id)
-    _say("error", problem) if problem else _say("success", "Duplicated: the copy is at the top of the list.")
+    _say("error", problem or "")
+    if not problem:
+        _say("success", "Duplicated: the copy is at the top of the list.")
 
 
 def _rename(ingestion_id: str) -> None:
@@ -34,7 +36,9 @@ def _rename(ingestion_id: str) -> None:
 def _delete(ingestion_id: str, name: str) -> None:
     problem = saved.delete_ingestion(ingestion_id)
     st.session_state.pop(_DELETING, None)
-    _say("error", problem) if problem else _say("success", f"Deleted {name} and its run history.")
+    _say("error", problem or "")
+    if not problem:
+        _say("success", f"Deleted {saved.md(name)} and its run history.")
 
 
 def _set(key: str, value: str | None) -> None:
@@ -91,9 +95,14 @@ def _rename_form(row: dict[str, str]) -> None:
 
 
 def _delete_confirmation(row: dict[str, str]) -> None:
+    running = saved.live_run(row["id"])
+    going = ""
+    if running is not None:
+        kind = "A dry run" if running.dry_run else "A run"
+        going = f" {kind} of it is going now: deleting stops it."
     st.warning(
-        f"Delete {row['name']} and its run history? This cannot be undone; Airflow DAGs already exported "
-        "from it are not touched.",
+        f"Delete {saved.md(row['name'])} and its run history?{going} This cannot be undone; Airflow DAGs "
+        "already exported from it are not touched.",
         icon=":material/delete_forever:",
     )
     yes_col, no_col, _ = st.columns([1, 1, 4])
@@ -106,11 +115,11 @@ def _delete_confirmation(row: dict[str, str]) -> None:
 
 def _row(row: dict[str, str], current: bool) -> None:
     with st.container(border=True):
-        title = f"**{row['name']}**" + ("  ·  :blue-badge[open in this tab]" if current else "")
+        title = f"**{saved.md(row['name'])}**" + ("  ·  :blue-badge[open in this tab]" if current else "")
         title += "  ·  :violet-badge[demo]" if row["demo"] else ""
         st.markdown(title)
         st.caption(
-            f"Databricks: {row['host'] or '—'}  ·  Sink: {row['sink'] or '—'}  ·  "
+            f"Databricks: {saved.md(row['host']) or '—'}  ·  Sink: {saved.md(row['sink']) or '—'}  ·  "
             f"Last modified {row['modified']}  ·  Last run: {row['last_run']}"
         )
         if st.session_state.get(_DELETING) == row["id"]:
@@ -139,6 +148,8 @@ store = open_store()
 if isinstance(store, StoreError):
     st.warning(str(store), icon=":material/cloud_off:")
 else:
+    if store.notice:
+        st.info(store.notice, icon=":material/info:")
     rows = saved.listing(store)
     if not rows:
         st.info(

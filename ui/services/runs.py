@@ -10,7 +10,10 @@ redacted log.
 
 from __future__ import annotations
 
+import concurrent.futures.thread  # noqa: F401 -- imported first so its exit hook runs after ours (see below)
+import contextlib
 import logging
+import threading
 import time
 from typing import Any
 
@@ -186,6 +189,17 @@ def run_target(state: WizardState) -> dict[str, str]:
     return {"kind": "openmetadata", "location": url or state.sink.om_host.strip()}
 
 
+def writes_to_demo_catalogue(state: WizardState) -> bool:
+    """Whether a run writes to the bundled demo OpenMetadata (only then may the page offer to reset it)."""
+    if not state.demo or state.sink.kind == "file":
+        return False
+    from ui.services.demo import start_demo
+
+    demo_url, _ = normalized_om_url(f"{start_demo()['openmetadata'].url}/api")
+    url, _ = normalized_om_url(state.sink.om_host)
+    return url is not None and url == demo_url
+
+
 def _run_workflow(config: WorkflowConfig, job: RunJob, target: dict[str, str]) -> None:
     from core.secrets import redact
     from core.workflow import Workflow
@@ -229,6 +243,38 @@ def _orphaned(record: RunRecord) -> RunRecord:
     return RunRecord(**{**record.__dict__, "outcome": "stopped", "error": record.error or ORPHANED})
 
 
+#: how long a server that is shutting down waits for its runs to stop and record themselves
+SHUTDOWN_WAIT_S = 8.0
+
+
+def stop_runs_at_shutdown(wait_s: float = SHUTDOWN_WAIT_S) -> None:
+    """Stop every live run and let each record itself as stopped by the server (SIGTERM, Ctrl-C).
+
+    Registered with ``threading._register_atexit``: Python calls those hooks, last registered first,
+    before it joins threads and before ``concurrent.futures`` refuses new work (its own hook, registered
+    when this module imported it, runs after this one). Streamlit's SIGTERM/SIGINT handler stops its
+    server and lets the main thread end, which is when these hooks run. A run that does not stop within
+    ``wait_s`` keeps its ``running`` record, which the history shows as stopped with its server.
+    """
+    live = RUNS.live()
+    for job in live:
+        job.stop(ORPHANED)
+    deadline = time.monotonic() + wait_s
+    for job in live:
+        job.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _register_shutdown_hook() -> None:
+    register = getattr(threading, "_register_atexit", None)  # CPython's, since 3.9
+    if register is None:
+        return
+    with contextlib.suppress(RuntimeError):  # imported while the interpreter shuts down: nothing to stop
+        register(stop_runs_at_shutdown)
+
+
+_register_shutdown_hook()
+
+
 def _finish(job: RunJob, target: dict[str, str]) -> None:
     """Write the report into the log, build the record and keep it in the history (before ``done``)."""
     report: dict[str, Any] | None = None
@@ -238,6 +284,8 @@ def _finish(job: RunJob, target: dict[str, str]) -> None:
         job.log.write("report:\n" + job.report.render())
     if job.error:
         job.log.write(f"ERROR {job.error}")
+    elif job.stop_reason:
+        job.log.write(f"stopped: {job.stop_reason}")
     outcome = run_outcome(report, error=job.error, stopped=job.stop_requested)
     job.log.write(f"ended: {outcome}")
     record = RunRecord(
@@ -249,7 +297,7 @@ def _finish(job: RunJob, target: dict[str, str]) -> None:
         outcome=outcome,
         counts=run_counts(report),
         report=report,
-        error=job.error,
+        error=job.error or job.stop_reason,
         log=job.log.text(),
     )
     job.record = record
@@ -286,8 +334,9 @@ _OUTCOME_COUNTS = {
 def run_counts(report: dict[str, Any] | None) -> dict[str, int]:
     """The headline numbers of a report (the run history's columns); {} for a run that did not start.
 
-    Outcome counts come from the per-pipeline list when the report has one (and nothing was left out of
-    it), else from the report's totals (older reports).
+    The report's totals count every write; the per-pipeline list may hold fewer rows (it keeps the first
+    50,000, and reports of older versions left out what a stopped run wrote). So each outcome's count is
+    the larger of its total and its rows: a shorter list never hides what was written.
     """
     if report is None:
         return {}
@@ -299,21 +348,20 @@ def run_counts(report: dict[str, Any] | None) -> dict[str, int]:
         "unchanged": int(report.get("unchanged", 0)),
         "deleted": int(report.get("deleted", 0)),
         "written": int(report.get("written", 0)),
-        "failed": len(report.get("failures", [])),
+        "failed": len(report.get("failures") or []),
         "wouldCreate": int(report.get("wouldCreate", 0)),
         "wouldChange": int(report.get("wouldUpdate", 0)),
-        "wouldDelete": 0,
+        "wouldDelete": int(report.get("wouldDelete") or 0),
         "statuses": int(report.get("statuses", 0)),
         "lineageEdges": int(report.get("lineageEdges", 0)),
     }
-    pipelines = report.get("pipelines")
-    if isinstance(pipelines, list) and not report.get("pipelinesOmitted"):
-        for key in _OUTCOME_COUNTS.values():
-            counts[key] = 0
-        for row in pipelines:
-            outcome_key = _OUTCOME_COUNTS.get(str(row.get("outcome")))
-            if outcome_key:
-                counts[outcome_key] += 1
+    rows: dict[str, int] = dict.fromkeys(_OUTCOME_COUNTS.values(), 0)
+    for row in report.get("pipelines") or []:
+        outcome_key = _OUTCOME_COUNTS.get(str(row.get("outcome")))
+        if outcome_key:
+            rows[outcome_key] += 1
+    for key, listed in rows.items():
+        counts[key] = max(counts[key], listed)
     return counts
 
 

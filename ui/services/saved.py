@@ -42,6 +42,7 @@ from ui.store import Store, StoreError, open_store
 
 __all__ = [
     "BOUND_KEY",
+    "MERGED_KEY",
     "SETTINGS_VERSION",
     "attach",
     "autosave",
@@ -52,6 +53,10 @@ __all__ = [
     "env_name_error",
     "from_settings",
     "listing",
+    "live_run",
+    "md",
+    "merge_settings",
+    "merged_from_elsewhere",
     "open_ingestion",
     "reenter_labels",
     "rename_ingestion",
@@ -73,6 +78,9 @@ _LAST_KEY = "saved_last_settings"
 _SAVED_AT_KEY = "saved_at"
 _ERROR_KEY = "saved_error"
 _NOTES_KEY = "saved_notes"
+_REVISION_KEY = "saved_revision"
+#: (from the other tab, both changed) setting labels of the last merge, for the frame to show once
+MERGED_KEY = "saved_merged"
 _QUERY = "ingestion"
 
 #: secret attributes of each step (never serialised)
@@ -383,7 +391,29 @@ def _changed(state: WizardState) -> bool:
 # -- names and the start page's listing -------------------------------------------------------------------
 
 
+#: what a demo ingestion is called and where it reads from (its emulators' ports change with each server)
+DEMO_NAME, DEMO_HOST = "Demo workspace", "demo emulator"
+#: markdown that inline user text could trigger: emphasis, code, links, math, tables, HTML, colour and icon
+#: directives (``:red[x]``, ``:material/x:``, emoji) and URLs (a colon glued to what follows); an underscore
+#: inside a word (``prod_dbx``) is plain text already
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]{}$~<>|]|:(?=\S)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+#: block markdown at the start of a text: a heading, a quote, a list item, a rule
+_MARKDOWN_LEADING = re.compile(r"^(\d*)([#>+=-]|(?<=\d)[.)])")
+
+
+def md(text: str) -> str:
+    """``text`` (a name, a host: anything a user typed) safe inside Streamlit markdown: shown as typed.
+
+    The markdown punctuation is backslash-escaped, so ``*bold*``, ``$math$``, ``:red[x]``, ``[a](url)`` and
+    ``:material/x:`` are shown literally; line breaks become spaces.
+    """
+    flat = _MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(0), " ".join(str(text).split()))
+    return _MARKDOWN_LEADING.sub(lambda found: f"{found.group(1)}\\{found.group(2)}", flat)
+
+
 def _auto_name(settings: dict[str, Any]) -> str:
+    if settings.get("demo") is True:
+        return DEMO_NAME
     dbx = settings.get("databricks")
     dbx = dbx if isinstance(dbx, dict) else {}
     service, host = str(dbx.get("service_name") or ""), str(dbx.get("host") or "")
@@ -404,21 +434,25 @@ def display_name(name: str, settings: str | dict[str, Any]) -> str:
     return _auto_name(data if isinstance(data, dict) else {})
 
 
-def _when(epoch: float | None) -> str:
-    return "" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+def _when(epoch: float | None, verb: str = "") -> str:
+    from ui.components import made_when
+
+    return "" if epoch is None else made_when(epoch, verb=verb)
 
 
-def _sink_text(sink: Any) -> str:
+def _sink_text(sink: Any, *, demo: bool) -> str:
     if not isinstance(sink, dict):
         return ""
     if sink.get("kind") == "file":
         return f"File {sink.get('filename', '')}"
-    return f"OpenMetadata {sink.get('om_host', '')}"
+    return f"OpenMetadata {DEMO_HOST if demo else sink.get('om_host', '')}"
 
 
 def listing(store: Store) -> list[dict[str, str]]:
     """The start page's rows: id, name, host, sink, last modified, last run (newest first)."""
-    latest = store.runs.latest_by_ingestion()
+    from ui.services.runs import _orphaned  # the history's rule: a running record no live run owns
+
+    latest = {key: _orphaned(run) for key, run in store.runs.latest_by_ingestion().items()}
     rows: list[dict[str, str]] = []
     for saved in store.list_ingestions():
         try:
@@ -426,17 +460,20 @@ def listing(store: Store) -> list[dict[str, str]]:
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}
-        dbx = data.get("databricks") if isinstance(data.get("databricks"), dict) else {}
+        dbx = data.get("databricks")
+        dbx = dbx if isinstance(dbx, dict) else {}
         run = latest.get(saved.id)
         rows.append(
             {
                 "id": saved.id,
                 "name": display_name(saved.name, data),
                 "given_name": saved.name,
-                "host": str(dbx.get("host", "")) if isinstance(dbx, dict) else "",
-                "sink": _sink_text(data.get("sink")),
+                "host": DEMO_HOST if data.get("demo") is True else str(dbx.get("host", "")),
+                "sink": _sink_text(data.get("sink"), demo=data.get("demo") is True),
                 "modified": _when(saved.updated_at),
-                "last_run": f"{run.outcome} · {run.mode} · {_when(run.started_at)}" if run else "never run",
+                "last_run": f"{run.outcome} · {run.mode} · {_when(run.started_at, 'started')}"
+                if run
+                else "never run",
                 "demo": "yes" if data.get("demo") else "",
             }
         )
@@ -526,6 +563,7 @@ def open_ingestion(ingestion_id: str) -> str | None:
     _reseed()
     _bind(saved.id, saved.name)
     st.session_state[_LAST_KEY] = settings_text(state)
+    st.session_state[_REVISION_KEY] = saved.revision
     st.session_state[_NOTES_KEY] = notes
     st.session_state.pop(_ERROR_KEY, None)
     return None
@@ -575,10 +613,148 @@ def attach() -> WizardState:
     return state
 
 
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Settings flattened to their leaves: ``{"databricks.host": ...}`` (a list, e.g. the rules, is one leaf)."""
+    if not isinstance(data, dict):
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def _unflatten(leaves: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, value in leaves.items():
+        *parents, last = path.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
+
+
+def merge_settings(
+    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Three-way merge of settings, leaf by leaf: theirs, plus every leaf this tab changed since ``base``.
+
+    Args:
+        base: the settings this tab last loaded or saved.
+        mine: this tab's settings now.
+        theirs: what another tab saved meanwhile.
+
+    Returns:
+        The merged settings; the leaves taken from theirs (changed elsewhere only); the leaves both tabs
+        changed to different values (mine kept).
+    """
+    old, new, other = _leaves(base), _leaves(mine), _leaves(theirs)
+    merged = dict(other)
+    both: list[str] = []
+    for path in sorted(set(new) | set(old)):
+        if new.get(path) == old.get(path):
+            continue
+        if path in other and other.get(path) != old.get(path) and other.get(path) != new.get(path):
+            both.append(path)
+        if path in new:
+            merged[path] = new[path]
+        else:
+            merged.pop(path, None)
+    ignored = {"version", "secrets_set", "visited"}
+    taken = [
+        path
+        for path in sorted(set(other) | set(old))
+        if path not in ignored
+        and other.get(path) != old.get(path)
+        and merged.get(path) == other.get(path)
+        and new.get(path) != other.get(path)
+    ]
+    return _unflatten(merged), taken, both
+
+
+_SETTING_ATTRS = (
+    "demo", "dry_run", "dialect", "imported_from", "visited", "databricks", "filters", "options", "sink",
+    "schedule", "workspaces", "next_workspace_id", "secret_env",
+)  # fmt: skip
+
+
+def _adopt(state: WizardState, merged: dict[str, Any]) -> None:
+    """Put the merged settings into this session's state in place (its tests, preview and run stay)."""
+    loaded, _, _ = from_settings(merged)
+    mine = secret_paths(state)
+    for attr in _SETTING_ATTRS:
+        setattr(state, attr, getattr(loaded, attr))
+    if state.ingestion_id:
+        _recall(state.ingestion_id, state)  # secrets the other tab entered (a workspace it added)
+    for path, value in mine.items():
+        _set_secret(state, path, value)
+    _reseed()
+
+
+def _setting_label(path: str) -> str:
+    group, _, rest = path.replace("_", " ").partition(".")
+    return f"{group.capitalize()}: {rest.replace('.', ' ')}" if rest else group.capitalize()
+
+
+def _merge_and_save(store: Store, bound: str, state: WizardState, current: Any) -> str | None:
+    """Another tab saved ``current`` over our revision: merge, save over it, show the merged values.
+
+    Returns:
+        The settings saved; None when the ingestion was deleted meanwhile (the caller saves it afresh).
+    """
+    for _ in range(5):  # another tab may save again between our read and our write
+        try:
+            base = json.loads(st.session_state.get(_LAST_KEY) or "{}")
+            theirs = json.loads(current.settings)
+        except ValueError:
+            base, theirs = {}, {}
+        merged, taken, both = merge_settings(
+            base, to_settings(state), theirs if isinstance(theirs, dict) else {}
+        )
+        _adopt(state, merged)
+        text = settings_text(state)
+        result = store.save_settings(bound, text, SETTINGS_VERSION, current.revision)
+        if result is None:
+            return None
+        if isinstance(result, int):
+            st.session_state[_REVISION_KEY] = result
+            st.session_state[MERGED_KEY] = (
+                [_setting_label(p) for p in taken],
+                [_setting_label(p) for p in both],
+            )
+            return text
+        st.session_state[_LAST_KEY] = current.settings
+        current = result
+    raise StoreError("Another tab keeps saving this ingestion: your change is kept in this tab only for now.")
+
+
+def _save_bound(store: Store, bound: str, state: WizardState, text: str) -> str | None:
+    """Save over the revision this tab last saw, merging another tab's changes.
+
+    Returns:
+        The settings saved (merged ones after a merge); None when the ingestion was deleted meanwhile.
+    """
+    revision = st.session_state.get(_REVISION_KEY)
+    if not isinstance(revision, int):  # bound before revisions existed in this session: take the row's
+        row = store.get_ingestion(bound)
+        if row is None:
+            return None
+        revision = row.revision
+    result = store.save_settings(bound, text, SETTINGS_VERSION, revision)
+    if isinstance(result, int):
+        st.session_state[_REVISION_KEY] = result
+        return text
+    if result is None:
+        return None
+    return _merge_and_save(store, bound, state, result)
+
+
 def autosave(state: WizardState) -> None:
     """Run last on every rerun: save the settings when they changed, keep the secrets in memory.
 
-    Cheap when nothing changed: one serialisation and a string comparison. A write failure is kept as a
+    Cheap when nothing changed: one serialisation and a string comparison. A tab saves only over the
+    revision it last loaded or saved: when another tab of the same ingestion saved meanwhile, the two are
+    merged (:func:`merge_settings`) and this session shows the merged values. A write failure is kept as a
     sentence for the sidebar (:func:`save_status`); it never raises.
     """
     store = open_store()
@@ -591,11 +767,14 @@ def autosave(state: WizardState) -> None:
     if text == st.session_state.get(_LAST_KEY):
         return
     try:
-        if bound and store.update_settings(bound, text, SETTINGS_VERSION):
-            pass
+        saved_text = _save_bound(store, bound, state, text) if bound else None
+        if bound and saved_text is not None:
+            text = saved_text
+            _remember(bound, state)
         elif bound or _changed(state):  # new, or deleted in another tab meanwhile: saved afresh
             created = store.create_ingestion(state.ingestion_name if bound else "", text, SETTINGS_VERSION)
             _bind(created.id, state.ingestion_name if bound else "")
+            st.session_state[_REVISION_KEY] = created.revision
             _remember(created.id, state)
         else:
             return
@@ -605,6 +784,12 @@ def autosave(state: WizardState) -> None:
     st.session_state[_LAST_KEY] = text
     st.session_state[_SAVED_AT_KEY] = time.time()
     st.session_state.pop(_ERROR_KEY, None)
+
+
+def merged_from_elsewhere() -> tuple[list[str], list[str]] | None:
+    """Once after a merge: (settings taken from another tab, settings both changed, this tab's kept)."""
+    found = st.session_state.pop(MERGED_KEY, None)
+    return found if isinstance(found, tuple) else None
 
 
 def save_status() -> tuple[str, str]:
@@ -619,7 +804,7 @@ def save_status() -> tuple[str, str]:
     if not bound:
         return "unsaved", "Saved automatically as soon as you change a setting."
     saved_at = st.session_state.get(_SAVED_AT_KEY)
-    when = f" at {time.strftime('%H:%M:%S', time.localtime(saved_at))}" if saved_at else ""
+    when = f" {_when(saved_at)}" if saved_at else ""
     return "saved", f"Saved automatically{when}; secrets are kept in this server's memory only."
 
 
@@ -672,11 +857,26 @@ def duplicate_ingestion(ingestion_id: str) -> str | None:
     return None
 
 
+def live_run(ingestion_id: str) -> Any:
+    """The run of this saved ingestion going now (from any tab), or None."""
+    from ui.services.runs import RUNS
+
+    job = RUNS.get(ingestion_id)
+    return None if job is None or job.done else job
+
+
 def delete_ingestion(ingestion_id: str) -> str | None:
-    """Delete a saved ingestion, its runs and its secrets in memory; why not, or None."""
+    """Delete a saved ingestion, its runs and its secrets in memory, stopping its live run; why not, or None.
+
+    The run is stopped and forgotten first; its end, recorded after the delete, is dropped by the store (a
+    run is never recorded for an ingestion that no longer exists).
+    """
     store = open_store()
     if isinstance(store, StoreError):
         return str(store)
+    from ui.services.runs import RUNS
+
+    RUNS.forget(ingestion_id)  # stops it when it goes: nobody could reach it once its ingestion is gone
     try:
         store.delete(ingestion_id)
     except StoreError as err:

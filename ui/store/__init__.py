@@ -4,7 +4,8 @@ Public API (other modules call these; names are stable):
 
 - :func:`open_store` -> :class:`Store` or :class:`StoreError` (never raises; cached per process);
 - :class:`Store`: ``list_ingestions``, ``get_ingestion``, ``create_ingestion``, ``update_settings``,
-  ``rename``, ``duplicate``, ``delete``, and ``runs``, a :class:`SqliteRunHistory`
+  ``save_settings`` (compare and swap on ``revision``), ``rename``, ``duplicate``, ``delete``, and ``runs``, a
+  :class:`SqliteRunHistory`
   (:class:`ui.history.RunHistory` plus ``latest_by_ingestion``);
 - :func:`run_history` -> the store's ``runs``, or a process-wide :class:`ui.history.MemoryRunHistory` when the
   database cannot be used (runs then last as long as the server);

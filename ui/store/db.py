@@ -30,7 +30,10 @@ DB_FILENAME = "wizard.sqlite3"
 #: How long a writer waits for another process's transaction before giving up (seconds).
 BUSY_TIMEOUT_S = 10.0
 
-_UNSAVED = "the wizard works, but nothing is saved in this session"
+_UNSAVED = (
+    "the wizard works, but nothing is saved in this session: a reload or a new tab starts from empty "
+    "settings and cannot reach a run started here, so keep this tab open"
+)
 
 
 class StoreError(Exception):
@@ -61,9 +64,16 @@ def _reason(err: BaseException) -> str:
 
 
 def _check_existing(path: Path) -> None:
-    """Read-only checks of a file that exists: readable, not damaged, not from a newer wizard."""
+    """Read-only checks of a file that exists: readable, not damaged, not from a newer wizard.
+
+    Opened ``mode=ro&immutable=1``: SQLite then takes no lock and creates nothing next to the file (no
+    ``-wal`` or ``-shm``), so a damaged or newer database is left exactly as it was found. A writer's WAL not
+    yet checkpointed is not read, which is enough here: the version is checked again under the write lock.
+    """
     try:
-        reader = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        reader = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=BUSY_TIMEOUT_S
+        )
     except sqlite3.Error as err:
         raise StoreError(f"The database {path} cannot be opened ({_reason(err)}): {_UNSAVED}.") from None
     try:

@@ -43,6 +43,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX runs_by_ingestion ON runs (ingestion_id, started_at DESC)",
     ),
+    # 3: a revision per ingestion, bumped by every settings write: a tab saves only over the revision it
+    #    last saw, so two tabs of one ingestion merge their changes instead of overwriting each other
+    ("ALTER TABLE ingestions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",),
 )
 
 #: The version this code writes and understands; a file with a higher one is refused, never migrated down.

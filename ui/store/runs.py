@@ -10,7 +10,10 @@ from typing import Any
 from ui.history import RunRecord
 from ui.store.db import StoreError
 
-__all__ = ["SqliteRunHistory"]
+__all__ = ["UNSAVED_PREFIX", "SqliteRunHistory"]
+
+#: the run key of an ingestion not saved yet (``ui.services.runs.run_key``): no ``ingestions`` row to check
+UNSAVED_PREFIX = "session:"
 
 _COLUMNS = "run_id, ingestion_id, started_at, finished_at, mode, outcome, counts, report, error"
 
@@ -49,7 +52,11 @@ class SqliteRunHistory:
         self._lock = lock
 
     def record(self, run: RunRecord) -> None:
-        """Insert or replace ``run`` (keyed by ``run.run_id``).
+        """Insert or replace ``run`` (keyed by ``run.run_id``), only while its ingestion exists.
+
+        A run of an ingestion deleted meanwhile (its end, recorded after the delete) is dropped: the check and
+        the write are one statement, so a delete between them cannot leave a run of a missing ingestion. A
+        run of an unsaved ingestion (key :data:`UNSAVED_PREFIX`) is always kept.
 
         Raises:
             StoreError: the database could not be written (one sentence).
@@ -61,7 +68,9 @@ class SqliteRunHistory:
         try:
             with self._lock:
                 self._db.execute(
-                    f"INSERT OR REPLACE INTO runs ({_COLUMNS}, log) VALUES (?,?,?,?,?,?,?,?,?,?)", values
+                    f"INSERT OR REPLACE INTO runs ({_COLUMNS}, log) SELECT ?,?,?,?,?,?,?,?,?,? "
+                    "WHERE substr(?, 1, length(?)) = ? OR EXISTS (SELECT 1 FROM ingestions WHERE id = ?)",
+                    (*values, run.ingestion_id, UNSAVED_PREFIX, UNSAVED_PREFIX, run.ingestion_id),
                 )
         except sqlite3.Error as err:
             raise StoreError(f"The run could not be saved to the database ({err}).") from None

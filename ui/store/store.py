@@ -33,9 +33,11 @@ class SavedIngestion:
     updated_at: float
     settings: str
     settings_version: int
+    #: bumped by every settings write (:meth:`Store.save_settings` compares it)
+    revision: int = 0
 
 
-_COLUMNS = "id, name, created_at, updated_at, settings, settings_version"
+_COLUMNS = "id, name, created_at, updated_at, settings, settings_version, revision"
 
 
 class Store:
@@ -53,6 +55,8 @@ class Store:
             connection: from :func:`ui.store.db.connect`.
         """
         self.path = path
+        #: one sentence to show once about how the file was found (an empty file used as a new database)
+        self.notice: str | None = None
         self._db = connection
         self._lock = threading.RLock()
         self.runs = SqliteRunHistory(connection, self._lock)
@@ -103,7 +107,7 @@ class Store:
         row = SavedIngestion(new_ingestion_id(), name, now, now, settings, settings_version)
         with self._write() as db:
             db.execute(
-                f"INSERT INTO ingestions ({_COLUMNS}) VALUES (?,?,?,?,?,?)", tuple(row.__dict__.values())
+                f"INSERT INTO ingestions ({_COLUMNS}) VALUES (?,?,?,?,?,?,?)", tuple(row.__dict__.values())
             )
         return row
 
@@ -115,10 +119,40 @@ class Store:
         """
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE ingestions SET settings = ?, settings_version = ?, updated_at = ? WHERE id = ?",
+                "UPDATE ingestions SET settings = ?, settings_version = ?, updated_at = ?, revision = revision + 1 "
+                "WHERE id = ?",
                 (settings, settings_version, time.time(), ingestion_id),
             )
         return cursor.rowcount == 1
+
+    def save_settings(
+        self, ingestion_id: str, settings: str, settings_version: int, revision: int
+    ) -> int | SavedIngestion | None:
+        """Replace an ingestion's settings only if nobody saved over ``revision`` meanwhile (compare and swap).
+
+        Args:
+            ingestion_id: the ingestion.
+            settings: the new settings (JSON).
+            settings_version: their format.
+            revision: the revision these settings were made from (what this tab last loaded or saved).
+
+        Returns:
+            The new revision when written; the current row, unchanged, when another writer saved a newer
+            revision (merge, then save over that one); None when the ingestion was deleted meanwhile.
+
+        Raises:
+            StoreError: it could not be written.
+        """
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE ingestions SET settings = ?, settings_version = ?, updated_at = ?, revision = revision + 1 "
+                "WHERE id = ? AND revision = ?",
+                (settings, settings_version, time.time(), ingestion_id, revision),
+            )
+            if cursor.rowcount == 1:
+                return revision + 1
+            row = db.execute(f"SELECT {_COLUMNS} FROM ingestions WHERE id = ?", (ingestion_id,)).fetchone()
+        return None if row is None else SavedIngestion(*row)
 
     def rename(self, ingestion_id: str, name: str) -> bool:
         """Give an ingestion a new name; False when there is none with this id.
@@ -179,9 +213,18 @@ def open_store() -> Store | StoreError:
         found = _STORES.get(path)
         if found is None:
             try:
+                empty = path.is_file() and path.stat().st_size == 0
+            except OSError:
+                empty = False
+            try:
                 found = Store(path, connect(path))
             except StoreError as err:
                 found = err
+            if empty and isinstance(found, Store):
+                found.notice = (
+                    f"The database {path} was an empty file (0 bytes, no saved ingestion in it): it is now used "
+                    "as a new database."
+                )
             _STORES[path] = found
         return found
 
