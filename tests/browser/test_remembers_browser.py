@@ -145,7 +145,7 @@ def test_a_reload_during_a_run_reattaches_to_it_and_stop_works_from_the_reloaded
             page.get_by_text(re.compile(r"^A run of this ingestion is going, started at")).first
         ).to_be_visible()
         expect(page.get_by_role("button", name="Run now")).to_be_disabled()
-        assert [option.split(" · ")[1:] for option in _history_options(page)] == [["run", "running"]]
+        assert [option.split(" · ")[1:3] for option in _history_options(page)] == [["run", "running"]]
         _shot(page, "1-reloaded-run-going")
 
         page.get_by_role("button", name="Stop").click()
@@ -154,14 +154,14 @@ def test_a_reload_during_a_run_reattaches_to_it_and_stop_works_from_the_reloaded
     # released: the run goes on to its next pipeline boundary, and stops there
 
     expect(
-        page.get_by_text(re.compile(r"^Run finished\. It was stopped before the end")).first
+        page.get_by_text(re.compile(r"^Stopped before the end: a rerun picks up where it left off\.$")).first
     ).to_be_visible(timeout=120_000)
     _idle(page)
     expect(page.get_by_role("button", name="Run now")).to_be_enabled()
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
     failures = page.get_by_test_id("stMetric").filter(has_text="Failures").get_by_test_id("stMetricValue")
     expect(failures.first).to_have_text("0")  # a clean stop at a pipeline boundary, not held requests failing
-    assert [option.split(" · ")[1:] for option in _history_options(page)] == [["run", "stopped"]]
+    assert [option.split(" · ")[1:3] for option in _history_options(page)] == [["run", "stopped"]]
     _shot(page, "1-reloaded-stopped")
 
 
@@ -344,7 +344,7 @@ def test_the_run_history_survives_a_restart_of_the_server(server: Any, start_ser
     _go(page, RUN_PAGE)
     expect(page.get_by_role("button", name="Run now")).to_be_enabled()
     expect(page.get_by_text("No run yet.")).to_be_visible()  # no run in this process...
-    assert [option.split(" · ")[1:] for option in _history_options(page)] == [["run", "finished"]]  # ...but
+    assert [option.split(" · ")[1:3] for option in _history_options(page)] == [["run", "finished"]]  # ...but
     _open_history_run(page, 0)  # the history has the run, and its report opens whole
     expect(page.get_by_text(headline, exact=True).first).to_be_visible()
     created = int(headline.split()[2].replace(",", ""))
@@ -404,7 +404,7 @@ def test_no_secret_in_the_files_the_pages_the_log_or_the_logs_across_runs_and_a_
     page.get_by_role("button", name="Run now").click()
     _idle(page)
     page.get_by_role("button", name="Run anyway").click()  # the last test failed: asked first
-    failed = re.compile(r"^(The run could not start|Run finished\. It stopped on an error)")
+    failed = re.compile(r"^The run (could not start|stopped on an error): ")
     expect(page.get_by_text(failed).first).to_be_visible(timeout=120_000)
     logs.append(_download_log(page, tmp_path))
     _shot(page, "4-run-refused", secrets)

@@ -246,7 +246,7 @@ def test_a_run_that_ended_on_an_error_says_where_it_writes_not_that_it_wrote(
     history.record(record)
     at = _session(new_app, ingestion)
     at.selectbox(key="run_history_open").set_value(record.run_id).run()
-    assert h.find(at, r"^Run finished\. It stopped on an error: OpenMetadata refused the JWT")
+    assert h.find(at, r"^The run stopped on an error: OpenMetadata refused the JWT")
     assert h.find(at, r"^:material/hub: Writes to OpenMetadata at \[https://om\.example\.com\]")
     assert not h.find(at, r"Wrote to OpenMetadata")
 
