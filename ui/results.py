@@ -138,7 +138,7 @@ def render_run_result(record: RunRecord, *, stale: list[str] | None = None, key:
         )
     if report is not None:
         _numbers(record)
-        _where(report, dry=record.mode == "dry-run")
+        _where(report, record)
         _pipelines(report, key)
         _warnings(report)
     if not record.log:
@@ -240,11 +240,14 @@ def _numbers(record: RunRecord) -> None:
     )
 
 
-def _where(report: dict[str, Any], *, dry: bool) -> None:
+def _where(report: dict[str, Any], record: RunRecord) -> None:
     target = report.get("target")
     if not isinstance(target, dict) or not target.get("location"):
         return
-    verb = "Would write" if dry else "Wrote"
+    # a run that ended on an error may have written nothing: it names where it writes, not "Wrote to"
+    verb = {"dry-run": "Would write"}.get(record.mode) or (
+        "Wrote" if record.outcome in ("ok", "failed") else "Writes"
+    )
     service = f" as service `{report['service']}`" if report.get("service") else ""
     if target.get("kind") == "file":
         st.markdown(f":material/description: {verb} to the file `{target['location']}`.")
@@ -277,11 +280,13 @@ def _pipelines(report: dict[str, Any], key: str) -> None:
         width="stretch",
         key=f"{key}_pipelines",
         column_config={
-            "outcome": st.column_config.TextColumn("Outcome", width="small"),
-            "pipeline": st.column_config.TextColumn("Pipeline", width="large"),
-            "kind": st.column_config.TextColumn("Kind", width="small"),
-            "details": st.column_config.TextColumn("Changes or reason", width="large"),
-            "link": st.column_config.LinkColumn("In OpenMetadata", display_text="Open"),
+            # pixel widths that fit "would change" and "DLT pipeline", and keep the link in view on a
+            # laptop screen (named widths put it past the right edge, behind a horizontal scroll)
+            "outcome": st.column_config.TextColumn("Outcome", width=110),
+            "pipeline": st.column_config.TextColumn("Pipeline", width=260),
+            "kind": st.column_config.TextColumn("Kind", width=100),
+            "details": st.column_config.TextColumn("Changes or reason", width=300),
+            "link": st.column_config.LinkColumn("In OpenMetadata", display_text="Open", width=110),
         },
     )
     omitted = int(report.get("pipelinesOmitted") or 0)

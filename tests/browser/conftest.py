@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +80,10 @@ def _free_port() -> int:
 class StreamlitServer:
     """``streamlit run ui/streamlit_app.py`` from the repo root (so .streamlit/config.toml applies)."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_name: str = "streamlit.log") -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = ARTIFACTS / "streamlit.log"
+        self.log = ARTIFACTS / log_name
         self.process: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.healthy_at = 0.0
@@ -128,6 +128,27 @@ def server(browser: Any) -> Iterator[StreamlitServer]:
         yield instance
     finally:
         instance.stop()
+
+
+@pytest.fixture
+def start_server(browser: Any) -> Iterator[Callable[[str], StreamlitServer]]:
+    """Start another server, as a restart of the wizard does: ``start_server("streamlit-2.log")``.
+
+    Each has its own port and log (under test-artifacts/) and the test's ``DBX_PIPELINE_HOME`` (the
+    environment is copied when it starts); every one still running is stopped after the test.
+    """
+    started: list[StreamlitServer] = []
+
+    def start(log_name: str) -> StreamlitServer:
+        instance = StreamlitServer(log_name)
+        started.append(instance)
+        return instance.start()
+
+    try:
+        yield start
+    finally:
+        for instance in started:
+            instance.stop()
 
 
 @pytest.fixture

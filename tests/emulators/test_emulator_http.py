@@ -98,3 +98,52 @@ def test_fault_kinds_compare_equal_to_their_strings_and_strings_become_members(
     answer = requests.get(f"{server.url}/b", timeout=10)
     assert (answer.status_code, answer.headers["Content-Type"]) == (200, "text/html")
     assert server.calls["fault:not_json"] == 1
+
+
+def test_holds_over_http_park_requests_until_released_and_are_never_held_themselves(
+    server: EmulatorServer,
+) -> None:
+    """A test whose emulator runs in another process (the wizard's demo) holds it through ``/_emulator/holds``."""
+    everything = requests.post(f"{server.url}/_emulator/holds", json={"path": ""}, timeout=10)
+    assert everything.status_code == 200, everything.text
+    requests.post(f"{server.url}/_emulator/holds/release", timeout=10)  # a hold on every path: still answered
+    added = requests.post(
+        f"{server.url}/_emulator/holds", json={"path": r"^/a/", "method": "get", "after": 1}, timeout=10
+    )
+    assert added.json() == {"hold": 2}
+    assert requests.get(f"{server.url}/a/1", timeout=10).status_code == 200  # the first passes
+    answers: list[requests.Response] = []
+    thread = _get_in_thread(f"{server.url}/a/2", answers)
+    gate = server.holds[-1]
+    gate.wait_until_held()
+    listed = requests.get(f"{server.url}/_emulator/holds", timeout=10).json()["holds"]
+    assert listed[-1] == {
+        "path": "^/a/",
+        "method": "GET",
+        "after": 1,
+        "seen": 2,
+        "held": 1,
+        "released": False,
+    }
+    assert answers == []
+    assert requests.post(f"{server.url}/_emulator/holds/release", timeout=10).json() == {"released": 2}
+    thread.join(timeout=60)
+    assert [answer.json() for answer in answers] == [{"a": "/a/2"}]
+    assert requests.get(f"{server.url}/_emulator/holds", timeout=10).json()["holds"][-1]["released"] is True
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ({"path": "("}, "not a hold: missing"),
+        ({"after": "two"}, "not a hold: invalid literal"),
+        ([1], "JSON object"),
+    ],
+)
+def test_a_bad_hold_over_http_is_refused_in_one_sentence(
+    server: EmulatorServer, spec: object, problem: str
+) -> None:
+    answer = requests.post(f"{server.url}/_emulator/holds", json=spec, timeout=10)
+    assert answer.status_code == 400 and problem in answer.json()["message"]
+    assert server.holds == []
+    assert requests.get(f"{server.url}/b", timeout=10).status_code == 200

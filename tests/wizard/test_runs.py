@@ -109,14 +109,14 @@ def test_a_second_session_reattaches_is_refused_a_second_run_and_stops_the_first
         second = _session(new_app, ingestion)
         assert h.find(
             second,
-            r"^A run of this ingestion is going, started at \d\d:\d\d:\d\d UTC \((less than a minute|[\d,]+ min) ago\) from another browser session",
+            r"^A run of this ingestion is going, started at \d\d:\d\d:\d\d UTC \((less than a minute|[\d,]+ min) ago\) from another tab \(or this one before a reload\): wait for it or stop it\.$",
         )
         assert _state(second).run is job
         assert (_progress(second) or "").startswith(
             "Listing and ingesting pipelines: 0 "
         )  # its live progress
         assert second.button(key="run_start").disabled
-        with pytest.raises(runs.RunInProgress, match="from another browser session"):
+        with pytest.raises(runs.RunInProgress, match=r"from another tab \(or this one before a reload\)"):
             services.start_run(_state(second), dry_run=False)
         assert h.find(second, r"No run yet") is None
 
@@ -234,6 +234,21 @@ def _record(ingestion: str, *, dry: bool) -> RunRecord:
         report=report,
         log="2026-11-29 10:00:00 run started\n",
     )
+
+
+def test_a_run_that_ended_on_an_error_says_where_it_writes_not_that_it_wrote(
+    new_app: Callable[[], AppTest], h: SimpleNamespace, ingestion: str, history: MemoryRunHistory
+) -> None:
+    report = {**_contract_report(dry=False), "fatal": "OpenMetadata refused the JWT (401 Invalid token)"}
+    record = RunRecord(
+        **{**_record(ingestion, dry=False).__dict__, "report": report, "outcome": "error", "counts": {}}
+    )
+    history.record(record)
+    at = _session(new_app, ingestion)
+    at.selectbox(key="run_history_open").set_value(record.run_id).run()
+    assert h.find(at, r"^The run stopped on an error: OpenMetadata refused the JWT")
+    assert h.find(at, r"^:material/hub: Writes to OpenMetadata at \[https://om\.example\.com\]")
+    assert not h.find(at, r"Wrote to OpenMetadata")
 
 
 def test_the_outcomes_table_links_each_pipeline_and_filters_by_outcome(

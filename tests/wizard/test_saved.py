@@ -314,6 +314,29 @@ def test_settings_of_a_newer_wizard_open_with_a_note_on_what_was_ignored(
     assert h.find(at, r"^Saved by a newer version of the wizard \(settings format 2")
 
 
+def test_a_reload_of_a_demo_ingestion_keeps_the_secrets_typed_over_the_demo_s(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
+    """In demo mode a user may try their own token and JWT: a reload (same server) keeps them, never the demo's."""
+    at = new_app().run()
+    at.toggle(key="demo_toggle").set_value(True).run()
+    ingestion_id = str(at.query_params["ingestion"])
+    host, om_host = _state(at).databricks.host, _state(at).sink.om_host
+    at.text_input(key="dbx_token").input(TOKEN).run()
+    at.switch_page("app_pages/sink.py").run()
+    at.text_input(key="om_jwt").input(JWT).run()
+    again = _reopen(new_app, ingestion_id)
+    state = _state(again)
+    assert state.demo and (state.databricks.host, state.sink.om_host) == (host, om_host)
+    assert state.databricks.token is not None and state.databricks.token.get_secret_value() == TOKEN
+    assert state.sink.jwt is not None and state.sink.jwt.get_secret_value() == JWT
+    clear_vault()  # a restart: nothing typed is left, so the demo's own credentials come back
+    state = _state(_reopen(new_app, ingestion_id))
+    assert state.databricks.token is not None and state.databricks.token.get_secret_value() != TOKEN
+    assert state.sink.jwt is not None and state.sink.jwt.get_secret_value() != JWT
+    assert state.secrets_to_reenter == []
+
+
 def test_a_demo_ingestion_reopens_on_this_server_s_emulators_with_no_secret_to_enter(
     new_app: Callable[[], AppTest], h: SimpleNamespace
 ) -> None:

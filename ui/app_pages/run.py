@@ -139,7 +139,8 @@ def _progress(current: Any) -> None:
     if total is None:
         st.progress(
             min(1.0, processed / kept) if kept else 0.0,
-            text=f"{phase}: {processed:,} pipelines done, listing continues ({kept:,} kept so far)",
+            text=f"{phase}: {processed:,} pipeline{'s' * (processed != 1)} done, listing continues "
+            f"({kept:,} kept so far)",
         )
     else:
         st.progress(

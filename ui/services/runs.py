@@ -127,7 +127,12 @@ def expected_total(state: WizardState) -> int | None:
 
 def busy_message(job: RunJob, state: WizardState) -> str:
     """One sentence saying who runs this ingestion since when."""
-    who = "this browser session" if job.owner == state.session_id else "another browser session"
+    # a reload is a new session too: the page that started the run may be this very tab, reloaded
+    who = (
+        "this browser session"
+        if job.owner == state.session_id
+        else "another tab (or this one before a reload)"
+    )
     mode = "A dry run" if job.dry_run else "A run"
     started = time.strftime("%H:%M:%S UTC", time.gmtime(job.started_wall))
     minutes = int(max(0.0, time.time() - job.started_wall) // 60)

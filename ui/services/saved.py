@@ -500,15 +500,34 @@ def _bind(ingestion_id: str | None, name: str = "") -> None:
         del st.query_params[_QUERY]
 
 
+def _loopback(url: str) -> bool:
+    """True for an address on 127.0.0.1 (where the demo's emulators listen), with or without a scheme."""
+    from urllib.parse import urlsplit
+
+    text = url.strip()
+    return urlsplit(text if "//" in text else f"//{text}").hostname == "127.0.0.1"
+
+
 def _refresh_demo(state: WizardState) -> None:
-    """Point a demo ingestion at this process's emulators (their ports change with each server)."""
+    """Point a demo ingestion at this process's emulators (their ports change with each server).
+
+    Only what a restart made stale is replaced: an address on 127.0.0.1 (an emulator of this or an earlier
+    server) and a secret no longer in memory get the demo's own. A host or a secret the user entered
+    instead (kept in this server's memory) stays: a reload keeps what was typed.
+    """
     from ui.services.demo import apply_demo
 
     current = WizardState()
     apply_demo(current)
-    state.databricks.host, state.databricks.token = current.databricks.host, current.databricks.token
-    state.databricks.auth, state.databricks.http_path = "pat", current.databricks.http_path
-    state.sink.om_host, state.sink.jwt = current.sink.om_host, current.sink.jwt
+    dbx, sink = state.databricks, state.sink
+    if _loopback(dbx.host):
+        dbx.host = current.databricks.host
+    if not any(isinstance(getattr(dbx, name), SecretStr) for name in _DBX_SECRETS):
+        dbx.token, dbx.auth, dbx.http_path = current.databricks.token, "pat", current.databricks.http_path
+    if _loopback(sink.om_host):
+        sink.om_host = current.sink.om_host
+    if sink.jwt is None:
+        sink.jwt = current.sink.jwt
 
 
 def open_ingestion(ingestion_id: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from core.emulators.http.faults import Fault, FaultKind
-from core.emulators.http.messages import Request, Response
+from core.emulators.http.messages import STATS_PATH, Request, Response
 
 if TYPE_CHECKING:
     from core.emulators.http.server import EmulatorServer
@@ -41,6 +41,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         server = self.emulator
         request = self._read_request()
+        if request.path.startswith(STATS_PATH):  # the control endpoints: never held, delayed or faulted
+            self._send(server.dispatch(request))
+            return
         server._wait_at_holds(request.method, request.path)
         if server.latency_ms:
             time.sleep(server.latency_ms / 1000.0)

@@ -91,7 +91,8 @@ class HttpError(Exception):
         self.headers = headers or {}
 
 
-#: Unauthenticated counters endpoint (not part of either real API; used by ``dbx-pipeline bench``).
+#: Unauthenticated control endpoints (not part of either real API): counters for ``dbx-pipeline bench``,
+#: holds for tests whose emulator runs in another process (``EmulatorServer._stats``).
 STATS_PATH = "/_emulator"
 
 Handler = Callable[[Request], Response | dict | list | None]

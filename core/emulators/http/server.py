@@ -65,6 +65,7 @@ class EmulatorServer:
         self.faults: list[Fault] = []
         self.calls: Counter[str] = Counter()
         self.holds: list[Hold] = []
+        self._remote: list[Hold] = []  # holds added over HTTP (``/_emulator/holds``), kept to be listed
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self._httpd: _QuietThreadingServer | None = None
@@ -188,13 +189,56 @@ class EmulatorServer:
         return None, None
 
     def _stats(self, request: Request) -> Response:
-        """``GET /_emulator/calls`` (counters) and ``POST /_emulator/reset``: for benchmarks in another process."""
+        """The control endpoints, for benchmarks and tests in another process (never held, delayed or faulted).
+
+        ``GET /_emulator/calls`` (counters), ``POST /_emulator/reset`` (forget them), and the holds of
+        :meth:`_remote_holds`.
+        """
+        if request.path.startswith(f"{STATS_PATH}/holds"):
+            return self._remote_holds(request)
         if request.method == "POST" and request.path == f"{STATS_PATH}/reset":
             self.reset_counters()
             return Response(200, {"reset": True})
         with self._lock:
             calls = dict(self.calls)
         return Response(200, {"calls": calls, "total": sum(calls.values()), "model": self.model()})
+
+    def _remote_holds(self, request: Request) -> Response:
+        """:meth:`hold` over HTTP, for a test whose emulator runs in another process (the wizard's demo).
+
+        ``POST /_emulator/holds`` with ``{"path": regex, "method": "GET", "after": 0}`` adds a hold;
+        ``GET /_emulator/holds`` lists the holds added this way (``seen``, ``held``, ``released``), so a
+        test can wait until a run is parked; ``POST /_emulator/holds/release`` releases them all.
+        """
+        if request.method == "POST" and request.path == f"{STATS_PATH}/holds":
+            spec = request.json() or {}
+            if not isinstance(spec, dict):
+                return Response(400, {"message": "a hold is a JSON object: path, method, after"})
+            path, method = str(spec.get("path", "")), spec.get("method")
+            try:
+                re.compile(path)
+                after = int(spec.get("after", 0))
+            except (TypeError, ValueError, re.error) as err:
+                return Response(400, {"message": f"not a hold: {err}"})
+            gate = self.hold(path, str(method).upper() if method else None, after)
+            with self._lock:
+                self._remote.append(gate)
+                number = len(self._remote)
+            return Response(200, {"hold": number})
+        if request.method == "POST" and request.path == f"{STATS_PATH}/holds/release":
+            with self._lock:
+                gates = list(self._remote)
+            for gate in gates:
+                gate.release()
+            return Response(200, {"released": len(gates)})
+        with self._lock:
+            gates = list(self._remote)
+        listed = [
+            {"path": gate.path, "method": gate.method, "after": gate.after, "seen": gate.seen,
+             "held": gate.held, "released": gate.released}
+            for gate in gates
+        ]  # fmt: skip
+        return Response(200, {"holds": listed})
 
     def model(self) -> dict[str, Any]:
         """What this server models, for ``dbx-pipeline bench`` to print next to its figures.
