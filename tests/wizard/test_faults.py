@@ -131,6 +131,34 @@ def test_an_untrusted_certificate_is_named_at_step_2_never_a_timeout(
     assert not h.find(at, "timed out|HTTPSConnectionPool|urllib3|Traceback")
 
 
+def test_the_per_step_timeout_is_kept_across_pages_a_reload_and_the_saved_settings(
+    new_app: Callable[[], AppTest],
+) -> None:
+    """Field report: set to 5 on step 2, back from step 3 (or after F5) it was 20 again."""
+    from ui.services.saved import from_settings, to_settings
+
+    at = new_app().run()
+    at.text_input(key="dbx_host").input("https://adb-1234567890123456.7.azuredatabricks.net").run()
+    at.switch_page("app_pages/test_connection.py").run()
+    assert at.number_input(key="test_timeout").value == 20
+    at.number_input(key="test_timeout").set_value(5).run()
+    state: WizardState = at.session_state["wizard"]
+    assert state.test_timeout_s == 5
+    at.switch_page("app_pages/options.py").run()
+    at.switch_page("app_pages/test_connection.py").run()
+    assert at.number_input(key="test_timeout").value == 5
+    assert to_settings(state)["test_timeout_s"] == 5
+    assert from_settings({"test_timeout_s": 5})[0].test_timeout_s == 5
+    assert from_settings({"test_timeout_s": 0})[0].test_timeout_s == 20  # out of range: the default
+    # a reload (a new session on ?ingestion=<id>) restores it from the database
+    again = new_app()
+    again.query_params["ingestion"] = str(at.query_params["ingestion"])
+    again.run()
+    again.switch_page("app_pages/test_connection.py").run()
+    assert not again.exception
+    assert again.number_input(key="test_timeout").value == 5
+
+
 # -- 4. documentation placeholders in an imported YAML are refused at the field ---------------------------
 
 
