@@ -7,6 +7,8 @@ step skips the ones after it on the same side (they could only fail the same way
 
 from __future__ import annotations
 
+import logging
+import os
 import queue
 import socket
 import ssl
@@ -26,7 +28,16 @@ from core.errors import (
     SinkAuthError,
     SourceError,
 )
-from core.http_policy import CHECK_RETRIES, CHECK_STEP_TIMEOUT_S, TLS_HINT
+from core.http_policy import (
+    CHECK_RETRIES,
+    CHECK_STEP_TIMEOUT_S,
+    DATABRICKS_CERT_HINT,
+    OPENMETADATA_CERT_HINT,
+    TLS_HINT,
+    AttemptWatch,
+    certificate_message,
+    watching_attempts,
+)
 from core.mapping.service import service_request
 from core.openmetadata.client import OpenMetadataClient
 from core.openmetadata.versions import version_warning
@@ -66,9 +77,15 @@ class CheckStep:
 
 
 def _run(
-    side: str, steps: list[tuple[str, Callable[[], str]]], deadline_s: float | None = None
+    side: str,
+    steps: list[tuple[str, Callable[[], str]]],
+    deadline_s: float | None = None,
+    explain: Callable[[BaseException], Exception] | None = None,
 ) -> list[CheckStep]:
-    """Run ``steps`` in order; each gets ``deadline_s`` seconds (None: no deadline), a failure skips the rest."""
+    """Run ``steps`` in order; each gets ``deadline_s`` seconds (None: no deadline), a failure skips the rest.
+
+    ``explain`` turns the last failed try of a step that ran out of time into its error (see :func:`_within`).
+    """
     results: list[CheckStep] = []
     failed = False
     for name, action in steps:
@@ -79,7 +96,7 @@ def _run(
             continue
         started = time.perf_counter()
         try:
-            step.detail = _within(action, deadline_s) if deadline_s is not None else action()
+            step.detail = _within(action, deadline_s, explain) if deadline_s is not None else action()
             step.ok = True
         except IngestionError as err:
             step.ok, failed = False, True
@@ -93,28 +110,41 @@ def _run(
     return results
 
 
-def _within(action: Callable[[], str], deadline_s: float) -> str:
-    """``action()``, or a timeout error once ``deadline_s`` seconds have passed without an answer.
+def _within(
+    action: Callable[[], str], deadline_s: float, explain: Callable[[BaseException], Exception] | None = None
+) -> str:
+    """``action()``, or an error once ``deadline_s`` seconds have passed without an answer.
 
     databricks-sdk retries inside one call (and reads the host's metadata before the first one), so a
     step may otherwise take several times its per-request timeout. The action runs on a daemon thread;
-    past the deadline it is abandoned (its sockets time out on their own) and the step fails at once.
+    past the deadline it is abandoned and the step fails at once. A client's tries report to an
+    :class:`~core.http_policy.AttemptWatch`: when one failed without an answer (an untrusted certificate,
+    a refused connection) and was being retried, that failure, through ``explain``, is the step's error,
+    not "timed out". The abandoned thread sends nothing more and its SDK log records are dropped.
 
     Raises:
-        ConnectionCheckError: the deadline passed; whatever ``action`` raised, re-raised here.
+        ConnectionCheckError: the deadline passed with no failed try to report.
+        Exception: whatever ``action`` raised, or ``explain`` of the last failed try.
     """
     answers: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+    watch = AttemptWatch()
 
     def work() -> None:
-        try:
-            answers.put((True, action()))
-        except BaseException as err:  # noqa: BLE001 -- handed to the waiting thread, which re-raises it
-            answers.put((False, err))
+        with watching_attempts(watch):
+            try:
+                answers.put((True, action()))
+            except BaseException as err:  # noqa: BLE001 -- handed to the waiting thread, which re-raises it
+                answers.put((False, err))
 
-    threading.Thread(target=work, name="check-step", daemon=True).start()
+    worker = threading.Thread(target=work, name="check-step", daemon=True)
+    worker.start()
     try:
         ok, value = answers.get(timeout=deadline_s + STEP_GRACE_S)
     except queue.Empty:
+        watch.abandoned = True
+        _silence(worker)
+        if watch.errors and explain is not None:
+            raise explain(watch.errors[-1]) from None
         raise ConnectionCheckError(
             f"timed out: no answer within the {deadline_s:g} s per-step timeout",
             hint="The server is slow or unreachable from here (VPN, firewall, proxy); raise the timeout "
@@ -123,6 +153,35 @@ def _within(action: Callable[[], str], deadline_s: float) -> str:
     if not ok:
         raise value
     return str(value)
+
+
+class _AbandonedThreads(logging.Filter):
+    """Drops the log records of check threads that were abandoned (the SDK's retries still winding down)."""
+
+    def __init__(self) -> None:
+        super().__init__("abandoned-check-steps")
+        self.idents: set[int] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread not in self.idents
+
+
+_ABANDONED = _AbandonedThreads()
+
+
+def _silence(worker: threading.Thread) -> None:
+    """From now on, the databricks-sdk and urllib3 loggers drop what ``worker`` logs."""
+    if worker.ident is not None:
+        _ABANDONED.idents.add(worker.ident)
+    names = [
+        name
+        for name in list(logging.Logger.manager.loggerDict)
+        if name.startswith(("databricks.sdk", "urllib3"))
+    ]
+    for name in {"databricks.sdk", "urllib3", *names}:
+        logger = logging.getLogger(name)
+        if _ABANDONED not in logger.filters:
+            logger.addFilter(_ABANDONED)
 
 
 def check_tcp(url: str, timeout_s: float, field: str) -> str:
@@ -167,29 +226,38 @@ def check_tcp(url: str, timeout_s: float, field: str) -> str:
     )
 
 
-def check_tls(url: str, timeout_s: float, field: str) -> str:
-    """Complete a TLS handshake with the host of an https ``url`` (certificates are not judged here).
+def check_tls(
+    url: str,
+    timeout_s: float,
+    field: str,
+    verify: bool | str = True,
+    cert_hint: str = DATABRICKS_CERT_HINT,
+) -> str:
+    """Complete a TLS handshake with the host of an https ``url``, judging its certificate as the client will.
 
     A server that accepts the connection but never answers the handshake (or answers in plain HTTP)
-    would otherwise fail later, after the client's retries, with urllib3's raw message.
+    would otherwise fail later, after the client's retries, with urllib3's raw message; an untrusted
+    certificate would be retried by the SDK until it looked like a timeout.
 
     Args:
         url: ``https://host[:port]``.
         timeout_s: seconds for the connect and the handshake together.
         field: the dotted config path of the address, named in the error.
+        verify: ``requests``' ``verify`` as the client uses it: True (the default trust store, or
+            ``REQUESTS_CA_BUNDLE``), a CA bundle path, or False (the certificate is not judged).
+        cert_hint: what to do when the certificate is not trusted.
 
     Returns:
         ``host:port completed a TLS handshake (TLSv1.3)``.
 
     Raises:
-        ConnectionCheckError: no handshake within ``timeout_s``, or the server does not speak TLS.
+        ConnectionCheckError: no handshake within ``timeout_s``, the server does not speak TLS, or its
+            certificate is not trusted.
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or 443
-    context = ssl.create_default_context()
-    context.check_hostname = False  # only "does it speak TLS"; the client judges the certificate
-    context.verify_mode = ssl.CERT_NONE
+    context = _client_context(url, verify)
     deadline = time.monotonic() + timeout_s
     try:
         with socket.create_connection((host, port), timeout=timeout_s) as raw:
@@ -198,6 +266,11 @@ def check_tls(url: str, timeout_s: float, field: str) -> str:
                 return f"{host}:{port} completed a TLS handshake ({tls.version()})"
     except TimeoutError:
         reason = f"did not complete a TLS handshake within {timeout_s:g} s"
+    except ssl.SSLCertVerificationError as err:
+        untrusted = (err.verify_message or err.reason or "certificate verify failed").rstrip(".")
+        raise ConnectionCheckError(
+            certificate_message(untrusted, f"{host}:{port}"), field=field, hint=cert_hint
+        ) from None
     except ssl.SSLError as err:
         reason = f"did not complete a TLS handshake ({err.reason or 'not TLS'}: it may speak plain http)"
     except OSError as err:
@@ -205,11 +278,39 @@ def check_tls(url: str, timeout_s: float, field: str) -> str:
     raise ConnectionCheckError(f"the server at {host}:{port} {reason}", field=field, hint=TLS_HINT)
 
 
-def _tls_too(url: str, checked: str, timeout_s: float, field: str) -> str:
+def _client_context(url: str, verify: bool | str) -> ssl.SSLContext:
+    """The SSL context ``requests`` would verify ``url`` with, given its ``verify`` setting.
+
+    True means ``REQUESTS_CA_BUNDLE`` (or ``CURL_CA_BUNDLE``) when set, else requests' own bundle.
+    """
+    import requests
+    from requests.utils import DEFAULT_CA_BUNDLE_PATH
+
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    resolved = requests.Session().merge_environment_settings(url, {}, None, verify, None)["verify"]
+    if resolved is True or not isinstance(resolved, str):
+        return ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH)
+    if os.path.isdir(resolved):
+        return ssl.create_default_context(capath=resolved)
+    return ssl.create_default_context(cafile=resolved)
+
+
+def _tls_too(
+    url: str,
+    checked: str,
+    timeout_s: float,
+    field: str,
+    verify: bool | str = True,
+    cert_hint: str = DATABRICKS_CERT_HINT,
+) -> str:
     """For an https ``url`` that accepts connections, also the TLS handshake; else what TCP found."""
     if urlsplit(url).scheme != "https":
         return checked
-    return check_tls(url, min(timeout_s, 10.0), field)
+    return check_tls(url, min(timeout_s, 10.0), field, verify=verify, cert_hint=cert_hint)
 
 
 def _check_timeout(timeout_s: float) -> None:
@@ -274,7 +375,14 @@ def check_databricks(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIMEO
     if status_source == "systemTables" or (status_source == "auto" and connection.warehouse_id):
         # systemTables without a warehouse fails here as ingest would, naming httpPath
         steps.append(("System tables for run statuses", _system_tables_check(config, state, timeout_s)))
-    return _run("Databricks", steps, deadline_s=timeout_s)
+    return _run("Databricks", steps, deadline_s=timeout_s, explain=_explain_databricks)
+
+
+def _explain_databricks(err: BaseException) -> Exception:
+    """The error of a Databricks try the SDK was still retrying at the step's deadline."""
+    from core.databricks.errors import translate
+
+    return translate(err, "checking the connection")
 
 
 def _system_tables_check(
@@ -324,7 +432,14 @@ def check_openmetadata(config: WorkflowConfig, timeout_s: float = CHECK_STEP_TIM
 
     def reachable() -> str:
         checked = check_tcp(server.host_port, min(timeout_s, 10.0), SERVER_FIELD)
-        return _tls_too(server.host_port, checked, timeout_s, SERVER_FIELD)
+        return _tls_too(
+            server.host_port,
+            checked,
+            timeout_s,
+            SERVER_FIELD,
+            verify=server.verify,
+            cert_hint=OPENMETADATA_CERT_HINT,
+        )
 
     def version() -> str:
         state["version"] = client.server_version()

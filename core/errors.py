@@ -19,6 +19,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+
+def while_doing(head: str, what: str) -> str:
+    """``"<head> while <what>"``, without the clause when it only repeats the head.
+
+    ``what`` is an operation such as ``"checking the credentials"``: when its object (``"the
+    credentials"``) is already named in ``head`` (``"Databricks refused the credentials"``), the clause
+    would say it twice, so ``head`` is returned alone.
+
+    Args:
+        head: the sentence so far (``"OpenMetadata refused the JWT"``).
+        what: the operation, completing "while ...".
+
+    Returns:
+        The sentence, never naming the same thing twice.
+    """
+    _verb, _, thing = what.strip().partition(" ")
+    if thing and thing.lower() in head.lower():
+        return head
+    return f"{head} while {what}"
+
+
 __all__ = [
     "FAILURE_POLICY",
     "ConfigError",
@@ -44,6 +65,7 @@ __all__ = [
     "failure_policy",
     "is_shutdown_refusal",
     "outcome_of",
+    "while_doing",
 ]
 
 

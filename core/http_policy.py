@@ -20,9 +20,11 @@ the emulators in ``core/emulators`` (``tests/faults``).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # tenacity is imported where a retry is built, so `dbx-pipeline --help` does not pay for it
@@ -38,8 +40,10 @@ __all__ = [
     "CHECK_STEP_TIMEOUT_S",
     "DATABRICKS_ATTEMPTS",
     "DATABRICKS_CALL_BUDGET_S",
+    "DATABRICKS_CERT_HINT",
     "DEFAULT_PAUSE_S",
     "MAX_PAUSE_S",
+    "OPENMETADATA_CERT_HINT",
     "OPENMETADATA_RETRIED_STATUSES",
     "OPENMETADATA_RETRIES",
     "OPENMETADATA_TIMEOUT_S",
@@ -48,11 +52,17 @@ __all__ = [
     "STATEMENT_POLL_S",
     "STATEMENT_WAIT_S",
     "TLS_HINT",
+    "AttemptAbandonedError",
+    "AttemptWatch",
     "SdkTimeouts",
     "backoff",
+    "before_attempt",
+    "certificate_message",
     "databricks_timeouts",
+    "failed_attempt",
     "lineage_wait_budget_s",
     "retrying",
+    "watching_attempts",
 ]
 
 # -- backoff (both servers) ---------------------------------------------------------------------------
@@ -100,6 +110,31 @@ TLS_HINT = (
     "Is it https? A proxy in between? Check the scheme and port of the address, any proxy settings "
     "(HTTPS_PROXY), and certificate verification"
 )
+#: What to do when Databricks' certificate is not trusted (the SDK verifies with requests' defaults).
+DATABRICKS_CERT_HINT = (
+    "Give the CA bundle that signs it (a company proxy's or your own CA) in REQUESTS_CA_BUNDLE, or fix "
+    "the server's certificate"
+)
+#: What to do when OpenMetadata's certificate is not trusted (``verifySSL`` and ``sslConfig`` decide).
+OPENMETADATA_CERT_HINT = (
+    "Give its CA bundle in sslConfig.caCertificate with verifySSL: validate (or in REQUESTS_CA_BUNDLE), "
+    "or set verifySSL: ignore for a test server"
+)
+
+
+def certificate_message(reason: str, where: str | None = None) -> str:
+    """The one sentence for a certificate the client does not trust.
+
+    Args:
+        reason: OpenSSL's verify message (``self-signed certificate``).
+        where: ``host:port``, when known.
+
+    Returns:
+        ``the server's certificate is not trusted: self-signed certificate (host:port)``.
+    """
+    return f"the server's certificate is not trusted: {reason}" + (f" ({where})" if where else "")
+
+
 #: ``test-connection``: seconds each step may take, unless ``--timeout`` says otherwise.
 CHECK_STEP_TIMEOUT_S = 20.0
 #: The wizard's live preview: its listing waits at most this, or ``connectionTimeout`` if shorter.
@@ -209,3 +244,54 @@ def retrying(
         retry_error_callback=retry_error_callback,
         reraise=True,
     )
+
+
+# -- attempts of a step that may be abandoned (the connection check) ---------------------------------
+
+
+class AttemptAbandonedError(Exception):
+    """Raised at the next request of a check step that was abandoned at its deadline.
+
+    Not a ``requests`` error, so neither client retries it: the abandoned thread stops at once.
+    """
+
+
+@dataclass
+class AttemptWatch:
+    """What one thread's requests met: the failures of its tries, and whether its step gave up."""
+
+    errors: list[BaseException] = field(default_factory=list)
+    abandoned: bool = False
+
+
+_WATCH = threading.local()
+
+
+@contextlib.contextmanager
+def watching_attempts(watch: AttemptWatch) -> Iterator[AttemptWatch]:
+    """Record in ``watch`` the failed tries of every request this thread sends (see :func:`failed_attempt`)."""
+    previous = getattr(_WATCH, "watch", None)
+    _WATCH.watch = watch
+    try:
+        yield watch
+    finally:
+        _WATCH.watch = previous
+
+
+def before_attempt() -> None:
+    """Called by a client before each try of a request.
+
+    Raises:
+        AttemptAbandonedError: the check step of this thread has given up; no more requests.
+    """
+    watch: AttemptWatch | None = getattr(_WATCH, "watch", None)
+    if watch is not None and watch.abandoned:
+        raise AttemptAbandonedError("the check step was abandoned at its deadline")
+
+
+def failed_attempt(err: BaseException) -> None:
+    """Called by a client when a try failed without an answer (TLS, connection, timeout)."""
+    watch: AttemptWatch | None = getattr(_WATCH, "watch", None)
+    if watch is not None:
+        del watch.errors[:-4]  # only the last few are ever read
+        watch.errors.append(err)

@@ -199,6 +199,8 @@ class WizardState:
     imported_from: str | None = None
     import_notes: list[str] = field(default_factory=list)
     dry_run: bool = False
+    #: step 2's per-step timeout of the connection tests, in seconds (saved with the ingestion)
+    test_timeout_s: int = 20
     #: step keys the user has opened (the stepper marks a step with defaults as done once seen)
     visited: set[str] = field(default_factory=set)
     #: more workspaces ingested by the same DAG, by id (in the order they were added)

@@ -23,7 +23,7 @@ from requests.adapters import HTTPAdapter
 
 from core.config.models import AzureAdSetup, DatabricksConnection, DatabricksOAuth
 from core.databricks.errors import source_errors
-from core.http_policy import databricks_timeouts
+from core.http_policy import before_attempt, databricks_timeouts, failed_attempt
 from core.ratelimit import RateGate
 
 __all__ = ["PRODUCT", "PRODUCT_VERSION", "attach_transport", "build_workspace_client"]
@@ -109,6 +109,8 @@ def attach_transport(client: WorkspaceClient, gate: RateGate, pool_size: int) ->
     connection pool for https:// only (plain-http hosts get requests' default pool of 10). It offers no
     public hook for either, so this reaches its private session: the per-request ``auth`` callable (run
     before every attempt, retries included) waits at the gate, and a response hook reports 429s to it.
+    Each try also reports to :func:`core.http_policy.before_attempt` and ``failed_attempt`` (the
+    connection check's deadline).
     ``tests/unit/test_transport.py`` pins this seam so an SDK upgrade that moves it fails loudly.
     """
     session = client.api_client._api_client._session  # private seam; see docstring
@@ -124,5 +126,17 @@ def attach_transport(client: WorkspaceClient, gate: RateGate, pool_size: int) ->
     def observe(response: requests.Response, *args: object, **kwargs: object) -> None:
         gate.observe(response.status_code, response.headers)
 
+    send = session.send
+
+    def watched_send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # a connection check that gave up stops its thread here, and sees the failures the SDK retried
+        before_attempt()
+        try:
+            return send(request, **kwargs)
+        except requests.RequestException as err:
+            failed_attempt(err)
+            raise
+
     session.auth = gated_auth
+    session.send = watched_send  # type: ignore[method-assign]
     session.hooks["response"].append(observe)

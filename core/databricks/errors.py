@@ -18,11 +18,11 @@ from databricks.sdk.errors import (
     Unauthenticated,
 )
 
-from core.errors import SourceAuthError, SourceError, SourceUnavailableError
-from core.http_policy import TLS_HINT
+from core.errors import SourceAuthError, SourceError, SourceUnavailableError, while_doing
+from core.http_policy import DATABRICKS_CERT_HINT, TLS_HINT, certificate_message
 from core.secrets import redact
 
-__all__ = ["AUTH_FIELD", "source_errors", "translate"]
+__all__ = ["AUTH_FIELD", "source_errors", "translate", "untrusted_reason"]
 
 AUTH_FIELD = "source.serviceConnection.config.authType"
 
@@ -48,7 +48,7 @@ def translate(err: BaseException, what: str) -> SourceError:
         return err
     if isinstance(err, (Unauthenticated, PermissionDenied)):
         return SourceAuthError(
-            f"Databricks refused the credentials while {what}: {_short(err)}",
+            f"{while_doing('Databricks refused the credentials', what)}: {_short(err)}",
             field=AUTH_FIELD,
             hint="Check the token (or client id/secret) and that it may list jobs in this workspace",
         )
@@ -62,7 +62,7 @@ def translate(err: BaseException, what: str) -> SourceError:
         word in str(err) for word in ("invalid_client", "unauthorized_client", "invalid_grant")
     ):
         return SourceAuthError(  # the SDK's OAuth token exchange raises plain ValueErrors
-            f"Databricks refused the OAuth client credentials while {what}: {_short(err)}",
+            f"{while_doing('Databricks refused the OAuth client credentials', what)}: {_short(err)}",
             field=AUTH_FIELD,
             hint="Check clientId and clientSecret of the service principal",
         )
@@ -103,6 +103,24 @@ def _ssl_reason(err: BaseException) -> str:
     return "certificate verify failed" if "certificate verify failed" in text else "no TLS answer"
 
 
+def untrusted_reason(err: BaseException) -> str | None:
+    """OpenSSL's reason when ``err`` is a certificate the client does not trust, else None.
+
+    ``[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)``
+    gives ``self-signed certificate``.
+    """
+    found = re.search(r"certificate verify failed: ([^(')\"]+)", str(err))
+    if found:
+        return found.group(1).strip()
+    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in str(err) else None
+
+
+def _where(err: BaseException) -> str | None:
+    """``host:port`` of the request that failed, when urllib3's message names it."""
+    found = re.search(r"host='([^']+)', port=(\d+)", str(err))
+    return f"{found.group(1)}:{found.group(2)}" if found else None
+
+
 def _gave_up(err: BaseException, cause: BaseException, what: str) -> SourceError | None:
     """The error for a call the SDK retried until its budget ran out, or None if ``err`` is not one.
 
@@ -115,6 +133,13 @@ def _gave_up(err: BaseException, cause: BaseException, what: str) -> SourceError
             "(the budget for waiting the limit out)",
         )
     if isinstance(cause, requests.exceptions.SSLError):  # a ConnectionError too, with its own cause
+        untrusted = untrusted_reason(cause)
+        if untrusted is not None:
+            return SourceUnavailableError(
+                certificate_message(untrusted, _where(cause)),
+                field="source.serviceConnection.config.hostPort",
+                hint=DATABRICKS_CERT_HINT,
+            )
         return SourceUnavailableError(
             f"the server did not complete a TLS handshake while {what} ({_ssl_reason(cause)})",
             field="source.serviceConnection.config.hostPort",

@@ -27,12 +27,14 @@ from requests.adapters import HTTPAdapter
 from tenacity import RetryCallState, retry_if_exception_type, retry_if_result
 
 from core.config.models import OpenMetadataServerConfig
-from core.errors import SinkAuthError, SinkRejectedError, SinkUnavailableError
+from core.errors import SinkAuthError, SinkRejectedError, SinkUnavailableError, while_doing
 from core.http_policy import (
     OPENMETADATA_RETRIED_STATUSES,
     OPENMETADATA_RETRIES,
     OPENMETADATA_TIMEOUT_S,
     backoff,
+    before_attempt,
+    failed_attempt,
     retrying,
 )
 from core.ratelimit import RateGate
@@ -141,15 +143,20 @@ class OpenMetadataClient:
 
         def send() -> requests.Response:
             self.gate.wait()  # a 429 seen by any worker pauses every worker
-            response = self.session.request(
-                method,
-                url,
-                data=data,
-                params=params,
-                headers=headers,
-                timeout=self.timeout_s,
-                allow_redirects=False,
-            )
+            before_attempt()  # a connection check that gave up stops here
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    timeout=self.timeout_s,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as err:
+                failed_attempt(err)
+                raise
             self.gate.observe(response.status_code, response.headers)
             return response
 
@@ -221,7 +228,7 @@ class OpenMetadataClient:
         """
         if status == 401:
             return SinkAuthError(
-                f"OpenMetadata refused the JWT while {what} (401 {message})",
+                f"{while_doing('OpenMetadata refused the JWT', what)} (401 {message})",
                 status_code=status,
                 field=f"{SERVER_FIELD}.securityConfig.jwtToken",
                 hint="Copy a fresh token from Settings > Bots > ingestion-bot",

@@ -9,6 +9,7 @@ reach the internet from this closed network.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -130,6 +131,28 @@ def server(browser: Any) -> Iterator[StreamlitServer]:
         instance.stop()
 
 
+FAILURES = ARTIFACTS / "failures"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so the ``page`` fixture knows whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"report_{report.when}", report)
+
+
+def _save_failure(page: Any, nodeid: str) -> None:
+    """A screenshot and the HTML of a failed test's page in test-artifacts/failures/, named after the test."""
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid.split("/")[-1])[:150]
+    try:
+        page.screenshot(path=str(FAILURES / f"{name}.png"), full_page=True)
+        (FAILURES / f"{name}.html").write_text(page.content(), encoding="utf-8")
+    except Exception as err:  # noqa: BLE001 -- a closed page must not hide the test's own failure
+        (FAILURES / f"{name}.txt").write_text(f"no screenshot: {type(err).__name__}: {err}\n")
+
+
 @pytest.fixture
 def start_server(browser: Any) -> Iterator[Callable[[str], StreamlitServer]]:
     """Start another server, as a restart of the wizard does: ``start_server("streamlit-2.log")``.
@@ -152,11 +175,15 @@ def start_server(browser: Any) -> Iterator[Callable[[str], StreamlitServer]]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser page; when the test fails, its screenshot and HTML go to test-artifacts/failures/."""
     context = browser.new_context(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
     instance = context.new_page()
     instance.set_default_timeout(60_000)  # clicks and waits: generous, so a busy machine is only slower
     yield instance
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        _save_failure(instance, request.node.nodeid)
     context.close()
 
 

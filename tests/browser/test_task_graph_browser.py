@@ -18,6 +18,31 @@ from ui.services.task_graph import KIND_LABELS
 JOB_INDEX = 0  # job 1000 of the demo workspace
 
 
+def _choose(page: Any, widget: str, search: str, option: str, tries: int = 3) -> None:
+    """Pick ``option`` in the selectbox ``widget`` by searching for ``search``.
+
+    On a loaded machine the menu was seen to open with no option matching what was typed, for a minute
+    (no script run in between: the page was idle). Each try opens the menu, waits until it is open,
+    fills the search box in one step, and gives the option 15 s; a try that fails closes the menu first.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    picker = page.locator(f"{widget} input")
+    for attempt in range(1, tries + 1):
+        picker.click()
+        expect(page.get_by_role("listbox")).to_be_visible()
+        picker.fill(search)
+        try:
+            page.get_by_role("option", name=option).click(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries:
+                raise
+            page.keyboard.press("Escape")
+            _idle(page)
+
+
 def test_selecting_a_job_renders_its_task_graph_as_svg(server: Any, page: Any) -> None:
     from playwright.sync_api import expect
 
@@ -31,12 +56,16 @@ def test_selecting_a_job_renders_its_task_graph_as_svg(server: Any, page: Any) -
     page.get_by_text("Try with demo data").click()
     _idle(page)
     _go(page, "3. Filters & preview")
+    # the listing's done state: from here the page no longer reruns itself, so an open dropdown stays open
+    expect(page.locator(".st-key-preview_done")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^\d+ of \d+ will be ingested$"))).to_be_visible()
-
     _idle(page)
-    page.locator(".st-key-preview_graph_job").click()
-    page.keyboard.type(job["settings"]["name"])
-    page.get_by_role("option", name=f"{job['settings']['name']} ({job['job_id']})").click()
+    _choose(
+        page,
+        ".st-key-preview_graph_job",
+        job["settings"]["name"],
+        f"{job['settings']['name']} ({job['job_id']})",
+    )
     _idle(page)
     chart = page.get_by_test_id("stGraphVizChart").locator("svg")
     expect(chart).to_be_visible()

@@ -104,6 +104,61 @@ def test_a_tls_handshake_that_never_ends_fails_within_the_pages_timeout(
     assert not h.find(at, "HTTPSConnectionPool|urllib3|Traceback")
 
 
+def test_an_untrusted_certificate_is_named_at_step_2_never_a_timeout(
+    new_app: Callable[[], AppTest], h: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Field report: "completed a TLS handshake", then "Credentials accepted (5502 ms) - timed out"."""
+    from tests.unit.test_check_certificates import SelfSignedServer
+
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    server = SelfSignedServer(tmp_path)
+    try:
+        at = new_app().run()
+        at.text_input(key="dbx_host").input(server.url).run()
+        at.text_input(key="dbx_token").input("dapi-not-a-real-token-0000").run()
+        at.switch_page("app_pages/test_connection.py").run()
+        at.number_input(key="test_timeout").set_value(5).run()
+        at.button(key="test_run").click().run()
+    finally:
+        server.close()
+    step = at.session_state["wizard"].checks["databricks"].steps[0]
+    assert step.name == "Host reachable" and step.ok is False
+    assert [e.value for e in at.error] == [
+        f"the server's certificate is not trusted: self-signed certificate (127.0.0.1:{server.port})"
+    ]
+    assert h.find(at, r"^:material/lightbulb: Give the CA bundle .* REQUESTS_CA_BUNDLE")
+    assert not h.find(at, "timed out|HTTPSConnectionPool|urllib3|Traceback")
+
+
+def test_the_per_step_timeout_is_kept_across_pages_a_reload_and_the_saved_settings(
+    new_app: Callable[[], AppTest],
+) -> None:
+    """Field report: set to 5 on step 2, back from step 3 (or after F5) it was 20 again."""
+    from ui.services.saved import from_settings, to_settings
+
+    at = new_app().run()
+    at.text_input(key="dbx_host").input("https://adb-1234567890123456.7.azuredatabricks.net").run()
+    at.switch_page("app_pages/test_connection.py").run()
+    assert at.number_input(key="test_timeout").value == 20
+    at.number_input(key="test_timeout").set_value(5).run()
+    state: WizardState = at.session_state["wizard"]
+    assert state.test_timeout_s == 5
+    at.switch_page("app_pages/options.py").run()
+    at.switch_page("app_pages/test_connection.py").run()
+    assert at.number_input(key="test_timeout").value == 5
+    assert to_settings(state)["test_timeout_s"] == 5
+    assert from_settings({"test_timeout_s": 5})[0].test_timeout_s == 5
+    assert from_settings({"test_timeout_s": 0})[0].test_timeout_s == 20  # out of range: the default
+    # a reload (a new session on ?ingestion=<id>) restores it from the database
+    again = new_app()
+    again.query_params["ingestion"] = str(at.query_params["ingestion"])
+    again.run()
+    again.switch_page("app_pages/test_connection.py").run()
+    assert not again.exception
+    assert again.number_input(key="test_timeout").value == 5
+
+
 # -- 4. documentation placeholders in an imported YAML are refused at the field ---------------------------
 
 
@@ -165,7 +220,7 @@ def test_an_imported_placeholder_is_refused_with_a_sentence_at_its_field(
     ]
     at.switch_page("app_pages/sink.py").run()
     assert [e.value for e in at.error] == [
-        "The imported file has '{bot_jwt_token}' here, which " + PLACEHOLDER_SENTENCE.format(what="jwt")
+        "The imported file has '{bot_jwt_token}' here, which " + PLACEHOLDER_SENTENCE.format(what="JWT")
     ]
     assert set(services.field_errors(state)) == {"dbx_token", "om_jwt"}  # the sidebar marks both steps
     # entering the real value clears the error

@@ -151,6 +151,10 @@ else:
             key="preview_show",
         )
         view = services.decide_preview(get_state(), search=search, show=show or "all")
+        if listing and not view.listing:
+            # the listing ended: a full rerun stops this fragment's timer. Before anything is drawn, so the
+            # finished list and its task-graph picker appear once, in a page that no longer reruns itself.
+            st.rerun()
         if view.listing:
             if action_col.button("Stop", key="preview_stop", icon=":material/stop:", width="stretch"):
                 services.stop_preview(get_state())
@@ -176,13 +180,13 @@ else:
                 " (stopped early: the list is incomplete)" if services.preview_stopped(get_state()) else ""
             )
             first = f", first rows after {view.first_row_s:,.1f} s" if view.first_row_s is not None else ""
-            st.caption(f"Listed {view.total:,} pipelines in {view.elapsed_s:,.1f} s{first}{stopped}.")
+            # the preview's done state: its key (class st-key-preview_done) is what a browser test waits for
+            with st.container(key="preview_done"):
+                st.caption(f"Listed {view.total:,} pipelines in {view.elapsed_s:,.1f} s{first}{stopped}.")
         ui.render_preview(view)
         if len(view.rows) >= 5000:
             st.caption("Showing the first 5,000 matches; search to narrow down.")
         task_graph_panel(view.rows)
-        if listing and not view.listing:
-            st.rerun()  # the listing ended: a full rerun stops this fragment's timer
 
     preview_panel()
 

@@ -32,13 +32,14 @@ dbx_ready = "databricks" not in missing and not services.field_errors(state).get
 sink_ready = "sink" not in missing
 
 left, right = st.columns([1, 3], vertical_alignment="bottom")
-ui.bind("test_timeout", 20)
-timeout_s = left.number_input(
+timeout_s = ui.bound(  # kept in the wizard state: a page switch or a reload keeps it, and it is saved
+    left.number_input,
     "Timeout per step (seconds)",
+    "test_timeout",
+    "test_timeout_s",
     min_value=2,
     max_value=600,
     step=5,
-    key="test_timeout",
     help="How long one step may take before it fails with a timeout. Raise it for a slow or far "
     "workspace (OpenMetadata's own test stops after a fixed 3 minutes).",
 )

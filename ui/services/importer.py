@@ -152,7 +152,8 @@ def _secret_from(
     if is_placeholder(text):
         # a short placeholder is echoed so the user sees which one; a long value never is (a secret, if wrong)
         shown = repr(text) if len(text) <= 24 else "a value"
-        what = label.removeprefix("The ").lower()
+        # as the label writes it: "token", "client secret", "JWT", "Azure client secret"
+        what = label.removeprefix("The ")
         message = PLACEHOLDER_MESSAGE.format(shown=shown, what=what)
         if problems is not None and field_id:
             problems[field_id] = message

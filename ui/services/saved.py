@@ -214,6 +214,7 @@ def to_settings(state: WizardState) -> dict[str, Any]:
         "version": SETTINGS_VERSION,
         "demo": state.demo,
         "dry_run": state.dry_run,
+        "test_timeout_s": state.test_timeout_s,
         "dialect": state.dialect,
         "imported_from": state.imported_from,
         "visited": sorted(state.visited),
@@ -320,7 +321,7 @@ def _load_workspaces(state: WizardState, data: Any, notes: list[str]) -> None:
 
 _TOP_LEVEL = {
     "version", "demo", "dry_run", "dialect", "imported_from", "visited", "databricks", "filters", "options",
-    "sink", "schedule", "workspaces", "next_workspace_id", "secret_env", "secrets_set",
+    "sink", "schedule", "workspaces", "next_workspace_id", "secret_env", "secrets_set", "test_timeout_s",
 }  # fmt: skip
 
 
@@ -335,6 +336,9 @@ def _load_flags(state: WizardState, data: dict[str, Any], notes: list[str]) -> N
     visited = data.get("visited")
     if isinstance(visited, list):
         state.visited = {step for step in visited if isinstance(step, str)}
+    timeout = data.get("test_timeout_s")
+    if isinstance(timeout, int) and not isinstance(timeout, bool) and 2 <= timeout <= 600:
+        state.test_timeout_s = timeout
     next_workspace = data.get("next_workspace_id")
     if isinstance(next_workspace, int) and not isinstance(next_workspace, bool):
         state.next_workspace_id = next_workspace
