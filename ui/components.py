@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 import streamlit as st
@@ -462,9 +461,13 @@ def made_when(epoch_s: float, now: float | None = None, verb: str = "tested") ->
         verb: the word before the relative time (``"saved"``, ``"modified"``; empty for none).
     """
     present = time.time() if now is None else now
-    stamp = datetime.fromtimestamp(epoch_s, tz=timezone.utc)
     ago = _ago(max(0.0, present - epoch_s))
-    return f"{verb} {ago} ({stamp:%Y-%m-%d %H:%M:%S} UTC)".lstrip()
+    return f"{verb} {ago} ({at_time(epoch_s)})".lstrip()
+
+
+def at_time(epoch: float) -> str:
+    """An absolute time for a tooltip or a table, always UTC and labelled: ``2026-11-29 17:55:03 UTC``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
 def render_preview(view: Any, height: int = 420) -> None:

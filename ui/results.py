@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from ui.components import at_time
 from ui.history import RunRecord
 
 __all__ = [
@@ -44,11 +45,6 @@ _RUN_OUTCOMES = {
     "error": "did not finish",
     "running": "running",
 }
-
-
-def at_time(epoch: float) -> str:
-    """An absolute time for a tooltip or a table: ``2026-11-29 17:55:03 UTC``."""
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
 def ago(epoch: float, now: float | None = None) -> str:
