@@ -403,9 +403,9 @@ def render_checks(
     when = made_when(result.finished_at)
     if stale:
         label += " (settings changed since — test again)"
+        why = getattr(result, "stale_reason", "") or "a setting it used has changed since"
         st.warning(
-            f"**Stale**: {title} was {when}, and a setting it used has changed since, so this result may "
-            "no longer hold. Test again.",
+            f"**Stale**: {title} was {when}, and {why}, so this result may no longer hold. Test again.",
             icon=":material/history:",
         )
     else:

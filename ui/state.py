@@ -159,6 +159,8 @@ class CheckResult:
     fingerprint: str
     timeout_s: float
     finished_at: float
+    #: why it is stale when that is not a changed setting (a test kept from before a restart); "" otherwise
+    stale_reason: str = ""
 
     @property
     def ok(self) -> bool:

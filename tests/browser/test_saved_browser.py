@@ -185,3 +185,43 @@ def test_every_page_url_reloads_to_itself_with_no_page_not_found(
         _lands_on(fresh, "start", "Saved ingestions")
     finally:
         fresh.context.close()
+
+
+def test_f5_on_step_2_keeps_the_last_test_and_a_restart_shows_it_stale(
+    server: Any, page: Any, start_server: Any
+) -> None:
+    import re
+
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    page.goto(server.url)
+    expect(page.get_by_text("Try with demo data")).to_be_visible(timeout=120_000)
+    _idle(page, timeout_ms=120_000)
+    page.get_by_text("Try with demo data").click()
+    _go(page, "2. Test connection")
+    page.get_by_role("button", name="Test connections").click()
+    passed = page.get_by_text("Databricks: 5 of 5 checks passed", exact=True)
+    expect(passed).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed", exact=True)).to_be_visible()
+    when = re.compile(r"Databricks tested (just now|1 min ago) \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)")
+    stamp = page.get_by_text(when).first.inner_text()
+    assert "/test" in page.url and "ingestion=" in page.url
+
+    page.reload()  # F5 on step 2: the same results, with the same time, and not stale
+    expect(page.get_by_text("Databricks: 5 of 5 checks passed", exact=True)).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("OpenMetadata: 4 of 4 checks passed", exact=True)).to_be_visible()
+    expect(page.get_by_text(when).first).to_be_visible()
+    assert page.get_by_text(when).first.inner_text().split("(")[1] == stamp.split("(")[1]
+    assert not page.get_by_text(re.compile(r"^Stale")).count()
+    _shot(page, "02-test-after-reload")
+
+    url = page.url.replace(server.url, "")
+    server.stop()  # a restart: the demo's emulators come back on other ports, so the kept test is stale
+    again = start_server("streamlit-restarted.log")
+    page.goto(f"{again.url}{url}")
+    expect(page.get_by_text(re.compile(r"Stale: Databricks was tested")).first).to_be_visible(timeout=120_000)
+    expect(
+        page.get_by_text(re.compile(r"^Databricks: 5 of 5 checks passed \(settings changed since"))
+    ).to_be_visible()
+    _shot(page, "02-test-after-restart")

@@ -61,7 +61,7 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_ingestions(data_home: Path) 
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'runs'").fetchone() is None
 
     store = _store()
-    assert _version(path) == SCHEMA_VERSION == 3
+    assert _version(path) == SCHEMA_VERSION == 4
     saved = store.get_ingestion("abc")
     assert saved is not None and saved.name == "old one" and saved.revision == 0
     store.runs.record(RunRecord("r1", "abc", 10.0, "run", outcome="ok", finished_at=12.0))

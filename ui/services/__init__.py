@@ -18,7 +18,7 @@ by the whole process.
 from __future__ import annotations
 
 from core.errors import ConfigError
-from ui.services.checks import check_connection
+from ui.services.checks import check_connection, forget_tests, keep_tests, restore_tests
 from ui.services.config import (
     build_config,
     config_problems,
@@ -118,7 +118,9 @@ __all__ = [
     "field_errors",
     "filter_rule_errors",
     "forget_job",
+    "forget_tests",
     "import_workflow",
+    "keep_tests",
     "load_latest_run",
     "load_task_graph",
     "missing_fields",
@@ -132,6 +134,7 @@ __all__ = [
     "remove_workspace",
     "reset_demo_catalogue",
     "restart_preview",
+    "restore_tests",
     "rule_regex",
     "run_problems",
     "run_summary",

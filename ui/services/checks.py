@@ -1,10 +1,29 @@
-"""Connection tests of both sides, run from the wizard."""
+"""Connection tests of both sides, run from the wizard, and each side's last test kept with the ingestion.
+
+Why a kept test is judged on two things: a result is stale when a setting it read changed since
+(:func:`~ui.services.config.databricks_fingerprint`). That fingerprint covers the secrets, so it is salted per
+process and never written anywhere: a file holding it would let a secret be guessed offline. What the database
+keeps instead (:class:`ui.store.KeptCheck`) is the result, its sentences redacted, and its *basis*: a digest of
+the non-secret settings tested and of where each secret came from (typed, or the name of its environment
+variable), never of a secret's value. So:
+
+- in the same server process (a reload, a new tab), the salted fingerprint of each kept test is remembered in
+  memory (:data:`_TESTED`, like the secrets themselves), and staleness is exactly what it was before the reload;
+- after a restart, a kept test is current when its basis matches the settings now and none of its secrets was
+  typed (a typed secret is gone with the old process; the one entered again cannot be compared with it), else
+  it is shown stale, saying why.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import time
+from dataclasses import asdict
 from typing import Any
+
+from pydantic import SecretStr
 
 from core.config import WorkflowConfig, parse_workflow_config
 from core.errors import ConfigError
@@ -14,11 +33,21 @@ from ui.services.config import (
     databricks_fingerprint,
     sink_fingerprint,
     sink_path,
+    tested_settings,
     workflow_dict,
 )
 from ui.services.forms import normalized_host
 from ui.state import CheckResult, WizardState
+from ui.store import KeptCheck, Store, StoreError, open_store
 from ui.store.db import HOME_ENV
+
+__all__ = ["check_connection", "forget_tests", "keep_tests", "restore_tests"]
+
+SIDES = ("databricks", "sink")
+#: (ingestion id, side) -> (finished_at, salted fingerprint, stale reason) of the newest test kept: this
+#: process's memory, never written
+_TESTED: dict[tuple[str, str], tuple[float, str, str]] = {}
+_TESTED_LOCK = threading.Lock()
 
 
 def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckResult:
@@ -51,8 +80,83 @@ def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckRe
     result = CheckResult(steps=steps, fingerprint=fingerprint, timeout_s=timeout_s, finished_at=time.time())
     state.checks[side] = result
     if side == "sink":
-        state.om_version = next((s.server_version for s in steps if s.ok and s.server_version), None)
+        state.om_version = _server_version(steps)
+    keep_tests(state, [side])
     return result
+
+
+def _server_version(steps: list[Any]) -> str | None:
+    return next((s.server_version for s in steps if s.ok and s.server_version), None)
+
+
+def _fingerprint_now(state: WizardState, side: str) -> str:
+    return databricks_fingerprint(state) if side == "databricks" else sink_fingerprint(state)
+
+
+def _basis(state: WizardState, side: str) -> str:
+    """Digest of what ``side``'s test reads, each secret by where it came from (never its value)."""
+    parts: list[str] = [side]
+    for name, value in tested_settings(state, side).items():
+        if isinstance(value, SecretStr):
+            env = state.secret_env.get(f"{side}.{name}")
+            value = f"<secret from ${env}>" if env else "<secret typed>"
+        parts.append(f"{name}={value!r}")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def _typed_secret(state: WizardState, side: str) -> bool:
+    """True when a secret ``side`` reads was typed (kept in this process's memory only)."""
+    return any(
+        isinstance(value, SecretStr) and not state.secret_env.get(f"{side}.{name}")
+        for name, value in tested_settings(state, side).items()
+    )
+
+
+def _redacted(state: WizardState, step: Any) -> dict[str, Any]:
+    """A step as JSON-ready data, every secret of ``state`` and anything credential-like masked."""
+    from core.secrets import MASK, redact
+    from ui.services.saved import secret_paths
+
+    values = sorted((s.get_secret_value() for s in secret_paths(state).values()), key=len, reverse=True)
+    data = asdict(step)
+    for key, text in data.items():
+        if isinstance(text, str) and key not in ("side", "name"):
+            for value in values:
+                if value:
+                    text = text.replace(value, MASK)
+            data[key] = redact(text)
+    return data
+
+
+def keep_tests(state: WizardState, sides: list[str] | None = None) -> None:
+    """Save each side's test newer than the one kept, when the ingestion is saved (never raises).
+
+    Called when a test finishes and by the autosave (a test made before the ingestion had an id is kept when
+    it gets one). A tab's older result never replaces a newer one another tab kept.
+    """
+    ingestion_id = state.ingestion_id
+    store = open_store()
+    if not ingestion_id or isinstance(store, StoreError):
+        return
+    for side in sides or list(state.checks):
+        result = state.checks.get(side)
+        with _TESTED_LOCK:
+            known = _TESTED.get((ingestion_id, side))
+        if result is None or side not in SIDES or (known and known[0] >= result.finished_at):
+            continue
+        kept = KeptCheck(
+            side,
+            result.finished_at,
+            result.timeout_s,
+            ("typed:" if _typed_secret(state, side) else "") + _basis(state, side),
+            [_redacted(state, step) for step in result.steps],
+        )
+        try:
+            store.save_check(ingestion_id, kept)
+        except StoreError:
+            continue  # the settings' own save reports an unwritable database; the result stays in this tab
+        with _TESTED_LOCK:
+            _TESTED[(ingestion_id, side)] = (result.finished_at, result.fingerprint, result.stale_reason)
 
 
 def _sink_check_config(state: WizardState) -> WorkflowConfig:
@@ -96,3 +200,57 @@ def _check_file_sink(filename: str, step_type: Any) -> Any:
         step.ok, step.detail = True, f"{path} can be written"
     step.duration_ms = round((time.perf_counter() - started) * 1000, 1)
     return step
+
+
+_TYPED_BEFORE = (
+    "it used a secret typed before the wizard's server restarted: secrets are never saved, so the one in use "
+    "now cannot be compared with it"
+)
+
+
+def _restored(state: WizardState, ingestion_id: str, kept: KeptCheck) -> CheckResult:
+    """A kept test as this session's result, with the fingerprint that makes it current or stale."""
+    from core.checks import CheckStep
+
+    names = {item for item in CheckStep.__dataclass_fields__}
+    steps = [CheckStep(**{k: v for k, v in step.items() if k in names}) for step in kept.steps]
+    result = CheckResult(steps, f"kept:{kept.basis}", kept.timeout_s, kept.finished_at)
+    with _TESTED_LOCK:
+        known = _TESTED.get((ingestion_id, kept.side))
+    if known is not None and known[0] == kept.finished_at:  # known to this process: compared as before
+        result.fingerprint, result.stale_reason = known[1], known[2]
+    elif kept.basis.removeprefix("typed:") != _basis(state, kept.side):
+        pass  # a setting it read differs now: stale
+    elif kept.basis.startswith("typed:"):
+        result.stale_reason = _TYPED_BEFORE
+    else:  # the same settings, its secrets read from the same environment variables: current
+        result.fingerprint = _fingerprint_now(state, kept.side)
+    return result
+
+
+def restore_tests(store: Store, state: WizardState, ingestion_id: str) -> None:
+    """Put the ingestion's kept tests into ``state`` (opening it: a reload, a new tab, the start page's Open)."""
+    try:
+        kept = store.checks(ingestion_id)
+    except Exception:  # noqa: BLE001 -- a test result that cannot be read is only not shown again
+        return
+    for side in SIDES:
+        if side in kept:
+            try:
+                state.checks[side] = _restored(state, ingestion_id, kept[side])
+            except (TypeError, ValueError):
+                continue
+            if side == "sink":
+                state.om_version = _server_version(state.checks[side].steps)
+            restored = state.checks[side]
+            with _TESTED_LOCK:
+                _TESTED.setdefault(
+                    (ingestion_id, side), (restored.finished_at, restored.fingerprint, restored.stale_reason)
+                )
+
+
+def forget_tests(ingestion_id: str | None = None) -> None:
+    """Forget the fingerprints kept in memory: of one deleted ingestion, or all (what a restart does)."""
+    with _TESTED_LOCK:
+        for key in [key for key in _TESTED if ingestion_id is None or key[0] == ingestion_id]:
+            del _TESTED[key]

@@ -187,18 +187,28 @@ def _fingerprint(*values: object) -> str:
     return digest.hexdigest()[:16]
 
 
+#: The settings each side's connection test reads: they make its fingerprint (a secret by its value, salted
+#: per process) and the basis a kept test is compared on after a restart (a secret by where it came from).
+TESTED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "databricks": (
+        "host", "auth", "token", "client_id", "client_secret", "azure_client_id", "azure_client_secret",
+        "azure_tenant_id", "http_path", "timeout_s", "connection_args",
+    ),
+    "sink": ("kind", "om_host", "jwt", "verify_ssl", "ca_certificate", "filename"),
+}  # fmt: skip
+
+
+def tested_settings(state: WizardState, side: str) -> dict[str, object]:
+    """Name -> value of the settings ``side``'s connection test reads (secrets as :class:`SecretStr`)."""
+    holder = state.databricks if side == "databricks" else state.sink
+    return {name: getattr(holder, name) for name in TESTED_SETTINGS[side]}
+
+
 def databricks_fingerprint(state: WizardState) -> str:
     """Changes whenever a Databricks connection setting changes (a preview or test is then stale)."""
-    dbx = state.databricks
-    return _fingerprint(
-        dbx.host, dbx.auth, dbx.token, dbx.client_id, dbx.client_secret, dbx.azure_client_id,
-        dbx.azure_client_secret, dbx.azure_tenant_id, dbx.http_path, dbx.timeout_s, dbx.connection_args,
-    )  # fmt: skip
+    return _fingerprint(*tested_settings(state, "databricks").values())
 
 
 def sink_fingerprint(state: WizardState) -> str:
     """Changes whenever a sink setting changes."""
-    sink = state.sink
-    return _fingerprint(
-        sink.kind, sink.om_host, sink.jwt, sink.verify_ssl, sink.ca_certificate, sink.filename
-    )
+    return _fingerprint(*tested_settings(state, "sink").values())

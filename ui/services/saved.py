@@ -167,9 +167,12 @@ def _recall(ingestion_id: str, state: WizardState) -> None:
 
 
 def clear_vault() -> None:
-    """Forget every secret kept in memory (what a server restart does; tests use it)."""
+    """Forget every secret kept in memory, and the tests' fingerprints (what a server restart does; tests)."""
+    from ui.services.checks import forget_tests
+
     with _VAULT_LOCK:
         _VAULT.clear()
+    forget_tests()
 
 
 def secret_label(state: WizardState, path: str) -> str:
@@ -563,6 +566,7 @@ def open_ingestion(ingestion_id: str) -> str | None:
         _refresh_demo(state)
     present = secret_paths(state)
     state.secrets_to_reenter = [path for path in secrets_set if path not in present]
+    services.restore_tests(store, state, saved.id)
     st.session_state[STATE_KEY] = state
     _reseed()
     _bind(saved.id, saved.name)
@@ -769,6 +773,7 @@ def autosave(state: WizardState) -> None:
         _remember(bound, state)
     text = settings_text(state)
     if text == st.session_state.get(_LAST_KEY):
+        _keep_tests(state)
         return
     try:
         saved_text = _save_bound(store, bound, state, text) if bound else None
@@ -788,6 +793,15 @@ def autosave(state: WizardState) -> None:
     st.session_state[_LAST_KEY] = text
     st.session_state[_SAVED_AT_KEY] = time.time()
     st.session_state.pop(_ERROR_KEY, None)
+    _keep_tests(state)
+
+
+def _keep_tests(state: WizardState) -> None:
+    """Keep the connection tests not kept yet (one made before the ingestion had an id): cheap when none."""
+    if state.checks and state.ingestion_id:
+        from ui.services.checks import keep_tests
+
+        keep_tests(state)
 
 
 def merged_from_elsewhere() -> tuple[list[str], list[str]] | None:
@@ -878,6 +892,7 @@ def delete_ingestion(ingestion_id: str) -> str | None:
     store = open_store()
     if isinstance(store, StoreError):
         return str(store)
+    from ui import services
     from ui.services.runs import RUNS
 
     RUNS.forget(ingestion_id)  # stops it when it goes: nobody could reach it once its ingestion is gone
@@ -887,6 +902,7 @@ def delete_ingestion(ingestion_id: str) -> str | None:
         return str(err)
     with _VAULT_LOCK:
         _VAULT.pop(ingestion_id, None)
+    services.forget_tests(ingestion_id)
     if st.session_state.get(BOUND_KEY) == ingestion_id:
         start_new()
     return None

@@ -46,6 +46,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 3: a revision per ingestion, bumped by every settings write: a tab saves only over the revision it
     #    last saw, so two tabs of one ingestion merge their changes instead of overwriting each other
     ("ALTER TABLE ingestions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",),
+    # 4: each side's last connection test per ingestion (ui.services.checks), so a reload, a new tab or a
+    #    restart shows it with its time and whether it is stale; never a secret (the steps' sentences are
+    #    redacted, and ``basis`` is a digest of the non-secret settings tested and of where each secret came
+    #    from, never of a secret's value). Deleting the ingestion deletes them.
+    (
+        """
+        CREATE TABLE checks (
+            ingestion_id TEXT NOT NULL REFERENCES ingestions (id) ON DELETE CASCADE,
+            side TEXT NOT NULL,
+            finished_at REAL NOT NULL,
+            timeout_s REAL NOT NULL,
+            basis TEXT NOT NULL,
+            steps TEXT NOT NULL,
+            PRIMARY KEY (ingestion_id, side)
+        )
+        """,
+    ),
 )
 
 #: The version this code writes and understands; a file with a higher one is refused, never migrated down.

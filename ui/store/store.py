@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 import threading
@@ -10,12 +11,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ui.history import MemoryRunHistory, RunHistory
 from ui.store.db import StoreError, connect, database_path
 from ui.store.runs import SqliteRunHistory
 
-__all__ = ["SavedIngestion", "Store", "close_stores", "new_ingestion_id", "open_store", "run_history"]
+__all__ = [
+    "KeptCheck",
+    "SavedIngestion",
+    "Store",
+    "close_stores",
+    "new_ingestion_id",
+    "open_store",
+    "run_history",
+]
 
 
 def new_ingestion_id() -> str:
@@ -38,6 +48,25 @@ class SavedIngestion:
 
 
 _COLUMNS = "id, name, created_at, updated_at, settings, settings_version, revision"
+
+
+@dataclass(frozen=True)
+class KeptCheck:
+    """One row of the ``checks`` table: one side's last connection test of an ingestion (never a secret)."""
+
+    #: ``"databricks"`` or ``"sink"``
+    side: str
+    #: when the test finished (``time.time()``)
+    finished_at: float
+    #: the per-step timeout it ran with, in seconds
+    timeout_s: float
+    #: digest of the non-secret settings tested and of where each secret came from (``ui.services.checks``)
+    basis: str
+    #: its steps as JSON-ready dicts (``core.checks.CheckStep.as_dict``), their sentences redacted
+    steps: list[dict[str, Any]]
+
+
+_CHECK_COLUMNS = "side, finished_at, timeout_s, basis, steps"
 
 
 class Store:
@@ -168,7 +197,9 @@ class Store:
         return cursor.rowcount == 1
 
     def duplicate(self, ingestion_id: str, name: str) -> SavedIngestion | None:
-        """A copy of an ingestion's settings under a new id and ``name`` (its runs are not copied).
+        """A copy of an ingestion's settings under a new id and ``name``.
+
+        Its runs and its connection tests are not copied: the copy was never run or tested.
 
         Raises:
             StoreError: it could not be written.
@@ -179,7 +210,7 @@ class Store:
         return self.create_ingestion(name, original.settings, original.settings_version)
 
     def delete(self, ingestion_id: str) -> bool:
-        """Delete an ingestion and its run history; False when there was none with this id.
+        """Delete an ingestion, its run history and its kept connection tests; False when there was none.
 
         Raises:
             StoreError: it could not be written.
@@ -187,7 +218,50 @@ class Store:
         with self._write() as db:
             cursor = db.execute("DELETE FROM ingestions WHERE id = ?", (ingestion_id,))
             db.execute("DELETE FROM runs WHERE ingestion_id = ?", (ingestion_id,))
+            db.execute("DELETE FROM checks WHERE ingestion_id = ?", (ingestion_id,))
         return cursor.rowcount == 1
+
+    def save_check(self, ingestion_id: str, check: KeptCheck) -> bool:
+        """Keep ``check`` as the ingestion's last test of its side, unless a newer one is kept already.
+
+        The check and the write are one statement: a test of an ingestion deleted meanwhile is dropped, and
+        an older result (a tab that tested before another one did) never replaces a newer one.
+
+        Returns:
+            True when it was written.
+
+        Raises:
+            StoreError: it could not be written.
+        """
+        with self._write() as db:
+            cursor = db.execute(
+                f"INSERT INTO checks (ingestion_id, {_CHECK_COLUMNS}) SELECT ?,?,?,?,?,? "
+                "WHERE EXISTS (SELECT 1 FROM ingestions WHERE id = ?) "
+                "ON CONFLICT (ingestion_id, side) DO UPDATE SET finished_at = excluded.finished_at, "
+                "timeout_s = excluded.timeout_s, basis = excluded.basis, steps = excluded.steps "
+                "WHERE excluded.finished_at > checks.finished_at",
+                (
+                    ingestion_id, check.side, check.finished_at, check.timeout_s, check.basis,
+                    json.dumps(check.steps), ingestion_id,
+                ),
+            )  # fmt: skip
+        return cursor.rowcount == 1
+
+    def checks(self, ingestion_id: str) -> dict[str, KeptCheck]:
+        """The ingestion's kept connection tests by side (a row that cannot be read is left out)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_CHECK_COLUMNS} FROM checks WHERE ingestion_id = ?", (ingestion_id,)
+            ).fetchall()
+        found: dict[str, KeptCheck] = {}
+        for side, finished_at, timeout_s, basis, steps in rows:
+            try:
+                parsed = json.loads(steps)
+            except ValueError:
+                continue
+            if isinstance(parsed, list) and all(isinstance(step, dict) for step in parsed):
+                found[side] = KeptCheck(side, finished_at, timeout_s, basis, parsed)
+        return found
 
     def close(self) -> None:
         """Close the connection (tests; the wizard keeps its store for the life of the process)."""
