@@ -402,8 +402,9 @@ def render_checks(
     label = f"{title}: {passed} of {len(result.steps)} checks passed"
     when = made_when(result.finished_at)
     if stale:
-        label += " (settings changed since — test again)"
-        why = getattr(result, "stale_reason", "") or "a setting it used has changed since"
+        why = getattr(result, "stale_reason", "")
+        label += " (stale — test again)" if why else " (settings changed since — test again)"
+        why = why or "a setting it used has changed since"
         st.warning(
             f"**Stale**: {title} was {when}, and {why}, so this result may no longer hold. Test again.",
             icon=":material/history:",

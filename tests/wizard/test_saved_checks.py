@@ -139,6 +139,7 @@ def test_after_a_restart_a_test_with_a_typed_secret_is_stale_and_says_why(
     assert h.find(
         again, r"^\*\*Stale\*\*: Databricks was tested just now .*typed before the wizard's server restarted"
     )
+    assert "Databricks: 5 of 5 checks passed (stale — test again)" in _labels(again)
     assert not again.exception
 
 
@@ -222,3 +223,30 @@ def test_an_older_test_never_replaces_a_newer_one_and_a_deleted_ingestion_keeps_
     assert store.delete(saved.id)
     assert not store.save_check(saved.id, _kept(40.0))  # its test ends after the delete: dropped
     assert store.checks(saved.id) == {}
+
+
+def test_an_added_workspace_s_test_is_kept_too(new_app: Callable[[], AppTest], h: SimpleNamespace) -> None:
+    from ui import services
+
+    at = new_app().run()
+    at.toggle(key="demo_toggle").set_value(True).run()
+    at.switch_page("app_pages/review.py").run()
+    state = _state(at)
+    number = state.next_workspace_id
+    at.button(key="review_add_workspace").click().run()
+    at.text_input(key=f"review_ws{number}_service_name").input("finance_dbx").run()
+    at.text_input(key=f"review_ws{number}_host").input(state.databricks.host).run()
+    at.text_input(key=f"review_ws{number}_token").input(str(services.start_demo()["databricks"].token)).run()
+    at.button(key=f"review_ws{number}_test").click().run()
+    tested = state.workspaces[number].check
+    assert tested is not None and tested.ok
+    ingestion_id = str(at.query_params["ingestion"])
+
+    again = _reopen(new_app, ingestion_id, "app_pages/review.py")
+    kept = _state(again).workspaces[number].check
+    assert kept is not None and kept.finished_at == tested.finished_at and kept.ok
+    label = f"Databricks: {len(tested.steps)} of {len(tested.steps)} checks passed"
+    assert label in _labels(again)  # current: the same server's memory
+    again.text_input(key=f"review_ws{number}_token").input(WRONG_TOKEN).run()
+    assert f"{label} (settings changed since — test again)" in _labels(again)
+    assert h.find(again, r"^\*\*Stale\*\*: Databricks was tested")

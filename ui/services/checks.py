@@ -1,5 +1,7 @@
 """Connection tests of both sides, run from the wizard, and each side's last test kept with the ingestion.
 
+An extra workspace's last test is kept too, under ``"workspace:<id>"``.
+
 Why a kept test is judged on two things: a result is stale when a setting it read changed since
 (:func:`~ui.services.config.databricks_fingerprint`). That fingerprint covers the secrets, so it is salted per
 process and never written anywhere: a file holding it would let a secret be guessed offline. What the database
@@ -20,7 +22,7 @@ import hashlib
 import os
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pydantic import SecretStr
@@ -89,76 +91,6 @@ def _server_version(steps: list[Any]) -> str | None:
     return next((s.server_version for s in steps if s.ok and s.server_version), None)
 
 
-def _fingerprint_now(state: WizardState, side: str) -> str:
-    return databricks_fingerprint(state) if side == "databricks" else sink_fingerprint(state)
-
-
-def _basis(state: WizardState, side: str) -> str:
-    """Digest of what ``side``'s test reads, each secret by where it came from (never its value)."""
-    parts: list[str] = [side]
-    for name, value in tested_settings(state, side).items():
-        if isinstance(value, SecretStr):
-            env = state.secret_env.get(f"{side}.{name}")
-            value = f"<secret from ${env}>" if env else "<secret typed>"
-        parts.append(f"{name}={value!r}")
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
-
-
-def _typed_secret(state: WizardState, side: str) -> bool:
-    """True when a secret ``side`` reads was typed (kept in this process's memory only)."""
-    return any(
-        isinstance(value, SecretStr) and not state.secret_env.get(f"{side}.{name}")
-        for name, value in tested_settings(state, side).items()
-    )
-
-
-def _redacted(state: WizardState, step: Any) -> dict[str, Any]:
-    """A step as JSON-ready data, every secret of ``state`` and anything credential-like masked."""
-    from core.secrets import MASK, redact
-    from ui.services.saved import secret_paths
-
-    values = sorted((s.get_secret_value() for s in secret_paths(state).values()), key=len, reverse=True)
-    data = asdict(step)
-    for key, text in data.items():
-        if isinstance(text, str) and key not in ("side", "name"):
-            for value in values:
-                if value:
-                    text = text.replace(value, MASK)
-            data[key] = redact(text)
-    return data
-
-
-def keep_tests(state: WizardState, sides: list[str] | None = None) -> None:
-    """Save each side's test newer than the one kept, when the ingestion is saved (never raises).
-
-    Called when a test finishes and by the autosave (a test made before the ingestion had an id is kept when
-    it gets one). A tab's older result never replaces a newer one another tab kept.
-    """
-    ingestion_id = state.ingestion_id
-    store = open_store()
-    if not ingestion_id or isinstance(store, StoreError):
-        return
-    for side in sides or list(state.checks):
-        result = state.checks.get(side)
-        with _TESTED_LOCK:
-            known = _TESTED.get((ingestion_id, side))
-        if result is None or side not in SIDES or (known and known[0] >= result.finished_at):
-            continue
-        kept = KeptCheck(
-            side,
-            result.finished_at,
-            result.timeout_s,
-            ("typed:" if _typed_secret(state, side) else "") + _basis(state, side),
-            [_redacted(state, step) for step in result.steps],
-        )
-        try:
-            store.save_check(ingestion_id, kept)
-        except StoreError:
-            continue  # the settings' own save reports an unwritable database; the result stays in this tab
-        with _TESTED_LOCK:
-            _TESTED[(ingestion_id, side)] = (result.finished_at, result.fingerprint, result.stale_reason)
-
-
 def _sink_check_config(state: WizardState) -> WorkflowConfig:
     """A config for testing the sink alone.
 
@@ -202,51 +134,175 @@ def _check_file_sink(filename: str, step_type: Any) -> Any:
     return step
 
 
+# -- the last test of each side, kept with the saved ingestion ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What one kept test was made of: the state its settings are read from, which settings, whose secrets."""
+
+    #: the state as the test saw it (an extra workspace's view for a workspace)
+    view: WizardState
+    #: ``"databricks"`` or ``"sink"``: which settings (:data:`~ui.services.config.TESTED_SETTINGS`)
+    kind: str
+    #: the secrets' path prefix in ``secret_env`` (``"databricks"``, ``"workspaces.2.databricks"``)
+    env_prefix: str
+
+
+def _targets(state: WizardState) -> dict[str, _Target]:
+    """Every test a state can hold, by the key it is kept under (``"databricks"``, ``"sink"``, ``"workspace:2"``)."""
+    from ui.services.workspaces import workspace_view
+
+    found = {side: _Target(state, side, side) for side in SIDES}
+    for number, workspace in state.workspaces.items():
+        view = workspace_view(state, workspace)
+        found[f"workspace:{number}"] = _Target(view, "databricks", f"workspaces.{number}.databricks")
+    return found
+
+
+def _result(state: WizardState, key: str) -> CheckResult | None:
+    if key.startswith("workspace:"):
+        workspace = state.workspaces.get(int(key.partition(":")[2]))
+        return None if workspace is None else workspace.check
+    return state.checks.get(key)
+
+
+def _put(state: WizardState, key: str, result: CheckResult) -> None:
+    if key.startswith("workspace:"):
+        state.workspaces[int(key.partition(":")[2])].check = result
+    else:
+        state.checks[key] = result
+        if key == "sink":
+            state.om_version = _server_version(result.steps)
+
+
+def _fingerprint_now(target: _Target) -> str:
+    return (
+        databricks_fingerprint(target.view) if target.kind == "databricks" else sink_fingerprint(target.view)
+    )
+
+
+def _secrets(state: WizardState, target: _Target) -> dict[str, str]:
+    """Each secret the test reads that is set: its name -> its environment variable ("" when typed)."""
+    return {
+        name: state.secret_env.get(f"{target.env_prefix}.{name}", "")
+        for name, value in tested_settings(target.view, target.kind).items()
+        if isinstance(value, SecretStr)
+    }
+
+
+def _basis(state: WizardState, target: _Target) -> str:
+    """Digest of what the test reads, each secret by where it came from (never its value)."""
+    sources = _secrets(state, target)
+    parts: list[str] = [target.kind]
+    for name, value in tested_settings(target.view, target.kind).items():
+        if name in sources:
+            value = f"<secret from ${sources[name]}>" if sources[name] else "<secret typed>"
+        parts.append(f"{name}={value!r}")
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+
+
+def _redacted(state: WizardState, step: Any) -> dict[str, Any]:
+    """A step as JSON-ready data, every secret of ``state`` and anything credential-like masked."""
+    from core.secrets import MASK, redact
+    from ui.services.saved import secret_paths
+
+    values = sorted((s.get_secret_value() for s in secret_paths(state).values()), key=len, reverse=True)
+    data = asdict(step)
+    for key, text in data.items():
+        if isinstance(text, str) and key not in ("side", "name"):
+            for value in values:
+                if value:
+                    text = text.replace(value, MASK)
+            data[key] = redact(text)
+    return data
+
+
+def keep_tests(state: WizardState, keys: list[str] | None = None) -> None:
+    """Save each test newer than the one kept, when the ingestion is saved (never raises).
+
+    Called when a test finishes and by the autosave (a test made before the ingestion had an id, or an extra
+    workspace's, is kept at the end of the same rerun). A tab's older result never replaces a newer one
+    another tab kept.
+
+    Args:
+        state: the session's state.
+        keys: only these tests (``"databricks"``, ``"sink"``, ``"workspace:2"``); None for every one.
+    """
+    ingestion_id = state.ingestion_id
+    if not ingestion_id:
+        return
+    store = open_store()
+    if isinstance(store, StoreError):
+        return
+    for key, target in _targets(state).items():
+        result = _result(state, key)
+        with _TESTED_LOCK:
+            known = _TESTED.get((ingestion_id, key))
+        if (
+            result is None
+            or (keys is not None and key not in keys)
+            or (known and known[0] >= result.finished_at)
+        ):
+            continue
+        typed = "" in _secrets(state, target).values()
+        steps = [_redacted(state, step) for step in result.steps]
+        basis = ("typed:" if typed else "") + _basis(state, target)
+        try:
+            store.save_check(ingestion_id, KeptCheck(key, result.finished_at, result.timeout_s, basis, steps))
+        except StoreError:
+            continue  # the settings' own save reports an unwritable database; the result stays in this tab
+        with _TESTED_LOCK:
+            _TESTED[(ingestion_id, key)] = (result.finished_at, result.fingerprint, result.stale_reason)
+
+
 _TYPED_BEFORE = (
     "it used a secret typed before the wizard's server restarted: secrets are never saved, so the one in use "
     "now cannot be compared with it"
 )
 
 
-def _restored(state: WizardState, ingestion_id: str, kept: KeptCheck) -> CheckResult:
+def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: KeptCheck) -> CheckResult:
     """A kept test as this session's result, with the fingerprint that makes it current or stale."""
     from core.checks import CheckStep
 
-    names = {item for item in CheckStep.__dataclass_fields__}
+    names = set(CheckStep.__dataclass_fields__)
     steps = [CheckStep(**{k: v for k, v in step.items() if k in names}) for step in kept.steps]
     result = CheckResult(steps, f"kept:{kept.basis}", kept.timeout_s, kept.finished_at)
     with _TESTED_LOCK:
         known = _TESTED.get((ingestion_id, kept.side))
     if known is not None and known[0] == kept.finished_at:  # known to this process: compared as before
         result.fingerprint, result.stale_reason = known[1], known[2]
-    elif kept.basis.removeprefix("typed:") != _basis(state, kept.side):
+    elif kept.basis.removeprefix("typed:") != _basis(state, target):
         pass  # a setting it read differs now: stale
     elif kept.basis.startswith("typed:"):
         result.stale_reason = _TYPED_BEFORE
     else:  # the same settings, its secrets read from the same environment variables: current
-        result.fingerprint = _fingerprint_now(state, kept.side)
+        result.fingerprint = _fingerprint_now(target)
     return result
 
 
 def restore_tests(store: Store, state: WizardState, ingestion_id: str) -> None:
-    """Put the ingestion's kept tests into ``state`` (opening it: a reload, a new tab, the start page's Open)."""
+    """Put the ingestion's kept tests into ``state`` (opening it: a reload, a new tab, the start page's Open).
+
+    A test of an extra workspace removed since is left out.
+    """
     try:
         kept = store.checks(ingestion_id)
-    except Exception:  # noqa: BLE001 -- a test result that cannot be read is only not shown again
+    except Exception:  # noqa: BLE001 -- a test that cannot be read is only not shown again
         return
-    for side in SIDES:
-        if side in kept:
-            try:
-                state.checks[side] = _restored(state, ingestion_id, kept[side])
-            except (TypeError, ValueError):
-                continue
-            if side == "sink":
-                state.om_version = _server_version(state.checks[side].steps)
-            restored = state.checks[side]
-            with _TESTED_LOCK:
-                _TESTED.setdefault(
-                    (ingestion_id, side), (restored.finished_at, restored.fingerprint, restored.stale_reason)
-                )
+    for key, target in _targets(state).items():
+        if key not in kept:
+            continue
+        try:
+            result = _restored(state, target, ingestion_id, kept[key])
+        except (TypeError, ValueError):
+            continue  # a row of another version of the wizard that this one cannot read
+        _put(state, key, result)
+        with _TESTED_LOCK:
+            _TESTED.setdefault(
+                (ingestion_id, key), (result.finished_at, result.fingerprint, result.stale_reason)
+            )
 
 
 def forget_tests(ingestion_id: str | None = None) -> None:

@@ -798,7 +798,7 @@ def autosave(state: WizardState) -> None:
 
 def _keep_tests(state: WizardState) -> None:
     """Keep the connection tests not kept yet (one made before the ingestion had an id): cheap when none."""
-    if state.checks and state.ingestion_id:
+    if state.ingestion_id and (state.checks or any(ws.check for ws in state.workspaces.values())):
         from ui.services.checks import keep_tests
 
         keep_tests(state)

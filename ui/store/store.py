@@ -54,7 +54,7 @@ _COLUMNS = "id, name, created_at, updated_at, settings, settings_version, revisi
 class KeptCheck:
     """One row of the ``checks`` table: one side's last connection test of an ingestion (never a secret)."""
 
-    #: ``"databricks"`` or ``"sink"``
+    #: ``"databricks"``, ``"sink"`` or an extra workspace's ``"workspace:<id>"``
     side: str
     #: when the test finished (``time.time()``)
     finished_at: float
