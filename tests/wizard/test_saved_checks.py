@@ -250,3 +250,37 @@ def test_an_added_workspace_s_test_is_kept_too(new_app: Callable[[], AppTest], h
     again.text_input(key=f"review_ws{number}_token").input(WRONG_TOKEN).run()
     assert f"{label} (settings changed since — test again)" in _labels(again)
     assert h.find(again, r"^\*\*Stale\*\*: Databricks was tested")
+
+
+def test_a_secret_in_a_step_s_sentence_is_masked_and_the_basis_never_depends_on_a_secret_s_value() -> None:
+    from pydantic import SecretStr
+
+    from core.checks import CheckStep
+    from ui.services import checks
+    from ui.services.saved import settings_text
+    from ui.state import CheckResult
+
+    secret = "s3cr3t-typed-client-secret-value"
+    state = WizardState()
+    state.databricks.host, state.databricks.auth = "adb-1.azuredatabricks.net", "oauth"
+    state.databricks.client_secret = SecretStr(secret)
+    saved = _store().create_ingestion("", settings_text(state), 1)
+    state.ingestion_id = saved.id
+    step = CheckStep(
+        "Databricks", "Credentials accepted", ok=False, error=f"refused {secret} (Bearer abcdefghijkl)"
+    )
+    state.checks["databricks"] = CheckResult([step], "fp", 20.0, 100.0)
+    checks.keep_tests(state)
+    kept = _store().checks(saved.id)["databricks"]
+    assert kept.steps[0]["error"] == "refused ********** (Bearer **********)"
+    assert kept.basis.startswith("typed:")
+
+    target = checks._targets(state)["databricks"]
+    before = checks._basis(state, target)
+    state.databricks.client_secret = SecretStr("another-value-entirely")
+    assert checks._basis(state, target) == before  # only where a secret came from, never its value
+    state.secret_env["databricks.client_secret"] = "DBX_CLIENT_SECRET"
+    from_env = checks._basis(state, target)
+    assert from_env != before
+    state.databricks.host = "adb-2.azuredatabricks.net"
+    assert checks._basis(state, target) not in (before, from_env)
