@@ -32,6 +32,7 @@ from ui.services.config import (
 from ui.services.forms import missing_fields, normalized_host, normalized_om_url
 from ui.services.preview import decide_preview, preview_stopped
 from ui.services.validation import field_errors
+from ui.services.warmup import load_engine
 from ui.state import WizardState
 
 logger = logging.getLogger(__name__)
@@ -202,9 +203,11 @@ def writes_to_demo_catalogue(state: WizardState) -> bool:
 
 def _run_workflow(config: WorkflowConfig, job: RunJob, target: dict[str, str]) -> None:
     from core.secrets import redact
-    from core.workflow import Workflow
 
     try:
+        load_engine()  # first, or a run clicked during the warm-up can deadlock on databricks-sdk's imports
+        from core.workflow import Workflow
+
         workflow = Workflow(config, dry_run=job.dry_run, on_event=job.on_event)
         job.set_stopper(workflow.stop)
         job.report = workflow.execute()
