@@ -1,9 +1,11 @@
 """How a finished run reads on the run page: summary, per-pipeline outcomes with links, log, and history.
 
 Everything here renders a :class:`ui.history.RunRecord` (the live run's, or one from the run history), so a
-run seen right after it ended and the same run opened from the history a week later look the same. The
-report is ``core.report.RunReport.as_dict()``; its ``pipelines`` / ``pipelinesOmitted`` / ``target`` keys are
-optional (reports written before they existed still render, with less detail).
+run seen right after it ended and the same run opened from the history a week later look the same. A record
+with a checkpoint (``checkpoint_at``: a run still going, or one whose server was killed) shows what its last
+checkpoint saved and says it is as of then. The report is ``core.report.RunReport.as_dict()``; its
+``pipelines`` / ``pipelinesOmitted`` / ``target`` keys are optional (reports written before they existed still
+render, with less detail).
 """
 
 from __future__ import annotations
