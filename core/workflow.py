@@ -120,6 +120,15 @@ class Workflow:
         logger.info("ingestion finished: %s", self.report.summary_line())
         return self.report
 
+    @property
+    def live_report(self) -> RunReport | None:
+        """The report as it fills while :meth:`execute` runs (the object it returns); None before the engine is built.
+
+        Read from another thread (the wizard checkpoints a run's progress from one), it is a snapshot in the
+        making: its counters and per-pipeline list agree (:meth:`RunReport.settle`), later writes are missing.
+        """
+        return self._engine.report if self._engine is not None else self.report
+
     def stop(self) -> None:
         """Stop a running ingestion at the next pipeline boundary and release connections.
 

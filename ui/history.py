@@ -1,6 +1,7 @@
 """Run history: what one finished (or stopped) run of a saved ingestion leaves behind.
 
-The contract between the run manager (``ui/services/runs.py``, which records a run when it ends) and the
+The contract between the run manager (``ui/services/runs.py``, which records a run when it starts, at its
+checkpoints while it goes, and when it ends) and the
 store (``ui/store/``, which keeps the records in the wizard's SQLite database so they outlive the server).
 :class:`MemoryRunHistory` is the same contract in memory: for tests, and for a wizard whose database
 could not be opened (the history then lasts as long as the server process).
@@ -38,6 +39,9 @@ class RunRecord:
         report: the full ``RunReport.as_dict()`` (None when the run could not start).
         error: the one line that stopped it, if one did.
         log: the run's log as text (redacted), for the download button.
+        checkpoint_at: epoch seconds of the last checkpoint of a ``running`` record (its counts, report
+            and log are the progress saved then); None before the first and in the end record. A record
+            the history shows as stopped with its server keeps it: its numbers are as of that moment.
     """
 
     run_id: str
@@ -50,6 +54,7 @@ class RunRecord:
     report: dict[str, Any] | None = None
     error: str | None = None
     log: str = ""
+    checkpoint_at: float | None = None
 
     @property
     def duration_s(self) -> float | None:

@@ -30,7 +30,17 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-__all__ = ["BackgroundJob", "PreviewJob", "RunJob", "RunLog", "RunRegistry", "install_run_log_capture"]
+__all__ = [
+    "BackgroundJob",
+    "Checkpoints",
+    "PreviewJob",
+    "RunJob",
+    "RunLog",
+    "RunRegistry",
+    "install_run_log_capture",
+]
+
+logger = logging.getLogger(__name__)
 
 Row = TypeVar("Row")
 Decision = TypeVar("Decision")
@@ -64,6 +74,7 @@ class BackgroundJob:
             except Exception as err:  # noqa: BLE001 -- the worker handles expected errors; a bug must not kill the page
                 self.error = f"unexpected error ({type(err).__name__}); see the server log"
             finally:
+                self._work_ended()
                 self.finished_at = time.monotonic()
                 self._done.set()
 
@@ -73,6 +84,9 @@ class BackgroundJob:
 
     def _thread_started(self, thread: threading.Thread) -> None:
         """Hook: the worker thread is built, not started yet."""
+
+    def _work_ended(self) -> None:
+        """Hook: the work returned or raised, the job is not marked done yet."""
 
     def stop(self) -> None:
         """Ask the work to stop at its next check."""
@@ -201,17 +215,44 @@ class RunJob(BackgroundJob):
         self.log = RunLog(log_bytes)
         self._on_stop: Callable[[], None] | None = None
         self._phase: str | None = None
+        #: saves the run's progress now and then while it goes (see :meth:`start`)
+        self.checkpoints: Checkpoints | None = None
+        #: the engine's report as it fills (``core.workflow.Workflow.live_report``), for the checkpoints
+        self.live_report: Callable[[], Any] = lambda: None
         #: why it was stopped when not by a user's Stop (the server shutting down), for its record
         self.stop_reason: str | None = None
 
-    def start(self, work: Callable[[Any], None]) -> None:
-        """Run ``work(self)`` in a daemon thread tagged with this run's log (see the module docstring)."""
+    def start(
+        self,
+        work: Callable[[Any], None],
+        checkpoint: Callable[[], None] | None = None,
+        every_s: float = 5.0,
+    ) -> None:
+        """Run ``work(self)`` in a daemon thread tagged with this run's log (see the module docstring).
+
+        Args:
+            work: the run; it calls :meth:`end_checkpoints` before it records its end.
+            checkpoint: saves the run's progress so far (called on a thread of its own, see
+                :class:`Checkpoints`): at each phase change and at most every ``every_s`` seconds.
+            every_s: the least time between two checkpoints of the same phase.
+        """
         install_run_log_capture()
         self.log.write(f"{'dry run' if self.dry_run else 'run'} {self.run_id} started")
+        if checkpoint is not None:
+            self.checkpoints = Checkpoints(checkpoint, every_s=every_s, name=f"checkpoints-{self.run_id[:8]}")
+            self.checkpoints.start()
         super().start(work)
+
+    def end_checkpoints(self) -> None:
+        """No checkpoint after this returns (one being saved is waited for): the run's end record follows."""
+        if self.checkpoints is not None:
+            self.checkpoints.close()
 
     def _thread_started(self, thread: threading.Thread) -> None:
         setattr(thread, _LOG_ATTR, self.log)
+
+    def _work_ended(self) -> None:
+        self.end_checkpoints()  # the work did already, unless it raised
 
     def on_event(self, event: Any) -> None:
         """Progress callback for ``core.workflow.Workflow`` (called from the engine's threads)."""
@@ -219,6 +260,8 @@ class RunJob(BackgroundJob):
         phase = getattr(event, "phase", None)
         if phase != self._phase:
             self._phase = phase
+            if self.checkpoints is not None and phase != "done":  # "done": the end record comes next
+                self.checkpoints.poke()
             self.log.write(
                 f"phase {phase}: {event.listed:,} listed, {event.kept:,} kept, {event.processed:,} done, "
                 f"{event.failures:,} failures"
@@ -241,6 +284,95 @@ class RunJob(BackgroundJob):
         super().stop()
         if self._on_stop is not None:
             self._on_stop()
+
+
+class Checkpoints:
+    """Saves a run's progress on a thread of its own: when poked (a phase change), else every ``every_s``.
+
+    The run's thread never waits for a save (a slow or locked database delays only the next checkpoint),
+    and a save that raises is logged once and retried at the next one. A save that took long spaces the
+    next ones out (:func:`checkpoint_delay`), so checkpointing a huge run stays a small share of its time.
+    :meth:`close` ends them for good, after waiting for one in progress: the run's end record, written
+    next, is never replaced by a late checkpoint.
+    """
+
+    def __init__(
+        self,
+        save: Callable[[], None],
+        *,
+        every_s: float = 5.0,
+        share: float = 0.05,
+        name: str = "checkpoints",
+    ) -> None:
+        """Checkpoints not started yet (:meth:`start`).
+
+        Args:
+            save: writes the progress so far (called on the checkpoint thread only).
+            every_s: the least time between two timed checkpoints.
+            share: the largest share of the time spent saving (a save of 1 s: the next one 20 s later).
+            name: the thread's name.
+        """
+        self.every_s = every_s
+        self.share = share
+        #: checkpoints saved, and the failures among the attempts (for tests and the server log)
+        self.saved = 0
+        self.failed = 0
+        self._save = save
+        self._name = name
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the checkpoint thread (the first checkpoint comes at the first poke or after ``every_s``)."""
+        self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Save soon (a phase change); never blocks."""
+        self._wake.set()
+
+    def close(self) -> None:
+        """End the checkpoints; a save in progress is waited for, none starts after this returns."""
+        with self._lock:
+            self._closed = True
+        self._wake.set()
+
+    def _loop(self) -> None:
+        delay = self.every_s
+        while True:
+            self._wake.wait(delay)
+            self._wake.clear()
+            with self._lock:
+                if self._closed:
+                    return
+                began = time.monotonic()
+                self._attempt()
+                delay = checkpoint_delay(time.monotonic() - began, self.every_s, self.share)
+
+    def _attempt(self) -> None:
+        try:
+            self._save()
+        except Exception as err:  # noqa: BLE001 -- a checkpoint must never break the run it saves
+            self.failed += 1
+            if self.failed == 1:
+                logger.warning(
+                    "a run's progress could not be saved (%s); the run goes on", type(err).__name__
+                )
+            return
+        self.saved += 1
+
+
+def checkpoint_delay(cost_s: float, every_s: float, share: float) -> float:
+    """Seconds until the next timed checkpoint, after one that took ``cost_s``.
+
+    Args:
+        cost_s: how long the last save took.
+        every_s: the least delay.
+        share: the largest share of the time saves may take.
+    """
+    return max(every_s, cost_s / share) if share > 0 else every_s
 
 
 class RunLog:

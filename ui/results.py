@@ -1,9 +1,11 @@
 """How a finished run reads on the run page: summary, per-pipeline outcomes with links, log, and history.
 
 Everything here renders a :class:`ui.history.RunRecord` (the live run's, or one from the run history), so a
-run seen right after it ended and the same run opened from the history a week later look the same. The
-report is ``core.report.RunReport.as_dict()``; its ``pipelines`` / ``pipelinesOmitted`` / ``target`` keys are
-optional (reports written before they existed still render, with less detail).
+run seen right after it ended and the same run opened from the history a week later look the same. A record
+with a checkpoint (``checkpoint_at``: a run still going, or one whose server was killed) shows what its last
+checkpoint saved and says it is as of then. The report is ``core.report.RunReport.as_dict()``; its
+``pipelines`` / ``pipelinesOmitted`` / ``target`` keys are optional (reports written before they existed still
+render, with less detail).
 """
 
 from __future__ import annotations
@@ -121,12 +123,7 @@ def render_run_result(record: RunRecord, *, stale: list[str] | None = None, key:
     """
     report = record.report
     _headline(record)
-    finished = record.finished_at or record.started_at
-    st.caption(
-        f"{'Dry run' if record.mode == 'dry-run' else 'Run'} {_RUN_OUTCOMES.get(record.outcome, record.outcome)} "
-        f"{ago(finished)} · took {_duration(record.duration_s)}",
-        help=f"Started {at_time(record.started_at)}, finished {at_time(finished)}.",
-    )
+    _when(record)
     if stale:
         st.warning(
             f"Stale: the {_and(stale)} changed since this run. Run again to see what a run does now.",
@@ -150,6 +147,32 @@ def render_run_result(record: RunRecord, *, stale: list[str] | None = None, key:
     )
 
 
+def _when(record: RunRecord) -> None:
+    """The caption under the headline: when it ended and how long it took (for a checkpoint: so far)."""
+    what = "Dry run" if record.mode == "dry-run" else "Run"
+    checkpoint = record.checkpoint_at
+    if checkpoint is not None:  # running, or stopped with its server: known up to its last checkpoint
+        verb = "running" if record.outcome == "running" else "stopped with its server"
+        st.caption(
+            f"{what} {verb} · started {ago(record.started_at)} · last checkpoint {ago(checkpoint)}, "
+            f"after {_duration(checkpoint - record.started_at)}",
+            help=f"Started {at_time(record.started_at)}, last checkpoint {at_time(checkpoint)}.",
+        )
+        return
+    if record.outcome == "running":
+        st.caption(
+            f"{what} running · started {ago(record.started_at)}",
+            help=f"Started {at_time(record.started_at)}.",
+        )
+        return
+    finished = record.finished_at or record.started_at
+    st.caption(
+        f"{what} {_RUN_OUTCOMES.get(record.outcome, record.outcome)} "
+        f"{ago(finished)} · took {_duration(record.duration_s)}",
+        help=f"Started {at_time(record.started_at)}, finished {at_time(finished)}.",
+    )
+
+
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
@@ -165,6 +188,16 @@ def _headline(record: RunRecord) -> None:
     dry = record.mode == "dry-run"
     what = "Dry run" if dry else "Run"
     nothing = " Nothing was written." if dry else ""
+    if record.outcome == "running":
+        if record.checkpoint_at is None:
+            st.info("Still running: its live progress shows above.", icon=":material/autorenew:")
+        else:
+            st.info(
+                "Still running: the numbers, pipelines and log below are as of its last checkpoint at "
+                f"{at_time(record.checkpoint_at)}; its live progress shows above.",
+                icon=":material/autorenew:",
+            )
+        return
     if record.outcome == "stopped":
         if record.error:  # stopped with its server: the record says so
             st.warning(f"Stopped: {record.error.rstrip('.')}.{nothing}", icon=":material/stop_circle:")
@@ -353,6 +386,10 @@ def _history_row(record: RunRecord) -> dict[str, Any]:
         "mode": "dry run" if record.mode == "dry-run" else "run",
         "outcome": _RUN_OUTCOMES.get(record.outcome, record.outcome),
     }
+    if record.checkpoint_at is not None:  # numbers as of its last checkpoint: it went on after it
+        row["duration"] = f"≥ {_duration(record.checkpoint_at - record.started_at)}"
+        if record.outcome == "stopped":
+            row["outcome"] = "server stopped"
     keys = {column: dry if record.mode == "dry-run" else real for column, _, real, dry, _ in _HISTORY_NUMBERS}
     if _to_file(record):  # a file is written anew each run: every pipeline written is a create
         keys["created"] = "written"

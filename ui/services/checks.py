@@ -39,6 +39,7 @@ from ui.services.config import (
     workflow_dict,
 )
 from ui.services.forms import normalized_host
+from ui.services.warmup import load_engine
 from ui.state import CheckResult, WizardState
 from ui.store import KeptCheck, Store, StoreError, open_store
 from ui.store.db import HOME_ENV
@@ -58,6 +59,7 @@ def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckRe
     A config that cannot even be built (a wrong field) becomes a single failed step naming the field,
     so the page renders the same list whatever went wrong.
     """
+    load_engine()
     from core.checks import CheckStep, check_databricks, check_openmetadata
 
     fingerprint = databricks_fingerprint(state) if side == "databricks" else sink_fingerprint(state)

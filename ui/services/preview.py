@@ -11,6 +11,7 @@ from core.filters import FilterDecision, NameFilter
 from core.http_policy import PREVIEW_TIMEOUT_S
 from ui.jobs import PreviewJob
 from ui.services.config import _filter_pattern, build_config, databricks_fingerprint
+from ui.services.warmup import load_engine
 from ui.state import WizardState
 
 #: the longest the wizard's listing waits for one request and its retries (seconds): a page must not hang
@@ -60,6 +61,7 @@ def restart_preview(state: WizardState) -> PreviewJob[Any, Any] | None:
 
 
 def _list_workspace(config: WorkflowConfig, job: PreviewJob[Any, Any]) -> None:
+    load_engine()
     from core.factory import create_source
     from core.preview import iter_preview
     from core.secrets import redact

@@ -3,9 +3,12 @@
 A run is registered under its ingestion's key (:func:`run_key`) in the process-wide :data:`RUNS`, not in the
 browser session: a reload or a second tab with the same ingestion id reattaches to it (:func:`attach_run`)
 and may stop it; a second run of the same ingestion is refused while one goes (:class:`RunInProgress`).
-When a run ends (finished, failed, stopped or not started) it is recorded into the run history
-(:func:`set_history`; in memory unless the wizard's database store is plugged in) with its report and its
-redacted log.
+A run is recorded into the run history (:func:`set_history`; in memory unless the wizard's database store
+is plugged in) when it starts, at its checkpoints while it goes (:func:`_checkpoint`: the counts, the
+per-pipeline outcomes and the redacted log so far, at each phase change and at most every
+:data:`CHECKPOINT_EVERY_S`), and when it ends (finished, failed, stopped or not started), which replaces the
+last checkpoint. A server killed outright leaves the last checkpoint, which the history shows as stopped
+with its server (:func:`_orphaned`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from ui.services.config import (
 from ui.services.forms import missing_fields, normalized_host, normalized_om_url
 from ui.services.preview import decide_preview, preview_stopped
 from ui.services.validation import field_errors
+from ui.services.warmup import load_engine
 from ui.state import WizardState
 
 logger = logging.getLogger(__name__)
@@ -167,7 +171,11 @@ def start_run(state: WizardState, *, dry_run: bool) -> RunJob:
         raise RunInProgress(live, busy_message(live, state))
     target = run_target(state)
     _record_start(job)
-    job.start(lambda j: _run_workflow(config, j, target))
+    job.start(
+        lambda j: _run_workflow(config, j, target),
+        checkpoint=lambda: _checkpoint(job, target),
+        every_s=CHECKPOINT_EVERY_S,
+    )
     state.run = job
     return job
 
@@ -202,10 +210,13 @@ def writes_to_demo_catalogue(state: WizardState) -> bool:
 
 def _run_workflow(config: WorkflowConfig, job: RunJob, target: dict[str, str]) -> None:
     from core.secrets import redact
-    from core.workflow import Workflow
 
     try:
+        load_engine()  # first, or a run clicked during the warm-up can deadlock on databricks-sdk's imports
+        from core.workflow import Workflow
+
         workflow = Workflow(config, dry_run=job.dry_run, on_event=job.on_event)
+        job.live_report = lambda: workflow.live_report
         job.set_stopper(workflow.stop)
         job.report = workflow.execute()
     except IngestionError as err:
@@ -230,17 +241,76 @@ def _record_start(job: RunJob) -> None:
         logger.warning("the run history could not be written (%s)", type(err).__name__)
 
 
+#: the least time between two checkpoints of a run's progress (a phase change checkpoints at once)
+CHECKPOINT_EVERY_S = 5.0
+
+
+def _checkpoint(job: RunJob, target: dict[str, str]) -> None:
+    """Save the run's progress so far as its ``running`` record: counts, per-pipeline outcomes, log.
+
+    Called on the run's checkpoint thread (:class:`ui.jobs.Checkpoints`), which logs a failure once; the
+    end record (:func:`_finish`) replaces it.
+    """
+    live = job.live_report()
+    report: dict[str, Any] | None = None
+    if live is not None:
+        report = live.as_dict()
+        if not report.get("target"):
+            report["target"] = target
+    record = RunRecord(
+        run_id=job.run_id,
+        ingestion_id=job.key,
+        started_at=job.started_wall,
+        mode="dry-run" if job.dry_run else "run",
+        counts=run_counts(report),
+        report=report,
+        log=job.log.text(),
+        checkpoint_at=time.time(),
+    )
+    get_history().record(record)
+
+
 #: what a ``running`` record no live run of this process owns says (its server stopped mid-run)
 ORPHANED = "the wizard's server stopped during this run; a rerun picks up where it left off"
 
 
+def orphaned_message(checkpoint_at: float | None) -> str:
+    """Why a run its server stopped ended, and how old its numbers are (None: it saved no progress)."""
+    if checkpoint_at is None:
+        return ORPHANED
+    from ui.components import at_time  # the wizard's one UTC stamp (imported late: it imports Streamlit)
+
+    return (
+        "the wizard's server stopped during this run; its numbers, pipelines and log are as of the last "
+        f"checkpoint at {at_time(checkpoint_at)}, and a rerun picks up where it left off"
+    )
+
+
 def _orphaned(record: RunRecord) -> RunRecord:
-    """``record`` as the history shows it: a ``running`` one no live run owns ended with its server."""
+    """``record`` as the history shows it: a ``running`` one no live run owns ended with its server.
+
+    It keeps what its last checkpoint saved, and ends then (the last moment the run was known to go); its
+    log says where it stops.
+    """
     if record.outcome != "running":
         return record
     if any(job.run_id == record.run_id for job in RUNS.live()):
         return record
-    return RunRecord(**{**record.__dict__, "outcome": "stopped", "error": record.error or ORPHANED})
+    checkpoint = record.checkpoint_at
+    log = record.log
+    if log and checkpoint is not None:
+        from ui.components import at_time
+
+        log += f"(the log ends at the last checkpoint, {at_time(checkpoint)}: the server stopped after it)\n"
+    return RunRecord(
+        **{
+            **record.__dict__,
+            "outcome": "stopped",
+            "finished_at": checkpoint,
+            "error": record.error or orphaned_message(checkpoint),
+            "log": log,
+        }
+    )
 
 
 #: how long a server that is shutting down waits for its runs to stop and record themselves
@@ -277,6 +347,7 @@ _register_shutdown_hook()
 
 def _finish(job: RunJob, target: dict[str, str]) -> None:
     """Write the report into the log, build the record and keep it in the history (before ``done``)."""
+    job.end_checkpoints()  # none may replace the end record
     report: dict[str, Any] | None = None
     if job.report is not None:
         report = job.report.as_dict()

@@ -18,6 +18,7 @@ from typing import Any
 
 from core.errors import ConfigError, IngestionError
 from ui.services.config import build_config, databricks_fingerprint
+from ui.services.warmup import load_engine
 from ui.state import WizardState
 
 __all__ = [
@@ -150,6 +151,7 @@ def _cache(state: WizardState) -> dict[tuple[str, ...], Any]:
 
 def _source(state: WizardState) -> Any:
     """A source with the connection's timeout, capped like the preview's listing (a page must not hang)."""
+    load_engine()
     from core.factory import create_source
     from core.http_policy import PREVIEW_TIMEOUT_S
 
@@ -178,6 +180,7 @@ def load_task_graph(state: WizardState, job_id: str) -> GraphView:
 
     Never raises: a failure (the job was deleted, Databricks failed or timed out) is the view's ``error``.
     """
+    load_engine()
     from core.preview import task_graph
 
     entries = _cache(state)
@@ -201,6 +204,7 @@ def load_task_graph(state: WizardState, job_id: str) -> GraphView:
 
 def load_latest_run(state: WizardState, job_id: str) -> RunView:
     """The job's latest run with each task's state, read once per job and settings; never raises."""
+    load_engine()
     from core.preview import latest_run
 
     entries = _cache(state)

@@ -23,6 +23,7 @@ from ui.fields import FIELD_LABELS, field_for_yaml_path
 from ui.services.config import _problems_by_field, build_config, databricks_fingerprint
 from ui.services.forms import _missing_databricks, filter_rule_errors, normalized_host, warehouse_id
 from ui.services.schedule import _sentence
+from ui.services.warmup import load_engine
 from ui.state import CheckResult, ExtraWorkspace, FiltersStep, WizardState
 
 __all__ = [
@@ -197,6 +198,7 @@ def check_workspace(state: WizardState, workspace_id: int, timeout_s: float) -> 
     Returns:
         The result (also kept on the workspace), or None when the workspace was removed.
     """
+    load_engine()
     from core.checks import CheckStep, check_databricks
 
     workspace = state.workspaces.get(workspace_id)

@@ -20,11 +20,13 @@ _COLUMNS = "run_id, ingestion_id, started_at, finished_at, mode, outcome, counts
 
 def _record(row: tuple[Any, ...], log: str = "") -> RunRecord:
     run_id, ingestion_id, started_at, finished_at, mode, outcome, counts, report, error = row[:9]
+    running = outcome == "running"  # its finished_at column holds its last checkpoint (see record)
     return RunRecord(
         run_id=run_id,
         ingestion_id=ingestion_id,
         started_at=started_at,
-        finished_at=finished_at,
+        finished_at=None if running else finished_at,
+        checkpoint_at=finished_at if running else None,
         mode=mode,
         outcome=outcome,
         counts=json.loads(counts),
@@ -58,11 +60,15 @@ class SqliteRunHistory:
         the write are one statement, so a delete between them cannot leave a run of a missing ingestion. A
         run of an unsaved ingestion (key :data:`UNSAVED_PREFIX`) is always kept.
 
+        A ``running`` record's ``finished_at`` column holds its :attr:`~ui.history.RunRecord.checkpoint_at`
+        (a running run has not finished; a column of its own would need a schema change for one number).
+
         Raises:
             StoreError: the database could not be written (one sentence).
         """
+        finished = run.checkpoint_at if run.outcome == "running" else run.finished_at
         values = (
-            run.run_id, run.ingestion_id, run.started_at, run.finished_at, run.mode, run.outcome,
+            run.run_id, run.ingestion_id, run.started_at, finished, run.mode, run.outcome,
             json.dumps(run.counts), None if run.report is None else json.dumps(run.report), run.error, run.log,
         )  # fmt: skip
         try:
