@@ -197,6 +197,21 @@ def _env_field(label: str, key: str, path: str, help: str, env_name: str) -> Non
             st.caption(f":material/lock: Read from ${{{env_name}}} on this server; only the name is saved.")
 
 
+#: Streamlit's password fields have a show-password button inside the field; Tab from the field moves to it,
+#: and a value is committed on leaving the field only when focus leaves the whole widget (Streamlit 1.67's
+#: TextInput), so a token typed, then Tab, then a click elsewhere was lost. Without the button, Tab leaves
+#: the widget and commits like a click elsewhere does.
+_NO_PASSWORD_REVEAL = (
+    "<style>[data-testid='stTextInputRootElement'] button[aria-label='Show password'],"
+    "[data-testid='stTextInputRootElement'] button[aria-label='Hide password']{display:none}</style>"
+)
+
+
+def page_style() -> None:
+    """The app's few style rules, once per run (an ``st.html`` of only a style takes no room on the page)."""
+    st.html(_NO_PASSWORD_REVEAL)
+
+
 def _password_field(label: str, key: str, path: str, help: str, *, stored: bool, reenter: bool) -> None:
     bind(key, "")
     st.text_input(

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -132,3 +134,53 @@ def test_a_runs_result_speaks_in_its_tense(
         assert caption == f"{what} started 10 min ago, still running"
     else:
         assert caption.endswith("ago · took 30.0 s") and " still " not in caption
+
+
+@pytest.mark.parametrize("with_saved", [True, False])
+def test_a_link_to_a_missing_ingestion_says_so_on_the_page_it_lands_on(
+    new_app: Callable[[], AppTest], h: SimpleNamespace, with_saved: bool
+) -> None:
+    """``?ingestion=`` of a deleted id, or of garbage: one sentence, then the start page (or step 1)."""
+    from ui.store import Store, open_store
+
+    store = open_store()
+    assert isinstance(store, Store)
+    gone = store.create_ingestion("Gone", '{"version": 1}', 1).id
+    store.delete(gone)
+    if with_saved:
+        store.create_ingestion("Kept", '{"version": 1}', 1)
+    for wanted, shown in ((gone, gone), ("**x** https://e.vil/" + "y" * 60, None)):
+        at = new_app()
+        at.query_params["ingestion"] = wanted
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [t.value for t in at.title] == ["Saved ingestions" if with_saved else "Databricks"]
+        (warning,) = [w.value for w in at.warning if "There is no saved ingestion" in w.value]
+        assert warning.endswith("(it was deleted, or the link is mistyped): nothing was opened.")
+        if shown:
+            assert f"'{shown}'" in warning
+        else:  # shown as typed (never as markdown), and cut short
+            assert (
+                "\\*\\*x\\*\\* `https://e.vil/yyy" in warning and "…" in warning and "y" * 60 not in warning
+            )
+        assert "ingestion" not in at.query_params  # a reload starts clean
+        at.run()
+        assert [w.value for w in at.warning] == [warning]  # it stays until this tab edits an ingestion
+    at.switch_page("app_pages/databricks.py").run()
+    at.text_input(key="dbx_service_name").input("prod_dbx").run()
+    assert at.query_params["ingestion"] and not h.find(at, "There is no saved ingestion")
+
+
+def test_every_page_hides_the_show_password_button_that_swallowed_a_tabbed_secret(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
+    """Tab from a password field went to this button, inside the widget, and Streamlit then never committed
+    the value (tests/browser/test_polish_browser.py types, tabs and clicks in Chromium)."""
+    at = new_app().run()
+    for page in ["app_pages/start.py", *h.pages]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        styles = [str(node.proto.body) for node in at.get("html")]
+        assert any(
+            "button[aria-label='Show password']" in style and "display:none" in style for style in styles
+        )
