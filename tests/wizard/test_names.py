@@ -130,3 +130,13 @@ def test_every_place_an_ingestion_name_shows_uses_md(
     assert h.find(at, r"^Deleted " + re.escape(safe) + " and its run history\\.$")
     shown = " ".join(h.texts(at))
     assert LINKY not in shown  # the raw name, which Streamlit would link and embolden, is never drawn
+
+
+def test_the_previews_heading_shows_the_search_as_typed() -> None:
+    from ui.services.preview import PreviewView, shown_heading
+
+    view = PreviewView(
+        rows=[], kept=3, total=5, listing=False, error=None, elapsed_s=0.1, first_row_s=None, shown=2
+    )
+    search = "**x** https://e.vil"
+    assert shown_heading(view, search=search) == f"2 of 5 pipelines matching '{md(search)}'"
