@@ -197,6 +197,21 @@ def _env_field(label: str, key: str, path: str, help: str, env_name: str) -> Non
             st.caption(f":material/lock: Read from ${{{env_name}}} on this server; only the name is saved.")
 
 
+#: Streamlit's password fields have a show-password button inside the field; Tab from the field moves to it,
+#: and a value is committed on leaving the field only when focus leaves the whole widget (Streamlit 1.67's
+#: TextInput), so a token typed, then Tab, then a click elsewhere was lost. Without the button, Tab leaves
+#: the widget and commits like a click elsewhere does.
+_NO_PASSWORD_REVEAL = (
+    "<style>[data-testid='stTextInputRootElement'] button[aria-label='Show password'],"
+    "[data-testid='stTextInputRootElement'] button[aria-label='Hide password']{display:none}</style>"
+)
+
+
+def page_style() -> None:
+    """The app's few style rules, once per run (an ``st.html`` of only a style takes no room on the page)."""
+    st.html(_NO_PASSWORD_REVEAL)
+
+
 def _password_field(label: str, key: str, path: str, help: str, *, stored: bool, reenter: bool) -> None:
     bind(key, "")
     st.text_input(
@@ -438,16 +453,27 @@ def fmt_seconds(seconds: float) -> str:
     return "< 0.1 s" if seconds < 0.05 else f"{seconds:,.1f} s"
 
 
-def _ago(seconds: float) -> str:
-    if seconds < 45:
+def ago(epoch: float, now: float | None = None) -> str:
+    """How long ago ``epoch`` was, in the wizard's one wording (every relative time on every page uses it).
+
+    ``just now`` (under 10 s), ``42 s ago``, ``3 min ago``, ``2 h ago``, ``1 day ago``, ``3 days ago``: each
+    unit counts whole units passed, so a time never reads as later than it was.
+
+    Args:
+        epoch: the moment (``time.time()``).
+        now: the present (``time.time()`` when None), for tests.
+    """
+    seconds = max(0.0, (time.time() if now is None else now) - epoch)
+    if seconds < 10:
         return "just now"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min ago"
-    hours = round(seconds / 3600)
-    if hours < 48:
-        return f"{hours} h ago"
-    return f"{round(seconds / 86400):,} days ago"
+    if seconds < 60:
+        return f"{int(seconds)} s ago"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days:,} day{'s' * (days != 1)} ago"
 
 
 def made_when(epoch_s: float, now: float | None = None, verb: str = "tested") -> str:
@@ -461,9 +487,7 @@ def made_when(epoch_s: float, now: float | None = None, verb: str = "tested") ->
         now: the present (``time.time()`` when None), for tests.
         verb: the word before the relative time (``"saved"``, ``"modified"``; empty for none).
     """
-    present = time.time() if now is None else now
-    ago = _ago(max(0.0, present - epoch_s))
-    return f"{verb} {ago} ({at_time(epoch_s)})".lstrip()
+    return f"{verb} {ago(epoch_s, now)} ({at_time(epoch_s)})".lstrip()
 
 
 def at_time(epoch: float) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from ui.components import at_time
+from ui.components import ago, at_time
 from ui.history import RunRecord
 
 __all__ = [
@@ -47,21 +47,6 @@ _RUN_OUTCOMES = {
     "error": "did not finish",
     "running": "running",
 }
-
-
-def ago(epoch: float, now: float | None = None) -> str:
-    """How long ago ``epoch`` was, in words: ``just now``, ``42 s ago``, ``3 min ago``, ``2 h ago``, ``3 days ago``."""
-    seconds = max(0.0, (time.time() if now is None else now) - epoch)
-    if seconds < 5:
-        return "just now"
-    if seconds < 60:
-        return f"{seconds:.0f} s ago"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600:.0f} h ago"
-    days = int(seconds // 86400)
-    return f"{days:,} day{'s' * (days != 1)} ago"
 
 
 def _duration(seconds: float | None) -> str:
@@ -225,10 +210,17 @@ def _headline(record: RunRecord) -> None:
         st.success(f"{mode} {_changes_sentence(record)}.")
 
 
+def _written(record: RunRecord) -> str:
+    """The participle of writing: a real run's "written"; a dry run's "would be written", once over "would have been"."""
+    if record.mode != "dry-run":
+        return "written"
+    return "would be written" if record.outcome == "running" else "would have been written"
+
+
 def _changes_sentence(record: RunRecord) -> str:
     counts = record.counts
     if _to_file(record):
-        verb = "would be written" if record.mode == "dry-run" else "written"
+        verb = _written(record)
         return f"{counts.get('kept', 0) - counts.get('failed', 0):,} pipelines {verb} to the file"
     if record.mode == "dry-run":
         return (
@@ -261,7 +253,7 @@ def _numbers(record: RunRecord) -> None:
     headline = _headline_counts(record)
     for col, (label, name) in zip(st.columns(len(headline)), headline, strict=True):
         col.metric(label, f"{counts.get(name, 0):,}")
-    verb = "would be written" if record.mode == "dry-run" else "written"
+    verb = _written(record)
     st.markdown(
         f"Listed **{counts.get('listed', 0):,}** pipelines, **{counts.get('kept', 0):,}** kept by the filters, "
         f"**{int(report.get('filtered', 0)):,}** filtered out. **{counts.get('statuses', 0):,}** pipeline statuses "
@@ -269,14 +261,32 @@ def _numbers(record: RunRecord) -> None:
     )
 
 
+#: the counts of what a real run wrote (any of them above zero: it wrote something)
+_WRITE_COUNTS = ("created", "updated", "deleted", "written", "statuses", "lineageEdges")
+
+
+def _where_verb(record: RunRecord) -> str:
+    """Where-it-writes in the run's tense: a live run in the present, a finished or stopped one in the past.
+
+    A dry run "would write" while it goes and "would have written" once over; a real run "writes", then
+    "wrote", or "wrote nothing" when it ended early with no write counted ("was writing" when it counted
+    nothing at all: it may have written before it ended).
+    """
+    dry = record.mode == "dry-run"
+    if record.outcome == "running":
+        return "Would write" if dry else "Writes"
+    if dry:
+        return "Would have written"
+    if record.outcome in ("ok", "failed") or any(record.counts.get(name, 0) for name in _WRITE_COUNTS):
+        return "Wrote"
+    return "Wrote nothing" if record.counts else "Was writing"
+
+
 def _where(report: dict[str, Any], record: RunRecord) -> None:
     target = report.get("target")
     if not isinstance(target, dict) or not target.get("location"):
         return
-    # a run that ended on an error may have written nothing: it names where it writes, not "Wrote to"
-    verb = {"dry-run": "Would write"}.get(record.mode) or (
-        "Wrote" if record.outcome in ("ok", "failed") else "Writes"
-    )
+    verb = _where_verb(record)
     service = f" as service `{report['service']}`" if report.get("service") else ""
     if target.get("kind") == "file":
         st.markdown(f":material/description: {verb} to the file `{target['location']}`.")

@@ -188,14 +188,17 @@ def _route() -> None:
 
     A hidden page of its own, so that no visible page is ever the default: Streamlit serves the default page
     at ``/`` only, and a page that is the default in one session but not in another (a fresh tab, a reload)
-    could then not be reached by its own URL (``/start``, ``/databricks``: "Page not found").
+    could then not be reached by its own URL (``/start``, ``/databricks``: "Page not found"). Its path is
+    ``""``, the root's own, so it has no second URL that would not reach it; a URL of no page (a typo, an
+    old bookmark) gets Streamlit's "Page not found" note and lands here too.
     """
     st.switch_page(start_page if _default_is_start(get_state()) else pages[0])
 
 
+components.page_style()
 state = saved.attach()
 status = _step_status(state)
-router = st.Page(_route, title="Opening", url_path="open", default=True, visibility="hidden")
+router = st.Page(_route, title="Opening", url_path="", default=True, visibility="hidden")
 start_page = st.Page(
     "app_pages/start.py",
     title="Saved ingestions",
@@ -229,6 +232,10 @@ with st.sidebar:
     _start_over_controls(state)
 
 _merge_news()
+link_problem = saved.link_problem()  # why the URL's ingestion did not open: on every page until one is edited
+link_slot = st.empty() if link_problem else None
+if link_slot is not None and link_problem:
+    link_slot.warning(saved.md(link_problem), icon=":material/link_off:")
 step_key = next((step.key for step in STEPS if step.label == current.title), None)
 if step_key:
     state.visited.add(step_key)
@@ -240,5 +247,7 @@ finally:
 if saved.MERGED_KEY in st.session_state:
     st.rerun()  # show the merged values (the widgets were reseeded) and say what came from the other tab
 _save_line(save_slot)
+if link_slot is not None and not saved.link_problem():  # the page's first change saved a new ingestion
+    link_slot.empty()
 _correct_stepper(status)
 services.warm_up()

@@ -36,8 +36,11 @@ def _start(new_app: Callable[[], AppTest]) -> AppTest:
 def test_md_escapes_every_markdown_construct() -> None:
     escaped = md(EVIL + "\nnext :material/home:")
     assert "\n" not in escaped
-    assert not re.search(r"(?<!\\)[*$\[\]]|(?<!\\):\S", escaped)  # no markdown punctuation left unescaped
-    assert re.sub(r"\\(.)", r"\1", escaped) == EVIL + " next :material/home:"
+    plain, code = re.sub(r"`[^`]*`", "", escaped), re.findall(r"`([^`]*)`", escaped)
+    assert code == ["[x](http://evil)"]  # a word Streamlit would link even escaped: a code span
+    assert not re.search(r"(?<!\\)[*$\[\]]|(?<!\\):[\w/]+:", plain)  # no markdown punctuation left unescaped
+    unescaped = re.sub(r"\\(.)", r"\1", escaped.replace("&#58;", ":")).replace("`", "")
+    assert unescaped == EVIL + " next :material/home:"
 
 
 def test_names_are_shown_as_typed_on_the_start_page_and_in_the_sidebar(

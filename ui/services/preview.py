@@ -159,7 +159,7 @@ _SHOWN_NOUNS = {"all": "pipelines", "kept": "kept pipelines", "filtered": "filte
 
 
 def shown_heading(view: PreviewView, *, search: str = "", show: str = "all") -> str:
-    """The heading when the table shows a part of the listing: ``12 of 120 kept pipelines matching 'sales'``.
+    """The heading (markdown) when the table shows a part of the listing: ``12 of 120 kept pipelines matching 'sales'``.
 
     Returns:
         "" when nothing narrows the table (no search, "Show" all): the page then says how many are kept.
@@ -168,5 +168,7 @@ def shown_heading(view: PreviewView, *, search: str = "", show: str = "all") -> 
     if not needle and show == "all":
         return ""
     base = {"kept": view.kept, "filtered": view.total - view.kept}.get(show, view.total)
-    matching = f" matching '{needle}'" if needle else ""
+    from ui.services.saved import md  # the search as typed: the heading is markdown
+
+    matching = f" matching '{md(needle)}'" if needle else ""
     return f"{view.shown:,} of {base:,} {_SHOWN_NOUNS.get(show, 'pipelines')}{matching}"

@@ -139,8 +139,9 @@ def busy_message(job: RunJob, state: WizardState) -> str:
     )
     mode = "A dry run" if job.dry_run else "A run"
     started = time.strftime("%H:%M:%S UTC", time.gmtime(job.started_wall))
-    minutes = int(max(0.0, time.time() - job.started_wall) // 60)
-    since = f"{minutes:,} min ago" if minutes else "less than a minute ago"
+    from ui.components import ago
+
+    since = ago(job.started_wall)
     return f"{mode} of this ingestion is going, started at {started} ({since}) from {who}: wait for it or stop it."
 
 

@@ -78,6 +78,7 @@ _LAST_KEY = "saved_last_settings"
 _SAVED_AT_KEY = "saved_at"
 _ERROR_KEY = "saved_error"
 _NOTES_KEY = "saved_notes"
+_LINK_PROBLEM_KEY = "saved_link_problem"
 _REVISION_KEY = "saved_revision"
 #: (from the other tab, both changed) setting labels of the last merge, for the frame to show once
 MERGED_KEY = "saved_merged"
@@ -400,22 +401,47 @@ def _changed(state: WizardState) -> bool:
 
 #: what a demo ingestion is called and where it reads from (its emulators' ports change with each server)
 DEMO_NAME, DEMO_HOST = "Demo workspace", "demo emulator"
-#: markdown that inline user text could trigger: emphasis, code, links, math, tables, HTML, colour and icon
-#: directives (``:red[x]``, ``:material/x:``, emoji) and URLs (a colon glued to what follows); an underscore
-#: inside a word (``prod_dbx``) is plain text already
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]{}$~<>|]|:(?=\S)|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+#: markdown that inline user text could trigger: emphasis, code, links, math, tables, HTML, entities, colour
+#: and icon directives (``:red[x]``, ``:material/x:``) and emoji (``:smile:``); an underscore inside a word
+#: (``prod_dbx``) is plain text already
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]{}$~<>|&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 #: block markdown at the start of a text: a heading, a quote, a list item, a rule
 _MARKDOWN_LEADING = re.compile(r"^(\d*)([#>+=-]|(?<=\d)[.)])")
+#: a colon that opens an emoji (``:smile:``), an icon (``:material/x:``) or a directive (``:red[x]``)
+_SHORTCODE_COLON = re.compile(r":(?=[\w+/-]+(?::|\\\[))")
+#: a word Streamlit's markdown would make a link even when its punctuation is escaped: a URL (``x://``),
+#: ``www.`` or an e-mail address
+_AUTOLINKED = re.compile(r"\S*(?:://|www\.|@)\S*", re.IGNORECASE)
+
+
+def _code_span(word: str) -> str:
+    """``word`` as a code span, whatever backticks it holds (its fence is longer than any run inside)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", word)), default=0) + 1)
+    pad = " " if word.startswith("`") or word.endswith("`") else ""
+    return f"{fence}{pad}{word}{pad}{fence}"
+
+
+def _escaped(text: str) -> str:
+    # a colon that could open an emoji, an icon or a directive as a character reference (a backslash-escaped
+    # one still does); a port's colon stays as it is
+    flat = _MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(0), text)
+    return _SHORTCODE_COLON.sub("&#58;", flat)
 
 
 def md(text: str) -> str:
     """``text`` (a name, a host: anything a user typed) safe inside Streamlit markdown: shown as typed.
 
-    The markdown punctuation is backslash-escaped, so ``*bold*``, ``$math$``, ``:red[x]``, ``[a](url)`` and
-    ``:material/x:`` are shown literally; line breaks become spaces.
+    Markdown punctuation is escaped, so ``**bold**``, ``$math$``, ``:red[x]``, ``[a](url)``, ``:smile:`` and
+    ``:material/x:`` show literally; a URL or an e-mail address (which Streamlit links even when escaped)
+    shows as a code span. Every part copies back from the page as the text typed. Line breaks become spaces.
     """
-    flat = _MARKDOWN_SPECIAL.sub(lambda found: "\\" + found.group(0), " ".join(str(text).split()))
-    return _MARKDOWN_LEADING.sub(lambda found: f"{found.group(1)}\\{found.group(2)}", flat)
+    flat = " ".join(str(text).split())
+    parts, at = [], 0
+    for found in _AUTOLINKED.finditer(flat):
+        parts += [_escaped(flat[at : found.start()]), _code_span(found.group(0))]
+        at = found.end()
+    parts.append(_escaped(flat[at:]))
+    return _MARKDOWN_LEADING.sub(lambda found: f"{found.group(1)}\\{found.group(2)}", "".join(parts))
 
 
 def _auto_name(settings: dict[str, Any]) -> str:
@@ -497,6 +523,8 @@ def store_problem() -> str | None:
 
 
 def _bind(ingestion_id: str | None, name: str = "") -> None:
+    if ingestion_id:  # this tab edits an ingestion now: the link it came by no longer matters
+        st.session_state.pop(_LINK_PROBLEM_KEY, None)
     st.session_state[BOUND_KEY] = ingestion_id
     st.session_state[_NAME_KEY] = name
     state = get_state()
@@ -548,9 +576,8 @@ def open_ingestion(ingestion_id: str) -> str | None:
         return str(store)
     saved = store.get_ingestion(ingestion_id)
     if saved is None:
-        return (
-            f"There is no saved ingestion {ingestion_id!r} (it may have been deleted): a new one was started."
-        )
+        shown = ingestion_id if len(ingestion_id) <= 40 else ingestion_id[:40] + "…"
+        return f"There is no saved ingestion {shown!r} (it was deleted, or the link is mistyped): nothing was opened."
     try:
         data = json.loads(saved.settings)
     except ValueError:
@@ -593,6 +620,7 @@ def start_new() -> None:
     reset_state()
     _reseed()
     _bind(None)
+    st.session_state.pop(_LINK_PROBLEM_KEY, None)
     st.session_state[_LAST_KEY] = None
     st.session_state[_NOTES_KEY] = []
     st.session_state.pop(_ERROR_KEY, None)
@@ -611,7 +639,8 @@ def attach() -> WizardState:
             problem = open_ingestion(wanted)
             if problem:
                 _bind(None)
-                st.session_state[_NOTES_KEY] = [problem]
+                if problem != store_problem():  # a broken database has a banner of its own
+                    st.session_state[_LINK_PROBLEM_KEY] = problem
     state = get_state()
     bound = st.session_state.get(BOUND_KEY)
     state.ingestion_id = bound
@@ -824,6 +853,12 @@ def save_status() -> tuple[str, str]:
     saved_at = st.session_state.get(_SAVED_AT_KEY)
     when = f" {_when(saved_at)}" if saved_at else ""
     return "saved", f"Saved automatically{when}; secrets are kept in this server's memory only."
+
+
+def link_problem() -> str | None:
+    """Why the ingestion the URL named (``?ingestion=``) did not open, until this tab edits one; else None."""
+    problem = st.session_state.get(_LINK_PROBLEM_KEY)
+    return str(problem) if problem else None
 
 
 def notes() -> list[str]:
