@@ -419,6 +419,11 @@ def test_the_progress_total_ignores_a_preview_that_was_stopped_early(
         preview = services.start_preview(state)
         assert preview is not None
         gate.wait_until_held()
+        # the second page may be asked for before the first page's rows are recorded (the listing reads a
+        # page ahead): stop only once some are, or the preview stopped early has listed nothing
+        deadline = time.monotonic() + 60  # guards a hang only
+        while not preview.count and time.monotonic() < deadline:
+            time.sleep(0.02)
         services.stop_preview(state)
     assert preview.wait(60)
     view = services.decide_preview(state, limit=0)
