@@ -146,7 +146,7 @@ def _when(record: RunRecord) -> None:
         return
     if record.outcome == "running":
         st.caption(
-            f"{what} running · started {ago(record.started_at)}",
+            f"{what} started {ago(record.started_at)}, still running",
             help=f"Started {at_time(record.started_at)}.",
         )
         return
