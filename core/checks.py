@@ -15,10 +15,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from core.check_steps import CheckStep
 from core.config.models import WorkflowConfig
 from core.errors import (
     ConfigError,
@@ -54,26 +54,6 @@ __all__ = ["CheckStep", "check_databricks", "check_openmetadata", "check_tcp", "
 
 #: Seconds a step may run past its timeout before it is abandoned (the step's own bookkeeping).
 STEP_GRACE_S = 0.5
-
-
-@dataclass
-class CheckStep:
-    """The outcome of one step; ``ok`` is None when the step was skipped."""
-
-    side: str
-    name: str
-    ok: bool | None = None
-    detail: str = ""
-    error: str | None = None
-    hint: str | None = None
-    field: str | None = None
-    duration_ms: float = 0.0
-    #: the OpenMetadata server's version (``"2.0.7"``), on the passed "Version" step; else None
-    server_version: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return asdict(self)
 
 
 def _run(

@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from core.check_steps import CheckStep
 from core.config import WorkflowConfig, parse_workflow_config
 from core.errors import ConfigError
 from ui.services._shared import _PLACEHOLDER_SECRET
@@ -44,7 +45,7 @@ from ui.state import CheckResult, WizardState
 from ui.store import KeptCheck, Store, StoreError, open_store
 from ui.store.db import HOME_ENV
 
-__all__ = ["KeptStep", "check_connection", "forget_tests", "keep_tests", "restore_tests"]
+__all__ = ["check_connection", "forget_tests", "keep_tests", "restore_tests"]
 
 SIDES = ("databricks", "sink")
 #: (ingestion id, side) -> (finished_at, salted fingerprint, stale reason) of the newest test kept: this
@@ -60,7 +61,7 @@ def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckRe
     so the page renders the same list whatever went wrong.
     """
     load_engine()
-    from core.checks import CheckStep, check_databricks, check_openmetadata
+    from core.checks import check_databricks, check_openmetadata
 
     fingerprint = databricks_fingerprint(state) if side == "databricks" else sink_fingerprint(state)
     try:
@@ -264,25 +265,10 @@ _TYPED_BEFORE = (
 )
 
 
-@dataclass
-class KeptStep:
-    """A step of a kept test, as :class:`core.checks.CheckStep` has it (opening an ingestion imports no engine)."""
-
-    side: str
-    name: str
-    ok: bool | None = None
-    detail: str = ""
-    error: str | None = None
-    hint: str | None = None
-    field: str | None = None
-    duration_ms: float = 0.0
-    server_version: str | None = None
-
-
 def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: KeptCheck) -> CheckResult:
     """A kept test as this session's result, with the fingerprint that makes it current or stale."""
-    names = set(KeptStep.__dataclass_fields__)
-    steps = [KeptStep(**{k: v for k, v in step.items() if k in names}) for step in kept.steps]
+    names = set(CheckStep.__dataclass_fields__)
+    steps = [CheckStep(**{k: v for k, v in step.items() if k in names}) for step in kept.steps]
     result = CheckResult(steps, f"kept:{kept.basis}", kept.timeout_s, kept.finished_at)
     with _TESTED_LOCK:
         known = _TESTED.get((ingestion_id, kept.side))
