@@ -384,7 +384,7 @@ def test_run_now_asks_first_when_the_last_test_failed_or_is_stale(
         "The last Databricks connection test failed (Token accepted: the token was refused)"
         in warning.group(1)
     )
-    assert "The sink settings changed since the last connection test" in warning.group(1)
+    assert "; the sink settings changed since the last connection test" in warning.group(1)  # no capital
     assert runs.attach_run(state) is None, "nothing starts before the confirmation"
 
     at.button(key="run_confirm_cancel").click().run()

@@ -190,7 +190,9 @@ def test_a_kept_test_holds_no_secret(new_app: Callable[[], AppTest], data_home: 
     stored = b"".join(path.read_bytes() for path in sorted(data_home.glob("wizard.sqlite3*")))
     assert b"Databricks" in stored and not any(secret in stored for secret in secrets)
     kept = _store().checks(str(at.query_params["ingestion"]))
-    assert all(re.fullmatch(r"(typed:)?[0-9a-f]{16}", check.basis) for check in kept.values())
+    assert all(
+        re.fullmatch(r"(typed:)?[0-9a-f]{16};(\w+:[0-9a-f]{8},?)+", check.basis) for check in kept.values()
+    )
 
 
 def _kept(finished_at: float, error: str = "") -> KeptCheck:

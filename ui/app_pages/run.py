@@ -96,8 +96,9 @@ pending = runs.confirm_reasons(state) if st.session_state.get(_CONFIRM_KEY) else
 if not pending:
     st.session_state.pop(_CONFIRM_KEY, None)
 if pending and not running:
+    why = "; ".join(pending)  # one sentence: a capital only at its start
     st.warning(
-        "Run anyway? " + "; ".join(reason[:1].upper() + reason[1:] for reason in pending) + ". "
+        "Run anyway? " + why[:1].upper() + why[1:] + ". "
         "Test the connection again (step 2) to be sure the run can reach both servers.",
         icon=":material/warning:",
     )

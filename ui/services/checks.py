@@ -7,7 +7,7 @@ Why a kept test is judged on two things: a result is stale when a setting it rea
 process and never written anywhere: a file holding it would let a secret be guessed offline. What the database
 keeps instead (:class:`ui.store.KeptCheck`) is the result, its sentences redacted, and its *basis*: a digest of
 the non-secret settings tested and of where each secret came from (typed, or the name of its environment
-variable), never of a secret's value. So:
+variable), never of a secret's value, then the same of each setting alone (to name the one that changed). So:
 
 - in the same server process (a reload, a new tab), the salted fingerprint of each kept test is remembered in
   memory (:data:`_TESTED`, like the secrets themselves), and staleness is exactly what it was before the reload;
@@ -194,15 +194,44 @@ def _secrets(state: WizardState, target: _Target) -> dict[str, str]:
     }
 
 
-def _basis(state: WizardState, target: _Target) -> str:
-    """Digest of what the test reads, each secret by where it came from (never its value)."""
+def _parts(state: WizardState, target: _Target) -> dict[str, str]:
+    """Each setting the test reads -> the text it is compared by.
+
+    A non-secret by its value, a secret by where it came from (``<secret typed>``, ``<secret from $NAME>``),
+    never by its value.
+    """
     sources = _secrets(state, target)
-    parts: list[str] = [target.kind]
+    parts: dict[str, str] = {}
     for name, value in tested_settings(target.view, target.kind).items():
         if name in sources:
             value = f"<secret from ${sources[name]}>" if sources[name] else "<secret typed>"
-        parts.append(f"{name}={value!r}")
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:16]
+        parts[name] = f"{name}={value!r}"
+    return parts
+
+
+def _digest(text: str, size: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+def _basis(state: WizardState, target: _Target) -> str:
+    """Digest of what the test reads, each secret by where it came from (never its value)."""
+    return _digest("\x00".join([target.kind, *_parts(state, target).values()]), 16)
+
+
+def _setting_digests(state: WizardState, target: _Target) -> str:
+    """``name:digest`` of each setting the test reads (a secret's by where it came from): tells which changed."""
+    return ",".join(f"{name}:{_digest(part, 8)}" for name, part in _parts(state, target).items())
+
+
+#: how a stale test names a setting that changed since
+_SETTING_LABELS = {
+    "host": "the host", "auth": "the authentication method", "token": "the token", "client_id": "the client ID",
+    "client_secret": "the client secret", "azure_client_id": "the Azure client ID",
+    "azure_client_secret": "the Azure client secret", "azure_tenant_id": "the Azure tenant ID",
+    "http_path": "the HTTP path", "timeout_s": "the timeout", "connection_args": "the connection arguments",
+    "kind": "the kind of sink", "om_host": "the OpenMetadata URL", "jwt": "the bot JWT",
+    "verify_ssl": "the SSL verification", "ca_certificate": "the CA certificate", "filename": "the output file",
+}  # fmt: skip
 
 
 def _redacted(state: WizardState, step: Any) -> dict[str, Any]:
@@ -250,7 +279,7 @@ def keep_tests(state: WizardState, keys: list[str] | None = None) -> None:
             continue
         typed = "" in _secrets(state, target).values()
         steps = [_redacted(state, step) for step in result.steps]
-        basis = ("typed:" if typed else "") + _basis(state, target)
+        basis = ("typed:" if typed else "") + _basis(state, target) + ";" + _setting_digests(state, target)
         try:
             store.save_check(ingestion_id, KeptCheck(key, result.finished_at, result.timeout_s, basis, steps))
         except StoreError:
@@ -265,6 +294,47 @@ _TYPED_BEFORE = (
 )
 
 
+def _joined(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _why_stale(state: WizardState, target: _Target, basis: str) -> str | None:
+    """Why a test kept from an earlier server is stale now ("" for "a setting changed"), or None when current.
+
+    ``basis`` is what :func:`keep_tests` saved: ``[typed:]<digest>[;name:digest,...]`` (a row of an older
+    wizard has no per-setting digests: its reason names no setting).
+    """
+    typed = basis.startswith("typed:")
+    whole, _, listed = basis.removeprefix("typed:").partition(";")
+    if not typed and whole == _basis(state, target):
+        return None  # the same settings, its secrets read from the same environment variables: current
+    if not listed:
+        return _TYPED_BEFORE if typed and whole == _basis(state, target) else ""
+    then = dict(item.partition(":")[::2] for item in listed.split(","))
+    now = dict(item.partition(":")[::2] for item in _setting_digests(state, target).split(","))
+    changed, retyped = [], False
+    for name, digest in now.items():
+        if then.get(name) == digest:
+            continue
+        unset, typed_now = (_digest(f"{name}={value!r}", 8) for value in (None, "<secret typed>"))
+        if then.get(name) == typed_now and digest in (unset, typed_now):
+            retyped = True  # typed then, and gone with that server or typed again: cannot be compared
+        else:
+            changed.append(_SETTING_LABELS.get(name, name.replace("_", " ")))
+    if typed and not retyped and not changed:
+        retyped = True
+    if (
+        changed and state.demo
+    ):  # the demo's emulators listen elsewhere with each server; its secrets are its own
+        retyped = False
+    reasons = []
+    if changed:
+        reasons.append(f"{_joined(changed)} {'has' if len(changed) == 1 else 'have'} changed since")
+    if retyped:
+        reasons.append(_TYPED_BEFORE)
+    return ", and ".join(reasons)
+
+
 def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: KeptCheck) -> CheckResult:
     """A kept test as this session's result, with the fingerprint that makes it current or stale."""
     names = set(CheckStep.__dataclass_fields__)
@@ -274,12 +344,12 @@ def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: Kept
         known = _TESTED.get((ingestion_id, kept.side))
     if known is not None and known[0] == kept.finished_at:  # known to this process: compared as before
         result.fingerprint, result.stale_reason = known[1], known[2]
-    elif kept.basis.removeprefix("typed:") != _basis(state, target):
-        pass  # a setting it read differs now: stale
-    elif kept.basis.startswith("typed:"):
-        result.stale_reason = _TYPED_BEFORE
-    else:  # the same settings, its secrets read from the same environment variables: current
+        return result
+    why = _why_stale(state, target, kept.basis)
+    if why is None:
         result.fingerprint = _fingerprint_now(target)
+    else:
+        result.stale_reason = why
     return result
 
 
