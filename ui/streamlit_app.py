@@ -144,7 +144,10 @@ def _banners(state: WizardState) -> None:
 
 
 def _merge_news() -> None:
-    """Once after autosave merged another tab's changes: a toast naming them, a warning for a setting both changed."""
+    """Once after autosave: an ingestion deleted in another tab saved afresh; another tab's changes merged."""
+    recreated = saved.recreated_news()
+    if recreated:
+        st.warning(recreated, icon=":material/delete:")
     merged = saved.merged_from_elsewhere()
     if merged is None:
         return
@@ -244,7 +247,7 @@ try:
     current.run()
 finally:
     saved.autosave(get_state())
-if saved.MERGED_KEY in st.session_state:
+if saved.MERGED_KEY in st.session_state or saved.RECREATED_KEY in st.session_state:
     st.rerun()  # show the merged values (the widgets were reseeded) and say what came from the other tab
 _save_line(save_slot)
 if link_slot is not None and not saved.link_problem():  # the page's first change saved a new ingestion

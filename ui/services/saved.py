@@ -82,6 +82,9 @@ _LINK_PROBLEM_KEY = "saved_link_problem"
 _REVISION_KEY = "saved_revision"
 #: (from the other tab, both changed) setting labels of the last merge, for the frame to show once
 MERGED_KEY = "saved_merged"
+#: set by the autosave when the ingestion this tab edited was deleted in another tab and was saved afresh:
+#: the sentence saying so, shown once at the top after the rerun it asks for
+RECREATED_KEY = "saved_recreated"
 _QUERY = "ingestion"
 
 #: secret attributes of each step (never serialised)
@@ -801,8 +804,12 @@ def autosave(state: WizardState) -> None:
     if bound:
         _remember(bound, state)
     text = settings_text(state)
-    if text == st.session_state.get(_LAST_KEY):
+    last = st.session_state.get(_LAST_KEY)
+    if text == last:
         _keep_tests(state)
+        return
+    if bound and isinstance(last, str) and _visited_only(last, text):
+        _save_visited(store, bound, text)
         return
     try:
         saved_text = _save_bound(store, bound, state, text) if bound else None
@@ -812,6 +819,12 @@ def autosave(state: WizardState) -> None:
         elif bound or _changed(state):  # new, or deleted in another tab meanwhile: saved afresh
             created = store.create_ingestion(state.ingestion_name if bound else "", text, SETTINGS_VERSION)
             _bind(created.id, state.ingestion_name if bound else "")
+            if bound:  # never silently: the id in the address changes, the original is gone
+                name = display_name(state.ingestion_name, to_settings(state))
+                st.session_state[RECREATED_KEY] = (
+                    f"This ingestion was deleted in another tab; your changes are saved as a new ingestion "
+                    f"**{md(name)}**."
+                )
             st.session_state[_REVISION_KEY] = created.revision
             _remember(created.id, state)
         else:
@@ -823,6 +836,33 @@ def autosave(state: WizardState) -> None:
     st.session_state[_SAVED_AT_KEY] = time.time()
     st.session_state.pop(_ERROR_KEY, None)
     _keep_tests(state)
+
+
+def _visited_only(before: str, after: str) -> bool:
+    """True when two saved settings differ only in which steps were visited (no modification)."""
+    try:
+        old, new = json.loads(before), json.loads(after)
+    except ValueError:
+        return False
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return False
+    old.pop("visited", None)
+    new.pop("visited", None)
+    return bool(old == new)
+
+
+def _save_visited(store: Store, bound: str, text: str) -> None:
+    """Save which steps were visited without bumping the revision or "last modified" (opening a step is no edit).
+
+    Skipped when another tab saved meanwhile: this tab's next real change merges as usual and saves them.
+    """
+    revision = st.session_state.get(_REVISION_KEY)
+    if isinstance(revision, int):
+        try:
+            store.save_settings(bound, text, SETTINGS_VERSION, revision, touch=False)
+        except StoreError:
+            return  # only the sidebar's progress after a reload: a real change reports an unwritable database
+    st.session_state[_LAST_KEY] = text  # the merge ignores the visited steps: the base is the same
 
 
 def _keep_tests(state: WizardState) -> None:
@@ -837,6 +877,12 @@ def merged_from_elsewhere() -> tuple[list[str], list[str]] | None:
     """Once after a merge: (settings taken from another tab, settings both changed, this tab's kept)."""
     found = st.session_state.pop(MERGED_KEY, None)
     return found if isinstance(found, tuple) else None
+
+
+def recreated_news() -> str | None:
+    """Once after the autosave saved afresh an ingestion deleted in another tab: the sentence saying so."""
+    found = st.session_state.pop(RECREATED_KEY, None)
+    return str(found) if found else None
 
 
 def save_status() -> tuple[str, str]:

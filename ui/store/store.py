@@ -155,7 +155,7 @@ class Store:
         return cursor.rowcount == 1
 
     def save_settings(
-        self, ingestion_id: str, settings: str, settings_version: int, revision: int
+        self, ingestion_id: str, settings: str, settings_version: int, revision: int, *, touch: bool = True
     ) -> int | SavedIngestion | None:
         """Replace an ingestion's settings only if nobody saved over ``revision`` meanwhile (compare and swap).
 
@@ -164,6 +164,8 @@ class Store:
             settings: the new settings (JSON).
             settings_version: their format.
             revision: the revision these settings were made from (what this tab last loaded or saved).
+            touch: False for a write that changes no setting (only which steps were visited): the revision
+                and the last-modified time stay as they are.
 
         Returns:
             The new revision when written; the current row, unchanged, when another writer saved a newer
@@ -173,13 +175,19 @@ class Store:
             StoreError: it could not be written.
         """
         with self._write() as db:
-            cursor = db.execute(
-                "UPDATE ingestions SET settings = ?, settings_version = ?, updated_at = ?, revision = revision + 1 "
-                "WHERE id = ? AND revision = ?",
-                (settings, settings_version, time.time(), ingestion_id, revision),
-            )
+            if touch:
+                cursor = db.execute(
+                    "UPDATE ingestions SET settings = ?, settings_version = ?, updated_at = ?, "
+                    "revision = revision + 1 WHERE id = ? AND revision = ?",
+                    (settings, settings_version, time.time(), ingestion_id, revision),
+                )
+            else:
+                cursor = db.execute(
+                    "UPDATE ingestions SET settings = ?, settings_version = ? WHERE id = ? AND revision = ?",
+                    (settings, settings_version, ingestion_id, revision),
+                )
             if cursor.rowcount == 1:
-                return revision + 1
+                return revision + 1 if touch else revision
             row = db.execute(f"SELECT {_COLUMNS} FROM ingestions WHERE id = ?", (ingestion_id,)).fetchone()
         return None if row is None else SavedIngestion(*row)
 
