@@ -153,7 +153,7 @@ def test_the_start_page_opens_duplicates_renames_and_deletes_after_confirming(
     assert h.find(at, r"Sink: OpenMetadata `?https://om\.example\.com/api`? .* Last run: never run")
 
     at.button(key=f"start_rename_{ingestion_id}").click().run()
-    at.text_input(key=f"start_name_{ingestion_id}").input("Nightly prod").run()
+    at.text_input(key=f"start_name_{ingestion_id}").input("Nightly prod")  # in a form: sent with its submit
     at.button(key=f"start_name_save_{ingestion_id}").click().run()
     assert _names(at) == ["Nightly prod"]
 

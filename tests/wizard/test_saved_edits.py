@@ -74,3 +74,24 @@ def test_opening_a_step_changes_neither_the_revision_nor_last_modified(
     after = _store().get_ingestion(ingestion_id)
     assert after is not None
     assert (after.revision, after.updated_at) == (before.revision, before.updated_at)
+
+
+def test_the_rename_field_is_a_form_so_enter_saves_the_name(new_app: Callable[[], AppTest]) -> None:
+    first = new_app().run()
+    first.text_input(key="dbx_service_name").input("prod_dbx").run()
+    ingestion_id = str(first.query_params["ingestion"])
+    at = new_app().run()  # nothing open: the start page
+    at.button(key=f"start_rename_{ingestion_id}").click().run()
+    field = at.text_input(key=f"start_name_{ingestion_id}")
+    assert field.proto.form_id == f"start_name_form_{ingestion_id}"  # Enter in a form's field submits it
+    field.input("Nightly prod")
+    at.button(key=f"start_name_save_{ingestion_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = _store().get_ingestion(ingestion_id)
+    assert saved is not None and saved.name == "Nightly prod"
+    assert not at.text_input  # the form closed
+    at.button(key=f"start_rename_{ingestion_id}").click().run()
+    at.text_input(key=f"start_name_{ingestion_id}").input("Other")
+    at.button(key=f"start_name_cancel_{ingestion_id}").click().run()
+    saved = _store().get_ingestion(ingestion_id)
+    assert saved is not None and saved.name == "Nightly prod" and not at.text_input

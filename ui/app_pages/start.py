@@ -86,12 +86,21 @@ def _rename_form(row: dict[str, str]) -> None:
     key = f"start_name_{row['id']}"
     if key not in st.session_state:
         st.session_state[key] = row["given_name"] or row["name"]
-    st.text_input(
-        "New name", key=key, max_chars=120, help="Leave empty to name it after its service and host."
-    )
-    save_col, cancel_col, _ = st.columns([1, 1, 4])
-    save_col.button("Save name", key=f"start_name_save_{row['id']}", on_click=_rename, args=(row["id"],))
-    cancel_col.button("Cancel", key=f"start_name_cancel_{row['id']}", on_click=_set, args=(_RENAMING, None))
+    with st.form(f"start_name_form_{row['id']}", border=False):  # a form: Enter in the field saves the name
+        st.text_input(
+            "New name", key=key, max_chars=120, help="Leave empty to name it after its service and host."
+        )
+        save_col, cancel_col, _ = st.columns([1, 1, 4])
+        save_col.form_submit_button(
+            "Save name",
+            key=f"start_name_save_{row['id']}",
+            on_click=_rename,
+            args=(row["id"],),
+            type="primary",
+        )
+        cancel_col.form_submit_button(
+            "Cancel", key=f"start_name_cancel_{row['id']}", on_click=_set, args=(_RENAMING, None)
+        )
 
 
 def _delete_confirmation(row: dict[str, str]) -> None:
