@@ -83,7 +83,10 @@ running = job is not None and not job.done
 watched = st.session_state.get(_WATCHED_KEY)
 if running and job is not None:
     st.session_state[_WATCHED_KEY] = (runs.run_key(state), job.run_id)
-elif job is None and watched and watched[0] == runs.run_key(state):
+elif job is not None:  # seen ended: a later absence is the registry's clean-up, not a delete
+    st.session_state.pop(_WATCHED_KEY, None)
+forgotten = job is None and watched is not None and watched[0] == runs.run_key(state)
+if forgotten:
     st.warning(
         "The run this tab showed was stopped and its history removed: its ingestion was deleted "
         "(from another tab or the start page).",
@@ -179,7 +182,7 @@ def progress_panel() -> None:
     if running and (current is None or current.run_id != job_id):
         st.rerun()  # the run this page showed is gone (its ingestion deleted): the whole page again
     if current is None:
-        if not has_history:
+        if not has_history and not forgotten:
             st.caption("No run yet.")
         return
     if not current.done:
