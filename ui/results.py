@@ -17,6 +17,7 @@ import streamlit as st
 
 from ui.components import ago, at_time
 from ui.history import RunRecord
+from ui.services.runs import om_ui_address
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -59,8 +60,7 @@ def _duration(seconds: float | None) -> str:
 
 def om_ui_url(location: str) -> str:
     """OpenMetadata's UI address from its API URL (the sink's host without the ``/api`` suffix)."""
-    url = location.strip().rstrip("/")
-    return url[: -len("/api")] if url.endswith("/api") else url
+    return om_ui_address(location)
 
 
 def pipeline_link(row: dict[str, Any], target: dict[str, Any] | None) -> str | None:
@@ -137,10 +137,12 @@ def _when(record: RunRecord) -> None:
     what = "Dry run" if record.mode == "dry-run" else "Run"
     checkpoint = record.checkpoint_at
     if checkpoint is not None:  # running, or stopped with its server: known up to its last checkpoint
-        verb = "running" if record.outcome == "running" else "stopped with its server"
+        if record.outcome == "running":
+            state = f"{what} started {ago(record.started_at)}, still running"
+        else:
+            state = f"{what} stopped with its server · started {ago(record.started_at)}"
         st.caption(
-            f"{what} {verb} · started {ago(record.started_at)} · last checkpoint {ago(checkpoint)}, "
-            f"after {_duration(checkpoint - record.started_at)}",
+            f"{state} · last checkpoint {ago(checkpoint)}, after {_duration(checkpoint - record.started_at)}",
             help=f"Started {at_time(record.started_at)}, last checkpoint {at_time(checkpoint)}.",
         )
         return
@@ -253,7 +255,7 @@ def _numbers(record: RunRecord) -> None:
     headline = _headline_counts(record)
     for col, (label, name) in zip(st.columns(len(headline)), headline, strict=True):
         col.metric(label, f"{counts.get(name, 0):,}")
-    verb = _written(record)
+    verb = _written(record) + (" so far" if record.outcome == "running" else "")
     st.markdown(
         f"Listed **{counts.get('listed', 0):,}** pipelines, **{counts.get('kept', 0):,}** kept by the filters, "
         f"**{int(report.get('filtered', 0)):,}** filtered out. **{counts.get('statuses', 0):,}** pipeline statuses "
@@ -365,15 +367,21 @@ _HISTORY_NUMBERS = (
         "Created",
         "created",
         "wouldCreate",
-        "Pipelines created (a dry run: that it would create; a file sink: written).",
+        'Pipelines created (a dry run: "would", that it would create; a file sink: written).',
     ),
-    ("updated", "Updated", "updated", "wouldChange", "Pipelines updated (a dry run: that would change)."),
+    (
+        "updated",
+        "Updated",
+        "updated",
+        "wouldChange",
+        'Pipelines updated (a dry run: "would", that would change).',
+    ),
     (
         "deleted",
         "Deleted",
         "deleted",
         "wouldDelete",
-        "Pipelines soft-deleted (a dry run: that it would delete).",
+        'Pipelines soft-deleted (a dry run: "would", that it would delete).',
     ),
     ("unchanged", "Unchanged", "unchanged", "unchanged", "Pipelines OpenMetadata already held as they are."),
     (
@@ -384,27 +392,42 @@ _HISTORY_NUMBERS = (
         "Pipelines (or phases) that failed, with reasons in the run's report.",
     ),
 )
+#: the columns a dry run only foresees (its counts read "would …"); the others it knows as a real run does
+_WOULD_COLUMNS = ("created", "updated", "deleted")
+#: a count the run did not record (it could not start, or runs and has no checkpoint yet)
+NO_COUNT = "\u2013"
 
 
 def _history_row(record: RunRecord) -> dict[str, Any]:
-    """One run in the history table: its numbers are None when it recorded none (it could not start)."""
+    """One run in the history table: counts as text, a dry run's foreseen ones as "would …".
+
+    A run that recorded no numbers (it could not start, or it runs and saved no checkpoint yet) shows an en
+    dash in each; a running one with a checkpoint shows the numbers as of then.
+    """
     counts = record.counts
     known = record.report is not None or bool(counts)
+    dry = record.mode == "dry-run"
     row: dict[str, Any] = {
         "started": f"{at_time(record.started_at)} ({ago(record.started_at)})",
         "duration": _duration(record.duration_s),
-        "mode": "dry run" if record.mode == "dry-run" else "run",
+        "mode": "dry run" if dry else "run",
         "outcome": _RUN_OUTCOMES.get(record.outcome, record.outcome),
     }
     if record.checkpoint_at is not None:  # numbers as of its last checkpoint: it went on after it
         row["duration"] = f"≥ {_duration(record.checkpoint_at - record.started_at)}"
         if record.outcome == "stopped":
             row["outcome"] = "server stopped"
-    keys = {column: dry if record.mode == "dry-run" else real for column, _, real, dry, _ in _HISTORY_NUMBERS}
+    if record.outcome == "running":
+        row["duration"] = f"{_duration(max(0.0, time.time() - record.started_at))} so far"
+    keys = {column: dry_key if dry else real for column, _, real, dry_key, _ in _HISTORY_NUMBERS}
     if _to_file(record):  # a file is written anew each run: every pipeline written is a create
         keys["created"] = "written"
     for column, key in keys.items():
-        row[column] = int(counts.get(key, 0)) if known else None
+        if not known:
+            row[column] = NO_COUNT
+            continue
+        count = f"{int(counts.get(key, 0)):,}"
+        row[column] = f"would {count}" if dry and column in _WOULD_COLUMNS else count
     return row
 
 
@@ -418,8 +441,9 @@ def render_history(records: list[RunRecord], *, key: str = "run_history") -> str
     if not records:
         st.caption("No finished run of this ingestion yet.")
         return None
+    # text, right-aligned: a count, "would <count>" for a dry run, or an en dash when none was recorded
     numbers = {
-        column: st.column_config.NumberColumn(header, help=tooltip, format="localized", width="small")
+        column: st.column_config.TextColumn(header, help=tooltip, alignment="right", width=95)
         for column, header, _, _, tooltip in _HISTORY_NUMBERS
     }
     st.dataframe(
@@ -429,9 +453,10 @@ def render_history(records: list[RunRecord], *, key: str = "run_history") -> str
         key=f"{key}_table",
         column_config={
             "started": st.column_config.TextColumn("Started", width="medium"),
-            "duration": st.column_config.TextColumn("Duration", width="small"),
+            "duration": st.column_config.TextColumn("Duration", width=120),
             "mode": st.column_config.TextColumn("Mode", width="small"),
-            "outcome": st.column_config.TextColumn("Outcome", width="small"),
+            # wide enough for its longest value, "finished with failures"
+            "outcome": st.column_config.TextColumn("Outcome", width=170),
             **numbers,
         },
     )

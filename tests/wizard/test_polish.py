@@ -15,8 +15,10 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import components, results
+from ui import components, results, services
 from ui.history import RunRecord
+from ui.services import runs
+from ui.state import WizardState
 
 UI = Path(__file__).resolve().parents[2] / "ui"
 
@@ -113,8 +115,8 @@ NOTHING = {"listed": 3, "kept": 3, "created": 0, "statuses": 0}
         ("dry-run", "stopped", WROTE, "Would have written", "would have been written"),
         ("dry-run", "error", {}, "Would have written", "would have been written"),
         # going: the present
-        ("run", "running", WROTE, "Writes", "written"),
-        ("dry-run", "running", WROTE, "Would write", "would be written"),
+        ("run", "running", WROTE, "Writes", "written so far"),
+        ("dry-run", "running", WROTE, "Would write", "would be written so far"),
     ],
 )
 def test_a_runs_result_speaks_in_its_tense(
@@ -134,6 +136,34 @@ def test_a_runs_result_speaks_in_its_tense(
         assert caption == f"{what} started 10 min ago, still running"
     else:
         assert caption.endswith("ago · took 30.0 s") and " still " not in caption
+
+
+@pytest.mark.parametrize("mode", ["run", "dry-run"])
+def test_a_running_result_with_a_checkpoint_says_it_still_runs_and_counts_so_far(mode: str) -> None:
+    """Not "Run running · started …": when it started, that it still runs, then its last checkpoint."""
+    record = _record(mode, "running", WROTE)
+    record = RunRecord(**{**record.__dict__, "checkpoint_at": record.started_at + 24})
+    at = AppTest.from_function(_show, args=(record,), default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = [str(element.value) for kind in ("markdown", "caption") for element in getattr(at, kind)]
+    what = "Dry run" if mode == "dry-run" else "Run"
+    caption = next(line for line in text if line.startswith(what))
+    assert caption.startswith(f"{what} started 10 min ago, still running · last checkpoint "), caption
+    assert caption.endswith(", after 24.0 s"), caption
+    assert "running ·" not in caption.replace("still running ·", "")
+    assert any(line.endswith(" so far.") for line in text), text
+
+
+def test_the_run_summary_says_a_dry_run_would_write_and_shows_the_url_as_the_result_does() -> None:
+    state = WizardState()
+    services.apply_demo(state)
+    state.sink.kind, state.sink.om_host = "openmetadata", "https://om.example.com/api"
+    live = runs.run_summary(state)
+    assert " and writes to OpenMetadata at `https://om.example.com` as service " in live, live
+    state.dry_run = True
+    dry = runs.run_summary(state)
+    assert " and would write (a dry run writes nothing) to OpenMetadata at `https://om.example.com` " in dry
+    assert "/api" not in dry
 
 
 @pytest.mark.parametrize("with_saved", [True, False])

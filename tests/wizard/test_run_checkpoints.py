@@ -137,7 +137,7 @@ def test_a_killed_servers_run_keeps_its_checkpointed_numbers_pipelines_and_log_a
             assert next(m.value for m in at.metric if m.label == "Created") == f"{created:,}"
             history = next(frame.value for frame in at.dataframe if "started" in frame.value.columns)
             assert list(history["outcome"]) == ["server stopped"]
-            assert list(history["created"]) == [created]
+            assert list(history["created"]) == [f"{created:,}"]
             assert str(history["duration"][0]).startswith("≥ ")
             pipelines = next(frame.value for frame in at.dataframe if "pipeline" in frame.value.columns)
             assert len(pipelines) == created and set(pipelines["outcome"]) == {"created"}

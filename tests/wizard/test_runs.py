@@ -155,7 +155,7 @@ def test_a_finished_run_is_in_the_history_with_counts_and_opens_with_its_log(
 
     table = _table(at, "unchanged")
     assert len(table) == 1 and table["mode"][0] == "run" and table["outcome"][0] == "finished"
-    assert (table["created"][0], table["failed"][0]) == (total, 0)  # a file's lines written
+    assert (table["created"][0], table["failed"][0]) == (f"{total:,}", "0")  # a file's lines written
 
     (listed,) = history.list_runs(ingestion)
     assert listed.counts["written"] == total and listed.log == ""
@@ -259,7 +259,7 @@ def test_the_outcomes_table_links_each_pipeline_and_filters_by_outcome(
     at = _session(new_app, ingestion)
     numbers = _table(at, "unchanged")[["created", "updated", "deleted", "unchanged", "failed"]]
     assert numbers.to_dict("records") == [
-        {"created": 1, "updated": 1, "deleted": 1, "unchanged": 1, "failed": 1}
+        {"created": "1", "updated": "1", "deleted": "1", "unchanged": "1", "failed": "1"}
     ]
     at.selectbox(key="run_history_open").set_value(record.run_id).run()
     assert h.find(at, r"^Run finished\. 1 failure: the reasons are in the table below\.$")

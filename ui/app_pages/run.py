@@ -28,7 +28,11 @@ PHASES = {
 }
 #: phases during which the workspace is still being listed (the number of pipelines is not known yet)
 LISTING_PHASES = {"starting", "connecting", "listing", "ingesting"}
+#: how often the run history is read again while a run goes (its row shows the run's latest checkpoint)
+HISTORY_EVERY_S = 2.0
 _CONFIRM_KEY = "run_confirm_reasons"
+#: (run key, run id) of the live run this tab last showed: it tells a run that vanished (its ingestion deleted)
+_WATCHED_KEY = "run_watched"
 
 state = get_state()
 ui.page_header(
@@ -67,12 +71,27 @@ def _start(dry_run: bool) -> None:
         services.start_run(state, dry_run=dry_run)
     except services.ConfigError as err:
         st.error(err.one_line(), icon=":material/error:")
+        return
     except runs.RunInProgress as err:
         st.warning(str(err), icon=":material/hourglass_top:")
+        return
+    st.rerun()  # the whole page again: Run now disabled, Stop shown, the question gone, the history live
 
 
 job = runs.attach_run(state)
 running = job is not None and not job.done
+watched = st.session_state.get(_WATCHED_KEY)
+if running and job is not None:
+    st.session_state[_WATCHED_KEY] = (runs.run_key(state), job.run_id)
+elif job is not None:  # seen ended: a later absence is the registry's clean-up, not a delete
+    st.session_state.pop(_WATCHED_KEY, None)
+forgotten = job is None and watched is not None and watched[0] == runs.run_key(state)
+if forgotten:
+    st.warning(
+        "The run this tab showed was stopped and its history removed: its ingestion was deleted "
+        "(from another tab or the start page).",
+        icon=":material/delete:",
+    )
 busy = runs.busy_message(job, state) if job is not None and running else None
 if busy:
     st.info(busy, icon=":material/hourglass_top:")
@@ -161,8 +180,11 @@ def progress_panel() -> None:
     """Live progress while the run goes (polled twice a second), then the results."""
     session = get_state()
     current = runs.attach_run(session)
+    if running and (current is None or current.run_id != job_id):
+        st.rerun()  # the run this page showed is gone (its ingestion deleted): the whole page again
     if current is None:
-        st.caption("No run yet.")
+        if not has_history and not forgotten:
+            st.caption("No run yet.")
         return
     if not current.done:
         _progress(current)
@@ -176,15 +198,27 @@ def progress_panel() -> None:
         st.rerun()  # the run ended: a full rerun stops this fragment's timer and updates the stepper
 
 
+job_id = job.run_id if job is not None else None
+history = runs.run_history(state)
+has_history = bool(history)
 progress_panel()
 
+
+@st.fragment(run_every=HISTORY_EVERY_S if running else None)
+def history_panel() -> None:
+    """The ingestion's runs; while one goes, read again every few seconds (its row shows its checkpoints)."""
+    session = get_state()
+    records = history if not running else runs.run_history(session)
+    chosen = results.render_history(records)
+    if chosen:
+        opened = runs.run_record(chosen)
+        if opened is None:
+            st.warning("That run is no longer in the history.", icon=":material/warning:")
+        else:
+            with st.container(border=True):
+                results.render_run_result(opened, key="history_result")
+
+
 st.subheader("Run history")
-chosen = results.render_history(runs.run_history(state))
-if chosen:
-    opened = runs.run_record(chosen)
-    if opened is None:
-        st.warning("That run is no longer in the history.", icon=":material/warning:")
-    else:
-        with st.container(border=True):
-            results.render_run_result(opened, key="history_result")
+history_panel()
 ui.nav_buttons("run")

@@ -273,17 +273,20 @@ def _checkpoint(job: RunJob, target: dict[str, str]) -> None:
 
 #: what a ``running`` record no live run of this process owns says (its server stopped mid-run)
 ORPHANED = "the wizard's server stopped during this run; a rerun picks up where it left off"
+#: the same for a dry run: it wrote nothing, so there is nothing to pick up
+ORPHANED_DRY = "the wizard's server stopped during this dry run; a new dry run reads every pipeline again"
 
 
-def orphaned_message(checkpoint_at: float | None) -> str:
+def orphaned_message(checkpoint_at: float | None, *, dry: bool = False) -> str:
     """Why a run its server stopped ended, and how old its numbers are (None: it saved no progress)."""
     if checkpoint_at is None:
-        return ORPHANED
+        return ORPHANED_DRY if dry else ORPHANED
     from ui.components import at_time  # the wizard's one UTC stamp (imported late: it imports Streamlit)
 
+    then = "a new dry run reads every pipeline again" if dry else "a rerun picks up where it left off"
     return (
-        "the wizard's server stopped during this run; its numbers, pipelines and log are as of the last "
-        f"checkpoint at {at_time(checkpoint_at)}, and a rerun picks up where it left off"
+        f"the wizard's server stopped during this {'dry ' * dry}run; its numbers, pipelines and log are as "
+        f"of the last checkpoint at {at_time(checkpoint_at)}, and {then}"
     )
 
 
@@ -308,7 +311,7 @@ def _orphaned(record: RunRecord) -> RunRecord:
             **record.__dict__,
             "outcome": "stopped",
             "finished_at": checkpoint,
-            "error": record.error or orphaned_message(checkpoint),
+            "error": record.error or orphaned_message(checkpoint, dry=record.mode == "dry-run"),
             "log": log,
         }
     )
@@ -329,7 +332,7 @@ def stop_runs_at_shutdown(wait_s: float = SHUTDOWN_WAIT_S) -> None:
     """
     live = RUNS.live()
     for job in live:
-        job.stop(ORPHANED)
+        job.stop(ORPHANED_DRY if job.dry_run else ORPHANED)
     deadline = time.monotonic() + wait_s
     for job in live:
         job.wait(max(0.0, deadline - time.monotonic()))
@@ -492,13 +495,23 @@ def run_summary(state: WizardState) -> str:
         target = f"the file `{run_target(state)['location']}`"
     else:
         url, _ = normalized_om_url(state.sink.om_host)
-        target = f"OpenMetadata at `{url or state.sink.om_host}`"
+        target = f"OpenMetadata at `{om_ui_address(url or state.sink.om_host)}`"
     expected = ""
     kept = expected_total(state)
     if kept is not None:
         total = decide_preview(state, limit=0).total
         expected = f" The preview expects **{kept:,} of {total:,}** pipelines to be ingested."
-    return f"Reads `{host or '(no host yet)'}` and writes to {target} as service `{state.databricks.service_name}`.{expected}"
+    writes = "would write (a dry run writes nothing)" if state.dry_run else "writes"
+    return (
+        f"Reads `{host or '(no host yet)'}` and {writes} to {target} as service "
+        f"`{state.databricks.service_name}`.{expected}"
+    )
+
+
+def om_ui_address(location: str) -> str:
+    """OpenMetadata's address as the wizard shows it: its API URL without the ``/api`` suffix (the UI's)."""
+    url = location.strip().rstrip("/")
+    return url[: -len("/api")] if url.endswith("/api") else url
 
 
 def stop_jobs(state: WizardState) -> None:
