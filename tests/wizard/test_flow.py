@@ -117,6 +117,8 @@ def test_demo_flow_from_empty_page_to_finished_run(
     # 8. Run now: a dry run writes nothing; then a real run creates exactly what the preview kept.
     at.switch_page("app_pages/run.py").run()
     assert h.find(at, rf"The preview expects \*\*{kept} of {total}\*\* pipelines")
+    # the demo catalogue is process-wide: another test's run may have filled it (empty it, as a user would)
+    at.button(key="run_reset_demo").click().run()
     at.toggle(key="run_dry").set_value(True).run()
     catalogue = services.start_demo()["openmetadata"]
     before = catalogue.snapshot()
