@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ui import components as ui
-from ui import services
+from ui import refresh, services
 from ui.state import get_state
 
 RULE_STATEMENT = (
@@ -18,6 +18,8 @@ RULE_STATEMENT = (
     "anywhere. The name tested is the job's name as shown in Databricks, not its id. This is exactly "
     "OpenMetadata's rule (2.x)."
 )
+#: how often the preview re-renders while the workspace is listed (seconds; ui.refresh stretches it)
+PREVIEW_EVERY_S = 1.0
 
 state = get_state()
 ui.page_header("filters", "Choose which jobs and DLT pipelines are ingested, and see the result live.")
@@ -135,10 +137,17 @@ if "databricks" in missing or any(key.startswith("dbx_") for key in errors):
 else:
     job = services.start_preview(state)
     listing = job is not None and not job.done
+    if not listing:
+        refresh.forget("preview")
 
-    @st.fragment(run_every=1.0 if listing else None)
+    @st.fragment(run_every=refresh.every("preview", PREVIEW_EVERY_S) if listing else None)
     def preview_panel() -> None:
         """Re-rendered every second while the workspace is listed, so rows appear as they arrive."""
+        with refresh.timed("preview", PREVIEW_EVERY_S, live=listing):
+            preview_body()
+
+    def preview_body() -> None:
+        """Search, show, the counts, the table and the task graph of the rows listed so far."""
         search_col, show_col, action_col = st.columns([3, 3, 1], vertical_alignment="bottom")
         search = search_col.text_input(
             "Search", key="preview_search", placeholder="name or id", help="Case-insensitive substring."

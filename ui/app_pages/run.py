@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from ui import components as ui
-from ui import results, services
+from ui import refresh, results, services
 from ui.fields import FIELD_LABELS
 from ui.services import runs
 from ui.state import get_state
@@ -30,6 +30,8 @@ PHASES = {
 LISTING_PHASES = {"starting", "connecting", "listing", "ingesting"}
 #: how often the run history is read again while a run goes (its row shows the run's latest checkpoint)
 HISTORY_EVERY_S = 2.0
+#: how often the live progress is read while a run goes (seconds; ui.refresh stretches both when slow)
+PROGRESS_EVERY_S = 0.5
 _CONFIRM_KEY = "run_confirm_reasons"
 #: (run key, run id) of the live run this tab last showed: it tells a run that vanished (its ingestion deleted)
 _WATCHED_KEY = "run_watched"
@@ -129,6 +131,9 @@ if pending and not running:
         st.rerun()
 job = runs.attach_run(state)
 running = job is not None and not job.done
+if not running:
+    refresh.forget("run_progress")
+    refresh.forget("run_history")
 if running and stop_col.button("Stop", key="run_stop", icon=":material/stop:", width="stretch"):
     runs.stop_run(state)
 if runs.writes_to_demo_catalogue(state) and reset_col.button(
@@ -175,9 +180,15 @@ def _progress(current: Any) -> None:
     )
 
 
-@st.fragment(run_every=0.5 if running else None)
+@st.fragment(run_every=refresh.every("run_progress", PROGRESS_EVERY_S) if running else None)
 def progress_panel() -> None:
-    """Live progress while the run goes (polled twice a second), then the results."""
+    """Live progress while the run goes (polled twice a second, slower when slow), then the results."""
+    with refresh.timed("run_progress", PROGRESS_EVERY_S, live=running):
+        progress_body()
+
+
+def progress_body() -> None:
+    """The live run's progress, or its results once it ended."""
     session = get_state()
     current = runs.attach_run(session)
     if running and (current is None or current.run_id != job_id):
@@ -204,9 +215,15 @@ has_history = bool(history)
 progress_panel()
 
 
-@st.fragment(run_every=HISTORY_EVERY_S if running else None)
+@st.fragment(run_every=refresh.every("run_history", HISTORY_EVERY_S) if running else None)
 def history_panel() -> None:
     """The ingestion's runs; while one goes, read again every few seconds (its row shows its checkpoints)."""
+    with refresh.timed("run_history", HISTORY_EVERY_S, live=running):
+        history_body()
+
+
+def history_body() -> None:
+    """The history table, and the run chosen in it."""
     session = get_state()
     records = history if not running else runs.run_history(session)
     chosen = results.render_history(records)
