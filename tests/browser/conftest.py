@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -78,6 +79,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: ``streamlit run`` that prints every thread's stack to its log on SIGUSR1 (:meth:`StreamlitServer.threads`),
+#: so a test that times out waiting for the page says where the server was
+SERVE = (
+    "import faulthandler, signal, sys; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+    "from streamlit.web.cli import main; sys.argv[0] = 'streamlit'; sys.exit(main())"
+)
+
+
 class StreamlitServer:
     """``streamlit run ui/streamlit_app.py`` from the repo root (so .streamlit/config.toml applies)."""
 
@@ -92,7 +101,7 @@ class StreamlitServer:
     def start(self) -> StreamlitServer:
         ARTIFACTS.mkdir(exist_ok=True)
         command = [
-            sys.executable, "-m", "streamlit", "run", "ui/streamlit_app.py",
+            sys.executable, "-c", SERVE, "run", "ui/streamlit_app.py",
             "--server.port", str(self.port), "--server.headless", "true",
         ]  # fmt: skip
         env = {key: value for key, value in os.environ.items() if not key.startswith("DATABRICKS_")}
@@ -112,6 +121,18 @@ class StreamlitServer:
                 time.sleep(0.1)
         raise RuntimeError("streamlit did not become healthy within 60 s")
 
+    def threads(self, tail_chars: int = 12_000) -> str:
+        """Every thread's stack (faulthandler, on SIGUSR1) and the log before it: the end of the server's log."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+        try:
+            text = self.log.read_text(encoding="utf-8", errors="replace")
+        except OSError as err:
+            return f"no log: {err}"
+        tail = text[-tail_chars:]
+        return tail if len(tail) == len(text) else tail.partition("\n")[2]  # from a line's start
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -121,10 +142,18 @@ class StreamlitServer:
                 self.process.kill()
 
 
+def _servers(node: pytest.Item) -> list[StreamlitServer]:
+    """The servers a test started (its failure report ends with their threads and logs)."""
+    servers: list[StreamlitServer] = node.__dict__.setdefault("streamlit_servers", [])
+    return servers
+
+
 @pytest.fixture
-def server(browser: Any) -> Iterator[StreamlitServer]:
+def server(browser: Any, request: pytest.FixtureRequest) -> Iterator[StreamlitServer]:
     """A fresh server per test, started after the browser so timings measure the app, not Chromium."""
-    instance = StreamlitServer().start()
+    instance = StreamlitServer()
+    _servers(request.node).append(instance)
+    instance.start()
     try:
         yield instance
     finally:
@@ -140,6 +169,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     setattr(item, f"report_{report.when}", report)
+    if report.when == "call" and report.failed:
+        page = getattr(item, "funcargs", {}).get("page")
+        if page is not None:
+            report.sections.append(("the page when the test failed", _page_state(page)))
+        for number, instance in enumerate(_servers(item), start=1):
+            report.sections.append(
+                (
+                    f"streamlit server {number} ({instance.log.name}): its log's end and every thread",
+                    instance.threads(),
+                )
+            )
+
+
+def _page_state(page: Any) -> str:
+    """The page's URL, Streamlit's script and connection states, its alerts and the start of its text."""
+    lines = [f"url: {page.url}"]
+    try:
+        app = page.locator("[data-testid='stApp']")
+        for attribute in ("data-test-script-state", "data-test-connection-state"):
+            lines.append(f"{attribute}: {app.get_attribute(attribute, timeout=2_000)}")
+        for alert in page.get_by_test_id("stAlert").all_inner_texts():
+            lines.append(f"alert: {' '.join(alert.split())}")
+        for exception in page.get_by_test_id("stException").all_inner_texts():
+            lines.append(f"exception: {' '.join(exception.split())[:1000]}")
+        text = " ".join(page.locator("[data-testid='stMain']").inner_text(timeout=2_000).split())
+        lines.append(f"text: {text[:2000]}")
+    except Exception as err:  # noqa: BLE001 -- a closed page must not hide the test's own failure
+        lines.append(f"(the page could not be read: {type(err).__name__}: {err})")
+    return "\n".join(lines)
 
 
 def _save_failure(page: Any, nodeid: str) -> None:
@@ -154,7 +212,7 @@ def _save_failure(page: Any, nodeid: str) -> None:
 
 
 @pytest.fixture
-def start_server(browser: Any) -> Iterator[Callable[[str], StreamlitServer]]:
+def start_server(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[str], StreamlitServer]]:
     """Start another server, as a restart of the wizard does: ``start_server("streamlit-2.log")``.
 
     Each has its own port and log (under test-artifacts/) and the test's ``DBX_PIPELINE_HOME`` (the
@@ -165,6 +223,7 @@ def start_server(browser: Any) -> Iterator[Callable[[str], StreamlitServer]]:
     def start(log_name: str) -> StreamlitServer:
         instance = StreamlitServer(log_name)
         started.append(instance)
+        _servers(request.node).append(instance)
         return instance.start()
 
     try:
