@@ -133,7 +133,8 @@ class RunReport:
     target: dict[str, str] | None = None
     #: the error that stopped the run early, if one did (not serialised; the CLI maps it to an exit code)
     fatal: Exception | None = field(default=None, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: reentrant: as_dict() holds it while it reads (another thread's checkpoint), and reads through methods that take it
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # -- updates ------------------------------------------------------------------------------------
 
@@ -260,7 +261,15 @@ class RunReport:
         return not self.failures and not self.interrupted
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-able summary (for ``--json``, the wizard and tests)."""
+        """A JSON-able summary (for ``--json``, the wizard and tests).
+
+        Safe while the run goes (the wizard checkpoints from another thread): it is read under the lock every
+        write takes, so its counters, lists and per-pipeline rows are one consistent snapshot.
+        """
+        with self._lock:
+            return self._as_dict()
+
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "service": self.service,
             "serverVersion": self.server_version,

@@ -409,3 +409,20 @@ def test_a_pool_refusing_work_at_interpreter_shutdown_interrupts_the_run() -> No
     assert report.interrupted and report.fatal is None, report.render()
     assert not any("RuntimeError" in failure.reason for failure in report.failures)
     _assert_list_matches_counters(report)
+
+
+def test_the_report_is_read_under_the_lock_its_writers_take() -> None:
+    """The wizard checkpoints a live run from another thread: ``as_dict`` must not read while a write is half
+    done (iterating ``changes`` while a first ``created`` is inserted raised "dictionary changed size")."""
+    report = RunReport(service="svc")
+    report.change("created")
+    read: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: read.append(report.as_dict()))
+    with report._lock:  # a writer in the middle of its step
+        reader.start()
+        reader.join(timeout=0.2)
+        assert reader.is_alive() and not read, "as_dict read the report while a writer held its lock"
+        report.changes["would-create"] += 1
+    reader.join()
+    assert read[0]["created"] == 1 and read[0]["wouldCreate"] == 1
+    assert report.as_dict()["written"] == 1  # and the owning thread reads it too: the lock is reentrant
