@@ -396,7 +396,13 @@ def _fix_link(field: str | None) -> None:
 
 
 def render_checks(
-    title: str, result: Any, *, stale: bool, extra: str | None = None, fix_links: bool = True
+    title: str,
+    result: Any,
+    *,
+    stale: bool,
+    why: str = "",
+    extra: str | None = None,
+    fix_links: bool = True,
 ) -> None:
     """One side's connection test as OpenMetadata-style rows: pass/fail/skip, duration, error, hint.
 
@@ -404,6 +410,7 @@ def render_checks(
         title: the side tested (``"Databricks"``, ``"OpenMetadata"``).
         result: a :class:`ui.state.CheckResult` (``steps`` with ``ok`` True/False/None), or None if untested.
         stale: True when the settings changed since the test (the result is shown collapsed, marked).
+        why: why it is stale (``services.stale_reason``: "the host has changed since"); "" says a setting did.
         extra: Markdown shown under the rows.
         fix_links: link a failed step to the field to fix (off for an extra workspace, whose fields are
             on the review step, not on step 1).
@@ -417,7 +424,7 @@ def render_checks(
     label = f"{title}: {passed} of {len(result.steps)} checks passed"
     when = made_when(result.finished_at)
     if stale:
-        why = getattr(result, "stale_reason", "")
+        why = why or getattr(result, "stale_reason", "")
         label += " (stale — test again)" if why else " (settings changed since — test again)"
         why = why or "a setting it used has changed since"
         st.warning(

@@ -161,6 +161,8 @@ class CheckResult:
     finished_at: float
     #: why it is stale when that is not a changed setting (a test kept from before a restart); "" otherwise
     stale_reason: str = ""
+    #: each tested setting's salted fingerprint when it ran (memory only): names the one that changed since
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

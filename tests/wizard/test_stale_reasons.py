@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.check_steps import CheckStep
 from ui import services
 from ui.services import checks
+from ui.services.config import setting_fingerprints
 from ui.services.saved import clear_vault, settings_text
 from ui.state import CheckResult, WizardState
 from ui.store import Store, open_store
@@ -96,3 +97,49 @@ def test_a_restart_names_the_settings_that_changed() -> None:
     from_env.secret_env["databricks.token"] = "DBX_TOKEN"
     assert _kept_and_restored(from_env, lambda state: None) == ""  # current: nothing typed, nothing changed
     assert checks._TESTED  # and the fingerprint is this process's
+
+
+def test_in_the_same_server_a_stale_test_names_the_setting_that_changed(
+    new_app: Callable[[], AppTest], h: SimpleNamespace
+) -> None:
+    """No restart: the test's own in-memory fingerprints name what changed, a secret's value included, also
+    after a reload (a new session of the same server) and for each side."""
+    demo = services.start_demo()["databricks"]
+    at = new_app().run()
+    at.switch_page("app_pages/databricks.py").run()
+    at.text_input(key="dbx_host").input(demo.url).run()
+    at.text_input(key="dbx_token").input(str(demo.token)).run()
+    at.switch_page("app_pages/test_connection.py").run()
+    at.button(key="test_run").click().run()
+    assert at.session_state["wizard"].checks["databricks"].ok
+    stale = r"^\*\*Stale\*\*: Databricks was tested just now .*, and {} changed since"
+    at.switch_page("app_pages/databricks.py").run()
+    at.text_input(key="dbx_token").input("dapi-another-token").run()
+    at.switch_page("app_pages/test_connection.py").run()
+    assert h.find(at, stale.format("the token has")) and not h.find(at, r"a setting it used has changed")
+    at.switch_page("app_pages/databricks.py").run()
+    at.text_input(key="dbx_host").input(demo.url.replace("127.0.0.1", "localhost")).run()
+    at.switch_page("app_pages/test_connection.py").run()
+    assert h.find(at, stale.format("the host and the token have"))
+    again = new_app()  # a reload: the same server remembers the test's fingerprints
+    again.query_params["ingestion"] = str(at.query_params["ingestion"])
+    again.run()
+    again.switch_page("app_pages/test_connection.py").run()
+    assert h.find(again, stale.format("the host and the token have")), h.texts(again)
+
+
+def test_a_changed_setting_is_named_for_each_side_and_an_extra_workspace() -> None:
+    state = _pat()
+    state.checks["databricks"] = CheckResult(
+        [], "fp", 20.0, 9.0, settings=setting_fingerprints(state, "databricks")
+    )
+    state.sink.om_host = "http://om:8585"
+    state.checks["sink"] = CheckResult([], "fp", 20.0, 9.0, settings=setting_fingerprints(state, "sink"))
+    assert checks.stale_reason(state, "databricks") == checks.stale_reason(state, "sink") == ""
+    state.databricks.timeout_s = 99
+    state.sink.verify_ssl = "ignore"
+    assert checks.stale_reason(state, "databricks") == "the timeout has changed since"
+    assert checks.stale_reason(state, "sink") == "the SSL verification has changed since"
+    state.checks["sink"].stale_reason = "its own reason"
+    assert checks.stale_reason(state, "sink") == "its own reason"
+    assert checks.stale_reason(state, "workspace:7") == ""

@@ -193,9 +193,8 @@ def test_an_added_workspace_is_tested_like_step_2(new_app: Callable[[], AppTest]
     }
     # A wrong token fails the credentials step, and the result goes stale when the token changes.
     at.text_input(key=f"review_ws{workspace_id}_token").input(SECOND_TOKEN).run()
-    assert [status.label for status in at.status] == [
-        "Databricks: 5 of 5 checks passed (settings changed since — test again)"
-    ]
+    assert [status.label for status in at.status] == ["Databricks: 5 of 5 checks passed (stale — test again)"]
+    assert any("and the token has changed since" in warning.value for warning in at.warning)
     at.button(key=f"review_ws{workspace_id}_test").click().run()
     (status,) = at.status
     assert status.state == "error"

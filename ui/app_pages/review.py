@@ -159,6 +159,7 @@ def _test_and_remove(state: WizardState, workspace: ExtraWorkspace, timeout_s: f
         "Databricks",
         result,
         stale=result is not None and result.fingerprint != services.workspace_fingerprint(state, workspace),
+        why=services.stale_reason(state, f"workspace:{workspace.id}"),
         fix_links=False,
     )
 

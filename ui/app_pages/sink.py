@@ -123,6 +123,7 @@ ui.render_checks(
     "OpenMetadata" if sink.kind == "openmetadata" else "File",
     result,
     stale=result is not None and result.fingerprint != services.sink_fingerprint(state),
+    why=services.stale_reason(state, "sink"),
     extra=version_line,
 )
 

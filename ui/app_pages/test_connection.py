@@ -66,6 +66,7 @@ with dbx_col:
         "Databricks",
         result,
         stale=result is not None and result.fingerprint != services.databricks_fingerprint(state),
+        why=services.stale_reason(state, "databricks"),
     )
 with om_col:
     st.subheader("OpenMetadata" if state.sink.kind == "openmetadata" else "Output file")
@@ -86,6 +87,7 @@ with om_col:
         SIDE_TITLES["sink"] if state.sink.kind == "openmetadata" else "File",
         result,
         stale=result is not None and result.fingerprint != services.sink_fingerprint(state),
+        why=services.stale_reason(state, "sink"),
         extra=version_line,
     )
 

@@ -18,7 +18,7 @@ by the whole process.
 from __future__ import annotations
 
 from core.errors import ConfigError
-from ui.services.checks import check_connection, forget_tests, keep_tests, restore_tests
+from ui.services.checks import check_connection, forget_tests, keep_tests, restore_tests, stale_reason
 from ui.services.config import (
     build_config,
     config_problems,
@@ -143,6 +143,7 @@ __all__ = [
     "shown_heading",
     "sink_fingerprint",
     "sink_path",
+    "stale_reason",
     "start_demo",
     "start_preview",
     "start_run",

@@ -34,6 +34,7 @@ from ui.services._shared import _PLACEHOLDER_SECRET
 from ui.services.config import (
     build_config,
     databricks_fingerprint,
+    setting_fingerprints,
     sink_fingerprint,
     sink_path,
     tested_settings,
@@ -45,12 +46,12 @@ from ui.state import CheckResult, WizardState
 from ui.store import KeptCheck, Store, StoreError, open_store
 from ui.store.db import HOME_ENV
 
-__all__ = ["check_connection", "forget_tests", "keep_tests", "restore_tests"]
+__all__ = ["check_connection", "forget_tests", "keep_tests", "restore_tests", "stale_reason"]
 
 SIDES = ("databricks", "sink")
-#: (ingestion id, side) -> (finished_at, salted fingerprint, stale reason) of the newest test kept: this
-#: process's memory, never written
-_TESTED: dict[tuple[str, str], tuple[float, str, str]] = {}
+#: (ingestion id, side) -> (finished_at, salted fingerprint, stale reason, per-setting fingerprints) of the
+#: newest test kept: this process's memory, never written
+_TESTED: dict[tuple[str, str], tuple[float, str, str, dict[str, str]]] = {}
 _TESTED_LOCK = threading.Lock()
 
 
@@ -83,6 +84,7 @@ def check_connection(state: WizardState, side: str, timeout_s: float) -> CheckRe
             )
         ]
     result = CheckResult(steps=steps, fingerprint=fingerprint, timeout_s=timeout_s, finished_at=time.time())
+    result.settings = setting_fingerprints(state, side)
     state.checks[side] = result
     if side == "sink":
         state.om_version = _server_version(steps)
@@ -285,7 +287,12 @@ def keep_tests(state: WizardState, keys: list[str] | None = None) -> None:
         except StoreError:
             continue  # the settings' own save reports an unwritable database; the result stays in this tab
         with _TESTED_LOCK:
-            _TESTED[(ingestion_id, key)] = (result.finished_at, result.fingerprint, result.stale_reason)
+            _TESTED[(ingestion_id, key)] = (
+                result.finished_at,
+                result.fingerprint,
+                result.stale_reason,
+                dict(result.settings),
+            )
 
 
 _TYPED_BEFORE = (
@@ -335,6 +342,27 @@ def _why_stale(state: WizardState, target: _Target, basis: str) -> str | None:
     return ", and ".join(reasons)
 
 
+def stale_reason(state: WizardState, key: str) -> str:
+    """Why the test held under ``key`` (``"databricks"``, ``"sink"``, ``"workspace:2"``) is stale, for its page.
+
+    Its own reason when it has one (kept from before a restart); else the settings changed since it ran, by
+    name ("the host has changed since"), compared by their in-memory fingerprints; "" when that is unknown.
+    """
+    result = _result(state, key)
+    target = _targets(state).get(key)
+    if result is None or target is None:
+        return ""
+    if result.stale_reason or not result.settings:
+        return result.stale_reason
+    now = setting_fingerprints(target.view, target.kind)
+    changed = [
+        _SETTING_LABELS.get(name, name.replace("_", " "))
+        for name, value in now.items()
+        if result.settings.get(name) != value
+    ]
+    return f"{_joined(changed)} {'has' if len(changed) == 1 else 'have'} changed since" if changed else ""
+
+
 def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: KeptCheck) -> CheckResult:
     """A kept test as this session's result, with the fingerprint that makes it current or stale."""
     names = set(CheckStep.__dataclass_fields__)
@@ -343,7 +371,7 @@ def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: Kept
     with _TESTED_LOCK:
         known = _TESTED.get((ingestion_id, kept.side))
     if known is not None and known[0] == kept.finished_at:  # known to this process: compared as before
-        result.fingerprint, result.stale_reason = known[1], known[2]
+        result.fingerprint, result.stale_reason, result.settings = known[1], known[2], dict(known[3])
         return result
     why = _why_stale(state, target, kept.basis)
     if why is None:
@@ -372,7 +400,8 @@ def restore_tests(store: Store, state: WizardState, ingestion_id: str) -> None:
         _put(state, key, result)
         with _TESTED_LOCK:
             _TESTED.setdefault(
-                (ingestion_id, key), (result.finished_at, result.fingerprint, result.stale_reason)
+                (ingestion_id, key),
+                (result.finished_at, result.fingerprint, result.stale_reason, dict(result.settings)),
             )
 
 

@@ -204,6 +204,11 @@ def tested_settings(state: WizardState, side: str) -> dict[str, object]:
     return {name: getattr(holder, name) for name in TESTED_SETTINGS[side]}
 
 
+def setting_fingerprints(state: WizardState, side: str) -> dict[str, str]:
+    """Name -> salted fingerprint of each setting ``side``'s test reads (a secret by its value; memory only)."""
+    return {name: _fingerprint(value) for name, value in tested_settings(state, side).items()}
+
+
 def databricks_fingerprint(state: WizardState) -> str:
     """Changes whenever a Databricks connection setting changes (a preview or test is then stale)."""
     return _fingerprint(*tested_settings(state, "databricks").values())

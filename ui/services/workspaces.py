@@ -20,7 +20,7 @@ from typing import Any
 from core.config import WorkflowConfig
 from core.errors import ConfigError
 from ui.fields import FIELD_LABELS, field_for_yaml_path
-from ui.services.config import _problems_by_field, build_config, databricks_fingerprint
+from ui.services.config import _problems_by_field, build_config, databricks_fingerprint, setting_fingerprints
 from ui.services.forms import _missing_databricks, filter_rule_errors, normalized_host, warehouse_id
 from ui.services.schedule import _sentence
 from ui.services.warmup import load_engine
@@ -224,6 +224,7 @@ def check_workspace(state: WizardState, workspace_id: int, timeout_s: float) -> 
         fingerprint=databricks_fingerprint(view),
         timeout_s=timeout_s,
         finished_at=time.time(),
+        settings=setting_fingerprints(view, "databricks"),
     )
     workspace.check = result
     return result
