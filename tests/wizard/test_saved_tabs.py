@@ -89,3 +89,35 @@ def test_two_tabs_on_one_ingestion_merge_instead_of_overwriting(
     assert saved["host"] == "adb-2222.azuredatabricks.net" and saved["service_name"] == "finance_dbx"
     assert tab_a.text_input(key="dbx_service_name").value == "finance_dbx"
     assert not tab_a.exception
+
+
+def _token(at: AppTest) -> str | None:
+    token = at.session_state["wizard"].databricks.token
+    return None if token is None else str(token.get_secret_value())
+
+
+def test_a_token_typed_in_one_tab_is_not_undone_by_another_tab_opening_a_step(
+    new_app: Callable[[], AppTest],
+) -> None:
+    """Secrets are exchanged with the server's memory path by path: a tab writes back only what it changed.
+
+    Seen in a review: tab B typed a new token, tab A merely clicked a step, and after a reload both tabs had
+    A's old token again, silently (every rerun of a tab wrote all its secrets back).
+    """
+    first = new_app().run()
+    first.text_input(key="dbx_host").input("adb-1111.azuredatabricks.net").run()
+    first.text_input(key="dbx_token").input("dapi-first").run()
+    ingestion_id = str(first.query_params["ingestion"])
+    tab_a, tab_b = _tab(new_app, ingestion_id), _tab(new_app, ingestion_id)
+    assert _token(tab_a) == _token(tab_b) == "dapi-first"
+
+    tab_b.text_input(key="dbx_token").input("dapi-second").run()
+    tab_a.switch_page("app_pages/test_connection.py").run()  # no edit: only a step opened
+    assert _token(tab_a) == "dapi-second"  # and the other tab's newer token comes into this one
+    assert _token(_tab(new_app, ingestion_id)) == "dapi-second"  # a reload
+
+    tab_a.switch_page("app_pages/databricks.py").run()
+    tab_a.text_input(key="dbx_token").input("dapi-third").run()  # the newest edit wins, whichever tab
+    tab_b.run()
+    assert _token(tab_b) == "dapi-third" and _token(_tab(new_app, ingestion_id)) == "dapi-third"
+    assert not tab_a.exception and not tab_b.exception

@@ -158,9 +158,38 @@ def resolve_env_secret(state: WizardState, path: str) -> bool:
     return _set_secret(state, path, SecretStr(value))
 
 
+#: session key: (ingestion id, path -> secret) as this tab last exchanged them with :data:`_VAULT`
+_SYNCED_KEY = "_secrets_synced"
+
+
+def _secret_value(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
+
+
 def _remember(ingestion_id: str, state: WizardState) -> None:
+    """Exchange secrets with the server's memory, path by path, as two tabs of one ingestion expect.
+
+    A secret this tab changed (typed, cleared) since its last exchange goes in: the newest edit wins. One it did
+    not change but another tab did comes out, into this tab's state (a secret is never rendered, so the page
+    only says one is stored). Before, every rerun wrote all of this tab's secrets back: merely opening a step
+    in a tab silently undid a token typed in another.
+    """
+    synced_id, last = st.session_state.get(_SYNCED_KEY) or (None, {})
+    # the first exchange for this ingestion: what this tab holds is its edit
+    synced: dict[str, SecretStr] = dict(last) if synced_id == ingestion_id else {}
+    mine = secret_paths(state)
     with _VAULT_LOCK:
-        _VAULT[ingestion_id] = dict(secret_paths(state))
+        vault = _VAULT.setdefault(ingestion_id, {})
+        for path in sorted(set(mine) | set(synced) | set(vault)):
+            here, there = mine.get(path), vault.get(path)
+            if _secret_value(here) != _secret_value(synced.get(path)):
+                if here is None:
+                    vault.pop(path, None)
+                else:
+                    vault[path] = here
+            elif _secret_value(there) != _secret_value(here):
+                _set_secret(state, path, there)
+        st.session_state[_SYNCED_KEY] = (ingestion_id, dict(secret_paths(state)))
 
 
 def _recall(ingestion_id: str, state: WizardState) -> None:
@@ -168,6 +197,7 @@ def _recall(ingestion_id: str, state: WizardState) -> None:
         kept = dict(_VAULT.get(ingestion_id, {}))
     for path, value in kept.items():
         _set_secret(state, path, value)
+    st.session_state[_SYNCED_KEY] = (ingestion_id, dict(secret_paths(state)))
 
 
 def clear_vault() -> None:
