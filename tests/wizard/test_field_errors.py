@@ -74,6 +74,25 @@ def test_invalid_regex_is_flagged_at_its_rule(new_app: Callable[[], AppTest], h:
     assert h.find(at, r"Written to the YAML as `etl_\\\(daily`")
 
 
+def test_an_empty_rule_is_marked_but_blocks_nothing_a_broken_one_blocks_the_run_and_the_export() -> None:
+    """The rule's own message says an empty rule is ignored, and every export skips it: so Run now and the
+    downloads must not refuse it (a review saw "A filter rule needs fixing" for an empty rule)."""
+    from ui import services
+    from ui.services.runs import run_problems
+
+    state = WizardState()
+    services.apply_demo(state)
+    state.filters.add("include", "starts", "")
+    (empty,) = state.filters.rules
+    assert "an empty rule is ignored" in services.filter_rule_errors(state)[empty.id]
+    assert "filter_rules" not in run_problems(state) and "filter_rules" not in services.field_errors(state)
+    assert (
+        services.workflow_dict(state)["source"]["sourceConfig"]["config"].get("pipelineFilterPattern") is None
+    )
+    state.filters.add("exclude", "regex", "etl_(daily")
+    assert run_problems(state)["filter_rules"] == "A filter rule needs fixing (see the rule)."
+
+
 def test_rule_statement_is_stated_plainly(new_app: Callable[[], AppTest], h: SimpleNamespace) -> None:
     at = new_app().run()
     at.switch_page("app_pages/filters.py").run()

@@ -73,6 +73,16 @@ def filter_rule_errors(state: WizardState) -> dict[int, str]:
     return errors
 
 
+def broken_rules(state: WizardState) -> dict[int, str]:
+    """The rules that stop an export or a run: a value whose regex does not compile.
+
+    An empty rule is marked at the rule too (:func:`filter_rule_errors`) but stops nothing: every export
+    skips it, as the rule's own message says.
+    """
+    filled = {rule.id for rule in state.filters.rules if rule.value.strip()}
+    return {rule_id: message for rule_id, message in filter_rule_errors(state).items() if rule_id in filled}
+
+
 def missing_fields(state: WizardState) -> dict[str, list[str]]:
     """Step key -> field ids that are required and still empty (steps with none are left out).
 

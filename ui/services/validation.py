@@ -5,7 +5,7 @@ from __future__ import annotations
 from ui.services.config import config_problems
 from ui.services.forms import (
     _connection_args,
-    filter_rule_errors,
+    broken_rules,
     normalized_host,
     normalized_om_url,
     warehouse_id,
@@ -28,7 +28,7 @@ def field_errors(state: WizardState) -> dict[str, str]:
         found["dbx_service_name"] = "The service name must not contain '::'."
     if state.sink.kind == "openmetadata":
         _, found["om_host"] = normalized_om_url(state.sink.om_host)
-    if any(filter_rule_errors(state).values()):
+    if broken_rules(state):
         found["filter_rules"] = "A filter rule needs fixing (see the rule)."
     found.update(_schedule_errors(state))
     found.update(_engine_conflicts(state))

@@ -21,7 +21,7 @@ from core.config import WorkflowConfig
 from core.errors import ConfigError
 from ui.fields import FIELD_LABELS, field_for_yaml_path
 from ui.services.config import _problems_by_field, build_config, databricks_fingerprint, setting_fingerprints
-from ui.services.forms import _missing_databricks, filter_rule_errors, normalized_host, warehouse_id
+from ui.services.forms import _missing_databricks, broken_rules, normalized_host, warehouse_id
 from ui.services.schedule import _sentence
 from ui.services.warmup import load_engine
 from ui.state import CheckResult, ExtraWorkspace, FiltersStep, WizardState
@@ -135,7 +135,7 @@ def _own_problems(state: WizardState, workspace: ExtraWorkspace) -> dict[str, st
         if message:
             found.setdefault(field_id, message)
     view = workspace_view(state, workspace)
-    if workspace.filters is not None and filter_rule_errors(view):
+    if workspace.filters is not None and broken_rules(view):
         found["filters"] = "A filter rule needs fixing (see the rule)."
     if found:
         return found
