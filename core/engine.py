@@ -295,7 +295,7 @@ class IngestionEngine:
         batch goes on before the DLT listing is even asked for.
         """
         jobs = self._kept_pipelines(seen, self.source.iter_job_summaries(with_tasks=True))
-        yield from self.statuses.stream(jobs, self._since_ms(), self.now_ms)
+        yield from self.statuses.stream(jobs, self._since_ms(), self.now_ms, stop=self._stop)
         yield from self._kept_pipelines(seen, self.source.iter_dlt_pipelines())
 
     def _kept_pipelines(self, seen: set[str], listing: Iterator[JobSummary]) -> Iterator[JobSummary]:

@@ -14,9 +14,13 @@ import threading
 from collections.abc import Iterator
 from typing import TypeVar
 
-__all__ = ["prefetch"]
+from core.errors import RunInterrupted
+
+__all__ = ["STOP_POLL_S", "prefetch"]
 
 T = TypeVar("T")
+#: how often a consumer given a stop event looks at it while it waits (seconds)
+STOP_POLL_S = 0.1
 
 
 class _Done:
@@ -34,18 +38,23 @@ class _Failure:
 _DONE = _Done()
 
 
-def prefetch(source: Iterator[T], depth: int = 256, name: str = "prefetch") -> Iterator[T]:
+def prefetch(
+    source: Iterator[T], depth: int = 256, name: str = "prefetch", stop: threading.Event | None = None
+) -> Iterator[T]:
     """Yield ``source``'s items, produced by a daemon thread at most ``depth`` items ahead.
 
     Args:
         source: the iterator to run ahead (a token-paged listing); it is advanced on the producer thread only.
         depth: how many items the producer may run ahead (the queue's bound).
         name: the producer thread's name (it shows in logs and thread dumps).
+        stop: the run's stop event: once set, the consumer stops waiting for the producer (which may be
+            in the middle of a long read) within :data:`STOP_POLL_S` and raises ``RunInterrupted``.
 
     Yields:
         ``source``'s items, in its order.
 
     Raises:
+        RunInterrupted: ``stop`` was set.
         BaseException: whatever ``source`` raised, re-raised here once the items before it are yielded.
     """
     buffer: queue.Queue[T | _Done | _Failure] = queue.Queue(maxsize=depth)
@@ -54,7 +63,7 @@ def prefetch(source: Iterator[T], depth: int = 256, name: str = "prefetch") -> I
     thread.start()
     try:
         while True:
-            item = buffer.get()
+            item = buffer.get() if stop is None else _get(buffer, stop)
             if isinstance(item, _Done):
                 return
             if isinstance(item, _Failure):
@@ -62,6 +71,17 @@ def prefetch(source: Iterator[T], depth: int = 256, name: str = "prefetch") -> I
             yield item
     finally:
         stopped.set()
+
+
+def _get(buffer: queue.Queue[T | _Done | _Failure], stop: threading.Event) -> T | _Done | _Failure:
+    """The next item, or ``RunInterrupted`` once ``stop`` is set (checked every :data:`STOP_POLL_S`)."""
+    while True:
+        if stop.is_set():
+            raise RunInterrupted("the run was stopped")
+        try:
+            return buffer.get(timeout=STOP_POLL_S)
+        except queue.Empty:
+            continue
 
 
 def _produce(

@@ -16,6 +16,7 @@ Contract of every implementation:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -196,11 +197,20 @@ class StatusSource(Protocol):
     :class:`core.databricks.system_tables.SystemTableStatuses`.
     """
 
-    def stream(self, summaries: Iterator[JobSummary], since_ms: int, now_ms: int) -> Iterator[JobSummary]:
+    def stream(
+        self,
+        summaries: Iterator[JobSummary],
+        since_ms: int,
+        now_ms: int,
+        stop: threading.Event | None = None,
+    ) -> Iterator[JobSummary]:
         """The kept pipelines, in listing order, unchanged; ``since_ms``..``now_ms`` is the status window.
+
+        ``stop`` is the run's stop event: a source that reads ahead stops reading and waiting once it is set.
 
         Raises:
             SourceError: (any subclass) the listing failed; what ``summaries`` raised passes through.
+            RunInterrupted: ``stop`` was set while the source was reading ahead.
         """
         ...
 
@@ -233,8 +243,14 @@ class RestStatuses:
         """Ask ``source`` for each pipeline's runs."""
         self.source = source
 
-    def stream(self, summaries: Iterator[JobSummary], since_ms: int, now_ms: int) -> Iterator[JobSummary]:
-        """``summaries`` as they are (nothing to read ahead)."""
+    def stream(
+        self,
+        summaries: Iterator[JobSummary],
+        since_ms: int,
+        now_ms: int,
+        stop: threading.Event | None = None,
+    ) -> Iterator[JobSummary]:
+        """``summaries`` as they are (nothing to read ahead, so nothing to stop)."""
         return summaries
 
     def runs(

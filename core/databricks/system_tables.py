@@ -43,7 +43,7 @@ from datetime import datetime, timezone
 from core.databricks.records import JobRecord, RunRecord, TaskRunRecord
 from core.databricks.source import RUNS_PAGE_SIZE, DatabricksSource
 from core.databricks.statements import Param, StatementRunner
-from core.errors import DecodeError, SourceError
+from core.errors import DecodeError, RunInterrupted, SourceError
 from core.prefetch import prefetch
 from core.source import JobSummary, StoredStatus
 
@@ -202,6 +202,7 @@ class SystemTableStatuses:
         self._cutoff_ms: int | None = None
         self._base = ""
         self._warnings: list[str] = []
+        self._stop: threading.Event | None = None  # the run's, given to stream()
         #: what was read where, for the report and the benchmark
         self.counts = {"statements": 0, "tableRuns": 0, "restRuns": 0, "restJobs": 0}
 
@@ -221,10 +222,23 @@ class SystemTableStatuses:
 
     # -- the listing side -------------------------------------------------------------------------
 
-    def stream(self, summaries: Iterator[JobSummary], since_ms: int, now_ms: int) -> Iterator[JobSummary]:
-        """``summaries`` unchanged, each batch handed on once its runs are read (one batch ahead)."""
+    def stream(
+        self,
+        summaries: Iterator[JobSummary],
+        since_ms: int,
+        now_ms: int,
+        stop: threading.Event | None = None,
+    ) -> Iterator[JobSummary]:
+        """``summaries`` unchanged, each batch handed on once its runs are read (one batch ahead).
+
+        Once ``stop`` is set the consumer stops waiting (``RunInterrupted``) and the REST top-up stops at its
+        next run: on a big workspace that top-up reads every run of the last hour or more before the first
+        batch, and a Stop used to wait for all of it (49 s measured on a 20,000-job emulator).
+        """
         self.now_ms = now_ms
-        return prefetch(self._batches(summaries, since_ms), depth=self.batch_size, name="status-batches")
+        self._stop = stop
+        batches = self._batches(summaries, since_ms)
+        return prefetch(batches, depth=self.batch_size, name="status-batches", stop=stop)
 
     def _batches(self, summaries: Iterator[JobSummary], since_ms: int) -> Iterator[JobSummary]:
         """Batches of ``summaries``, each after its runs were read.
@@ -281,6 +295,8 @@ class SystemTableStatuses:
         cutoff = max(since_ms, min(watermark or since_ms, self.now_ms) - SLICE_MS)
         topup: dict[str, list[RunRecord | str]] = {}
         for job_id, entry in self.source.iter_workspace_runs(cutoff):
+            if self._stop is not None and self._stop.is_set():
+                raise RunInterrupted("the run was stopped")
             topup.setdefault(job_id, []).append(entry)
         base = self._url_base(topup, since_ms)
         with self._lock:

@@ -467,3 +467,41 @@ def test_a_rerun_reads_no_run_detail_for_statuses_already_stored(
     assert second_calls.get("jobs/runs/get", 0) == 0
     assert second.statuses + second.statuses_skipped == first.statuses and second.statuses_skipped > 0
     assert openmetadata.snapshot() == stored
+
+
+def test_a_stop_during_the_rest_top_up_ends_the_run_without_waiting_for_it(
+    server: DatabricksEmulator,
+    tables_workspace: Workspace,
+    config_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The top-up reads every run since the tables' watermark before the first batch goes; on a 20,000-job
+    workspace a Stop waited 49 s for it. Here its first page never comes back: the run must end anyway,
+    interrupted, having written nothing and deleted nothing, and the top-up must not read on after it."""
+    import threading
+
+    monkeypatch.setattr(
+        core.workflow, "IngestionEngine", functools.partial(IngestionEngine, now_ms=tables_workspace.now_ms)
+    )
+    out = tmp_path / "stopped.jsonl"
+    config = config_for(server, None, sink={"type": "file", "config": {"filename": str(out)}})
+    config["workflowConfig"]["config"] = {"statusSource": "systemTables"}
+    workflow = Workflow.create(config, workers=4)
+    reports: list[Any] = []
+    with server.hold(r"/jobs/runs/list$", method="GET") as gate:
+        runner = threading.Thread(target=lambda: reports.append(workflow.execute()), daemon=True)
+        runner.start()
+        gate.wait_until_held()
+        workflow.stop()
+        runner.join(timeout=60)  # a guard against the old hang: the run ends as soon as it sees the stop
+        assert not runner.is_alive(), "the run waited for the top-up's held page"
+        held = server.calls["jobs/runs/list"]
+    (report,) = reports
+    assert report.interrupted and report.written == 0 and report.deleted == 0
+    written = [json.loads(line)["kind"] for line in out.read_text().splitlines()] if out.exists() else []
+    assert set(written) <= {"pipelineService"}  # the service, written first; no pipeline, status or edge
+    for thread in [t for t in threading.enumerate() if t.name == "status-batches"]:
+        thread.join(timeout=60)  # the top-up's thread gets the released page, sees the stop and ends
+        assert not thread.is_alive()
+    assert server.calls["jobs/runs/list"] <= held + 1  # the released page, then nothing more
