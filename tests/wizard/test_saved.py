@@ -351,3 +351,26 @@ def test_a_demo_ingestion_reopens_on_this_server_s_emulators_with_no_secret_to_e
     assert state.sink.jwt is not None and state.secrets_to_reenter == []
     assert not h.find(again, r"enter again")
     assert again.toggle(key="demo_toggle").value is True
+
+
+def test_a_demo_ingestion_pointed_at_another_local_emulator_keeps_it_while_it_listens(
+    new_app: Callable[[], AppTest],
+) -> None:
+    """Seen in a review: a second tab of a demo ingestion whose step 1 named another emulator on 127.0.0.1
+    swapped it for the demo's, and the next run read the demo workspace. Only an address where nothing
+    listens any more (an emulator of an earlier server) is replaced."""
+    from core.emulators.databricks import DatabricksEmulator
+    from core.emulators.workspace import Workspace, WorkspaceSpec
+
+    at = new_app().run()
+    at.toggle(key="demo_toggle").set_value(True).run()
+    ingestion_id = str(at.query_params["ingestion"])
+    demo_host = _state(at).databricks.host
+    other = DatabricksEmulator(Workspace(WorkspaceSpec(jobs=3, seed=5))).start()
+    try:
+        at.switch_page("app_pages/databricks.py").run()
+        at.text_input(key="dbx_host").input(other.url).run()
+        assert _state(_reopen(new_app, ingestion_id)).databricks.host == other.url
+    finally:
+        other.stop()
+    assert _state(_reopen(new_app, ingestion_id)).databricks.host == demo_host  # gone: the demo's again

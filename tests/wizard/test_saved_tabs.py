@@ -121,3 +121,19 @@ def test_a_token_typed_in_one_tab_is_not_undone_by_another_tab_opening_a_step(
     tab_b.run()
     assert _token(tab_b) == "dapi-third" and _token(_tab(new_app, ingestion_id)) == "dapi-third"
     assert not tab_a.exception and not tab_b.exception
+
+
+def test_a_token_typed_again_with_the_value_its_tab_held_is_still_the_newest_edit(
+    new_app: Callable[[], AppTest],
+) -> None:
+    """Seen in a second review: B held the good token, A typed a wrong one, B typed the good one again; B's
+    edit was taken for no change (same value as B last had) and A's wrong token won in every tab."""
+    first = new_app().run()
+    first.text_input(key="dbx_host").input("adb-1111.azuredatabricks.net").run()
+    first.text_input(key="dbx_token").input("dapi-good").run()
+    ingestion_id = str(first.query_params["ingestion"])
+    tab_a, tab_b = _tab(new_app, ingestion_id), _tab(new_app, ingestion_id)
+    tab_a.text_input(key="dbx_token").input("dapi-wrong").run()
+    tab_b.text_input(key="dbx_token").input("dapi-good").run()
+    tab_a.run()
+    assert _token(tab_a) == _token(tab_b) == _token(_tab(new_app, ingestion_id)) == "dapi-good"

@@ -169,7 +169,8 @@ def _secret_value(secret: SecretStr | None) -> str | None:
 def _remember(ingestion_id: str, state: WizardState) -> None:
     """Exchange secrets with the server's memory, path by path, as two tabs of one ingestion expect.
 
-    A secret this tab changed (typed, cleared) since its last exchange goes in: the newest edit wins. One it did
+    A secret this tab changed (typed, even to the value it held, or cleared) since its last exchange goes in: the
+    newest edit wins. One it did
     not change but another tab did comes out, into this tab's state (a secret is never rendered, so the page
     only says one is stored). Before, every rerun wrote all of this tab's secrets back: merely opening a step
     in a tab silently undid a token typed in another.
@@ -182,7 +183,9 @@ def _remember(ingestion_id: str, state: WizardState) -> None:
         vault = _VAULT.setdefault(ingestion_id, {})
         for path in sorted(set(mine) | set(synced) | set(vault)):
             here, there = mine.get(path), vault.get(path)
-            if _secret_value(here) != _secret_value(synced.get(path)):
+            # changed here: another object than the one last exchanged (typing makes a new SecretStr, even of
+            # the value this tab held before: typed again, it is still this tab's newest edit)
+            if here is not synced.get(path):
                 if here is None:
                     vault.pop(path, None)
                 else:
@@ -576,11 +579,35 @@ def _loopback(url: str) -> bool:
     return urlsplit(text if "//" in text else f"//{text}").hostname == "127.0.0.1"
 
 
+def _gone(url: str) -> bool:
+    """True for an address on 127.0.0.1 where nothing listens any more (an emulator of an earlier server).
+
+    One local connection attempt (refused at once when the port is closed). An emulator the user started and
+    pointed step 1 at keeps its address while it runs: a second tab or a reload no longer swaps it for the demo's.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if not _loopback(url):
+        return False
+    text = url.strip()
+    parts = urlsplit(text if "//" in text else f"//{text}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return True
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return False
+    except OSError:
+        return True
+
+
 def _refresh_demo(state: WizardState) -> None:
     """Point a demo ingestion at this process's emulators (their ports change with each server).
 
-    Only what a restart made stale is replaced: an address on 127.0.0.1 (an emulator of this or an earlier
-    server) and a secret no longer in memory get the demo's own. A host or a secret the user entered
+    Only what a restart made stale is replaced: an address on 127.0.0.1 where nothing listens any more (an
+    emulator of an earlier server) and a secret no longer in memory get the demo's own. A host or a secret the user entered
     instead (kept in this server's memory) stays: a reload keeps what was typed.
     """
     from ui.services.demo import apply_demo
@@ -588,11 +615,11 @@ def _refresh_demo(state: WizardState) -> None:
     current = WizardState()
     apply_demo(current)
     dbx, sink = state.databricks, state.sink
-    if _loopback(dbx.host):
+    if _gone(dbx.host):
         dbx.host = current.databricks.host
     if not any(isinstance(getattr(dbx, name), SecretStr) for name in _DBX_SECRETS):
         dbx.token, dbx.auth, dbx.http_path = current.databricks.token, "pat", current.databricks.http_path
-    if _loopback(sink.om_host):
+    if _gone(sink.om_host):
         sink.om_host = current.sink.om_host
     if sink.jwt is None:
         sink.jwt = current.sink.jwt
