@@ -58,9 +58,8 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
 
 
-def om_ui_url(location: str) -> str:
-    """OpenMetadata's UI address from its API URL (the sink's host without the ``/api`` suffix)."""
-    return om_ui_address(location)
+#: OpenMetadata's UI address from its API URL (the sink's host without the ``/api`` suffix): one definition
+om_ui_url = om_ui_address
 
 
 def pipeline_link(row: dict[str, Any], target: dict[str, Any] | None) -> str | None:

@@ -301,8 +301,11 @@ _TYPED_BEFORE = (
 )
 
 
-def _joined(labels: list[str]) -> str:
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+def _changed_since(names: list[str]) -> str:
+    """The sentence naming the settings ``names`` (at least one): "the host and the token have changed since"."""
+    labels = [_SETTING_LABELS.get(name, name.replace("_", " ")) for name in names]
+    joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"{joined} {'has' if len(labels) == 1 else 'have'} changed since"
 
 
 def _why_stale(state: WizardState, target: _Target, basis: str) -> str | None:
@@ -327,7 +330,7 @@ def _why_stale(state: WizardState, target: _Target, basis: str) -> str | None:
         if then.get(name) == typed_now and digest in (unset, typed_now):
             retyped = True  # typed then, and gone with that server or typed again: cannot be compared
         else:
-            changed.append(_SETTING_LABELS.get(name, name.replace("_", " ")))
+            changed.append(name)
     if typed and not retyped and not changed:
         retyped = True
     if (
@@ -336,7 +339,7 @@ def _why_stale(state: WizardState, target: _Target, basis: str) -> str | None:
         retyped = False
     reasons = []
     if changed:
-        reasons.append(f"{_joined(changed)} {'has' if len(changed) == 1 else 'have'} changed since")
+        reasons.append(_changed_since(changed))
     if retyped:
         reasons.append(_TYPED_BEFORE)
     return ", and ".join(reasons)
@@ -355,12 +358,8 @@ def stale_reason(state: WizardState, key: str) -> str:
     if result.stale_reason or not result.settings:
         return result.stale_reason
     now = setting_fingerprints(target.view, target.kind)
-    changed = [
-        _SETTING_LABELS.get(name, name.replace("_", " "))
-        for name, value in now.items()
-        if result.settings.get(name) != value
-    ]
-    return f"{_joined(changed)} {'has' if len(changed) == 1 else 'have'} changed since" if changed else ""
+    changed = [name for name, value in now.items() if result.settings.get(name) != value]
+    return _changed_since(changed) if changed else ""
 
 
 def _restored(state: WizardState, target: _Target, ingestion_id: str, kept: KeptCheck) -> CheckResult:

@@ -23,6 +23,7 @@ import time
 from dataclasses import fields
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
 from pydantic import SecretStr
@@ -170,9 +171,8 @@ def _remember(ingestion_id: str, state: WizardState) -> None:
     """Exchange secrets with the server's memory, path by path, as two tabs of one ingestion expect.
 
     A secret this tab changed (typed, even to the value it held, or cleared) since its last exchange goes in: the
-    newest edit wins. One it did
-    not change but another tab did comes out, into this tab's state (a secret is never rendered, so the page
-    only says one is stored). Before, every rerun wrote all of this tab's secrets back: merely opening a step
+    newest edit wins. One it did not change but another tab did comes out, into this tab's state (a secret is
+    never rendered, so the page only says one is stored). Before, every rerun wrote all of this tab's secrets back: merely opening a step
     in a tab silently undid a token typed in another.
     """
     synced_id, last = st.session_state.get(_SYNCED_KEY) or (None, {})
@@ -571,27 +571,18 @@ def _bind(ingestion_id: str | None, name: str = "") -> None:
         del st.query_params[_QUERY]
 
 
-def _loopback(url: str) -> bool:
-    """True for an address on 127.0.0.1 (where the demo's emulators listen), with or without a scheme."""
-    from urllib.parse import urlsplit
-
-    text = url.strip()
-    return urlsplit(text if "//" in text else f"//{text}").hostname == "127.0.0.1"
-
-
 def _gone(url: str) -> bool:
-    """True for an address on 127.0.0.1 where nothing listens any more (an emulator of an earlier server).
+    """True for an address on 127.0.0.1 (the demo's emulators) where nothing listens any more (an earlier server's).
 
     One local connection attempt (refused at once when the port is closed). An emulator the user started and
     pointed step 1 at keeps its address while it runs: a second tab or a reload no longer swaps it for the demo's.
     """
     import socket
-    from urllib.parse import urlsplit
 
-    if not _loopback(url):
-        return False
     text = url.strip()
-    parts = urlsplit(text if "//" in text else f"//{text}")
+    parts = urlsplit(text if "//" in text else f"//{text}")  # with or without a scheme
+    if parts.hostname != "127.0.0.1":
+        return False
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
